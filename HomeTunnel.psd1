@@ -1,0 +1,35 @@
+@{
+    # The one place the version lives: build.ps1 stamps it into the assembly and the package.
+    ModuleVersion          = '0.1.0'
+    RootModule             = 'HomeTunnel.PowerShell.dll'
+    GUID                   = '6f0c3f5e-2b7e-4d0a-9a53-6c1f4e2d9b11'
+    Author                 = 'HomeTunnel contributors'
+    CompanyName            = 'HomeTunnel'
+    Copyright              = '(c) HomeTunnel contributors. MIT licence.'
+    Description            = 'Publish services that run at home behind double NAT through a rented relay: WireGuard tunnel, Apache reverse proxy and DNS, built as pipeline objects, applied over PowerShell remoting over SSH, and checked hop by hop with Test-TunnelPath.'
+    PowerShellVersion      = '7.5'
+    CompatiblePSEditions   = @('Core')
+    FormatsToProcess       = @('HomeTunnel.Format.ps1xml')
+    CmdletsToExport        = @(
+        'New-TunnelKeyPair'
+        'New-TunnelPeer'
+        'Export-TunnelPeer'
+        'Import-TunnelPeer'
+        'New-WireGuardConfig'
+        'ConvertFrom-WireGuardConfig'
+        'Import-WireGuardConfig'
+        'Export-WireGuardConfig'
+        'Test-TunnelConfig'
+    )
+    FunctionsToExport      = @()
+    AliasesToExport        = @()
+    VariablesToExport      = @()
+    PrivateData            = @{
+        PSData = @{
+            Tags         = @('WireGuard', 'Apache', 'ReverseProxy', 'SelfHosting', 'NAT', 'CGNAT', 'Tunnel', 'VPS', 'Linux', 'PSEdition_Core')
+            LicenseUri   = 'https://opensource.org/licenses/MIT'
+            ProjectUri   = 'https://github.com/hometunnel/HomeTunnel'
+            ReleaseNotes = 'See CHANGELOG.md.'
+        }
+    }
+}

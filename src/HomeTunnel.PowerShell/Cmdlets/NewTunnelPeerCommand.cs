@@ -1,0 +1,75 @@
+using System.Management.Automation;
+using HomeTunnel.WireGuard;
+
+namespace HomeTunnel.Cmdlets;
+
+[Cmdlet(VerbsCommon.New, "TunnelPeer")]
+[OutputType(typeof(TunnelPeer))]
+public sealed class NewTunnelPeerCommand : HomeTunnelCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    public string Name { get; set; } = string.Empty;
+
+    [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)]
+    public TunnelRole Role { get; set; }
+
+    /// <summary>Tunnel address with prefix: 192.168.4.1/24 on the relay, 192.168.4.2/32 at home.</summary>
+    [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)]
+    public string Address { get; set; } = string.Empty;
+
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public string[]? AllowedIPs { get; set; }
+
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public int ListenPort { get; set; }
+
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public string? Endpoint { get; set; }
+
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public int PersistentKeepalive { get; set; }
+
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public int Mtu { get; set; }
+
+    /// <summary>A public key only: the private key stays on that peer's host.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public string? PublicKey { get; set; }
+
+    /// <summary>A private key from New-TunnelKeyPair (its PrivateKey property) or a base64 string.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public object? PrivateKey { get; set; }
+
+    [Parameter]
+    public SwitchParameter PresharedKey { get; set; }
+
+    protected override void Process()
+    {
+        var spec = new TunnelPeerSpec
+        {
+            Name = Name,
+            Role = Role,
+            Address = Address,
+            AllowedIPs = AllowedIPs,
+            ListenPort = Bound(nameof(ListenPort)) ? ListenPort : null,
+            Endpoint = Endpoint,
+            PersistentKeepalive = Bound(nameof(PersistentKeepalive)) ? PersistentKeepalive : null,
+            Mtu = Bound(nameof(Mtu)) ? Mtu : null,
+            PublicKey = PublicKey,
+            PrivateKey = ToPrivateKey(PrivateKey),
+            GeneratePresharedKey = PresharedKey,
+        };
+        WriteObject(TunnelPeer.Create(spec));
+    }
+
+    private bool Bound(string name) => MyInvocation.BoundParameters.ContainsKey(name);
+
+    private static WireGuardPrivateKey? ToPrivateKey(object? value) => (value is PSObject pso ? pso.BaseObject : value) switch
+    {
+        null => null,
+        WireGuardPrivateKey key => key,
+        string text => WireGuardPrivateKey.Parse(text),
+        _ => throw HomeTunnelException.Invalid("PrivateKeyWrongType",
+            "PrivateKey must be a key from New-TunnelKeyPair or base64 text.", "PrivateKey: (redacted)"),
+    };
+}

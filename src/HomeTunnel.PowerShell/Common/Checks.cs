@@ -1,0 +1,65 @@
+using System.Text.RegularExpressions;
+
+namespace HomeTunnel;
+
+/// <summary>Range and shape checks shared by the models; each failure has its own error id.</summary>
+public static partial class Checks
+{
+    [GeneratedRegex("^[a-zA-Z0-9_=+.-]{1,15}$")]
+    private static partial Regex InterfaceNameShape();
+
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")]
+    private static partial Regex PeerNameShape();
+
+    public static int Port(int value, string what, string errorId = "PortOutOfRange")
+    {
+        if (value is < 1 or > 65535)
+        {
+            throw HomeTunnelException.Invalid(errorId, $"{what} {value} is out of range; a port is 1 to 65535.", value);
+        }
+        return value;
+    }
+
+    public static int Keepalive(int value)
+    {
+        if (value is < 0 or > 65535)
+        {
+            throw HomeTunnelException.Invalid("KeepaliveOutOfRange", $"PersistentKeepalive {value} is out of range; wg takes 0 (off) to 65535 seconds.", value);
+        }
+        return value;
+    }
+
+    public static int Mtu(int value)
+    {
+        // 1280 is IPv6's minimum link MTU; 9000 is a jumbo frame, as far as a tunnel over the internet can go.
+        if (value is < 1280 or > 9000)
+        {
+            throw HomeTunnelException.Invalid("MtuOutOfRange", $"MTU {value} is out of range; use 1280 to 9000 (WireGuard's default is 1420).", value);
+        }
+        return value;
+    }
+
+    /// <summary>Interface names as wg-quick accepts them (it rejects anything else before running).</summary>
+    public static string InterfaceName(string? value)
+    {
+        string v = value ?? string.Empty;
+        if (!InterfaceNameShape().IsMatch(v) || v is "." or "..")
+        {
+            throw HomeTunnelException.Invalid("InterfaceNameInvalid",
+                $"InterfaceName '{DnsName.Printable(v)}' is not valid: 1 to 15 of the characters a-z A-Z 0-9 _ = + . -", v);
+        }
+        return v;
+    }
+
+    /// <summary>Peer names end up in config comments and file names: keep them plain.</summary>
+    public static string PeerName(string? value)
+    {
+        string v = value ?? string.Empty;
+        if (!PeerNameShape().IsMatch(v))
+        {
+            throw HomeTunnelException.Invalid("PeerNameInvalid",
+                $"Name '{DnsName.Printable(v)}' is not valid: 1 to 63 letters, digits, '.', '_' or '-', starting with a letter or digit.", v);
+        }
+        return v;
+    }
+}

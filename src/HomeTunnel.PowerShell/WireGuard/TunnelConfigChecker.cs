@@ -1,0 +1,127 @@
+using System.Collections.Generic;
+using System.Linq;
+
+namespace HomeTunnel.WireGuard;
+
+/// <summary>Offline checks across peers and configs, before anything touches a host.</summary>
+public static class TunnelConfigChecker
+{
+    public static IReadOnlyList<TunnelConfigFinding> Check(IReadOnlyList<TunnelPeer> peers, IReadOnlyList<WireGuardConfig> configs)
+    {
+        var findings = new List<TunnelConfigFinding>();
+        CheckPeers(peers, findings);
+        CheckConfigs(configs, findings);
+        return findings;
+    }
+
+    private static void Add(List<TunnelConfigFinding> f, FindingSeverity s, string check, string subject, string message, object? target) =>
+        f.Add(new TunnelConfigFinding(s, check, subject, message, target));
+
+    private static void CheckPeers(IReadOnlyList<TunnelPeer> peers, List<TunnelConfigFinding> f)
+    {
+        foreach (var g in peers.GroupBy(p => p.PublicKey).Where(g => g.Count() > 1))
+        {
+            Add(f, FindingSeverity.Error, "DuplicatePublicKey", string.Join(", ", g.Select(p => p.Name)), $"Peers {string.Join(", ", g.Select(p => p.Name))} share one public key.", g.Key);
+        }
+        foreach (var g in peers.GroupBy(p => p.Name).Where(g => g.Count() > 1))
+        {
+            Add(f, FindingSeverity.Warning, "DuplicateName", g.Key, $"{g.Count()} peers are named '{g.Key}'.", g.Key);
+        }
+        foreach (var g in peers.GroupBy(p => p.Address.IP).Where(g => g.Count() > 1))
+        {
+            Add(f, FindingSeverity.Error, "DuplicateAddress", string.Join(", ", g.Select(p => p.Name)), $"Peers {string.Join(", ", g.Select(p => p.Name))} share the tunnel address {g.Key}.", g.Key.ToString());
+        }
+        TunnelPeer[] relays = peers.Where(p => p.Role == TunnelRole.Relay).ToArray();
+        foreach (TunnelPeer r in relays)
+        {
+            if (r.ListenPort is null)
+            {
+                Add(f, FindingSeverity.Error, "RelayWithoutListenPort", r.Name, $"Relay '{r.Name}' has no ListenPort, so the home side has nothing to dial.", r.Name);
+            }
+            if (r.Endpoint is null)
+            {
+                Add(f, FindingSeverity.Error, "RelayWithoutEndpoint", r.Name, $"Relay '{r.Name}' has no Endpoint: behind NAT the home side must dial it. Give -Endpoint <public name or address>.", r.Name);
+            }
+        }
+        foreach (TunnelPeer h in peers.Where(p => p.Role == TunnelRole.Home))
+        {
+            if (h.PersistentKeepalive is null or 0)
+            {
+                Add(f, FindingSeverity.Warning, "HomeWithoutKeepalive", h.Name, $"Home peer '{h.Name}' sends no keepalive: its NAT mappings will expire and the relay cannot reach it. Use -PersistentKeepalive 25.", h.Name);
+            }
+            if (relays.Length > 0 && !relays.Any(r => r.Address.Contains(h.Address.IP)))
+            {
+                Add(f, FindingSeverity.Error, "AddressOutsideSubnet", h.Name, $"Home peer '{h.Name}' has {h.Address.IP}, outside the relay's tunnel subnet {string.Join(", ", relays.Select(r => r.Address.Network))}.", h.Address.ToString());
+            }
+        }
+        // Every home peer becomes a [Peer] of the relay, so their AllowedIPs must not overlap.
+        CheckOverlap(peers.Where(p => p.Role == TunnelRole.Home).Select(p => (p.Name, p.AllowedIPs)).ToArray(), "relay", f);
+    }
+
+    private static void CheckOverlap(IReadOnlyList<(string Name, IReadOnlyList<TunnelAddress> Allowed)> entries, string subject, List<TunnelConfigFinding> f)
+    {
+        for (int i = 0; i < entries.Count; i++)
+        {
+            for (int j = i + 1; j < entries.Count; j++)
+            {
+                foreach (TunnelAddress a in entries[i].Allowed)
+                {
+                    foreach (TunnelAddress b in entries[j].Allowed.Where(a.Overlaps))
+                    {
+                        Add(f, FindingSeverity.Error, "AllowedIPsOverlap", subject,
+                            $"In {subject}, AllowedIPs {a} of '{entries[i].Name}' overlaps {b} of '{entries[j].Name}': wg routes the overlap to one of them only.", b.ToString());
+                    }
+                }
+            }
+        }
+    }
+
+    private static void CheckConfigs(IReadOnlyList<WireGuardConfig> configs, List<TunnelConfigFinding> f)
+    {
+        var byKey = configs.Where(c => c.PublicKey is not null).GroupBy(c => c.PublicKey!).ToDictionary(g => g.Key, g => g.First());
+        foreach (WireGuardConfig c in configs)
+        {
+            string name = c.Name ?? c.PublicKey ?? c.Source ?? "config";
+            if (c.PrivateKey is null)
+            {
+                Add(f, FindingSeverity.Error, "InterfaceWithoutPrivateKey", name, $"Config '{name}' has no PrivateKey; wg-quick cannot bring it up.", name);
+            }
+            foreach (WireGuardPeerSection p in c.Peers)
+            {
+                if (p.PublicKey == c.PublicKey)
+                {
+                    Add(f, FindingSeverity.Error, "PeerIsSelf", name, $"Config '{name}' lists its own public key as a peer.", p.PublicKey);
+                }
+                if (c.ListenPort is null && p.Endpoint is null)
+                {
+                    Add(f, FindingSeverity.Error, "PeerWithoutEndpoint", name, $"Config '{name}' neither listens nor knows where peer '{p}' is: nothing can start the tunnel.", p.PublicKey);
+                }
+                if (c.ListenPort is null && p.PersistentKeepalive is null or 0)
+                {
+                    Add(f, FindingSeverity.Warning, "HomeWithoutKeepalive", name, $"Config '{name}' dials '{p}' without PersistentKeepalive: behind NAT the relay loses the way back.", p.PublicKey);
+                }
+                if (byKey.TryGetValue(p.PublicKey, out WireGuardConfig? other) && c.PublicKey is not null)
+                {
+                    WireGuardPeerSection? back = other.Peers.FirstOrDefault(q => q.PublicKey == c.PublicKey);
+                    if (back is null)
+                    {
+                        Add(f, FindingSeverity.Error, "KeysDoNotPairUp", name, $"Config '{name}' lists '{p}', but that config does not list '{name}' back.", p.PublicKey);
+                    }
+                    else if (!Equals(back.PresharedKey, p.PresharedKey))
+                    {
+                        Add(f, FindingSeverity.Error, "PresharedKeyMismatch", name, $"Configs '{name}' and '{p}' use different preshared keys for each other.", p.PublicKey);
+                    }
+                }
+                foreach (WireGuardSetting s in p.ExtraSettings)
+                {
+                    Add(f, FindingSeverity.Warning, "UnknownSetting", name, $"Peer '{p}' in '{name}' has '{s.Key}', which wg does not know.", s.Key);
+                }
+            }
+            foreach (WireGuardSetting s in c.ExtraSettings)
+            {
+                Add(f, FindingSeverity.Warning, "UnknownSetting", name, $"Config '{name}' has '{s.Key}', which wg-quick does not know.", s.Key);
+            }
+            CheckOverlap(c.Peers.Select(p => (p.ToString(), p.AllowedIPs)).ToArray(), $"config '{name}'", f);
+        }
+    }
+}

@@ -1,0 +1,16 @@
+namespace HomeTunnel.WireGuard;
+
+/// <summary>A private key and its public key; the private half stays redacted.</summary>
+public sealed class TunnelKeyPair
+{
+    public TunnelKeyPair(WireGuardPrivateKey privateKey)
+    {
+        PrivateKey = privateKey;
+    }
+
+    public string PublicKey => PrivateKey.PublicKey;
+
+    public WireGuardPrivateKey PrivateKey { get; }
+
+    public static TunnelKeyPair Generate() => new(WireGuardPrivateKey.Generate());
+}

@@ -1,0 +1,120 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+
+namespace HomeTunnel.WireGuard;
+
+public enum TunnelRole
+{
+    /// <summary>The VPS with a public address: listens, never dials.</summary>
+    Relay,
+
+    /// <summary>The machine behind NAT: dials the relay and keeps the mapping open.</summary>
+    Home,
+}
+
+/// <summary>What a caller asks for; <see cref="TunnelPeer.Create"/> validates it and fills in defaults.</summary>
+public sealed class TunnelPeerSpec
+{
+    public string Name { get; set; } = string.Empty;
+    public TunnelRole Role { get; set; }
+    public string Address { get; set; } = string.Empty;
+    public string[]? AllowedIPs { get; set; }
+    public int? ListenPort { get; set; }
+    public string? Endpoint { get; set; }
+    public int? PersistentKeepalive { get; set; }
+    public int? Mtu { get; set; }
+    public string? PublicKey { get; set; }
+    public WireGuardPrivateKey? PrivateKey { get; set; }
+    public WireGuardPresharedKey? PresharedKey { get; set; }
+    public bool GeneratePresharedKey { get; set; }
+}
+
+/// <summary>One end of the tunnel: its keys, tunnel address and how it is reached.</summary>
+public sealed class TunnelPeer
+{
+    public const int HomeKeepalive = 25;
+
+    private TunnelPeer() { }
+
+    public string Name { get; private init; } = string.Empty;
+    public TunnelRole Role { get; private init; }
+    public string PublicKey { get; private init; } = string.Empty;
+
+    /// <summary>Absent for a peer whose private key lives on its own host.</summary>
+    public WireGuardPrivateKey? PrivateKey { get; private init; }
+    public bool HasPrivateKey => PrivateKey is not null;
+    public TunnelAddress Address { get; private init; } = null!;
+
+    /// <summary>What the other side routes to this peer; by default its own address as a host route.</summary>
+    public IReadOnlyList<TunnelAddress> AllowedIPs { get; private init; } = Array.Empty<TunnelAddress>();
+    public int? ListenPort { get; private init; }
+    public WireGuardEndpoint? Endpoint { get; private init; }
+    public int? PersistentKeepalive { get; private init; }
+    public int? Mtu { get; private init; }
+    public WireGuardPresharedKey? PresharedKey { get; private init; }
+    public bool HasPresharedKey => PresharedKey is not null;
+
+    public static TunnelPeer Create(TunnelPeerSpec spec)
+    {
+        string name = Checks.PeerName(spec.Name);
+        TunnelAddress address = TunnelAddress.Parse(spec.Address);
+        int? listenPort = spec.ListenPort is int lp ? Checks.Port(lp, "ListenPort", "ListenPortOutOfRange") : null;
+        if (spec.Role == TunnelRole.Relay)
+        {
+            listenPort ??= WireGuardEndpoint.DefaultPort;
+        }
+        WireGuardEndpoint? endpoint = string.IsNullOrEmpty(spec.Endpoint) ? null : WireGuardEndpoint.Parse(spec.Endpoint, listenPort);
+        int? keepalive = spec.PersistentKeepalive is int ka ? Checks.Keepalive(ka) : spec.Role == TunnelRole.Home ? HomeKeepalive : null;
+        int? mtu = spec.Mtu is int m ? Checks.Mtu(m) : null;
+
+        string publicKey;
+        WireGuardPrivateKey? privateKey = spec.PrivateKey;
+        if (privateKey is null && string.IsNullOrEmpty(spec.PublicKey))
+        {
+            privateKey = WireGuardPrivateKey.Generate();
+        }
+        if (privateKey is not null)
+        {
+            if (!string.IsNullOrEmpty(spec.PublicKey) && KeyText.Public(spec.PublicKey) != privateKey.PublicKey)
+            {
+                throw HomeTunnelException.Invalid("KeyPairMismatch",
+                    $"PublicKey '{spec.PublicKey}' does not belong to the given private key (its public key is '{privateKey.PublicKey}').", spec.PublicKey);
+            }
+            publicKey = privateKey.PublicKey;
+        }
+        else
+        {
+            publicKey = KeyText.Public(spec.PublicKey);
+        }
+
+        IReadOnlyList<TunnelAddress> allowed = spec.AllowedIPs is { Length: > 0 }
+            ? spec.AllowedIPs.Select(a => TunnelAddress.Parse(a, "AllowedIPs")).ToArray()
+            : new[] { address.HostRoute };
+
+        return new TunnelPeer
+        {
+            Name = name,
+            Role = spec.Role,
+            PublicKey = publicKey,
+            PrivateKey = privateKey,
+            Address = address,
+            AllowedIPs = allowed,
+            ListenPort = listenPort,
+            Endpoint = endpoint,
+            PersistentKeepalive = keepalive,
+            Mtu = mtu,
+            PresharedKey = spec.PresharedKey ?? (spec.GeneratePresharedKey ? WireGuardPresharedKey.Generate() : null),
+        };
+    }
+
+    /// <summary>The same peer without secrets: what another host may know of it.</summary>
+    public TunnelPeer WithoutSecrets() => new()
+    {
+        Name = Name, Role = Role, PublicKey = PublicKey, Address = Address, AllowedIPs = AllowedIPs,
+        ListenPort = ListenPort, Endpoint = Endpoint, PersistentKeepalive = PersistentKeepalive, Mtu = Mtu,
+        PresharedKey = PresharedKey,
+    };
+
+    public override string ToString() => $"{Name} ({Role}, {Address})";
+}

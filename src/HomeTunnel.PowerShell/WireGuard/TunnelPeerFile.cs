@@ -1,0 +1,101 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace HomeTunnel.WireGuard;
+
+/// <summary>
+/// Peers kept between runs as JSON, so a script run twice makes the same configs. Private and preshared
+/// keys go in only when asked; such a file is created 0600.
+/// </summary>
+public static class TunnelPeerFile
+{
+    public const int FormatVersion = 1;
+
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        Converters = { new JsonStringEnumConverter() },
+    };
+
+    private sealed class FileDto
+    {
+        public int FormatVersion { get; set; }
+        public List<PeerDto> Peers { get; set; } = new();
+    }
+
+    private sealed class PeerDto
+    {
+        public string Name { get; set; } = string.Empty;
+        public TunnelRole Role { get; set; }
+        public string PublicKey { get; set; } = string.Empty;
+        public string? PrivateKey { get; set; }
+        public string? PresharedKey { get; set; }
+        public string Address { get; set; } = string.Empty;
+        public string[]? AllowedIPs { get; set; }
+        public int? ListenPort { get; set; }
+        public string? Endpoint { get; set; }
+        public int? PersistentKeepalive { get; set; }
+        public int? Mtu { get; set; }
+    }
+
+    public static string Write(IEnumerable<TunnelPeer> peers, bool includeSecrets)
+    {
+        var dto = new FileDto
+        {
+            FormatVersion = FormatVersion,
+            Peers = peers.Select(p => new PeerDto
+            {
+                Name = p.Name,
+                Role = p.Role,
+                PublicKey = p.PublicKey,
+                PrivateKey = includeSecrets ? p.PrivateKey?.RevealBase64() : null,
+                PresharedKey = includeSecrets ? p.PresharedKey?.RevealBase64() : null,
+                Address = p.Address.ToString(),
+                AllowedIPs = p.AllowedIPs.Select(a => a.ToString()).ToArray(),
+                ListenPort = p.ListenPort,
+                Endpoint = p.Endpoint?.ToString(),
+                PersistentKeepalive = p.PersistentKeepalive,
+                Mtu = p.Mtu,
+            }).ToList(),
+        };
+        return JsonSerializer.Serialize(dto, Json) + "\n";
+    }
+
+    public static IReadOnlyList<TunnelPeer> Read(string text, string source)
+    {
+        FileDto? dto;
+        try
+        {
+            dto = JsonSerializer.Deserialize<FileDto>(text, Json);
+        }
+        catch (JsonException e)
+        {
+            // JsonException's message quotes no file content, only the position.
+            throw new HomeTunnelException("PeerFileInvalid", ErrorKind.InvalidData, $"'{source}' is not a HomeTunnel peer file: {e.Message}", source, e);
+        }
+        if (dto is null || dto.FormatVersion != FormatVersion)
+        {
+            throw new HomeTunnelException("PeerFileVersion", ErrorKind.InvalidData,
+                $"'{source}' has format version {dto?.FormatVersion}; this module reads version {FormatVersion}.", source);
+        }
+        return dto.Peers.Select(p => TunnelPeer.Create(new TunnelPeerSpec
+        {
+            Name = p.Name,
+            Role = p.Role,
+            PublicKey = p.PublicKey,
+            PrivateKey = p.PrivateKey is null ? null : WireGuardPrivateKey.Parse(p.PrivateKey),
+            PresharedKey = p.PresharedKey is null ? null : WireGuardPresharedKey.Parse(p.PresharedKey),
+            Address = p.Address,
+            AllowedIPs = p.AllowedIPs,
+            ListenPort = p.ListenPort,
+            Endpoint = p.Endpoint,
+            PersistentKeepalive = p.PersistentKeepalive ?? 0,
+            Mtu = p.Mtu,
+        })).ToArray();
+    }
+}

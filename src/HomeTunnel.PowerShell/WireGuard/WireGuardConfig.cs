@@ -1,0 +1,96 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+
+namespace HomeTunnel.WireGuard;
+
+/// <summary>
+/// One interface and its peers in wg-quick's format. Rendering is byte-stable (the same object gives the
+/// same text), so an apply can tell "unchanged" by comparing text. <see cref="Text"/> is the file with
+/// secrets redacted; the real file comes only from <see cref="RevealText"/>.
+/// </summary>
+public sealed class WireGuardConfig
+{
+    public string? Name { get; init; }
+    public WireGuardPrivateKey? PrivateKey { get; init; }
+    public string? PublicKey => PrivateKey?.PublicKey;
+    public IReadOnlyList<TunnelAddress> Address { get; init; } = Array.Empty<TunnelAddress>();
+    public int? ListenPort { get; init; }
+    public int? Mtu { get; init; }
+    public IReadOnlyList<string> Dns { get; init; } = Array.Empty<string>();
+    public string? Table { get; init; }
+    public string? FwMark { get; init; }
+    public IReadOnlyList<WireGuardSetting> ExtraSettings { get; init; } = Array.Empty<WireGuardSetting>();
+    public IReadOnlyList<WireGuardPeerSection> Peers { get; init; } = Array.Empty<WireGuardPeerSection>();
+
+    /// <summary>Where it was read from, when it was parsed from a file.</summary>
+    public string? Source { get; init; }
+
+    /// <summary>The wg-quick file with every key secret shown as "(redacted)".</summary>
+    public string Text => WireGuardConfigWriter.Write(this, revealSecrets: false, stripped: false);
+
+    /// <summary>The real wg-quick file, private and preshared keys included. For writing the 0600 file.</summary>
+    public string RevealText() => WireGuardConfigWriter.Write(this, revealSecrets: true, stripped: false);
+
+    /// <summary>What 'wg-quick strip' prints: the part 'wg setconf'/'wg syncconf' reads. Secrets included.</summary>
+    public string RevealStrippedText() => WireGuardConfigWriter.Write(this, revealSecrets: true, stripped: true);
+
+    public override string ToString() => $"{Name ?? PublicKey ?? "(no key)"}: {Peers.Count} peer(s)";
+
+    /// <summary>The config of <paramref name="self"/> with <paramref name="peers"/> as its [Peer] sections.</summary>
+    public static WireGuardConfig Create(TunnelPeer self, IEnumerable<TunnelPeer> peers)
+    {
+        if (self.PrivateKey is null)
+        {
+            throw new HomeTunnelException("PrivateKeyMissing", ErrorKind.InvalidArgument,
+                $"Peer '{self.Name}' has no private key here, so its config cannot be made. Import it with its private key, or make the config where the key lives.",
+                self.Name);
+        }
+        var sections = new List<WireGuardPeerSection>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (TunnelPeer p in peers)
+        {
+            if (p.PublicKey == self.PublicKey)
+            {
+                continue; // a list of all peers may include the interface's own: it is not its own peer
+            }
+            if (!seen.Add(p.PublicKey))
+            {
+                throw new HomeTunnelException("DuplicatePeer", ErrorKind.InvalidArgument,
+                    $"Peer '{p.Name}' is given twice (public key {p.PublicKey}); wg would merge the two silently.", p.PublicKey);
+            }
+            sections.Add(new WireGuardPeerSection
+            {
+                Name = p.Name,
+                PublicKey = p.PublicKey,
+                PresharedKey = PairKey(self, p),
+                AllowedIPs = p.AllowedIPs,
+                Endpoint = p.Endpoint,
+                PersistentKeepalive = self.PersistentKeepalive is > 0 ? self.PersistentKeepalive : null,
+            });
+        }
+        return new WireGuardConfig
+        {
+            Name = self.Name,
+            PrivateKey = self.PrivateKey,
+            Address = new[] { self.Address },
+            ListenPort = self.ListenPort,
+            Mtu = self.Mtu,
+            Peers = sections,
+        };
+    }
+
+    /// <summary>Both ends of a pair must use the same preshared key: the home side's wins, then the lower public key's.</summary>
+    private static WireGuardPresharedKey? PairKey(TunnelPeer a, TunnelPeer b)
+    {
+        if (a.PresharedKey is null || b.PresharedKey is null)
+        {
+            return a.PresharedKey ?? b.PresharedKey;
+        }
+        if (a.Role != b.Role)
+        {
+            return a.Role == TunnelRole.Home ? a.PresharedKey : b.PresharedKey;
+        }
+        return string.CompareOrdinal(a.PublicKey, b.PublicKey) < 0 ? a.PresharedKey : b.PresharedKey;
+    }
+}

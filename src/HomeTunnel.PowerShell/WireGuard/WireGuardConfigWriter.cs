@@ -1,0 +1,90 @@
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using System.Text;
+
+namespace HomeTunnel.WireGuard;
+
+/// <summary>Renders a <see cref="WireGuardConfig"/> in one fixed order with '\n' line ends.</summary>
+internal static class WireGuardConfigWriter
+{
+    public static string Write(WireGuardConfig c, bool revealSecrets, bool stripped)
+    {
+        var sb = new StringBuilder(256 + (c.Peers.Count * 160));
+        sb.Append("[Interface]\n");
+        if (!stripped && c.Name is not null)
+        {
+            sb.Append("# Name = ").Append(c.Name).Append('\n');
+        }
+        if (c.PrivateKey is not null)
+        {
+            Line(sb, "PrivateKey", revealSecrets ? c.PrivateKey.RevealBase64() : SecretKey.Redacted);
+        }
+        if (!stripped && c.Address.Count > 0)
+        {
+            Line(sb, "Address", string.Join(", ", c.Address));
+        }
+        if (c.ListenPort is int port)
+        {
+            Line(sb, "ListenPort", port.ToString(CultureInfo.InvariantCulture));
+        }
+        if (c.FwMark is not null)
+        {
+            Line(sb, "FwMark", c.FwMark);
+        }
+        if (!stripped)
+        {
+            if (c.Mtu is int mtu)
+            {
+                Line(sb, "MTU", mtu.ToString(CultureInfo.InvariantCulture));
+            }
+            if (c.Dns.Count > 0)
+            {
+                Line(sb, "DNS", string.Join(", ", c.Dns));
+            }
+            if (c.Table is not null)
+            {
+                Line(sb, "Table", c.Table);
+            }
+        }
+        Extra(sb, c.ExtraSettings, stripped);
+        foreach (WireGuardPeerSection p in c.Peers)
+        {
+            sb.Append("\n[Peer]\n");
+            if (!stripped && p.Name is not null)
+            {
+                sb.Append("# Name = ").Append(p.Name).Append('\n');
+            }
+            Line(sb, "PublicKey", p.PublicKey);
+            if (p.PresharedKey is not null)
+            {
+                Line(sb, "PresharedKey", revealSecrets ? p.PresharedKey.RevealBase64() : SecretKey.Redacted);
+            }
+            if (p.AllowedIPs.Count > 0)
+            {
+                Line(sb, "AllowedIPs", string.Join(", ", p.AllowedIPs));
+            }
+            if (p.Endpoint is not null)
+            {
+                Line(sb, "Endpoint", p.Endpoint.ToString());
+            }
+            if (p.PersistentKeepalive is int ka)
+            {
+                Line(sb, "PersistentKeepalive", ka.ToString(CultureInfo.InvariantCulture));
+            }
+            Extra(sb, p.ExtraSettings, stripped);
+        }
+        return sb.ToString();
+    }
+
+    private static void Extra(StringBuilder sb, IEnumerable<WireGuardSetting> settings, bool stripped)
+    {
+        foreach (WireGuardSetting s in settings.Where(s => !stripped || !WireGuardConfigParser.IsWgQuickOnly(s.Key)))
+        {
+            Line(sb, s.Key, s.Value);
+        }
+    }
+
+    private static void Line(StringBuilder sb, string key, string value) =>
+        sb.Append(key).Append(" = ").Append(value).Append('\n');
+}

@@ -1,0 +1,44 @@
+using System;
+using System.Security.Cryptography;
+using NSec.Cryptography;
+
+namespace HomeTunnel.WireGuard;
+
+/// <summary>An X25519 private key as WireGuard uses it (clamped like 'wg genkey'), with its public key.</summary>
+public sealed class WireGuardPrivateKey : SecretKey
+{
+    private static readonly KeyAgreementAlgorithm X25519 = KeyAgreementAlgorithm.X25519;
+
+    private WireGuardPrivateKey(byte[] bytes, string publicKey) : base(bytes)
+    {
+        PublicKey = publicKey;
+    }
+
+    /// <summary>The matching public key, as 'wg pubkey' prints it.</summary>
+    public string PublicKey { get; }
+
+    /// <summary>A fresh key from the system's CSPRNG, clamped as 'wg genkey' does.</summary>
+    public static WireGuardPrivateKey Generate()
+    {
+        byte[] bytes = RandomNumberGenerator.GetBytes(KeyText.KeyLength);
+        Clamp(bytes);
+        return FromBytes(bytes);
+    }
+
+    public static WireGuardPrivateKey Parse(string? text, string what = "PrivateKey") =>
+        FromBytes(KeyText.Decode(text, what, secret: true));
+
+    private static WireGuardPrivateKey FromBytes(byte[] bytes)
+    {
+        // libsodium clamps the scalar itself, as 'wg pubkey' does, so an unclamped key maps to the same public key.
+        using Key key = Key.Import(X25519, bytes, KeyBlobFormat.RawPrivateKey);
+        string publicKey = Convert.ToBase64String(key.PublicKey.Export(KeyBlobFormat.RawPublicKey));
+        return new WireGuardPrivateKey(bytes, publicKey);
+    }
+
+    private static void Clamp(byte[] k)
+    {
+        k[0] &= 248;
+        k[31] = (byte)((k[31] & 127) | 64);
+    }
+}
