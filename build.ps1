@@ -109,7 +109,7 @@ function Invoke-Test {
     Import-Module $pester -Force
 
     $config = New-PesterConfiguration
-    $config.Run.Path = if ($TestPath) { $TestPath | ForEach-Object { Join-Path $root "tests/Pester/$_" } } else { Join-Path $root 'tests/Pester' }
+    $config.Run.Path = if ($TestPath) { ($TestPath -split ',') | ForEach-Object { Join-Path $root "tests/Pester/$_" } } else { Join-Path $root 'tests/Pester' }
     $config.Run.PassThru = $true
     $config.Output.Verbosity = 'Normal'
     if ($Tag) { $config.Filter.Tag = $Tag }

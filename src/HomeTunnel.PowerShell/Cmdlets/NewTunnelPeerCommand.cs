@@ -21,16 +21,19 @@ public sealed class NewTunnelPeerCommand : HomeTunnelCmdlet
     public string[]? AllowedIPs { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
-    public int ListenPort { get; set; }
+    [EmptyAsNull]
+    public int? ListenPort { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
     public string? Endpoint { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
-    public int PersistentKeepalive { get; set; }
+    [EmptyAsNull]
+    public int? PersistentKeepalive { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
-    public int Mtu { get; set; }
+    [EmptyAsNull]
+    public int? Mtu { get; set; }
 
     /// <summary>A public key only: the private key stays on that peer's host.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
@@ -51,18 +54,16 @@ public sealed class NewTunnelPeerCommand : HomeTunnelCmdlet
             Role = Role,
             Address = Address,
             AllowedIPs = AllowedIPs,
-            ListenPort = Bound(nameof(ListenPort)) ? ListenPort : null,
+            ListenPort = ListenPort,
             Endpoint = Endpoint,
-            PersistentKeepalive = Bound(nameof(PersistentKeepalive)) ? PersistentKeepalive : null,
-            Mtu = Bound(nameof(Mtu)) ? Mtu : null,
+            PersistentKeepalive = PersistentKeepalive,
+            Mtu = Mtu,
             PublicKey = PublicKey,
             PrivateKey = ToPrivateKey(PrivateKey),
             GeneratePresharedKey = PresharedKey,
         };
         WriteObject(TunnelPeer.Create(spec));
     }
-
-    private bool Bound(string name) => MyInvocation.BoundParameters.ContainsKey(name);
 
     private static WireGuardPrivateKey? ToPrivateKey(object? value) => (value is PSObject pso ? pso.BaseObject : value) switch
     {

@@ -43,6 +43,13 @@ public static class DnsName
         {
             throw HomeTunnelException.Invalid($"{errorPrefix}WildcardMisplaced", $"{what} '{value}' has '*' somewhere other than a whole first label.", value);
         }
+        foreach (string label in name.Split('.'))
+        {
+            if (label.Length > 63)
+            {
+                throw HomeTunnelException.Invalid($"{errorPrefix}LabelLength", $"{what} '{value}' has a label of {label.Length} characters; each must be 1 to 63.", value);
+            }
+        }
         string ascii;
         try
         {

@@ -70,13 +70,13 @@ public sealed class TunnelPeer
 
         string publicKey;
         WireGuardPrivateKey? privateKey = spec.PrivateKey;
-        if (privateKey is null && string.IsNullOrEmpty(spec.PublicKey))
+        if (privateKey is null && spec.PublicKey is null)
         {
             privateKey = WireGuardPrivateKey.Generate();
         }
         if (privateKey is not null)
         {
-            if (!string.IsNullOrEmpty(spec.PublicKey) && KeyText.Public(spec.PublicKey) != privateKey.PublicKey)
+            if (spec.PublicKey is not null && KeyText.Public(spec.PublicKey) != privateKey.PublicKey)
             {
                 throw HomeTunnelException.Invalid("KeyPairMismatch",
                     $"PublicKey '{spec.PublicKey}' does not belong to the given private key (its public key is '{privateKey.PublicKey}').", spec.PublicKey);

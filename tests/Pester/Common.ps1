@@ -1,0 +1,70 @@
+# Shared by every test file: dot-source it in BeforeAll.
+$script:RepoRoot = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
+$script:ModulePath = if ($env:HOMETUNNEL_MODULE) { $env:HOMETUNNEL_MODULE } else { Join-Path $script:RepoRoot 'out/HomeTunnel' }
+Import-Module $script:ModulePath -Force
+
+function Test-IsRoot { $IsLinux -and (id -u) -eq '0' }
+
+# Runs the block with errors made terminating and returns the first ErrorRecord; fails the test when none comes.
+function Get-ErrorRecord([scriptblock] $Block) {
+    try {
+        $null = & $Block -ErrorAction Stop
+    }
+    catch {
+        return $_
+    }
+    throw 'Expected an error, but the command succeeded.'
+}
+
+# Asserts the parts every HomeTunnel error must have: id, category and the offending value.
+function Assert-HomeTunnelError([System.Management.Automation.ErrorRecord] $Record, [string] $ErrorId, [string] $Category, $Target) {
+    $Record.FullyQualifiedErrorId | Should -BeLike "$ErrorId,*"
+    $Record.CategoryInfo.Category | Should -Be $Category
+    if ($PSBoundParameters.ContainsKey('Target')) { $Record.TargetObject | Should -Be $Target }
+    $Record.Exception.Message | Should -Not -BeNullOrEmpty
+}
+
+# The command line that starts the same pwsh as this one (under 'dotnet pwsh' the process is dotnet).
+function Get-PwshCommand {
+    $process = [Environment]::ProcessPath
+    if ((Split-Path $process -Leaf) -in 'dotnet', 'dotnet.exe') {
+        return @($process, [System.Reflection.Assembly]::GetEntryAssembly().Location)
+    }
+    return @($process)
+}
+
+function Invoke-FreshPwsh([string] $Command) {
+    $pwsh = @(Get-PwshCommand)
+    $rest = @($pwsh | Select-Object -Skip 1)
+    & $pwsh[0] @rest -NoProfile -NonInteractive -Command $Command
+}
+
+# A valid key with its last significant character changed so that padding bits are set:
+# .NET decodes it, wg refuses it.
+function Get-NonCanonicalKey([string] $Key) {
+    $alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'
+    $index = $alphabet.IndexOf($Key[42])
+    $Key.Substring(0, 42) + $alphabet[$index -bor 1] + '='
+}
+
+# A throwaway network namespace with one userspace WireGuard interface; returns what Remove-WgSandbox needs.
+function New-WgSandbox {
+    $suffix = [Guid]::NewGuid().ToString('N').Substring(0, 8)
+    $ns = "htt-$suffix"
+    $if = "htt$suffix".Substring(0, 11)
+    ip netns add $ns
+    # Foreground mode keeps wireguard-go our child, so it is stopped by its PID.
+    $env:WG_PROCESS_FOREGROUND = '1'
+    $proc = Start-Process -FilePath ip -ArgumentList 'netns', 'exec', $ns, 'wireguard-go', '-f', $if -PassThru -RedirectStandardOutput '/dev/null' -RedirectStandardError "/tmp/$ns.err"
+    Remove-Item Env:WG_PROCESS_FOREGROUND
+    $deadline = [DateTime]::UtcNow.AddSeconds(10)
+    while (-not (Test-Path "/run/wireguard/$if.sock") -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
+    [pscustomobject]@{ Namespace = $ns; Interface = $if; Process = $proc }
+}
+
+function Remove-WgSandbox($Sandbox) {
+    if (-not $Sandbox) { return }
+    if ($Sandbox.Process -and -not $Sandbox.Process.HasExited) { $Sandbox.Process.Kill($true); $Sandbox.Process.WaitForExit(5000) | Out-Null }
+    ip netns delete $Sandbox.Namespace 2>$null
+    Remove-Item "/run/wireguard/$($Sandbox.Interface).sock", "/tmp/$($Sandbox.Namespace).err" -ErrorAction Ignore
+}
