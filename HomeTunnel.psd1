@@ -20,6 +20,9 @@
         'Import-WireGuardConfig'
         'Export-WireGuardConfig'
         'Test-TunnelConfig'
+        'New-ApacheProxySite'
+        'ConvertFrom-ApacheProxySite'
+        'Import-ApacheProxySite'
     )
     FunctionsToExport      = @()
     AliasesToExport        = @()

@@ -68,3 +68,43 @@ function Remove-WgSandbox($Sandbox) {
     ip netns delete $Sandbox.Namespace 2>$null
     Remove-Item "/run/wireguard/$($Sandbox.Interface).sock", "/tmp/$($Sandbox.Namespace).err" -ErrorAction Ignore
 }
+
+# A copy of the machine's /etc/apache2 in a temporary folder, used as a ServerRoot through APACHE_CONFDIR:
+# configtest runs the real Apache against it and the machine's own config is never touched.
+function New-ApacheSandbox {
+    $dir = Join-Path ([IO.Path]::GetTempPath()) "ht-apache-$([Guid]::NewGuid().ToString('N').Substring(0, 8))"
+    New-Item -ItemType Directory $dir | Out-Null
+    cp -a /etc/apache2/. "$dir/"   # keeps the mods-enabled symlinks that a2enmod expects
+    Get-ChildItem (Join-Path $dir 'sites-enabled') | Remove-Item
+    # mod_md keeps its store under the ServerRoot; a contact lets it accept a site before any ACME run.
+    Set-Content (Join-Path $dir 'conf-enabled/zz-hometunnel-test.conf') "ServerName sandbox.test`nMDContactEmail admin@example.test`nMDCertificateAgreement accepted`nMDStoreDir $dir/md"
+    $dir
+}
+
+# Runs the real configtest on one site file in the sandbox; returns @{ Ok; Output }.
+function Test-ApacheSandboxSite([string] $Sandbox, [string] $Text, [string[]] $Modules = @('proxy', 'proxy_http', 'headers')) {
+    $env:APACHE_CONFDIR = $Sandbox
+    try {
+        $null = a2enmod -q @Modules 2>&1
+        if (-not ($Modules -contains 'md')) {
+            # The sandbox's MD* directives need mod_md loaded; keep it on for every test.
+            $null = a2enmod -q md 2>&1
+        }
+        $site = Join-Path $Sandbox 'sites-available/test-site.conf'
+        Set-Content -LiteralPath $site -Value $Text -NoNewline
+        New-Item -ItemType SymbolicLink -Path (Join-Path $Sandbox 'sites-enabled/test-site.conf') -Target $site -Force | Out-Null
+        $output = apache2ctl configtest 2>&1 | Out-String
+        @{ Ok = ($LASTEXITCODE -eq 0 -and $output -match 'Syntax OK'); Output = $output }
+    }
+    finally {
+        Remove-Item (Join-Path $Sandbox 'sites-enabled/test-site.conf') -ErrorAction Ignore
+        Remove-Item Env:APACHE_CONFDIR
+    }
+}
+
+# A throwaway self-signed certificate for sites that name their own files.
+function New-TestCertificate([string] $Folder, [string] $Name) {
+    $cert = Join-Path $Folder "$Name.pem"; $key = Join-Path $Folder "$Name.key"
+    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=$Name" -keyout $key -out $cert 2>$null
+    @{ Certificate = $cert; Key = $key }
+}

@@ -8,7 +8,8 @@ BeforeAll {
 
 Describe 'Test-TunnelConfig' {
     It 'finds nothing wrong with the seed setup' {
-        @(Test-TunnelConfig $relay, $homePeer, $relayConfig, $homeConfig) | Should -HaveCount 0
+        $site = $homePeer | New-ApacheProxySite -ServerName site.example.com -Port 3000
+        @(Test-TunnelConfig $relay, $homePeer, $relayConfig, $homeConfig, $site) | Should -HaveCount 0
         Test-TunnelConfig $relay, $homePeer, $relayConfig, $homeConfig -Quiet | Should -BeTrue
     }
 
@@ -28,6 +29,8 @@ Describe 'Test-TunnelConfig' {
         @{ Check = 'PresharedKeyMismatch'; Severity = 'Error'; Make = { $a = New-TunnelPeer -Name home -Role Home -Address 192.168.4.2/32 -PrivateKey $homePeer.PrivateKey -PresharedKey; @((New-WireGuardConfig -For $relay -Peer $a), (New-WireGuardConfig -For $homePeer -Peer $relay)) } }
         @{ Check = 'PeerWithoutEndpoint'; Severity = 'Error'; Make = { @(New-WireGuardConfig -For $homePeer -Peer (New-TunnelPeer -Name r -Role Relay -Address 192.168.4.1/24 -PrivateKey $relay.PrivateKey)) } }
         @{ Check = 'UnknownSetting'; Severity = 'Warning'; Make = { @(ConvertFrom-WireGuardConfig ($relayConfig.RevealText() + "Frobnicate = 1`n")) } }
+        @{ Check = 'DuplicateServerName'; Severity = 'Error'; Make = { @(($homePeer | New-ApacheProxySite -ServerName a.test -Port 1), ($homePeer | New-ApacheProxySite -ServerName b.test -ServerAlias a.test -Port 2)) } }
+        @{ Check = 'BackendNotInTunnel'; Severity = 'Warning'; Make = { @($relay, $homePeer, (New-ApacheProxySite -ServerName a.test -Backend http://10.9.9.9:80/)) } }
         @{ Check = 'InterfaceWithoutPrivateKey'; Severity = 'Error'; Make = { @(ConvertFrom-WireGuardConfig "[Interface]`nListenPort = 51820`n") } }
     ) {
         $inputs = & $Make

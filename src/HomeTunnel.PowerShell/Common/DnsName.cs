@@ -43,6 +43,10 @@ public static class DnsName
         {
             throw HomeTunnelException.Invalid($"{errorPrefix}WildcardMisplaced", $"{what} '{value}' has '*' somewhere other than a whole first label.", value);
         }
+        if (prefix.Length + name.Length > 253)
+        {
+            throw HomeTunnelException.Invalid($"{errorPrefix}TooLong", $"{what} '{value}' is {prefix.Length + name.Length} characters; DNS allows 253.", value);
+        }
         foreach (string label in name.Split('.'))
         {
             if (label.Length > 63)

@@ -1,17 +1,40 @@
+using System;
 using System.Collections.Generic;
 using System.Linq;
+using HomeTunnel.Apache;
 
 namespace HomeTunnel.WireGuard;
 
-/// <summary>Offline checks across peers and configs, before anything touches a host.</summary>
+/// <summary>Offline checks across peers, configs and sites, before anything touches a host.</summary>
 public static class TunnelConfigChecker
 {
-    public static IReadOnlyList<TunnelConfigFinding> Check(IReadOnlyList<TunnelPeer> peers, IReadOnlyList<WireGuardConfig> configs)
+    public static IReadOnlyList<TunnelConfigFinding> Check(IReadOnlyList<TunnelPeer> peers, IReadOnlyList<WireGuardConfig> configs, IReadOnlyList<ApacheProxySite>? sites = null)
     {
         var findings = new List<TunnelConfigFinding>();
         CheckPeers(peers, findings);
         CheckConfigs(configs, findings);
+        CheckSites(sites ?? Array.Empty<ApacheProxySite>(), peers, findings);
         return findings;
+    }
+
+    private static void CheckSites(IReadOnlyList<ApacheProxySite> sites, IReadOnlyList<TunnelPeer> peers, List<TunnelConfigFinding> f)
+    {
+        var names = sites.SelectMany(s => s.ServerAliases.Prepend(s.ServerName).Select(n => (Name: n, Site: s)));
+        foreach (var g in names.GroupBy(x => x.Name).Where(g => g.Count() > 1))
+        {
+            Add(f, FindingSeverity.Error, "DuplicateServerName", g.Key, $"'{g.Key}' is served by {g.Count()} sites; Apache would answer with the first one only.", g.Key);
+        }
+        string[] homeHosts = peers.Where(p => p.Role == TunnelRole.Home)
+            .Select(p => p.Address.IsIPv6 ? $"[{p.Address.IP}]" : p.Address.IP.ToString()).ToArray();
+        if (homeHosts.Length == 0)
+        {
+            return;
+        }
+        foreach (ApacheProxySite s in sites.Where(s => !homeHosts.Contains(s.Backend.Host)))
+        {
+            Add(f, FindingSeverity.Warning, "BackendNotInTunnel", s.ServerName,
+                $"Site '{s.ServerName}' proxies to {s.Backend.Host}, which is no home peer's tunnel address ({string.Join(", ", homeHosts)}).", s.Backend.ToString());
+        }
     }
 
     private static void Add(List<TunnelConfigFinding> f, FindingSeverity s, string check, string subject, string message, object? target) =>

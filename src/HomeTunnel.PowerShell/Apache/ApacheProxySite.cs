@@ -1,0 +1,181 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+
+namespace HomeTunnel.Apache;
+
+/// <summary>
+/// One service on the relay: name-based VirtualHost(s) that proxy a public name to a home backend. The
+/// rendered <see cref="Text"/> is the whole sites-available file; <see cref="RequiredModules"/> says what
+/// Apache must have enabled for it. Settings that are null are simply not written (as in a parsed file).
+/// </summary>
+public sealed class ApacheProxySite
+{
+    public const int DefaultConnectTimeout = 5;
+    public const int DefaultRetry = 0;
+    public const int DefaultProxyTimeout = 60;
+
+    internal ApacheProxySite() { }
+
+    public string ServerName { get; init; } = string.Empty;
+    public IReadOnlyList<string> ServerAliases { get; init; } = Array.Empty<string>();
+    public ProxyBackend Backend { get; init; } = null!;
+    public string Path { get; init; } = "/";
+    public bool Http { get; init; }
+    public bool Https { get; init; }
+
+    /// <summary>With HTTPS: the :80 VirtualHost only redirects to https.</summary>
+    public bool HttpRedirect { get; init; }
+    public TlsMode Tls { get; init; }
+    public string? CertificateFile { get; init; }
+    public string? CertificateKeyFile { get; init; }
+    public bool WebSocket { get; init; }
+    public bool? PreserveHost { get; init; }
+
+    /// <summary>"ProxyRequests Off" written out: never an open forward proxy.</summary>
+    public bool ProxyRequestsOff { get; init; }
+
+    /// <summary>The relay sets X-Forwarded-Proto and drops a client's own X-Forwarded-For before mod_proxy adds the real one.</summary>
+    public bool ForwardedHeaders { get; init; }
+    public int? ConnectTimeout { get; init; }
+    public int? Retry { get; init; }
+    public int? ProxyTimeout { get; init; }
+
+    /// <summary>"ProxyPass /.well-known/acme-challenge/ !" so certificate renewals are answered by the relay.</summary>
+    public bool AcmeChallengeException { get; init; }
+
+    /// <summary>Directives of a parsed VirtualHost the model does not interpret, kept in order (a nested section is one entry).</summary>
+    public IReadOnlyList<string> ExtraDirectives { get; init; } = Array.Empty<string>();
+
+    /// <summary>Directives of a parsed file outside any VirtualHost that the model does not interpret.</summary>
+    public IReadOnlyList<string> ExtraGlobalDirectives { get; init; } = Array.Empty<string>();
+
+    /// <summary>ProxyPass parameters the model does not interpret (key=value), kept in order.</summary>
+    public IReadOnlyList<string> ExtraProxyParameters { get; init; } = Array.Empty<string>();
+
+    /// <summary>Where it was read from, when it was parsed.</summary>
+    public string? Source { get; init; }
+
+    /// <summary>The file name in sites-available: the server name, which validation keeps to [a-z0-9.-].</summary>
+    public string FileName => ServerName + ".conf";
+
+    /// <summary>The Apache modules the file needs, in the order a2enmod should enable them.</summary>
+    public IReadOnlyList<string> RequiredModules
+    {
+        get
+        {
+            var list = new List<string> { "proxy", "proxy_http" };
+            if (ForwardedHeaders)
+            {
+                list.Add("headers");
+            }
+            if (HttpRedirect)
+            {
+                list.Add("alias");
+            }
+            if (Https)
+            {
+                list.Add("ssl");
+            }
+            if (Tls == TlsMode.Acme)
+            {
+                list.Add("md");
+            }
+            return list.Distinct().ToArray();
+        }
+    }
+
+    public string Text => ApacheSiteWriter.Write(this);
+
+    public override string ToString() => $"{ServerName} -> {Backend}";
+
+    public static ApacheProxySite Create(ApacheSiteSpec spec)
+    {
+        string serverName = DnsName.Normalize(spec.ServerName, "ServerName", "ServerName");
+        string[] aliases = (spec.ServerAliases ?? Array.Empty<string>())
+            .Select(a => DnsName.Normalize(a, "ServerAlias", "ServerAlias", allowWildcard: true))
+            .Where(a => a != serverName)
+            .Distinct()
+            .ToArray();
+
+        ProxyBackend backend;
+        if (!string.IsNullOrEmpty(spec.Backend))
+        {
+            backend = ProxyBackend.Parse(spec.Backend); // wins over a piped peer's Address
+        }
+        else if (spec.Address is not null)
+        {
+            if (spec.Port is not int port)
+            {
+                throw HomeTunnelException.Invalid("PortMissing", $"ServerName '{serverName}': a backend address '{spec.Address}' needs -Port (the home service's port).", spec.Address);
+            }
+            backend = ProxyBackend.FromAddress(spec.Address, port);
+        }
+        else
+        {
+            throw HomeTunnelException.Invalid("BackendMissing", $"ServerName '{serverName}' has no backend: pipe a home peer (its Address) with -Port, or give -Backend.", serverName);
+        }
+
+        string path = UrlPath.Normalize(spec.Path ?? "/", "Path", "Path");
+        bool hasFiles = spec.CertificateFile is not null || spec.CertificateKeyFile is not null;
+        bool https = spec.Https || hasFiles;
+        bool redirect = https && !spec.Http && spec.HttpRedirect != false;
+        bool http = spec.Http || !https || redirect;
+        TlsMode tls = !https ? TlsMode.None : hasFiles ? TlsMode.Files : TlsMode.Acme;
+        string? cert = null, key = null;
+        if (tls == TlsMode.Files)
+        {
+            if (spec.CertificateFile is null || spec.CertificateKeyFile is null)
+            {
+                throw HomeTunnelException.Invalid("TlsFilesIncomplete", $"ServerName '{serverName}': give both -CertificateFile and -CertificateKeyFile, or neither (ACME).", spec.CertificateFile ?? spec.CertificateKeyFile);
+            }
+            cert = CertificatePath(spec.CertificateFile, "CertificateFile");
+            key = CertificatePath(spec.CertificateKeyFile, "CertificateKeyFile");
+        }
+        if (tls == TlsMode.Acme && aliases.Any(a => a.StartsWith("*.", StringComparison.Ordinal)))
+        {
+            string wildcard = aliases.First(a => a.StartsWith("*.", StringComparison.Ordinal));
+            throw HomeTunnelException.Invalid("WildcardNeedsDnsChallenge",
+                $"ServerAlias '{wildcard}' cannot get an ACME certificate over HTTP (wildcards need a DNS challenge); use -CertificateFile, or drop the wildcard.", wildcard);
+        }
+
+        return new ApacheProxySite
+        {
+            ServerName = serverName,
+            ServerAliases = aliases,
+            Backend = backend,
+            Path = path,
+            Http = http,
+            Https = https,
+            HttpRedirect = redirect,
+            Tls = tls,
+            CertificateFile = cert,
+            CertificateKeyFile = key,
+            WebSocket = spec.WebSocket ?? true,
+            PreserveHost = spec.PreserveHost ?? true,
+            ProxyRequestsOff = true,
+            ForwardedHeaders = spec.ForwardedHeaders ?? true,
+            ConnectTimeout = Seconds(spec.ConnectTimeout ?? DefaultConnectTimeout, "ConnectTimeout", 1, 300),
+            Retry = Seconds(spec.Retry ?? DefaultRetry, "Retry", 0, 3600),
+            ProxyTimeout = Seconds(spec.ProxyTimeout ?? DefaultProxyTimeout, "ProxyTimeout", 1, 86400),
+            AcmeChallengeException = spec.AcmeChallengeException ?? true,
+        };
+    }
+
+    private static int Seconds(int value, string what, int min, int max) =>
+        value >= min && value <= max
+            ? value
+            : throw HomeTunnelException.Invalid($"{what}OutOfRange", $"{what} {value} is out of range; use {min} to {max} seconds.", value);
+
+    /// <summary>Certificate paths go into the config unquoted: absolute, and only plain path characters.</summary>
+    private static string CertificatePath(string value, string what)
+    {
+        bool plain = value.Length > 1 && value[0] == '/' && value.All(c => c is >= 'a' and <= 'z' or >= 'A' and <= 'Z' or >= '0' and <= '9' or '/' or '.' or '_' or '-' or '+' or '@');
+        if (!plain || value.Split('/').Any(s => s == ".."))
+        {
+            throw HomeTunnelException.Invalid($"{what}Invalid", $"{what} '{DnsName.Printable(value)}' must be an absolute path of letters, digits and / . _ - + @ (no '..').", value);
+        }
+        return value;
+    }
+}

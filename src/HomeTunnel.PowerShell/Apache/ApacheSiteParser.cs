@@ -1,0 +1,281 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+
+namespace HomeTunnel.Apache;
+
+/// <summary>
+/// Turns VirtualHost blocks into <see cref="ApacheProxySite"/>s: the :80 and :443 blocks of one ServerName
+/// become one site. Values go through the same validation as New-ApacheProxySite; directives the model does
+/// not know are kept in order as data. "ProxyRequests On" (an open proxy) is refused.
+/// </summary>
+public static class ApacheSiteParser
+{
+    private sealed class VHost
+    {
+        public int Port;
+        public int Line;
+        public string? ServerName;
+        public readonly List<string> Aliases = new();
+        public bool ProxyRequestsOff, Ssl, AcmeException, Redirect;
+        public bool? PreserveHost;
+        public int? ProxyTimeout;
+        public string? CertFile, KeyFile;
+        public ApacheDirective? Pass, XffUnset, XfpSet;
+        public readonly List<ApacheDirective> Passes = new();
+        public readonly List<ApacheDirective> Reverses = new();
+        public readonly List<ApacheDirective> Extras = new();
+    }
+
+    public static IReadOnlyList<ApacheProxySite> Parse(string text, string? source = null)
+    {
+        string where = source ?? "Apache config text";
+        var globals = new List<string>();
+        var mdomains = new List<string>();
+        var vhosts = new List<VHost>();
+        foreach (ApacheDirective d in ApacheConfigReader.Read(text, where))
+        {
+            if (d.IsSection && d.Is("VirtualHost"))
+            {
+                vhosts.Add(ReadVHost(d, where));
+            }
+            else if (d.Is("MDomain"))
+            {
+                mdomains.AddRange(d.Args.Select(a => a.ToLowerInvariant()));
+            }
+            else
+            {
+                globals.Add(d.Render());
+            }
+        }
+        var sites = new List<ApacheProxySite>();
+        foreach (var group in vhosts.GroupBy(v => v.ServerName!))
+        {
+            sites.Add(Build(group.ToList(), globals, mdomains, where, source));
+            globals = new List<string>(); // file-level extras belong to the first site of the file
+        }
+        return sites;
+    }
+
+    private static VHost ReadVHost(ApacheDirective section, string where)
+    {
+        string address = section.Args.Count == 1 ? section.Args[0] : string.Join(' ', section.Args);
+        var v = new VHost { Line = section.Line };
+        v.Port = address switch
+        {
+            "*:80" => 80,
+            "*:443" => 443,
+            _ => throw ApacheConfigReader.Error("VirtualHostAddressNotSupported", where, section.Line, "is not *:80 or *:443, the only VirtualHost addresses HomeTunnel manages", address),
+        };
+        foreach (ApacheDirective d in section.Children!)
+        {
+            At(where, d.Line, () => Consume(v, d, where));
+        }
+        if (v.ServerName is null)
+        {
+            throw ApacheConfigReader.Error("VirtualHostWithoutServerName", where, section.Line, "has no ServerName; name-based hosting needs one", section.Text);
+        }
+        if (v.Passes.Count > 0)
+        {
+            v.Pass = v.Passes[^1]; // the catch-all comes last; earlier, more specific ones stay in front of it
+            v.Extras.InsertRange(0, v.Passes.Take(v.Passes.Count - 1));
+        }
+        foreach (ApacheDirective r in v.Reverses)
+        {
+            bool matchesPass = v.Pass is not null && r.Args.Count == 2 && r.Args[0] == v.Pass.Args[0] && r.Args[1] == v.Pass.Args[1];
+            if (!matchesPass)
+            {
+                v.Extras.Add(r);
+            }
+        }
+        if (v.XffUnset is null ^ v.XfpSet is null)
+        {
+            v.Extras.Add((v.XffUnset ?? v.XfpSet)!); // half of the pair is just a directive
+            v.XffUnset = v.XfpSet = null;
+        }
+        return v;
+    }
+
+    private static void Consume(VHost v, ApacheDirective d, string where)
+    {
+        IReadOnlyList<string> a = d.Args;
+        if (d.IsSection)
+        {
+            v.Extras.Add(d);
+        }
+        else if (d.Is("ServerName") && a.Count == 1)
+        {
+            v.ServerName = DnsName.Normalize(a[0], "ServerName", "ServerName");
+        }
+        else if (d.Is("ServerAlias"))
+        {
+            v.Aliases.AddRange(a.Select(x => DnsName.Normalize(x, "ServerAlias", "ServerAlias", allowWildcard: true)));
+        }
+        else if (d.Is("ProxyRequests") && a.Count == 1)
+        {
+            if (!a[0].Equals("Off", StringComparison.OrdinalIgnoreCase))
+            {
+                throw new HomeTunnelException("ApacheOpenProxy", ErrorKind.SecurityError,
+                    $"{where}, line {d.Line}: 'ProxyRequests {a[0]}' makes the relay an open proxy for anyone on the internet.", d.Text);
+            }
+            v.ProxyRequestsOff = true;
+        }
+        else if (d.Is("ProxyPreserveHost") && a.Count == 1)
+        {
+            v.PreserveHost = a[0].Equals("On", StringComparison.OrdinalIgnoreCase);
+        }
+        else if (d.Is("ProxyTimeout") && a.Count == 1 && int.TryParse(a[0], NumberStyles.None, CultureInfo.InvariantCulture, out int timeout))
+        {
+            v.ProxyTimeout = timeout;
+        }
+        else if (d.Is("RequestHeader") && a.Count == 3 && a[0].Equals("unset", StringComparison.OrdinalIgnoreCase)
+                 && a[1].Equals("X-Forwarded-For", StringComparison.OrdinalIgnoreCase) && a[2].Equals("early", StringComparison.OrdinalIgnoreCase))
+        {
+            v.XffUnset = d;
+        }
+        else if (d.Is("RequestHeader") && a.Count == 3 && a[0].Equals("set", StringComparison.OrdinalIgnoreCase)
+                 && a[1].Equals("X-Forwarded-Proto", StringComparison.OrdinalIgnoreCase) && a[2] == (v.Port == 443 ? "https" : "http"))
+        {
+            v.XfpSet = d;
+        }
+        else if (d.Is("ProxyPass") && a.Count == 2 && a[0] == "/.well-known/acme-challenge/" && a[1] == "!")
+        {
+            v.AcmeException = true;
+        }
+        else if (d.Is("ProxyPass") && a.Count >= 2 && a[1] != "!")
+        {
+            v.Passes.Add(d);
+        }
+        else if (d.Is("ProxyPassReverse"))
+        {
+            v.Reverses.Add(d);
+        }
+        else if (d.Is("SSLEngine") && a.Count == 1 && a[0].Equals("on", StringComparison.OrdinalIgnoreCase))
+        {
+            v.Ssl = true;
+        }
+        else if (d.Is("SSLCertificateFile") && a.Count == 1)
+        {
+            v.CertFile = a[0];
+        }
+        else if (d.Is("SSLCertificateKeyFile") && a.Count == 1)
+        {
+            v.KeyFile = a[0];
+        }
+        else if (d.Is("Redirect") && a.Count == 3 && a[0] is "permanent" or "301" && a[1] == "/" && v.ServerName is not null && a[2] == $"https://{v.ServerName}/")
+        {
+            v.Redirect = true;
+        }
+        else
+        {
+            v.Extras.Add(d);
+        }
+    }
+
+    private static ApacheProxySite Build(List<VHost> group, List<string> globals, List<string> mdomains, string where, string? source)
+    {
+        string name = group[0].ServerName!;
+        foreach (var dup in group.GroupBy(v => v.Port).Where(g => g.Count() > 1))
+        {
+            throw ApacheConfigReader.Error("DuplicateVirtualHost", where, dup.Last().Line, $"is a second *:{dup.Key} VirtualHost for {name}", name);
+        }
+        VHost? http = group.FirstOrDefault(v => v.Port == 80);
+        VHost? https = group.FirstOrDefault(v => v.Port == 443);
+        VHost? proxy = https?.Pass is not null ? https : http?.Pass is not null ? http : null;
+        if (proxy is null)
+        {
+            throw ApacheConfigReader.Error("NotAProxySite", where, group[0].Line, "has no ProxyPass to a backend, so it is not a proxy site", name);
+        }
+        ApacheDirective pass = proxy.Pass!;
+        string path = At(where, pass.Line, () => UrlPath.Normalize(pass.Args[0], "ProxyPass path", "Path"));
+        ProxyBackend backend = At(where, pass.Line, () => ProxyBackend.Parse(pass.Args[1]));
+        int? connect = null, retry = null;
+        bool websocket = false;
+        var extraParams = new List<string>();
+        foreach (string p in pass.Args.Skip(2))
+        {
+            string[] kv = p.Split('=', 2);
+            string key = kv[0].ToLowerInvariant();
+            if (kv.Length == 2 && key == "connectiontimeout" && int.TryParse(kv[1], NumberStyles.None, CultureInfo.InvariantCulture, out int ct))
+            {
+                connect = ct;
+            }
+            else if (kv.Length == 2 && key == "retry" && int.TryParse(kv[1], NumberStyles.None, CultureInfo.InvariantCulture, out int r))
+            {
+                retry = r;
+            }
+            else if (kv.Length == 2 && key == "upgrade" && kv[1].Equals("websocket", StringComparison.OrdinalIgnoreCase))
+            {
+                websocket = true;
+            }
+            else
+            {
+                extraParams.Add(p);
+            }
+        }
+        TlsMode tls = TlsMode.None;
+        if (https is not null)
+        {
+            if (https.CertFile is not null && https.KeyFile is not null)
+            {
+                tls = TlsMode.Files;
+            }
+            else if (mdomains.Contains(name))
+            {
+                tls = TlsMode.Acme;
+            }
+            else
+            {
+                throw ApacheConfigReader.Error("HttpsWithoutCertificate", where, https.Line, "serves HTTPS with neither SSLCertificateFile/SSLCertificateKeyFile nor an MDomain", name);
+            }
+        }
+        var extras = new List<string>();
+        foreach (VHost v in group)
+        {
+            foreach (string e in v.Extras.Select(x => x.Render()).Where(e => !extras.Contains(e)))
+            {
+                extras.Add(e);
+            }
+        }
+        return new ApacheProxySite
+        {
+            ServerName = name,
+            ServerAliases = group.SelectMany(v => v.Aliases).Where(a => a != name).Distinct().ToArray(),
+            Backend = backend,
+            Path = path,
+            Http = http is not null,
+            Https = https is not null,
+            HttpRedirect = http is not null && https is not null && http.Redirect && http.Pass is null,
+            Tls = tls,
+            CertificateFile = tls == TlsMode.Files ? https!.CertFile : null,
+            CertificateKeyFile = tls == TlsMode.Files ? https!.KeyFile : null,
+            WebSocket = websocket,
+            PreserveHost = proxy.PreserveHost,
+            ProxyRequestsOff = proxy.ProxyRequestsOff,
+            ForwardedHeaders = proxy.XffUnset is not null,
+            ConnectTimeout = connect,
+            Retry = retry,
+            ProxyTimeout = proxy.ProxyTimeout,
+            AcmeChallengeException = proxy.AcmeException,
+            ExtraDirectives = extras,
+            ExtraGlobalDirectives = globals,
+            ExtraProxyParameters = extraParams,
+            Source = source,
+        };
+    }
+
+    private static T At<T>(string where, int line, Func<T> f)
+    {
+        try
+        {
+            return f();
+        }
+        catch (HomeTunnelException e) when (!e.Message.StartsWith(where, StringComparison.Ordinal))
+        {
+            throw new HomeTunnelException(e.ErrorId, e.Kind, $"{where}, line {line}: {e.Message}", e.Target, e);
+        }
+    }
+
+    private static void At(string where, int line, Action f) => At(where, line, () => { f(); return 0; });
+}

@@ -1,0 +1,70 @@
+using System;
+using System.Collections;
+using System.Linq;
+using System.Reflection;
+
+namespace HomeTunnel.Apache;
+
+/// <summary>What New-ApacheProxySite asks for; <see cref="ApacheProxySite.Create"/> validates it. Null means "the careful default".</summary>
+public sealed class ApacheSiteSpec
+{
+    public string ServerName { get; set; } = string.Empty;
+    public string[]? ServerAliases { get; set; }
+    public string? Backend { get; set; }
+    public string? Address { get; set; }
+    public int? Port { get; set; }
+    public string? Path { get; set; }
+    public bool Http { get; set; }
+    public bool Https { get; set; }
+    public bool? HttpRedirect { get; set; }
+    public string? CertificateFile { get; set; }
+    public string? CertificateKeyFile { get; set; }
+    public bool? WebSocket { get; set; }
+    public bool? PreserveHost { get; set; }
+    public bool? ForwardedHeaders { get; set; }
+    public int? ConnectTimeout { get; set; }
+    public int? Retry { get; set; }
+    public int? ProxyTimeout { get; set; }
+    public bool? AcmeChallengeException { get; set; }
+
+    /// <summary>
+    /// A spec from a dictionary whose keys are the property names (any case); ServerAlias is taken for
+    /// ServerAliases. An unknown key is an error, not silently ignored.
+    /// </summary>
+    public static ApacheSiteSpec FromDictionary(IDictionary values)
+    {
+        var spec = new ApacheSiteSpec();
+        foreach (DictionaryEntry entry in values)
+        {
+            string key = entry.Key?.ToString() ?? string.Empty;
+            string name = key.Equals("ServerAlias", StringComparison.OrdinalIgnoreCase) ? nameof(ServerAliases) : key;
+            PropertyInfo? prop = typeof(ApacheSiteSpec).GetProperty(name, BindingFlags.Public | BindingFlags.Instance | BindingFlags.IgnoreCase);
+            if (prop is null)
+            {
+                throw HomeTunnelException.Invalid("SitePropertyUnknown",
+                    $"'{key}' is not a site property; use {string.Join(", ", typeof(ApacheSiteSpec).GetProperties().Select(p => p.Name))}.", key);
+            }
+            prop.SetValue(spec, Convert(entry.Value, prop.PropertyType, key));
+        }
+        return spec;
+    }
+
+    private static object? Convert(object? value, Type type, string key)
+    {
+        Type target = Nullable.GetUnderlyingType(type) ?? type;
+        try
+        {
+            return value switch
+            {
+                null => null,
+                _ when target == typeof(string[]) => value is IEnumerable e && value is not string ? e.Cast<object>().Select(o => o?.ToString() ?? string.Empty).ToArray() : new[] { value.ToString() ?? string.Empty },
+                _ when target == typeof(string) => value.ToString(),
+                _ => System.Convert.ChangeType(value, target, System.Globalization.CultureInfo.InvariantCulture),
+            };
+        }
+        catch (Exception e) when (e is FormatException or InvalidCastException or OverflowException)
+        {
+            throw HomeTunnelException.Invalid("SitePropertyWrongType", $"Site property '{key}' = '{value}' is not a {target.Name}.", value);
+        }
+    }
+}

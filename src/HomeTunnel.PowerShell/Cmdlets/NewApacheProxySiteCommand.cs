@@ -1,0 +1,123 @@
+using System.Collections;
+using System.Management.Automation;
+using HomeTunnel.Apache;
+
+namespace HomeTunnel.Cmdlets;
+
+/// <summary>
+/// A proxy VirtualHost for one service. The backend comes from a piped home peer's Address (with -Port),
+/// from -Backend, or from CSV rows/objects/hashtables with the same property names.
+/// </summary>
+[Cmdlet(VerbsCommon.New, "ApacheProxySite")]
+[OutputType(typeof(ApacheProxySite))]
+public sealed class NewApacheProxySiteCommand : HomeTunnelCmdlet
+{
+    /// <summary>
+    /// A piped object: a hashtable is read key by key; any other object (a peer, a CSV row) binds by
+    /// property name to the parameters below.
+    /// </summary>
+    [Parameter(ValueFromPipeline = true)]
+    public object? InputObject { get; set; }
+
+    [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
+    public string ServerName { get; set; } = string.Empty;
+
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public string[]? ServerAlias { get; set; }
+
+    /// <summary>The home peer's tunnel address (bound from a piped TunnelPeer).</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public string? Address { get; set; }
+
+    /// <summary>The home service's port.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [EmptyAsNull]
+    public int? Port { get; set; }
+
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public string? Backend { get; set; }
+
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public string? Path { get; set; }
+
+    [Parameter]
+    public SwitchParameter Http { get; set; }
+
+    [Parameter]
+    public SwitchParameter Https { get; set; }
+
+    /// <summary>With -Https alone, leave :80 out entirely instead of redirecting it (-Https -Http serves both).</summary>
+    [Parameter]
+    public SwitchParameter NoHttpRedirect { get; set; }
+
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public string? CertificateFile { get; set; }
+
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public string? CertificateKeyFile { get; set; }
+
+    [Parameter]
+    public SwitchParameter WebSocket { get; set; }
+
+    [Parameter]
+    public SwitchParameter PreserveHost { get; set; }
+
+    [Parameter]
+    public SwitchParameter ForwardedHeaders { get; set; }
+
+    [Parameter]
+    public SwitchParameter AcmeChallengeException { get; set; }
+
+    [Parameter]
+    public int? ConnectTimeout { get; set; }
+
+    [Parameter]
+    public int? Retry { get; set; }
+
+    [Parameter]
+    public int? ProxyTimeout { get; set; }
+
+    protected override void Process()
+    {
+        if ((InputObject is PSObject p ? p.BaseObject : InputObject) is IDictionary table)
+        {
+            WriteObject(ApacheProxySite.Create(ApacheSiteSpec.FromDictionary(Unwrap(table))));
+            return;
+        }
+        WriteObject(ApacheProxySite.Create(new ApacheSiteSpec
+        {
+            ServerName = ServerName,
+            ServerAliases = ServerAlias,
+            Address = Address,
+            Port = Port,
+            Backend = Backend,
+            Path = Path,
+            Http = Http,
+            Https = Https,
+            HttpRedirect = NoHttpRedirect ? false : null,
+            CertificateFile = CertificateFile,
+            CertificateKeyFile = CertificateKeyFile,
+            // Switches whose default is on: -WebSocket:$false turns one off.
+            WebSocket = Switch(nameof(WebSocket), WebSocket),
+            PreserveHost = Switch(nameof(PreserveHost), PreserveHost),
+            ForwardedHeaders = Switch(nameof(ForwardedHeaders), ForwardedHeaders),
+            AcmeChallengeException = Switch(nameof(AcmeChallengeException), AcmeChallengeException),
+            ConnectTimeout = ConnectTimeout,
+            Retry = Retry,
+            ProxyTimeout = ProxyTimeout,
+        }));
+    }
+
+    private bool? Switch(string name, SwitchParameter value) =>
+        MyInvocation.BoundParameters.ContainsKey(name) ? value.IsPresent : null;
+
+    private static Hashtable Unwrap(IDictionary table)
+    {
+        var plain = new Hashtable(System.StringComparer.OrdinalIgnoreCase);
+        foreach (DictionaryEntry e in table)
+        {
+            plain[e.Key] = e.Value is PSObject p ? p.BaseObject : e.Value;
+        }
+        return plain;
+    }
+}
