@@ -1,0 +1,466 @@
+# The HomeTunnel lab: a real double-NAT network on one Linux machine, built from network namespaces.
+#
+#   runner (this process, root namespace) ──┐ 203.0.113.b+14
+#                                           │
+#   client b+2 ── inet (bridge, dnsmasq + pebble at b+4) ── relay b+1 (sshd, Apache, wg0 192.168.4.1)
+#                                           │
+#                                  carrier b+3 ── NAT ── 100.64.0.0/24 ── room ── NAT ── 10.77.0.0/24 ── home 10.77.0.2
+#                                                                                   (sshd, service :3000, wg0 192.168.4.2)
+#   runner ── 198.51.100.4i+1/30 ── home (a management cable, as the user's own LAN would be)
+#
+# b = 16 × Index, so labs with different prefixes and indexes run side by side. Every host is a network
+# namespace plus a private mount namespace held open by an anchor process, so /etc/wireguard,
+# /run/wireguard, /etc/apache2 and Apache's run and log folders are its own. Stop-Lab kills every process
+# in the lab's namespaces by PID and deletes the namespaces (and with them every veth).
+Set-StrictMode -Version Latest
+
+$script:LabBase = '/tmp/hometunnel-lab'
+$script:RepoRoot = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
+$script:HostNames = 'inet', 'client', 'relay', 'carrier', 'room', 'home'
+$script:SiteName = 'site.example.test'
+
+function Invoke-Checked {
+    # Runs a native command; throws with its output when it fails. No param block, so that arguments
+    # like '-a' reach the command instead of binding to a parameter of this function.
+    $command, $arguments = $args
+    $output = & $command @arguments 2>&1
+    if ($LASTEXITCODE -ne 0) {
+        throw "'$command $($arguments -join ' ')' failed ($LASTEXITCODE): $($output | Out-String)"
+    }
+    $output
+}
+
+function Get-LabPwsh {
+    <# A pwsh that sshd can start as a subsystem (the local tool's 'dotnet pwsh' is not an executable path). #>
+    $dir = Join-Path $script:RepoRoot 'out/lab-pwsh'
+    $pwsh = Join-Path $dir 'pwsh'
+    if (-not (Test-Path $pwsh)) {
+        Invoke-Checked dotnet tool install --tool-path $dir PowerShell --version 7.6.9 | Out-Null
+    }
+    $pwsh
+}
+
+function Get-LabAddressPlan([int] $Index) {
+    $b = 16 * $Index
+    [ordered]@{
+        Relay       = "203.0.113.$($b + 1)"
+        Client      = "203.0.113.$($b + 2)"
+        Carrier     = "203.0.113.$($b + 3)"
+        Dns         = "203.0.113.$($b + 4)"
+        Runner      = "203.0.113.$($b + 14)"
+        InternetNet = "203.0.113.$b/28"
+        CarrierLan  = '100.64.0.1'
+        RoomWan     = '100.64.0.2'
+        RoomLan     = '10.77.0.1'
+        HomeLan     = '10.77.0.2'
+        RunnerMgmt  = "198.51.100.$(4 * $Index + 1)"
+        HomeMgmt    = "198.51.100.$(4 * $Index + 2)"
+        RelayTunnel = '192.168.4.1'
+        HomeTunnel  = '192.168.4.2'
+    }
+}
+
+function Invoke-LabHost {
+    <#
+    .SYNOPSIS
+        Runs a command inside a lab host (its network and mount namespaces). Sets $LASTEXITCODE.
+    .EXAMPLE
+        Invoke-LabHost $lab relay wg show
+    #>
+    # No param block: every argument after the host name belongs to the command, '-w' included.
+    $lab, $hostName, $command = $args
+    & nsenter -t $lab.Hosts[$hostName].AnchorPid -n -m -- @command
+}
+
+function Start-LabProcess {
+    # Starts a long-running process inside a host and records its PID in the lab.
+    param($Lab, [string] $HostName, [string] $Name, [string[]] $Command, [hashtable] $Environment = @{})
+    $log = Join-Path $Lab.Directory "$HostName-$Name.log"
+    $saved = @{}
+    foreach ($k in $Environment.Keys) { $saved[$k] = [Environment]::GetEnvironmentVariable($k); [Environment]::SetEnvironmentVariable($k, $Environment[$k]) }
+    try {
+        $argList = @('-t', $Lab.Hosts[$HostName].AnchorPid, '-n', '-m', '--') + $Command
+        $process = Start-Process -FilePath nsenter -ArgumentList $argList -PassThru -RedirectStandardOutput $log -RedirectStandardError "$log.err"
+    }
+    finally {
+        foreach ($k in $saved.Keys) { [Environment]::SetEnvironmentVariable($k, $saved[$k]) }
+    }
+    $Lab.Pids.Add($process.Id)
+    Add-Content -LiteralPath (Join-Path $Lab.Directory 'pids') -Value $process.Id
+    $process
+}
+
+function Wait-LabCondition([scriptblock] $Condition, [string] $What, [double] $TimeoutSeconds = 20) {
+    $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSeconds)
+    while ([DateTime]::UtcNow -lt $deadline) {
+        if (& $Condition) { return }
+        Start-Sleep -Milliseconds 100
+    }
+    throw "Lab: timed out after $TimeoutSeconds s waiting for $What."
+}
+
+function Test-LabTcp([string] $Address, [int] $Port, [int] $TimeoutMilliseconds = 500) {
+    # From the runner (root namespace) to an address inside the lab.
+    $client = [System.Net.Sockets.TcpClient]::new()
+    try { return $client.ConnectAsync($Address, $Port).Wait($TimeoutMilliseconds) -and $client.Connected }
+    catch { return $false }
+    finally { $client.Dispose() }
+}
+
+function New-LabHost($Lab, [string] $HostName) {
+    $ns = "$($Lab.Prefix)-$HostName"
+    $dir = New-Item -ItemType Directory -Force (Join-Path $Lab.Directory $HostName)
+    Invoke-Checked ip netns add $ns | Out-Null
+    # ip netns exec and unshare both exec (no fork), so the PID is that of the sleep holding the namespaces.
+    $anchor = Start-Process -FilePath ip -ArgumentList 'netns', 'exec', $ns, 'unshare', '-m', '--propagation', 'private', 'sleep', 'infinity' -PassThru
+    $Lab.Pids.Add($anchor.Id)
+    Add-Content -LiteralPath (Join-Path $Lab.Directory 'pids') -Value $anchor.Id
+    $Lab.Hosts[$HostName] = @{ Namespace = $ns; AnchorPid = $anchor.Id; Directory = $dir.FullName }
+    Wait-LabCondition { (Get-Item "/proc/$($anchor.Id)/ns/mnt" -ErrorAction Ignore) -and (readlink "/proc/$($anchor.Id)/ns/mnt") -ne (readlink /proc/self/ns/mnt) } "the anchor of $HostName" 5
+
+    # This host's own copies of the folders WireGuard, Apache and the resolver use.
+    $mounts = [ordered]@{
+        '/etc/wireguard'    = 'etc-wireguard'
+        '/run/wireguard'    = 'run-wireguard'
+        '/etc/apache2'      = 'etc-apache2'
+        '/run/apache2'      = 'run-apache2'
+        '/run/lock/apache2' = 'lock-apache2'
+        '/var/log/apache2'  = 'log-apache2'
+        '/var/lib/apache2'  = 'lib-apache2'
+    }
+    foreach ($target in $mounts.Keys) {
+        $source = Join-Path $dir $mounts[$target]
+        if ($target -eq '/etc/apache2') { Invoke-Checked cp -a /etc/apache2/. "$source/" | Out-Null }
+        elseif ($target -eq '/var/lib/apache2') { Invoke-Checked cp -a /var/lib/apache2/. "$source/" | Out-Null }
+        else { New-Item -ItemType Directory -Force $source | Out-Null }
+        New-Item -ItemType Directory -Force $target | Out-Null
+        Invoke-Checked nsenter -t $anchor.Id -m -- mount --bind $source $target | Out-Null
+    }
+    Invoke-Checked chmod 700 (Join-Path $dir 'etc-wireguard') | Out-Null
+    $resolv = Join-Path $dir 'resolv.conf'
+    Set-Content -LiteralPath $resolv -Value "nameserver $($Lab.Addresses.Dns)"
+    Invoke-Checked nsenter -t $anchor.Id -m -- mount --bind $resolv /etc/resolv.conf | Out-Null
+    Invoke-LabHost $Lab $HostName ip link set lo up
+}
+
+function Connect-LabLink($Lab, [string] $HostA, [string] $NameA, [string] $HostB, [string] $NameB) {
+    # A veth pair between two hosts ('' = the runner's root namespace). Root-side names carry the prefix.
+    $tmpA = "$($Lab.Prefix)t$($Lab.LinkCount)a"; $tmpB = "$($Lab.Prefix)t$($Lab.LinkCount)b"
+    $Lab.LinkCount++
+    Invoke-Checked ip link add $tmpA type veth peer name $tmpB | Out-Null
+    foreach ($side in @(@($HostA, $tmpA, $NameA), @($HostB, $tmpB, $NameB))) {
+        $h, $tmp, $name = $side
+        if ($h) {
+            Invoke-Checked ip link set $tmp netns $Lab.Hosts[$h].Namespace | Out-Null
+            Invoke-Checked ip -n $Lab.Hosts[$h].Namespace link set $tmp name $name | Out-Null
+            Invoke-Checked ip -n $Lab.Hosts[$h].Namespace link set $name up | Out-Null
+        }
+        else {
+            Invoke-Checked ip link set $tmp name $name | Out-Null
+            Invoke-Checked ip link set $name up | Out-Null
+        }
+    }
+}
+
+function Add-LabAddress($Lab, [string] $HostName, [string] $Interface, [string] $Cidr) {
+    Invoke-Checked ip -n $Lab.Hosts[$HostName].Namespace addr add $Cidr dev $Interface | Out-Null
+}
+
+function Add-LabRoute($Lab, [string] $HostName, [string] $Destination, [string] $Via) {
+    Invoke-Checked ip -n $Lab.Hosts[$HostName].Namespace route add $Destination via $Via | Out-Null
+}
+
+function Set-LabNat($Lab, [string] $HostName, [string] $Wan, [string] $Lan) {
+    # A home router: masquerade the LAN behind the WAN address, forward nothing unsolicited inward.
+    $rules = @"
+table ip nat {
+    chain postrouting { type nat hook postrouting priority srcnat; oifname "$Wan" masquerade; }
+}
+table inet filter {
+    chain forward {
+        type filter hook forward priority filter; policy drop;
+        ct state established,related accept
+        iifname "$Lan" oifname "$Wan" accept
+    }
+}
+"@
+    $file = Join-Path $Lab.Hosts[$HostName].Directory 'nat.nft'
+    Set-Content -LiteralPath $file -Value $rules
+    Invoke-Checked ip netns exec $Lab.Hosts[$HostName].Namespace sysctl -qw net.ipv4.ip_forward=1 | Out-Null
+    Invoke-Checked ip netns exec $Lab.Hosts[$HostName].Namespace nft -f $file | Out-Null
+}
+
+function New-LabSshIdentity($Lab) {
+    $key = Join-Path $Lab.Directory 'id_ed25519'
+    Invoke-Checked ssh-keygen -q -t ed25519 -N '' -C 'hometunnel-lab' -f $key | Out-Null
+    Copy-Item "$key.pub" (Join-Path $Lab.Directory 'authorized_keys')
+    $Lab.KeyFile = $key
+    $Lab.KnownHostsFile = Join-Path $Lab.Directory 'known_hosts'
+    Set-Content -LiteralPath $Lab.KnownHostsFile -Value @()
+}
+
+function Start-LabSshd($Lab, [string] $HostName, [string[]] $Addresses) {
+    $dir = $Lab.Hosts[$HostName].Directory
+    $hostKey = Join-Path $dir 'ssh_host_ed25519_key'
+    Invoke-Checked ssh-keygen -q -t ed25519 -N '' -f $hostKey | Out-Null
+    $public = (Get-Content "$hostKey.pub").Split(' ')[0..1] -join ' '
+    Add-Content -LiteralPath $Lab.KnownHostsFile -Value ($Addresses | ForEach-Object { "$_ $public" })
+    $config = Join-Path $dir 'sshd_config'
+    Set-Content -LiteralPath $config -Value @(
+        ($Addresses | ForEach-Object { "ListenAddress $_" })
+        "HostKey $hostKey"
+        "PidFile $dir/sshd.pid"
+        "AuthorizedKeysFile $($Lab.Directory)/authorized_keys"
+        'PermitRootLogin prohibit-password'
+        'PasswordAuthentication no'
+        'KbdInteractiveAuthentication no'
+        'UsePAM no'
+        'StrictModes no'
+        'PrintMotd no'
+        "Subsystem powershell $($Lab.PwshPath) -sshs -NoLogo -NoProfile"
+    )
+    New-Item -ItemType Directory -Force /run/sshd | Out-Null
+    Start-LabProcess $Lab $HostName 'sshd' @('/usr/sbin/sshd', '-D', '-e', '-f', $config) | Out-Null
+}
+
+function Start-LabApache($Lab) {
+    $etc = Join-Path $Lab.Hosts.relay.Directory 'etc-apache2'
+    Set-Content -LiteralPath (Join-Path $etc 'conf-available/hometunnel-lab.conf') -Value @(
+        'ServerName relay.example.test'
+        '<IfModule md_module>'
+        "    MDCertificateAuthority https://$($Lab.Addresses.Dns):14000/dir"
+        "    MDCACertificateFile $($Lab.Directory)/acme/ca.pem"
+        '    MDCertificateAgreement accepted'
+        '    MDContactEmail admin@example.test'
+        '</IfModule>'
+    )
+    $env:APACHE_CONFDIR = $null
+    Invoke-LabHost $Lab relay a2enconf -q hometunnel-lab | Out-Null
+    $out = Invoke-LabHost $Lab relay apache2ctl start 2>&1
+    if ($LASTEXITCODE -ne 0) { throw "Lab: Apache did not start on the relay: $out" }
+    $pidFile = Join-Path $Lab.Hosts.relay.Directory 'run-apache2/apache2.pid'
+    Wait-LabCondition { Test-Path $pidFile } 'Apache''s pid file' 10
+    $Lab.Pids.Add([int](Get-Content $pidFile))
+}
+
+function Start-LabDns($Lab) {
+    $Lab.DnsHostsFile = Join-Path $Lab.Directory 'dns-hosts'
+    Set-LabDnsRecord $Lab -Records ([ordered]@{
+            $script:SiteName      = $Lab.Addresses.Relay
+            'relay.example.test'  = $Lab.Addresses.Relay
+            'other.example.test'  = $Lab.Addresses.Relay
+            'acme.example.test'   = $Lab.Addresses.Dns
+        }) -NoReload
+    Start-LabProcess $Lab inet 'dnsmasq' @(
+        'dnsmasq', '--keep-in-foreground', '--conf-file=/dev/null', '--no-resolv', '--no-hosts', '--bind-interfaces',
+        "--listen-address=$($Lab.Addresses.Dns)", "--addn-hosts=$($Lab.DnsHostsFile)", '--user=root', '--log-facility=-'
+    ) | Out-Null
+}
+
+function Set-LabDnsRecord {
+    <# Replaces the lab DNS's A records (name → address) and has dnsmasq reload them. #>
+    param([Parameter(Mandatory)] $Lab, [Parameter(Mandatory)] [System.Collections.IDictionary] $Records, [switch] $NoReload)
+    $Lab.DnsRecords = $Records
+    Set-Content -LiteralPath $Lab.DnsHostsFile -Value ($Records.Keys | ForEach-Object { "$($Records[$_]) $_" })
+    if (-not $NoReload) {
+        $dnsmasq = @(Invoke-LabHost $Lab inet pgrep -x dnsmasq)
+        foreach ($p in $dnsmasq) { kill -HUP $p }
+        Start-Sleep -Milliseconds 200
+    }
+}
+
+function Start-LabAcme($Lab) {
+    # pebble, a local ACME server, with a throwaway CA for its own listener.
+    $dir = New-Item -ItemType Directory -Force (Join-Path $Lab.Directory 'acme')
+    $ip = $Lab.Addresses.Dns
+    Invoke-Checked openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj '/CN=HomeTunnel lab CA' -keyout "$dir/ca.key" -out "$dir/ca.pem" | Out-Null
+    Set-Content "$dir/leaf.ext" "subjectAltName=IP:$ip,DNS:acme.example.test`nbasicConstraints=CA:FALSE`nkeyUsage=digitalSignature,keyEncipherment`nextendedKeyUsage=serverAuth"
+    Invoke-Checked openssl req -newkey rsa:2048 -nodes -subj '/CN=acme.example.test' -keyout "$dir/pebble.key" -out "$dir/pebble.csr" | Out-Null
+    Invoke-Checked openssl x509 -req -in "$dir/pebble.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" -CAcreateserial -days 2 -extfile "$dir/leaf.ext" -out "$dir/pebble.pem" | Out-Null
+    @{
+        pebble = @{
+            listenAddress           = "${ip}:14000"
+            managementListenAddress = "${ip}:15000"
+            certificate             = "$dir/pebble.pem"
+            privateKey              = "$dir/pebble.key"
+            httpPort                = 80
+            tlsPort                 = 443
+            ocspResponderURL        = ''
+            externalAccountBindingRequired = $false
+        }
+    } | ConvertTo-Json -Depth 4 | Set-Content "$dir/pebble.json"
+    Start-LabProcess $Lab inet 'pebble' @('pebble', '-config', "$dir/pebble.json", '-dnsserver', "${ip}:53") -Environment @{
+        PEBBLE_VA_NOSLEEP = '1'; PEBBLE_WFE_NONCEREJECT = '0'
+    } | Out-Null
+    $Lab.AcmeCaFile = "$dir/ca.pem"
+}
+
+function Start-Lab {
+    <#
+    .SYNOPSIS
+        Builds the double-NAT lab and returns its description (hosts, addresses, SSH key, known_hosts).
+    .PARAMETER Prefix
+        Names every namespace and root-side link, so labs with different prefixes do not collide.
+    .PARAMETER Index
+        0 to 15: picks the lab's addresses on the runner's side (its /28 of 203.0.113.0/24).
+    #>
+    param([ValidatePattern('^[a-z][a-z0-9]{1,5}$')] [string] $Prefix = 'htl', [ValidateRange(0, 15)] [int] $Index = 0)
+    if (-not ($IsLinux -and (id -u) -eq '0')) { throw 'The lab needs root on Linux (network namespaces).' }
+    Stop-Lab -Prefix $Prefix   # whatever a crashed earlier run left under this prefix
+
+    $dir = Join-Path $script:LabBase $Prefix
+    New-Item -ItemType Directory -Force $dir | Out-Null
+    $lab = [pscustomobject]@{
+        Prefix         = $Prefix
+        Index          = $Index
+        Directory      = $dir
+        Addresses      = Get-LabAddressPlan $Index
+        Hosts          = @{}
+        Pids           = [System.Collections.Generic.List[int]]::new()
+        LinkCount      = 0
+        KeyFile        = $null
+        KnownHostsFile = $null
+        PwshPath       = Get-LabPwsh
+        DnsHostsFile   = $null
+        DnsRecords     = $null
+        AcmeCaFile     = $null
+        SiteName       = $script:SiteName
+        HomeServiceUrl = $null
+    }
+    try {
+        $a = $lab.Addresses
+        foreach ($h in $script:HostNames) { New-LabHost $lab $h }
+
+        # The internet: a bridge in 'inet' (which is also the DNS and ACME host), the runner on it.
+        Invoke-LabHost $lab inet ip link add br0 type bridge
+        Invoke-LabHost $lab inet ip link set br0 up
+        Add-LabAddress $lab inet br0 "$($a.Dns)/28"
+        foreach ($pair in @(@('relay', 'wan0'), @('client', 'wan0'), @('carrier', 'wan0'))) {
+            Connect-LabLink $lab inet "p-$($pair[0])" $pair[0] $pair[1]
+            Invoke-LabHost $lab inet ip link set "p-$($pair[0])" master br0
+        }
+        Connect-LabLink $lab inet 'p-runner' '' "$($Prefix)run"
+        Invoke-LabHost $lab inet ip link set p-runner master br0
+        Invoke-Checked ip addr add "$($a.Runner)/28" dev "$($Prefix)run" | Out-Null
+        Add-LabAddress $lab relay wan0 "$($a.Relay)/28"
+        Add-LabAddress $lab client wan0 "$($a.Client)/28"
+        Add-LabAddress $lab carrier wan0 "$($a.Carrier)/28"
+
+        # Carrier-grade NAT, then the room's NAT, then home.
+        Connect-LabLink $lab carrier lan0 room wan0
+        Add-LabAddress $lab carrier lan0 "$($a.CarrierLan)/24"
+        Add-LabAddress $lab room wan0 "$($a.RoomWan)/24"
+        Connect-LabLink $lab room lan0 home eth0
+        Add-LabAddress $lab room lan0 "$($a.RoomLan)/24"
+        Add-LabAddress $lab home eth0 "$($a.HomeLan)/24"
+        Add-LabRoute $lab room default $a.CarrierLan
+        Add-LabRoute $lab home default $a.RoomLan
+        # The client knows the way to the carrier's inside: only the NATs keep it out.
+        Add-LabRoute $lab client '100.64.0.0/10' $a.Carrier
+        Add-LabRoute $lab client '10.77.0.0/24' $a.Carrier
+        Set-LabNat $lab carrier wan0 lan0
+        Set-LabNat $lab room wan0 lan0
+
+        # The runner's cable to the home machine (how the user reaches it on their own LAN).
+        Connect-LabLink $lab home mgmt0 '' "$($Prefix)mgt"
+        Add-LabAddress $lab home mgmt0 "$($a.HomeMgmt)/30"
+        Invoke-Checked ip addr add "$($a.RunnerMgmt)/30" dev "$($Prefix)mgt" | Out-Null
+
+        New-LabSshIdentity $lab
+        Start-LabDns $lab
+        Start-LabAcme $lab
+        Start-LabSshd $lab relay @($a.Relay)
+        Start-LabSshd $lab home @($a.HomeMgmt)
+        Start-LabApache $lab
+        Start-LabProcess $lab home 'service' @($lab.PwshPath, '-NoLogo', '-NoProfile', '-File', (Join-Path $PSScriptRoot 'HomeService.ps1'), '-Port', '3000') | Out-Null
+        $lab.HomeServiceUrl = "http://$($a.HomeTunnel):3000/"
+
+        Wait-LabCondition { Test-LabTcp $a.Relay 22 } 'sshd on the relay'
+        Wait-LabCondition { Test-LabTcp $a.HomeMgmt 22 } 'sshd on the home machine'
+        Wait-LabCondition { Test-LabTcp $a.Relay 80 } 'Apache on the relay'
+        Wait-LabCondition { Test-LabTcp $a.Dns 14000 } 'pebble'
+        Wait-LabCondition { Test-LabTcp $a.HomeMgmt 3000 } 'the home service' 30
+        $lab
+    }
+    catch {
+        Stop-Lab -Lab $lab
+        throw
+    }
+}
+
+function Get-LabProcessId([string] $Prefix) {
+    # Every process in the lab's network namespaces, plus the ones it recorded (anchors, daemons).
+    $pids = [System.Collections.Generic.HashSet[int]]::new()
+    foreach ($ns in @(ip netns list 2>$null | ForEach-Object { ($_ -split ' ')[0] } | Where-Object { $_ -like "$Prefix-*" })) {
+        foreach ($p in @(ip netns pids $ns 2>$null)) { if ($p) { [void]$pids.Add([int]$p) } }
+    }
+    $file = Join-Path (Join-Path $script:LabBase $Prefix) 'pids'
+    if (Test-Path $file) { foreach ($p in Get-Content $file) { if ($p) { [void]$pids.Add([int]$p) } } }
+    $pids
+}
+
+function Test-LabProcessAlive([int] $ProcessId) {
+    # A killed child of this process stays a zombie until .NET reaps it: that is not running any more.
+    $stat = Get-Content "/proc/$ProcessId/stat" -Raw -ErrorAction Ignore
+    return $stat -and ($stat -split ' ')[2] -ne 'Z'
+}
+
+function Stop-Lab {
+    <#
+    .SYNOPSIS
+        Removes everything a lab made: processes (by PID), namespaces (and so their veths), root-side links, files.
+        Works from the lab object or from the prefix alone (after a crash).
+    #>
+    param([Parameter(ParameterSetName = 'Lab', Position = 0)] $Lab, [Parameter(ParameterSetName = 'Prefix')] [string] $Prefix)
+    if ($Lab) { $Prefix = $Lab.Prefix }
+    if (-not $Prefix) { return }
+    $pids = @(Get-LabProcessId $Prefix)
+    if ($Lab) { $pids += @($Lab.Pids) }
+    $pids = @($pids | Select-Object -Unique)
+    foreach ($p in $pids) {
+        if (Test-LabProcessAlive $p) { kill -9 $p 2>$null }
+    }
+    Wait-LabCondition { -not ($pids | Where-Object { Test-LabProcessAlive $_ }) } "the lab's processes to end" 10
+    foreach ($ns in @(ip netns list 2>$null | ForEach-Object { ($_ -split ' ')[0] } | Where-Object { $_ -like "$Prefix-*" })) {
+        ip netns delete $ns 2>$null
+    }
+    foreach ($link in @(ip -o link show 2>$null | ForEach-Object { (($_ -split ': ')[1] -split '@')[0] } | Where-Object { $_ -like "$Prefix*" })) {
+        ip link delete $link 2>$null
+    }
+    $dir = Join-Path $script:LabBase $Prefix
+    if (Test-Path $dir) { Remove-Item $dir -Recurse -Force -ErrorAction Ignore }
+}
+
+function New-LabSession {
+    <#
+    .SYNOPSIS
+        A PSSession over SSH into a lab host, with the lab's known_hosts and host key checking on.
+    #>
+    param([Parameter(Mandatory, Position = 0)] $Lab, [Parameter(Mandatory, Position = 1)] [ValidateSet('relay', 'home')] [string] $HostName)
+    $address = if ($HostName -eq 'relay') { $Lab.Addresses.Relay } else { $Lab.Addresses.HomeMgmt }
+    New-PSSession -HostName $address -UserName root -KeyFilePath $Lab.KeyFile -Options (Get-LabSshOption $Lab) -ErrorAction Stop
+}
+
+function Get-LabSshOption($Lab) {
+    @{
+        UserKnownHostsFile    = $Lab.KnownHostsFile
+        GlobalKnownHostsFile  = '/dev/null'
+        StrictHostKeyChecking = 'yes'
+        BatchMode             = 'yes'
+        ConnectTimeout        = '5'
+    }
+}
+
+function Invoke-LabHttp {
+    <# curl from the lab's client (a visitor on the internet); returns @{ Status; Body }. #>
+    param([Parameter(Mandatory)] $Lab, [Parameter(Mandatory)] [string] $Url, [string[]] $CurlArgument = @(), [string] $FromHost = 'client')
+    $out = Invoke-LabHost $Lab $FromHost curl -s -S --max-time 5 -w "`n%{http_code}" @CurlArgument $Url 2>&1
+    $lines = @($out | ForEach-Object { "$_" })
+    [pscustomobject]@{
+        ExitCode = $LASTEXITCODE
+        Status   = if ($lines.Count) { $lines[-1] } else { '' }
+        Body     = ($lines | Select-Object -SkipLast 1) -join "`n"
+    }
+}
+
+Export-ModuleMember -Function Start-Lab, Stop-Lab, Test-LabProcessAlive, Invoke-LabHost, New-LabSession, Get-LabSshOption, Invoke-LabHttp, Set-LabDnsRecord, Get-LabProcessId, Wait-LabCondition, Test-LabTcp
