@@ -23,6 +23,10 @@
         'New-ApacheProxySite'
         'ConvertFrom-ApacheProxySite'
         'Import-ApacheProxySite'
+        'Install-WireGuardConfig'
+        'Uninstall-WireGuardConfig'
+        'Install-ApacheProxySite'
+        'Uninstall-ApacheProxySite'
     )
     FunctionsToExport      = @()
     AliasesToExport        = @()

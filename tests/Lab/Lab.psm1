@@ -431,6 +431,22 @@ function Stop-Lab {
     if (Test-Path $dir) { Remove-Item $dir -Recurse -Force -ErrorAction Ignore }
 }
 
+function Get-LabStateHash {
+    <# One hash over a host's /etc/wireguard and /etc/apache2 (file contents, modes and links): equal before and after means unchanged. #>
+    param([Parameter(Mandatory)] $Lab, [Parameter(Mandatory)] [string] $HostName)
+    $root = $Lab.Hosts[$HostName].Directory
+    $lines = foreach ($dir in 'etc-wireguard', 'etc-apache2') {
+        Get-ChildItem (Join-Path $root $dir) -Recurse -Force | Sort-Object FullName | ForEach-Object {
+            $rel = $_.FullName.Substring($root.Length)
+            if ($_.LinkType) { "$rel -> $($_.Target)" }
+            elseif (-not $_.PSIsContainer) { "$rel $($_.UnixFileMode) $((Get-FileHash -LiteralPath $_.FullName).Hash)" }
+            else { "$rel/ $($_.UnixFileMode)" }
+        }
+    }
+    $bytes = [Text.Encoding]::UTF8.GetBytes(($lines -join "`n"))
+    [Convert]::ToHexString([Security.Cryptography.SHA256]::HashData($bytes))
+}
+
 function New-LabSession {
     <#
     .SYNOPSIS
@@ -463,4 +479,4 @@ function Invoke-LabHttp {
     }
 }
 
-Export-ModuleMember -Function Start-Lab, Stop-Lab, Test-LabProcessAlive, Invoke-LabHost, New-LabSession, Get-LabSshOption, Invoke-LabHttp, Set-LabDnsRecord, Get-LabProcessId, Wait-LabCondition, Test-LabTcp
+Export-ModuleMember -Function Start-Lab, Stop-Lab, Test-LabProcessAlive, Get-LabStateHash, Invoke-LabHost, New-LabSession, Get-LabSshOption, Invoke-LabHttp, Set-LabDnsRecord, Get-LabProcessId, Wait-LabCondition, Test-LabTcp

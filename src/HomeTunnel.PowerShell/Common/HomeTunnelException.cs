@@ -19,6 +19,7 @@ public enum ErrorKind
     SecurityError,
     ParserError,
     ResourceExists,
+    ResourceBusy,
 }
 
 /// <summary>

@@ -1,0 +1,185 @@
+using System;
+using System.Collections;
+using System.Collections.Generic;
+using System.Linq;
+using System.Management.Automation;
+using System.Management.Automation.Runspaces;
+using HomeTunnel.Hosts;
+
+namespace HomeTunnel.Cmdlets;
+
+/// <summary>
+/// The base of every cmdlet that changes a host: -Session (one or many; local without it), -ThrottleLimit,
+/// -PassThru, and -WhatIf/-Confirm showing the diff against what the host has now. Without -WhatIf or
+/// -Confirm an apply is one remote call per host; with them, a read-only plan call comes first.
+/// </summary>
+public abstract class HostChangeCommand : HomeTunnelCmdlet
+{
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public PSSession[]? Session { get; set; }
+
+    [Parameter]
+    [ValidateRange(1, 1024)]
+    public int ThrottleLimit { get; set; } = 32;
+
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    private static readonly Dictionary<string, ErrorKind> Kinds = new()
+    {
+        ["ApacheConfigBroken"] = ErrorKind.InvalidOperation,
+        ["ConfigTestFailed"] = ErrorKind.InvalidData,
+        ["WgQuickUpFailed"] = ErrorKind.InvalidOperation,
+        ["WgQuickDownFailed"] = ErrorKind.InvalidOperation,
+        ["CommandFailed"] = ErrorKind.InvalidOperation,
+        ["NotRootNorSudo"] = ErrorKind.PermissionDenied,
+        ["HostBusy"] = ErrorKind.ResourceBusy,
+        ["WorkerTimedOut"] = ErrorKind.OperationTimeout,
+        ["InterfaceNotFound"] = ErrorKind.ObjectNotFound,
+    };
+
+    /// <summary>Runs one request on every target host; writes results, progress and errors.</summary>
+    protected IReadOnlyList<HostCall> RunOnHosts(string kind, string name, string action, Func<Hashtable> makeRequest, object? passThru)
+    {
+        List<HostTarget> targets = Targets();
+        try
+        {
+            IEnumerable<HostTarget> approved;
+            if (WantsPreview())
+            {
+                var plans = HostInvoker.Invoke(targets, _ => WithPlanOnly(makeRequest()), ThrottleLimit);
+                var ok = new List<HostTarget>();
+                foreach (HostCall plan in plans)
+                {
+                    if (ReportFailure(plan, kind, name))
+                    {
+                        continue;
+                    }
+                    string state = plan.Result!["State"]?.ToString() ?? string.Empty;
+                    if (state == nameof(ChangeState.Unchanged))
+                    {
+                        WriteVerbose($"{plan.Target.Name}: {kind} {name} is unchanged.");
+                        WriteResult(plan, kind, name, passThru);
+                        continue;
+                    }
+                    string diff = plan.Result["Diff"]?.ToString() ?? string.Empty;
+                    if (ShouldProcess(plan.Target.Name, $"{action}\n{diff}"))
+                    {
+                        ok.Add(plan.Target);
+                    }
+                }
+                approved = ok;
+            }
+            else
+            {
+                approved = targets.Where(t => ShouldProcess(t.Name, action)).ToList();
+            }
+            var list = approved.ToList();
+            if (list.Count == 0)
+            {
+                return Array.Empty<HostCall>();
+            }
+            var calls = HostInvoker.Invoke(list, _ => makeRequest(), ThrottleLimit, (call, done, total) =>
+            {
+                if (total > 1)
+                {
+                    WriteProgress(new ProgressRecord(1, $"{action}", $"{done} of {total} hosts done ({call.Target.Name})")
+                    {
+                        PercentComplete = done * 100 / total,
+                        RecordType = done == total ? ProgressRecordType.Completed : ProgressRecordType.Processing,
+                    });
+                }
+            });
+            foreach (HostCall call in calls.Where(c => !ReportFailure(c, kind, name)))
+            {
+                WriteResult(call, kind, name, passThru);
+            }
+            return calls;
+        }
+        finally
+        {
+            foreach (HostTarget t in targets)
+            {
+                t.Dispose();
+            }
+        }
+    }
+
+    private List<HostTarget> Targets() =>
+        Session is { Length: > 0 } ? Session.Select(HostTarget.FromSession).ToList() : new List<HostTarget> { HostTarget.Local() };
+
+    private static Hashtable WithPlanOnly(Hashtable request)
+    {
+        request["PlanOnly"] = true;
+        return request;
+    }
+
+    private bool WantsPreview()
+    {
+        bool whatIf = MyInvocation.BoundParameters.TryGetValue("WhatIf", out object? w)
+            ? ((SwitchParameter)w).IsPresent
+            : LanguagePrimitives.IsTrue(GetVariableValue("WhatIfPreference"));
+        bool confirm = MyInvocation.BoundParameters.TryGetValue("Confirm", out object? c)
+            ? ((SwitchParameter)c).IsPresent
+            : GetVariableValue("ConfirmPreference") is ConfirmImpact pref && pref <= ConfirmImpact.Medium;
+        return whatIf || confirm;
+    }
+
+    /// <summary>Writes the error of a failed host and says so; the other hosts go on.</summary>
+    private bool ReportFailure(HostCall call, string kind, string name)
+    {
+        if (call.Error is not null)
+        {
+            WriteError(ToErrorRecord(call.Error));
+            return true;
+        }
+        Hashtable r = call.Result!;
+        if (r["State"]?.ToString() != nameof(ChangeState.Failed))
+        {
+            return false;
+        }
+        string id = r["ErrorId"]?.ToString() ?? "HostOperationFailed";
+        string message = $"{call.Target.Name}: {kind} {name}: {r["Message"]}";
+        string command = r["Command"]?.ToString() ?? string.Empty;
+        string stderr = r["Stderr"]?.ToString() ?? string.Empty;
+        var e = new HomeTunnelException(id, Kinds.TryGetValue(id, out ErrorKind k) ? k : ErrorKind.InvalidOperation, message, call.Target.Name);
+        e.Data["Host"] = call.Target.Name;
+        e.Data["Command"] = command;
+        e.Data["Stderr"] = stderr;
+        ErrorRecord record = ToErrorRecord(e);
+        record.ErrorDetails = new ErrorDetails(message + (command.Length > 0 ? $"\nCommand: {command}" : string.Empty) + (stderr.Length > 0 ? $"\n{stderr.Trim()}" : string.Empty));
+        WriteError(record);
+        return true;
+    }
+
+    /// <summary>Values that crossed a session arrive wrapped in PSObject.</summary>
+    internal static object? Unwrap(object? value) => value is PSObject p ? p.BaseObject : value;
+
+    private void WriteResult(HostCall call, string kind, string name, object? passThru)
+    {
+        Hashtable r = call.Result!;
+        var result = new HostChangeResult
+        {
+            Host = call.Target.Name,
+            Kind = kind,
+            Name = name,
+            State = Enum.TryParse(r["State"]?.ToString(), out ChangeState s) ? s : ChangeState.Failed,
+            Actions = (Unwrap(r["Actions"]) as IEnumerable)?.Cast<object>().Select(a => a?.ToString() ?? string.Empty).ToArray() ?? Array.Empty<string>(),
+            Diff = r["Diff"]?.ToString() ?? string.Empty,
+            Duration = call.Duration,
+        };
+        WriteVerbose($"{result.Host}: {kind} {name}: {result.State}{(result.Actions.Count > 0 ? " (" + string.Join("; ", result.Actions) + ")" : string.Empty)}");
+        if (PassThru && passThru is not null)
+        {
+            var pso = new PSObject(passThru);
+            pso.Properties.Add(new PSNoteProperty("Host", result.Host));
+            pso.Properties.Add(new PSNoteProperty("State", result.State));
+            WriteObject(pso);
+        }
+        else
+        {
+            WriteObject(result);
+        }
+    }
+}

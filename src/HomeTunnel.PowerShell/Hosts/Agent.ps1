@@ -1,0 +1,485 @@
+# HomeTunnel's agent: the one script that runs on a host (through a PSSession, or in a local runspace).
+# It needs nothing but pwsh and the host's own tools. Secrets arrive as arguments, never in script text.
+#
+#   Session phase (the remote call): plan read-only; answer -WhatIf and no-op applies at once. When there
+#   is something to change, hand the request to a detached worker (its own session, stdio on a file) and
+#   wait for its result, so a dropped SSH connection cannot stop an apply half-way.
+#   Worker phase: take the host lock, plan again, apply, roll back on failure, write the result.
+param(
+    [hashtable] $Request,
+    [string] $RequestFile
+)
+
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version 3.0
+
+$script:IsRoot = (id -u) -eq '0'
+$script:RunDir = if ($script:IsRoot) { '/run/hometunnel' } else { Join-Path $HOME '.hometunnel/run' }
+$script:Actions = [System.Collections.Generic.List[string]]::new()
+$script:Secrets = @()
+
+function New-AgentError([string] $Id, [string] $Message, [string] $Command = '', [string] $Stderr = '') {
+    $e = [System.Exception]::new($Message)
+    $e.Data['HomeTunnelErrorId'] = $Id
+    $e.Data['Command'] = $Command
+    $e.Data['Stderr'] = $Stderr
+    $e
+}
+
+function Protect-Text([string] $Text) {
+    # wg prints keys in some errors: every secret we were given, and anything labelled as a key, is redacted.
+    if (-not $Text) { return $Text }
+    foreach ($s in $script:Secrets) { if ($s) { $Text = $Text.Replace($s, '(redacted)') } }
+    [regex]::Replace($Text, '(?im)^(\s*(PrivateKey|PresharedKey)\s*=\s*).*$', '$1(redacted)')
+}
+
+function Invoke-Native {
+    # Runs a command with an argument list (no shell, no string joining), through sudo -n when not root.
+    param([string] $Command, [string[]] $Arguments = @(), [switch] $AllowFailure, [string] $InputText)
+    $psi = [System.Diagnostics.ProcessStartInfo]::new()
+    if ($script:IsRoot) { $psi.FileName = $Command } else { $psi.FileName = 'sudo'; $psi.ArgumentList.Add('-n'); $psi.ArgumentList.Add($Command) }
+    foreach ($a in $Arguments) { $psi.ArgumentList.Add($a) }
+    $psi.RedirectStandardOutput = $true
+    $psi.RedirectStandardError = $true
+    $psi.RedirectStandardInput = $true
+    $psi.UseShellExecute = $false
+    $p = [System.Diagnostics.Process]::Start($psi)
+    if ($InputText) { $p.StandardInput.Write($InputText) }
+    $p.StandardInput.Close()
+    $errTask = $p.StandardError.ReadToEndAsync()
+    $out = $p.StandardOutput.ReadToEnd()
+    $p.WaitForExit()
+    $result = [pscustomobject]@{ ExitCode = $p.ExitCode; Out = $out; Err = $errTask.Result }
+    if ($p.ExitCode -ne 0 -and -not $AllowFailure) {
+        throw (New-AgentError 'CommandFailed' "'$Command $($Arguments -join ' ')' failed with exit code $($p.ExitCode)." "$Command $($Arguments -join ' ')" (Protect-Text ($result.Err + $result.Out)))
+    }
+    $result
+}
+
+function Start-DetachedCommand {
+    param([string] $Command, [string[]] $Arguments)
+    $log = Join-Path $script:RunDir "native-$([guid]::NewGuid().ToString('N')).log"
+    $wrapper = @('-c', 'log="$1"; shift; exec "$@" </dev/null >"$log" 2>&1', 'hometunnel', $log, $Command) + $Arguments
+    $r = Invoke-Native 'sh' $wrapper -AllowFailure
+    $text = if (Test-Path $log) { Get-Content -Raw $log } else { '' }
+    Remove-Item $log -ErrorAction Ignore
+    [pscustomobject]@{ ExitCode = $r.ExitCode; Out = $text; Err = $text }
+}
+
+function Read-HostFile([string] $Path) {
+    if ($script:IsRoot) {
+        if (Test-Path -LiteralPath $Path -PathType Leaf) { return [System.IO.File]::ReadAllText($Path) }
+        return $null
+    }
+    $r = Invoke-Native cat @($Path) -AllowFailure
+    if ($r.ExitCode -eq 0) { $r.Out } else { $null }
+}
+
+function Write-HostFileAtomic([string] $Path, [string] $Text, [string] $Mode) {
+    # Staged beside the target, flushed, renamed over it: a reader sees the old file or the new one.
+    $dir = Split-Path $Path -Parent
+    $stage = Join-Path $dir ".$(Split-Path $Path -Leaf).hometunnel-$([guid]::NewGuid().ToString('N'))"
+    if ($script:IsRoot) {
+        $options = [System.IO.FileStreamOptions]::new()
+        $options.Mode = 'CreateNew'; $options.Access = 'Write'
+        $options.UnixCreateMode = [System.IO.UnixFileMode]([Convert]::ToInt32($Mode, 8))
+        $fs = [System.IO.FileStream]::new($stage, $options)
+        try {
+            $bytes = [System.Text.UTF8Encoding]::new($false).GetBytes($Text)
+            $fs.Write($bytes, 0, $bytes.Length)
+            $fs.Flush($true)
+        }
+        finally { $fs.Dispose() }
+        try { [System.IO.File]::Move($stage, $Path, $true) }
+        catch { Remove-Item -LiteralPath $stage -ErrorAction Ignore; throw }
+    }
+    else {
+        $tmp = Join-Path $script:RunDir ([guid]::NewGuid().ToString('N'))
+        [System.IO.File]::WriteAllText($tmp, $Text)
+        try {
+            Invoke-Native install @('-m', $Mode, '-o', 'root', '-g', 'root', $tmp, $stage) | Out-Null
+            Invoke-Native mv @('-f', $stage, $Path) | Out-Null
+        }
+        finally { Remove-Item $tmp -ErrorAction Ignore }
+    }
+}
+
+function Remove-HostFile([string] $Path) {
+    if ($script:IsRoot) { Remove-Item -LiteralPath $Path -Force -ErrorAction Ignore } else { Invoke-Native rm @('-f', $Path) | Out-Null }
+}
+
+function Test-Systemd { Test-Path '/run/systemd/system' }
+
+function Get-Diff([string] $Old, [string] $New, [string] $Name) {
+    # A small line diff for -WhatIf: '-' lines go, '+' lines come. Inputs are already redacted.
+    $a = @(if ($Old) { $Old -split "`n" }); $b = @(if ($New) { $New -split "`n" })
+    $lines = [System.Collections.Generic.List[string]]::new()
+    $lines.Add("--- $Name (on the host)"); $lines.Add("+++ $Name (wanted)")
+    $i = 0; $j = 0
+    while ($i -lt $a.Count -or $j -lt $b.Count) {
+        if ($i -lt $a.Count -and $j -lt $b.Count -and $a[$i] -ceq $b[$j]) { $i++; $j++; continue }
+        $nextInB = if ($i -lt $a.Count) { [array]::IndexOf($b, $a[$i], $j) } else { -1 }
+        if ($j -lt $b.Count -and ($i -ge $a.Count -or $nextInB -lt 0 -or $nextInB -gt $j)) {
+            if ($i -lt $a.Count -and $nextInB -lt 0) { $lines.Add("-$($a[$i])"); $i++ }
+            $lines.Add("+$($b[$j])"); $j++
+        }
+        else { $lines.Add("-$($a[$i])"); $i++ }
+    }
+    $lines -join "`n"
+}
+
+function Hide-Keys([string] $Text) {
+    if ($null -eq $Text) { return $null }
+    [regex]::Replace($Text, '(?m)^((PrivateKey|PresharedKey)\s*=\s*)\S+', '$1(redacted)')
+}
+
+# ---------------------------------------------------------------- WireGuard
+
+function Get-WgLive([string] $If) {
+    # Public facts only: 'wg show <if> dump' starts with the private key, which is dropped unread.
+    $r = Invoke-Native wg @('show', $If, 'dump') -AllowFailure
+    if ($r.ExitCode -ne 0) { return $null }
+    $lines = @($r.Out -split "`n" | Where-Object { $_ })
+    $head = $lines[0] -split "`t"
+    $peers = @{}
+    foreach ($l in ($lines | Select-Object -Skip 1)) {
+        $f = $l -split "`t"
+        $peers[$f[0]] = @{ AllowedIPs = (@($f[3] -split ',' | Where-Object { $_ -and $_ -ne '(none)' }) | Sort-Object) -join ','; Keepalive = $f[7] }
+    }
+    @{ ListenPort = $head[2]; Peers = $peers }
+}
+
+function Get-WireGuardPlan($Req) {
+    $if = $Req.InterfaceName
+    $path = "/etc/wireguard/$if.conf"
+    $current = Read-HostFile $path
+    $live = Get-WgLive $if
+    $plan = @{ Path = $path; Current = $current; Live = $live; FileChanged = $false; LiveChanged = $false; Up = ($null -ne $live) }
+    if ($Req.Uninstall) {
+        $plan.FileChanged = $null -ne $current
+        $plan.LiveChanged = $null -ne $live
+        $plan.Diff = if ($current) { Get-Diff (Hide-Keys $current) '' $path } else { '' }
+        return $plan
+    }
+    $plan.FileChanged = $current -cne $Req.Text
+    if ($live) {
+        $want = $Req.LivePeers
+        $same = ($want.Keys.Count -eq $live.Peers.Keys.Count) -and (-not $Req.LivePort -or "$($live.ListenPort)" -eq "$($Req.LivePort)")
+        foreach ($k in $want.Keys) {
+            $wantIps = (@($want[$k]) | Sort-Object) -join ','
+            if (-not $live.Peers.ContainsKey($k) -or $live.Peers[$k].AllowedIPs -ne $wantIps) { $same = $false }
+        }
+        $plan.LiveChanged = -not $same
+    }
+    else { $plan.LiveChanged = $true }
+    $plan.Diff = Get-Diff (Hide-Keys $current) (Hide-Keys $Req.Text) $path
+    if (-not $plan.FileChanged -and $plan.LiveChanged) { $plan.Diff += "`n(live interface $if differs from the file: peers will be synced)" }
+    $plan
+}
+
+function Sync-WgAddresses([string] $If, [string[]] $Addresses, [string[]] $Routes) {
+    # What 'wg syncconf' leaves alone: the interface's addresses, and a route for each AllowedIPs entry
+    # that is not already reached through the interface (wg-quick's own rule).
+    foreach ($family in '-4', '-6') {
+        $have = @((Invoke-Native ip @($family, '-o', 'addr', 'show', 'dev', $If)).Out -split "`n" | Where-Object { $_ } | ForEach-Object { ($_ -split '\s+')[3] })
+        $want = @($Addresses | Where-Object { ($family -eq '-6') -eq $_.Contains(':') })
+        foreach ($a in $want | Where-Object { $_ -notin $have }) { Invoke-Native ip @($family, 'addr', 'add', $a, 'dev', $If) | Out-Null; $script:Actions.Add("ip addr add $a") }
+        foreach ($a in $have | Where-Object { $_ -notin $want -and -not $_.StartsWith('fe80:') }) { Invoke-Native ip @($family, 'addr', 'del', $a, 'dev', $If) | Out-Null; $script:Actions.Add("ip addr del $a") }
+        $wantRoutes = @($Routes | Where-Object { ($family -eq '-6') -eq $_.Contains(':') })
+        foreach ($r in $wantRoutes) {
+            $via = (Invoke-Native ip @($family, 'route', 'get', ($r -split '/')[0]) -AllowFailure).Out
+            if ($via -notmatch "dev $([regex]::Escape($If))\b") { Invoke-Native ip @($family, 'route', 'add', $r, 'dev', $If) | Out-Null; $script:Actions.Add("ip route add $r") }
+        }
+        $hostBits = if ($family -eq '-6') { '/128' } else { '/32' }
+        $routed = @((Invoke-Native ip @($family, 'route', 'show', 'dev', $If)).Out -split "`n" | Where-Object { $_ -and $_ -notmatch 'proto kernel' } | ForEach-Object { $d = ($_ -split '\s+')[0]; if ($d.Contains('/')) { $d } else { "$d$hostBits" } })
+        foreach ($r in $routed | Where-Object { $_ -notin $wantRoutes }) { Invoke-Native ip @($family, 'route', 'del', $r, 'dev', $If) -AllowFailure | Out-Null; $script:Actions.Add("ip route del $r") }
+    }
+}
+
+function Invoke-WireGuardApply($Req, $Plan) {
+    $if = $Req.InterfaceName
+    $path = $Plan.Path
+    if ($Req.Uninstall) {
+        if ($Plan.Up) {
+            if (Test-Systemd) { Invoke-Native systemctl @('disable', '--now', "wg-quick@$if") -AllowFailure | Out-Null }
+            $r = Start-DetachedCommand wg-quick @('down', $if)
+            if ($r.ExitCode -ne 0 -and (Get-WgLive $if)) { throw (New-AgentError 'WgQuickDownFailed' "wg-quick down $if failed." "wg-quick down $if" (Protect-Text $r.Err)) }
+            $script:Actions.Add("wg-quick down $if")
+        }
+        if ($null -ne $Plan.Current) { Remove-HostFile $path; $script:Actions.Add("removed $path") }
+        return 'Removed'
+    }
+    if (-not (Test-Path /etc/wireguard)) { Invoke-Native mkdir @('-p', '-m', '0700', '/etc/wireguard') | Out-Null }
+    if ($Plan.FileChanged) {
+        Write-HostFileAtomic $path $Req.Text '0600'
+        $script:Actions.Add("wrote $path")
+    }
+    try {
+        if (-not $Plan.Up) {
+            if (Test-Systemd) {
+                Invoke-Native systemctl @('enable', '--now', "wg-quick@$if") | Out-Null
+                $script:Actions.Add("systemctl enable --now wg-quick@$if")
+            }
+            else {
+                $r = Start-DetachedCommand wg-quick @('up', $if)
+                if ($r.ExitCode -ne 0) { throw (New-AgentError 'WgQuickUpFailed' "wg-quick up $if failed." "wg-quick up $if" (Protect-Text $r.Err)) }
+                $script:Actions.Add("wg-quick up $if")
+            }
+        }
+        elseif ($Plan.LiveChanged) {
+            $stripped = Join-Path $script:RunDir "$if-$([guid]::NewGuid().ToString('N')).conf"
+            Write-HostFileAtomic $stripped $Req.StrippedText '0600'
+            try { Invoke-Native wg @('syncconf', $if, $stripped) | Out-Null }
+            finally { Remove-HostFile $stripped }
+            $script:Actions.Add("wg syncconf $if")
+            Sync-WgAddresses $if $Req.Addresses $Req.Routes
+        }
+    }
+    catch {
+        # Put the old file back byte for byte: the next restart must not find a file that failed.
+        if ($Plan.FileChanged) {
+            if ($null -eq $Plan.Current) { Remove-HostFile $path } else { Write-HostFileAtomic $path $Plan.Current '0600' }
+            $script:Actions.Add("restored $path")
+        }
+        throw
+    }
+    if ($null -eq $Plan.Current) { 'Created' } else { 'Changed' }
+}
+
+# ---------------------------------------------------------------- Apache
+
+function Test-ApacheConfig {
+    $r = Invoke-Native apache2ctl @('configtest') -AllowFailure
+    [pscustomobject]@{ Ok = $r.ExitCode -eq 0; Output = ($r.Err + $r.Out).Trim() }
+}
+
+function Get-ApachePlan($Req) {
+    $etc = '/etc/apache2'
+    $sites = foreach ($s in $Req.Sites) {
+        $available = "$etc/sites-available/$($s.FileName)"
+        $current = Read-HostFile $available
+        $enabled = Test-Path -LiteralPath "$etc/sites-enabled/$($s.FileName)"
+        $missing = @($s.Modules | Where-Object { -not (Test-Path -LiteralPath "$etc/mods-enabled/$_.load") })
+        $changed = if ($Req.Uninstall) { $null -ne $current -or $enabled } else { $current -cne $s.Text -or -not $enabled -or $missing.Count -gt 0 }
+        @{
+            FileName = $s.FileName; Name = $s.Name; Path = $available; Current = $current; Enabled = $enabled
+            MissingModules = $missing; Changed = $changed
+            Diff = if ($Req.Uninstall) { Get-Diff $current '' $available } else { Get-Diff $current $s.Text $available }
+        }
+    }
+    @{ Sites = @($sites); Changed = [bool](@($sites | Where-Object { $_.Changed }).Count) }
+}
+
+function Invoke-ApacheApply($Req, $Plan) {
+    $before = Test-ApacheConfig
+    if (-not $before.Ok) {
+        throw (New-AgentError 'ApacheConfigBroken' "The host's Apache config is already broken; nothing was changed. Fix it first: $($before.Output)" 'apache2ctl configtest' $before.Output)
+    }
+    $enabledModules = [System.Collections.Generic.List[string]]::new()
+    $touched = [System.Collections.Generic.List[object]]::new()
+    # a2enmod also enables dependencies (ssl brings socache_shmcb): remember the folder, not just our list.
+    $modsBefore = @(Get-ChildItem -Name /etc/apache2/mods-enabled)
+    try {
+        foreach ($site in @($Plan.Sites | Where-Object { $_.Changed })) {
+            $touched.Add($site)
+            if ($Req.Uninstall) {
+                if ($site.Enabled) { Invoke-Native a2dissite @('-q', $site.FileName) | Out-Null; $script:Actions.Add("a2dissite $($site.FileName)") }
+                if ($null -ne $site.Current) { Remove-HostFile $site.Path; $script:Actions.Add("removed $($site.Path)") }
+                continue
+            }
+            foreach ($m in $site.MissingModules | Where-Object { $_ -notin $enabledModules }) {
+                Invoke-Native a2enmod @('-q', $m) | Out-Null
+                $enabledModules.Add($m); $script:Actions.Add("a2enmod $m")
+            }
+            $want = ($Req.Sites | Where-Object { $_.FileName -eq $site.FileName }).Text
+            if ($site.Current -cne $want) { Write-HostFileAtomic $site.Path $want '0644'; $script:Actions.Add("wrote $($site.Path)") }
+            if (-not $site.Enabled) { Invoke-Native a2ensite @('-q', $site.FileName) | Out-Null; $script:Actions.Add("a2ensite $($site.FileName)") }
+        }
+        $after = Test-ApacheConfig
+        if (-not $after.Ok) {
+            throw (New-AgentError 'ConfigTestFailed' "apache2ctl configtest failed with the new site; the previous files and enabled state were put back. $($after.Output)" 'apache2ctl configtest' $after.Output)
+        }
+    }
+    catch {
+        foreach ($site in $touched) {
+            $name = $site.FileName
+            if ($null -eq $site.Current) { Remove-HostFile $site.Path } else { Write-HostFileAtomic $site.Path $site.Current '0644' }
+            $isEnabled = Test-Path -LiteralPath "/etc/apache2/sites-enabled/$name"
+            if ($site.Enabled -and -not $isEnabled) { Invoke-Native a2ensite @('-q', $name) -AllowFailure | Out-Null }
+            if (-not $site.Enabled -and $isEnabled) { Invoke-Native a2dissite @('-q', $name) -AllowFailure | Out-Null }
+        }
+        $added = @(Get-ChildItem -Name /etc/apache2/mods-enabled | Where-Object { $_ -notin $modsBefore })
+        foreach ($m in @($added | Where-Object { $_ -like '*.load' } | ForEach-Object { $_ -replace '\.load$', '' })) { Invoke-Native a2dismod @('-q', '-f', $m) -AllowFailure | Out-Null }
+        foreach ($f in @(Get-ChildItem -Name /etc/apache2/mods-enabled | Where-Object { $_ -notin $modsBefore })) { Remove-HostFile "/etc/apache2/mods-enabled/$f" }
+        $script:Actions.Add('rolled back')
+        throw
+    }
+    # mod_md's certificate job starts only when Apache starts with mod_md loaded: a graceful reload that
+    # first loads it never runs it. Newly loading md therefore takes a full restart, once.
+    $pidFile = '/run/apache2/apache2.pid'
+    $running = Test-Path $pidFile
+    if ($enabledModules -contains 'md' -and $running) {
+        Invoke-Native apache2ctl @('stop') | Out-Null
+        $deadline = [DateTime]::UtcNow.AddSeconds(15)
+        while ((Test-Path $pidFile) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
+        Invoke-Native apache2ctl @('start') | Out-Null
+        $script:Actions.Add('apache2ctl stop/start (mod_md newly loaded)')
+    }
+    elseif ($running) {
+        Invoke-Native apache2ctl @('graceful') | Out-Null
+        $script:Actions.Add('apache2ctl graceful')
+    }
+    else {
+        Invoke-Native apache2ctl @('start') | Out-Null
+        $script:Actions.Add('apache2ctl start')
+    }
+    if ($Req.Uninstall) { 'Removed' } elseif (@($touched | Where-Object { $null -eq $_.Current }).Count -eq $touched.Count) { 'Created' } else { 'Changed' }
+}
+
+# ---------------------------------------------------------------- Status (read-only)
+
+function Get-WgStatus($Req) {
+    $if = $Req.InterfaceName
+    $r = Invoke-Native wg @('show', $if, 'dump') -AllowFailure
+    if ($r.ExitCode -ne 0) {
+        throw (New-AgentError 'InterfaceNotFound' "Interface $if is not up on this host." "wg show $if dump" (Protect-Text $r.Err))
+    }
+    $lines = @($r.Out -split "`n" | Where-Object { $_ })
+    $head = $lines[0] -split "`t"
+    $r = $null   # the dump's first column is the private key: drop it now
+    $names = @{}
+    $conf = Read-HostFile "/etc/wireguard/$if.conf"
+    if ($conf) {
+        $name = $null
+        foreach ($l in $conf -split "`n") {
+            if ($l -match '^\[') { $name = $null }
+            elseif ($l -match '^# Name = (.+)$') { $name = $Matches[1].Trim() }
+            elseif ($l -match '^\s*PublicKey\s*=\s*(\S+)' -and $name) { $names[$Matches[1]] = $name }
+        }
+        $conf = $null
+    }
+    @{
+        PublicKey  = $head[1]
+        ListenPort = $head[2]
+        Peers      = @($lines | Select-Object -Skip 1 | ForEach-Object {
+                $f = $_ -split "`t"
+                @{ PublicKey = $f[0]; Name = $names[$f[0]]; Endpoint = $f[2]; AllowedIPs = $f[3]; LatestHandshake = $f[4]; RxBytes = $f[5]; TxBytes = $f[6]; Keepalive = $f[7] }
+            })
+    }
+}
+
+# ---------------------------------------------------------------- driver
+
+function Get-Plan($Req) {
+    switch ($Req.Kind) {
+        'WireGuard' { Get-WireGuardPlan $Req }
+        'Apache' { Get-ApachePlan $Req }
+    }
+}
+
+function Test-PlanChanged($Req, $Plan) {
+    if ($Req.Kind -eq 'WireGuard') { $Plan.FileChanged -or ($Plan.LiveChanged -and -not $Req.Uninstall) -or ($Req.Uninstall -and $Plan.Up) } else { $Plan.Changed }
+}
+
+function Get-PlanDiff($Req, $Plan) {
+    if ($Req.Kind -eq 'WireGuard') { $Plan.Diff } else { (@($Plan.Sites | Where-Object { $_.Changed } | ForEach-Object { $_.Diff }) -join "`n") }
+}
+
+function Enter-HostLock {
+    # One apply at a time per host: an exclusive lock (flock) on a file, waited for up to the timeout.
+    $lockDir = if ($script:IsRoot) { '/run/lock' } else { $script:RunDir }
+    $deadline = [DateTime]::UtcNow.AddSeconds(120)
+    while ($true) {
+        try { return [System.IO.File]::Open("$lockDir/hometunnel.lock", 'OpenOrCreate', 'ReadWrite', 'None') }
+        catch [System.IO.IOException] {
+            if ([DateTime]::UtcNow -gt $deadline) { throw (New-AgentError 'HostBusy' 'Another HomeTunnel apply held the host lock for 120 s.') }
+            Start-Sleep -Milliseconds 100
+        }
+    }
+}
+
+function Invoke-Worker($Req) {
+    $lock = Enter-HostLock
+    try {
+        $plan = Get-Plan $Req
+        if (-not (Test-PlanChanged $Req $plan)) { return @{ State = 'Unchanged'; Actions = @(); Diff = '' } }
+        if ($Req.Kind -eq 'WireGuard') { $state = Invoke-WireGuardApply $Req $plan } else { $state = Invoke-ApacheApply $Req $plan }
+        @{ State = $state; Actions = @($script:Actions); Diff = (Get-PlanDiff $Req $plan) }
+    }
+    finally { $lock.Dispose() }
+}
+
+function Get-PwshCommand {
+    $path = [Environment]::ProcessPath
+    if ((Split-Path $path -Leaf) -in 'dotnet', 'dotnet.exe') { return @($path, [System.Reflection.Assembly]::GetEntryAssembly().Location) }
+    @($path)
+}
+
+function Invoke-InWorker($Req, [string] $AgentText) {
+    # The detached worker: its own session (setsid), stdio on a log file, the request in a 0600 file.
+    if (-not (Test-Path $script:RunDir)) { New-Item -ItemType Directory -Force $script:RunDir | Out-Null; chmod 700 $script:RunDir }
+    $id = [guid]::NewGuid().ToString('N')
+    $agent = Join-Path $script:RunDir "agent-$id.ps1"
+    $reqFile = Join-Path $script:RunDir "request-$id.json"
+    $log = Join-Path $script:RunDir "worker-$id.log"
+    $options = [System.IO.FileStreamOptions]::new(); $options.Mode = 'CreateNew'; $options.Access = 'Write'; $options.UnixCreateMode = [System.IO.UnixFileMode]'UserRead, UserWrite'
+    foreach ($pair in @(@($agent, $AgentText), @($reqFile, ($Req | ConvertTo-Json -Depth 10 -Compress)))) {
+        $fs = [System.IO.FileStream]::new($pair[0], $options)
+        try { $b = [System.Text.UTF8Encoding]::new($false).GetBytes($pair[1]); $fs.Write($b, 0, $b.Length) } finally { $fs.Dispose() }
+    }
+    $pwsh = @(Get-PwshCommand)
+    $argv = @('-f', 'sh', '-c', 'log="$1"; shift; exec "$@" </dev/null >"$log" 2>&1', 'hometunnel', $log) + $pwsh + @('-NoProfile', '-NonInteractive', '-File', $agent, '-RequestFile', $reqFile)
+    if ((Test-Systemd) -and (Get-Command systemd-run -ErrorAction Ignore)) {
+        # On systemd a session's processes die with its scope: run the worker as a unit of its own.
+        $argv = @('--quiet', '--collect', '--unit', "hometunnel-$id", 'sh') + $argv[2..($argv.Count - 1)]
+        & systemd-run @argv
+    }
+    else { & setsid @argv }
+    $result = "$reqFile.result"
+    $deadline = [DateTime]::UtcNow.AddSeconds([int]$Req.TimeoutSeconds)
+    while (-not (Test-Path $result) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
+    try {
+        if (-not (Test-Path $result)) {
+            throw (New-AgentError 'WorkerTimedOut' "The apply did not finish within $($Req.TimeoutSeconds) s; it may still complete. Run the same command again to see where it stands." '' (Protect-Text (Get-Content -Raw $log -ErrorAction Ignore)))
+        }
+        Get-Content -Raw $result | ConvertFrom-Json -AsHashtable
+    }
+    finally { Remove-Item $result, $log, $agent -ErrorAction Ignore }
+}
+
+function ConvertTo-ErrorResult($err) {
+    $ex = $err.Exception
+    $id = if ($ex.Data.Contains('HomeTunnelErrorId')) { $ex.Data['HomeTunnelErrorId'] } else { 'HostOperationFailed' }
+    @{ State = 'Failed'; ErrorId = $id; Message = (Protect-Text $ex.Message); Command = "$($ex.Data['Command'])"; Stderr = (Protect-Text "$($ex.Data['Stderr'])"); Actions = @($script:Actions) }
+}
+
+# Worker phase: started detached with a request file.
+if ($RequestFile) {
+    $req = Get-Content -Raw $RequestFile | ConvertFrom-Json -AsHashtable
+    Remove-Item $RequestFile
+    $script:Secrets = @($req.Secrets)
+    $out = try { Invoke-Worker $req } catch { ConvertTo-ErrorResult $_ }
+    $tmp = "$RequestFile.tmp"
+    [System.IO.File]::WriteAllText($tmp, ($out | ConvertTo-Json -Depth 6 -Compress))
+    [System.IO.File]::Move($tmp, "$RequestFile.result", $true)
+    return
+}
+
+# Session phase.
+$script:Secrets = @($Request.Secrets)
+try {
+    if (-not $script:IsRoot) {
+        $probe = Invoke-Native true @() -AllowFailure
+        if ($probe.ExitCode -ne 0) {
+            throw (New-AgentError 'NotRootNorSudo' "HomeTunnel needs root on this host, or password-less sudo for its commands (see docs). $(whoami) has neither." 'sudo -n true' $probe.Err)
+        }
+    }
+    if ($Request.Kind -eq 'Status') { return @{ State = 'Read'; Status = (Get-WgStatus $Request) } }
+    $plan = Get-Plan $Request
+    $changed = Test-PlanChanged $Request $plan
+    if ($Request.PlanOnly -or -not $changed) {
+        return @{ State = if ($changed) { 'WouldChange' } else { 'Unchanged' }; Actions = @(); Diff = if ($changed) { Get-PlanDiff $Request $plan } else { '' } }
+    }
+    Invoke-InWorker $Request $Request.AgentText
+}
+catch { ConvertTo-ErrorResult $_ }

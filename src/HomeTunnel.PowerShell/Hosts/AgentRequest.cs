@@ -1,0 +1,75 @@
+using System;
+using System.Collections;
+using System.IO;
+using System.Linq;
+using HomeTunnel.Apache;
+using HomeTunnel.WireGuard;
+
+namespace HomeTunnel.Hosts;
+
+/// <summary>The requests the agent understands, as plain hashtables (they cross the session serialized).</summary>
+public static class AgentRequest
+{
+    public const int DefaultTimeoutSeconds = 300;
+
+    private static readonly Lazy<string> Script = new(() =>
+    {
+        using Stream stream = typeof(AgentRequest).Assembly.GetManifestResourceStream("HomeTunnel.Agent.ps1")
+            ?? throw new InvalidOperationException("The agent script is not embedded in the assembly.");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    });
+
+    public static string AgentText => Script.Value;
+
+    public static Hashtable WireGuard(WireGuardConfig config, string interfaceName, bool uninstall)
+    {
+        var livePeers = new Hashtable();
+        foreach (WireGuardPeerSection p in config.Peers)
+        {
+            livePeers[p.PublicKey] = p.AllowedIPs.Select(a => a.Network.ToString()).ToArray();
+        }
+        return Base("WireGuard", interfaceName, new[] { config.PrivateKey?.RevealBase64() }
+                .Concat(config.Peers.Select(p => p.PresharedKey?.RevealBase64())).Where(s => s is not null).ToArray()!,
+            uninstall,
+            ("InterfaceName", interfaceName),
+            ("Text", config.RevealText()),
+            ("StrippedText", config.RevealStrippedText()),
+            ("Addresses", config.Address.Select(a => a.ToString()).ToArray()),
+            ("Routes", config.Peers.SelectMany(p => p.AllowedIPs).Select(a => a.Network.ToString()).Distinct().ToArray()),
+            ("LivePeers", livePeers),
+            ("LivePort", config.ListenPort?.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+    }
+
+    public static Hashtable Apache(ApacheProxySite[] sites, bool uninstall) =>
+        Base("Apache", string.Join(", ", sites.Select(s => s.ServerName)), Array.Empty<string>(), uninstall,
+            ("Sites", sites.Select(s => new Hashtable
+            {
+                ["Name"] = s.ServerName,
+                ["FileName"] = s.FileName,
+                ["Text"] = s.Text,
+                ["Modules"] = s.RequiredModules.ToArray(),
+            }).ToArray()));
+
+    public static Hashtable Status(string interfaceName) =>
+        Base("Status", interfaceName, Array.Empty<string>(), false, ("InterfaceName", interfaceName));
+
+    private static Hashtable Base(string kind, string name, string[] secrets, bool uninstall, params (string Key, object? Value)[] values)
+    {
+        var h = new Hashtable
+        {
+            ["Kind"] = kind,
+            ["Name"] = name,
+            ["Secrets"] = secrets,
+            ["Uninstall"] = uninstall,
+            ["PlanOnly"] = false,
+            ["TimeoutSeconds"] = DefaultTimeoutSeconds,
+            ["AgentText"] = AgentText,
+        };
+        foreach (var (key, value) in values)
+        {
+            h[key] = value;
+        }
+        return h;
+    }
+}

@@ -1,0 +1,48 @@
+using System;
+using System.Management.Automation.Runspaces;
+
+namespace HomeTunnel.Hosts;
+
+/// <summary>
+/// Where the agent runs: the runspace of a PSSession (remoting over SSH) or a fresh local runspace. The
+/// two differ only in the runspace, so every apply path is the same code on every host.
+/// </summary>
+public sealed class HostTarget : IDisposable
+{
+    private HostTarget(string name, Runspace runspace, bool ownsRunspace)
+    {
+        Name = name;
+        Runspace = runspace;
+        _owns = ownsRunspace;
+    }
+
+    private readonly bool _owns;
+
+    public string Name { get; }
+    public Runspace Runspace { get; }
+
+    public static HostTarget FromSession(PSSession session)
+    {
+        if (session.Runspace.RunspaceStateInfo.State != RunspaceState.Opened)
+        {
+            throw new HomeTunnelException("SessionNotOpen", ErrorKind.ConnectionError,
+                $"The session to '{session.ComputerName}' is {session.Runspace.RunspaceStateInfo.State}; open a new one with New-PSSession.", session.ComputerName);
+        }
+        return new HostTarget(session.ComputerName, session.Runspace, ownsRunspace: false);
+    }
+
+    public static HostTarget Local()
+    {
+        Runspace runspace = RunspaceFactory.CreateRunspace();
+        runspace.Open();
+        return new HostTarget("localhost", runspace, ownsRunspace: true);
+    }
+
+    public void Dispose()
+    {
+        if (_owns)
+        {
+            Runspace.Dispose();
+        }
+    }
+}
