@@ -27,6 +27,8 @@
         'Uninstall-WireGuardConfig'
         'Install-ApacheProxySite'
         'Uninstall-ApacheProxySite'
+        'Get-TunnelStatus'
+        'Test-TunnelPath'
     )
     FunctionsToExport      = @()
     AliasesToExport        = @()

@@ -372,7 +372,7 @@ function Start-Lab {
         Start-LabSshd $lab relay @($a.Relay)
         Start-LabSshd $lab home @($a.HomeMgmt)
         Start-LabApache $lab
-        Start-LabProcess $lab home 'service' @($lab.PwshPath, '-NoLogo', '-NoProfile', '-File', (Join-Path $PSScriptRoot 'HomeService.ps1'), '-Port', '3000') | Out-Null
+        Start-LabHomeService $lab
         $lab.HomeServiceUrl = "http://$($a.HomeTunnel):3000/"
 
         Wait-LabCondition { Test-LabTcp $a.Relay 22 } 'sshd on the relay'
@@ -386,6 +386,49 @@ function Start-Lab {
         Stop-Lab -Lab $lab
         throw
     }
+}
+
+function Get-LabHostProcessId($Lab, [string] $HostName, [string] $Pattern) {
+    # PIDs of the processes inside one lab host whose command line matches a pattern.
+    foreach ($p in @(ip netns pids "$($Lab.Prefix)-$HostName" 2>$null)) {
+        $cmd = (Get-Content -Raw "/proc/$p/cmdline" -ErrorAction Ignore) -replace "`0", ' '
+        if ($cmd -match $Pattern) { [int]$p }
+    }
+}
+
+function Start-LabHomeService($Lab) {
+    <# The home machine's web service on :3000 (echoes Host, X-Forwarded-For and the peer address). #>
+    $null = Start-LabProcess $Lab home 'service' @($Lab.PwshPath, '-NoLogo', '-NoProfile', '-File', (Join-Path $PSScriptRoot 'HomeService.ps1'), '-Port', '3000')
+    Wait-LabCondition { (Invoke-LabHost $Lab home ss -Hltn 'sport = :3000') -match 'LISTEN' } 'the home service to listen' 20
+}
+
+function Stop-LabHomeService($Lab) {
+    foreach ($p in @(Get-LabHostProcessId $Lab home 'HomeService\.ps1')) { kill -9 $p 2>$null }
+    Wait-LabCondition { -not ((Invoke-LabHost $Lab home ss -Hltn 'sport = :3000') -match 'LISTEN') } 'the home service to stop' 10
+}
+
+function Stop-LabWireGuard($Lab, [string] $HostName) {
+    <# Kills a host's wireguard-go (the userspace WireGuard), as a crash would. #>
+    $pids = @(Get-LabHostProcessId $Lab $HostName '^wireguard-go ')
+    foreach ($p in $pids) { kill -9 $p 2>$null }
+    Wait-LabCondition { -not ($pids | Where-Object { Test-LabProcessAlive $_ }) } "wireguard-go on $HostName to end" 10
+    $pids.Count
+}
+
+function Set-LabBlackhole {
+    <#
+    .SYNOPSIS
+        Drops packets on a lab host with nftables: -Traffic Forward (a router that stops forwarding, e.g. the
+        link between the two NATs cut) or All (a host that drops everything in and out). -Off lifts it.
+    #>
+    param([Parameter(Mandatory)] $Lab, [Parameter(Mandatory)] [string] $HostName, [ValidateSet('Forward', 'All')] [string] $Traffic = 'Forward', [switch] $Off)
+    Invoke-LabHost $Lab $HostName nft delete table inet hometunnel_fault 2>$null
+    if ($Off) { return }
+    $hooks = if ($Traffic -eq 'Forward') { @('forward') } else { @('input', 'output', 'forward') }
+    $rules = "table inet hometunnel_fault {`n" + (($hooks | ForEach-Object { "  chain $_ { type filter hook $_ priority -10; policy drop; }" }) -join "`n") + "`n}`n"
+    $file = Join-Path $Lab.Directory "fault-$HostName.nft"
+    Set-Content -LiteralPath $file -Value $rules
+    Invoke-Checked Invoke-LabHost $Lab $HostName nft -f $file | Out-Null
 }
 
 function Get-LabProcessId([string] $Prefix) {
@@ -479,4 +522,4 @@ function Invoke-LabHttp {
     }
 }
 
-Export-ModuleMember -Function Start-Lab, Stop-Lab, Test-LabProcessAlive, Get-LabStateHash, Invoke-LabHost, New-LabSession, Get-LabSshOption, Invoke-LabHttp, Set-LabDnsRecord, Get-LabProcessId, Wait-LabCondition, Test-LabTcp
+Export-ModuleMember -Function Start-LabHomeService, Stop-LabHomeService, Stop-LabWireGuard, Set-LabBlackhole, Get-LabHostProcessId, Start-Lab, Stop-Lab, Test-LabProcessAlive, Get-LabStateHash, Invoke-LabHost, New-LabSession, Get-LabSshOption, Invoke-LabHttp, Set-LabDnsRecord, Get-LabProcessId, Wait-LabCondition, Test-LabTcp

@@ -26,19 +26,6 @@ public abstract class HostChangeCommand : HomeTunnelCmdlet
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
-    private static readonly Dictionary<string, ErrorKind> Kinds = new()
-    {
-        ["ApacheConfigBroken"] = ErrorKind.InvalidOperation,
-        ["ConfigTestFailed"] = ErrorKind.InvalidData,
-        ["WgQuickUpFailed"] = ErrorKind.InvalidOperation,
-        ["WgQuickDownFailed"] = ErrorKind.InvalidOperation,
-        ["CommandFailed"] = ErrorKind.InvalidOperation,
-        ["NotRootNorSudo"] = ErrorKind.PermissionDenied,
-        ["HostBusy"] = ErrorKind.ResourceBusy,
-        ["WorkerTimedOut"] = ErrorKind.OperationTimeout,
-        ["InterfaceNotFound"] = ErrorKind.ObjectNotFound,
-    };
-
     /// <summary>Runs one request on every target host; writes results, progress and errors.</summary>
     protected IReadOnlyList<HostCall> RunOnHosts(string kind, string name, string action, Func<Hashtable> makeRequest, object? passThru)
     {
@@ -129,28 +116,12 @@ public abstract class HostChangeCommand : HomeTunnelCmdlet
     /// <summary>Writes the error of a failed host and says so; the other hosts go on.</summary>
     private bool ReportFailure(HostCall call, string kind, string name)
     {
-        if (call.Error is not null)
+        ErrorRecord? record = HostErrors.FromCall(call, kind, name);
+        if (record is not null)
         {
-            WriteError(ToErrorRecord(call.Error));
-            return true;
+            WriteError(record);
         }
-        Hashtable r = call.Result!;
-        if (r["State"]?.ToString() != nameof(ChangeState.Failed))
-        {
-            return false;
-        }
-        string id = r["ErrorId"]?.ToString() ?? "HostOperationFailed";
-        string message = $"{call.Target.Name}: {kind} {name}: {r["Message"]}";
-        string command = r["Command"]?.ToString() ?? string.Empty;
-        string stderr = r["Stderr"]?.ToString() ?? string.Empty;
-        var e = new HomeTunnelException(id, Kinds.TryGetValue(id, out ErrorKind k) ? k : ErrorKind.InvalidOperation, message, call.Target.Name);
-        e.Data["Host"] = call.Target.Name;
-        e.Data["Command"] = command;
-        e.Data["Stderr"] = stderr;
-        ErrorRecord record = ToErrorRecord(e);
-        record.ErrorDetails = new ErrorDetails(message + (command.Length > 0 ? $"\nCommand: {command}" : string.Empty) + (stderr.Length > 0 ? $"\n{stderr.Trim()}" : string.Empty));
-        WriteError(record);
-        return true;
+        return record is not null;
     }
 
     /// <summary>Values that crossed a session arrive wrapped in PSObject.</summary>

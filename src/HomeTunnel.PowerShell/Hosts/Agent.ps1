@@ -368,6 +368,62 @@ function Get-WgStatus($Req) {
     }
 }
 
+# ---------------------------------------------------------------- Probe (read-only, for Test-TunnelPath)
+
+function Test-TcpConnect([string] $HostName, [int] $Port, [int] $TimeoutMilliseconds) {
+    $client = [System.Net.Sockets.TcpClient]::new()
+    try {
+        $task = $client.ConnectAsync($HostName, $Port)
+        if (-not $task.Wait($TimeoutMilliseconds)) { return "no answer within $($TimeoutMilliseconds) ms" }
+        ''
+    }
+    catch { $_.Exception.GetBaseException().Message }
+    finally { $client.Dispose() }
+}
+
+function Get-RelayProbe($Req) {
+    # What the relay knows about one name: is Apache running, which enabled VirtualHost serves the name
+    # (apache2ctl -S), that site's file, the tunnel's public state, and whether the backend answers.
+    $name = $Req.ServerName
+    $pidFile = '/run/apache2/apache2.pid'
+    $running = $false
+    if (Test-Path $pidFile) { $running = Test-Path "/proc/$((Get-Content -Raw $pidFile).Trim())" }
+    $s = Invoke-Native apache2ctl @('-S') -AllowFailure
+    $listing = ($s.Out + $s.Err).Trim()
+    $vhosts = @()
+    $last = $null
+    foreach ($line in $listing -split "`n") {
+        if ($line -match '^\s*port\s+(\d+)\s+namevhost\s+(\S+)\s+\((.+):\d+\)') { $last = @{ Port = $Matches[1]; File = $Matches[3]; Name = $Matches[2] } }
+        elseif ($line -match '^\s*\S+:(\d+)\s+(\S+)\s+\((.+):\d+\)') { $last = @{ Port = $Matches[1]; File = $Matches[3]; Name = $Matches[2] } }
+        elseif ($line -match '^\s*alias\s+(\S+)' -and $last) { if ($Matches[1] -ieq $name) { $vhosts += @{ Port = $last.Port; File = $last.File } }; continue }
+        else { continue }
+        if ($last.Name -ieq $name) { $vhosts += @{ Port = $last.Port; File = $last.File } }
+    }
+    $file = @($vhosts | Where-Object { $_.File } | ForEach-Object { $_.File }) | Select-Object -First 1
+    $text = if ($file) { Read-HostFile $file } else { $null }
+    $backend = $null; $backendError = $null
+    if ($text -and $text -match '(?im)^\s*ProxyPass\s+\S+\s+(https?)://(\[[^\]]+\]|[^\s/:]+)(?::(\d+))?') {
+        $port = if ($Matches[3]) { [int]$Matches[3] } elseif ($Matches[1] -eq 'https') { 443 } else { 80 }
+        $addr = $Matches[2].Trim('[', ']')
+        $backend = "$($Matches[1])://$($Matches[2]):$port/"
+        $backendError = Test-TcpConnect $addr $port ([int]$Req.ConnectTimeoutMilliseconds)
+    }
+    $wg = $null; $wgError = $null
+    try { $wg = Get-WgStatus $Req } catch { $wgError = $_.Exception.Message }
+    @{
+        ApacheRunning = $running; ApacheListingOk = $s.ExitCode -eq 0; ApacheListing = $listing
+        VirtualHosts = $vhosts; SiteFile = $file; SiteText = $text
+        Backend = $backend; BackendError = $backendError
+        WireGuard = $wg; WireGuardError = $wgError; Now = [DateTimeOffset]::UtcNow.ToUnixTimeSeconds()
+    }
+}
+
+function Get-HomeProbe($Req) {
+    $wg = $null; $wgError = $null
+    try { $wg = Get-WgStatus $Req } catch { $wgError = $_.Exception.Message }
+    @{ WireGuard = $wg; WireGuardError = $wgError; Now = [DateTimeOffset]::UtcNow.ToUnixTimeSeconds() }
+}
+
 # ---------------------------------------------------------------- driver
 
 function Get-Plan($Req) {
@@ -474,7 +530,9 @@ try {
             throw (New-AgentError 'NotRootNorSudo' "HomeTunnel needs root on this host, or password-less sudo for its commands (see docs). $(whoami) has neither." 'sudo -n true' $probe.Err)
         }
     }
-    if ($Request.Kind -eq 'Status') { return @{ State = 'Read'; Status = (Get-WgStatus $Request) } }
+    if ($Request.Kind -eq 'Status') { return @{ State = 'Read'; Status = (Get-WgStatus $Request); Now = [DateTimeOffset]::UtcNow.ToUnixTimeSeconds() } }
+    if ($Request.Kind -eq 'RelayProbe') { return @{ State = 'Read'; Probe = (Get-RelayProbe $Request) } }
+    if ($Request.Kind -eq 'HomeProbe') { return @{ State = 'Read'; Probe = (Get-HomeProbe $Request) } }
     $plan = Get-Plan $Request
     $changed = Test-PlanChanged $Request $plan
     if ($Request.PlanOnly -or -not $changed) {

@@ -54,6 +54,13 @@ public static class AgentRequest
     public static Hashtable Status(string interfaceName) =>
         Base("Status", interfaceName, Array.Empty<string>(), false, ("InterfaceName", interfaceName));
 
+    public static Hashtable RelayProbe(string serverName, string interfaceName, int connectTimeoutMilliseconds) =>
+        Base("RelayProbe", serverName, Array.Empty<string>(), false, ("ServerName", serverName), ("InterfaceName", interfaceName),
+            ("ConnectTimeoutMilliseconds", connectTimeoutMilliseconds));
+
+    public static Hashtable HomeProbe(string interfaceName) =>
+        Base("HomeProbe", interfaceName, Array.Empty<string>(), false, ("InterfaceName", interfaceName));
+
     private static Hashtable Base(string kind, string name, string[] secrets, bool uninstall, params (string Key, object? Value)[] values)
     {
         var h = new Hashtable

@@ -1,0 +1,58 @@
+using System.Collections;
+using System.Globalization;
+using System.Linq;
+using System.Management.Automation;
+using System.Management.Automation.Runspaces;
+using HomeTunnel.Hosts;
+using HomeTunnel.Probes;
+
+namespace HomeTunnel.Cmdlets;
+
+/// <summary>
+/// The live state of an interface's peers on one or many hosts, from 'wg show &lt;if&gt; dump' (public
+/// columns only; wg is never asked for a private key to keep).
+/// </summary>
+[Cmdlet(VerbsCommon.Get, "TunnelStatus")]
+[OutputType(typeof(TunnelPeerStatus))]
+public sealed class GetTunnelStatusCommand : HomeTunnelCmdlet
+{
+    [Parameter(Position = 0, ValueFromPipeline = true)]
+    [ValidateNotNullOrEmpty]
+    public PSSession[]? Session { get; set; }
+
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(InterfaceNameCompleter))]
+    public string InterfaceName { get; set; } = "wg0";
+
+    [Parameter]
+    [ValidateRange(1, 1024)]
+    public int ThrottleLimit { get; set; } = 32;
+
+    protected override void Process()
+    {
+        string ifName = Checks.InterfaceName(InterfaceName);
+        var targets = Session is { Length: > 0 } ? Session.Select(HostTarget.FromSession).ToList() : new() { HostTarget.Local() };
+        try
+        {
+            foreach (HostCall call in HostInvoker.Invoke(targets, _ => AgentRequest.Status(ifName), ThrottleLimit))
+            {
+                ErrorRecord? error = HostErrors.FromCall(call, "WireGuard", ifName);
+                if (error is not null)
+                {
+                    WriteError(error);
+                    continue;
+                }
+                if (TunnelPeerStatus.Unwrap(call.Result!["Status"]) is not Hashtable status)
+                {
+                    continue;
+                }
+                long now = long.TryParse(TunnelPeerStatus.Text(call.Result["Now"]), NumberStyles.Integer, CultureInfo.InvariantCulture, out long n) ? n : System.DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+                WriteObject(TunnelPeerStatus.FromAgent(status, call.Target.Name, ifName, now), enumerateCollection: true);
+            }
+        }
+        finally
+        {
+            targets.ForEach(t => t.Dispose());
+        }
+    }
+}

@@ -1,0 +1,51 @@
+using System.Collections;
+using System.Collections.Generic;
+using System.Management.Automation;
+using HomeTunnel.Hosts;
+
+namespace HomeTunnel.Cmdlets;
+
+/// <summary>
+/// Turns a host's failure into an ErrorRecord: the agent's error id as FullyQualifiedErrorId, a category,
+/// the host as target, and the command and its (redacted) stderr in the details.
+/// </summary>
+internal static class HostErrors
+{
+    private static readonly Dictionary<string, ErrorKind> Kinds = new()
+    {
+        ["ApacheConfigBroken"] = ErrorKind.InvalidOperation,
+        ["ConfigTestFailed"] = ErrorKind.InvalidData,
+        ["WgQuickUpFailed"] = ErrorKind.InvalidOperation,
+        ["WgQuickDownFailed"] = ErrorKind.InvalidOperation,
+        ["CommandFailed"] = ErrorKind.InvalidOperation,
+        ["NotRootNorSudo"] = ErrorKind.PermissionDenied,
+        ["HostBusy"] = ErrorKind.ResourceBusy,
+        ["WorkerTimedOut"] = ErrorKind.OperationTimeout,
+        ["InterfaceNotFound"] = ErrorKind.ObjectNotFound,
+    };
+
+    /// <summary>The error of a failed call, or null when the host answered.</summary>
+    public static ErrorRecord? FromCall(HostCall call, string kind, string name)
+    {
+        if (call.Error is not null)
+        {
+            return HomeTunnelCmdlet.ToErrorRecord(call.Error);
+        }
+        Hashtable r = call.Result!;
+        if (r["State"]?.ToString() != nameof(ChangeState.Failed))
+        {
+            return null;
+        }
+        string id = r["ErrorId"]?.ToString() ?? "HostOperationFailed";
+        string message = $"{call.Target.Name}: {kind} {name}: {r["Message"]}";
+        string command = r["Command"]?.ToString() ?? string.Empty;
+        string stderr = r["Stderr"]?.ToString() ?? string.Empty;
+        var e = new HomeTunnelException(id, Kinds.TryGetValue(id, out ErrorKind k) ? k : ErrorKind.InvalidOperation, message, call.Target.Name);
+        e.Data["Host"] = call.Target.Name;
+        e.Data["Command"] = command;
+        e.Data["Stderr"] = stderr;
+        ErrorRecord record = HomeTunnelCmdlet.ToErrorRecord(e);
+        record.ErrorDetails = new ErrorDetails(message + (command.Length > 0 ? $"\nCommand: {command}" : string.Empty) + (stderr.Length > 0 ? $"\n{stderr.Trim()}" : string.Empty));
+        return record;
+    }
+}

@@ -1,0 +1,203 @@
+using System;
+using System.Management.Automation;
+using System.Management.Automation.Runspaces;
+using System.Threading.Tasks;
+using HomeTunnel.Hosts;
+using HomeTunnel.Probes;
+
+namespace HomeTunnel.Cmdlets;
+
+/// <summary>
+/// Checks a name's whole path — DNS, relay, certificate, Apache, tunnel, home service, end to end — and
+/// says which hop broke and what to do. Never prompts; a global deadline bounds the run.
+/// </summary>
+[Cmdlet(VerbsDiagnostic.Test, "TunnelPath", DefaultParameterSetName = "Session")]
+[OutputType(typeof(TunnelPathResult), typeof(bool))]
+public sealed class TestTunnelPathCommand : HomeTunnelCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public string[] ServerName { get; set; } = Array.Empty<string>();
+
+    [Parameter(ParameterSetName = "Session")]
+    public PSSession? RelaySession { get; set; }
+
+    [Parameter(ParameterSetName = "Session")]
+    public PSSession? HomeSession { get; set; }
+
+    [Parameter(Mandatory = true, ParameterSetName = "HostName")]
+    [ValidateNotNullOrEmpty]
+    public string RelayHostName { get; set; } = string.Empty;
+
+    [Parameter(ParameterSetName = "HostName")]
+    [ValidateNotNullOrEmpty]
+    public string? HomeHostName { get; set; }
+
+    [Parameter(ParameterSetName = "HostName")]
+    [ValidateNotNullOrEmpty]
+    public string? UserName { get; set; }
+
+    [Parameter(ParameterSetName = "HostName")]
+    [ValidateNotNullOrEmpty]
+    public string? KeyFilePath { get; set; }
+
+    [Parameter(ParameterSetName = "HostName")]
+    [ValidateNotNullOrEmpty]
+    public string? KnownHostsFile { get; set; }
+
+    [Parameter(ParameterSetName = "HostName")]
+    [ValidateRange(1, 65535)]
+    public int SshPort { get; set; } = 22;
+
+    /// <summary>Check the home side of the tunnel on this machine (a scheduled task on the home computer).</summary>
+    [Parameter]
+    public SwitchParameter LocalHome { get; set; }
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? RelayAddress { get; set; }
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? DnsServer { get; set; }
+
+    [Parameter]
+    [ValidateRange(1, 65535)]
+    public int[]? Port { get; set; }
+
+    [Parameter]
+    public SwitchParameter Https { get; set; }
+
+    [Parameter]
+    [ValidatePattern("^/[^\\s]*$")]
+    public string UrlPath { get; set; } = "/";
+
+    [Parameter]
+    [ArgumentCompleter(typeof(InterfaceNameCompleter))]
+    public string InterfaceName { get; set; } = "wg0";
+
+    [Parameter]
+    [ValidateRange(1, 600)]
+    public int TimeoutSeconds { get; set; } = 20;
+
+    [Parameter]
+    [ValidateRange(1, 86400)]
+    public int HandshakeWarnSeconds { get; set; } = 135;
+
+    [Parameter]
+    [ValidateRange(1, 86400)]
+    public int HandshakeFailSeconds { get; set; } = 180;
+
+    [Parameter]
+    [ValidateRange(0, 365)]
+    public int CertificateWarnDays { get; set; } = 14;
+
+    [Parameter]
+    public SwitchParameter Quiet { get; set; }
+
+    protected override void Process()
+    {
+        string ifName = Checks.InterfaceName(InterfaceName);
+        var dns = DnsServer is null ? null : DnsProbe.ParseServer(DnsServer);
+        if (HandshakeWarnSeconds > HandshakeFailSeconds)
+        {
+            throw HomeTunnelException.Invalid("HandshakeThresholdOrder", $"-HandshakeWarnSeconds ({HandshakeWarnSeconds}) must not exceed -HandshakeFailSeconds ({HandshakeFailSeconds}).", HandshakeWarnSeconds);
+        }
+        foreach (string raw in ServerName)
+        {
+            string name = DnsName.Normalize(raw, "ServerName", "ServerName");
+            var options = new TunnelPathOptions
+            {
+                ServerName = name,
+                RelayAddress = RelayAddress,
+                DnsServer = dns,
+                Ports = Port ?? (Https ? new[] { 80, 443 } : new[] { 80 }),
+                Https = Https,
+                UrlPath = UrlPath,
+                InterfaceName = ifName,
+                Deadline = TimeSpan.FromSeconds(TimeoutSeconds),
+                HandshakeWarn = TimeSpan.FromSeconds(HandshakeWarnSeconds),
+                HandshakeFail = TimeSpan.FromSeconds(HandshakeFailSeconds),
+                CertificateWarnDays = CertificateWarnDays,
+                Relay = RelayProbeHost(),
+                Home = HomeProbeHost(),
+            };
+            WriteVerbose($"Checking the path to {name} (deadline {TimeoutSeconds} s).");
+            TunnelPathResult result = TunnelPathChecker.Check(options);
+            foreach (TunnelPathHopResult hop in result.Hops)
+            {
+                WriteVerbose($"{hop.Hop}: {hop.Status} in {hop.DurationMs} ms: {hop.Detail}");
+            }
+            if (Quiet)
+            {
+                WriteObject(result.Status != HopStatus.Fail);
+            }
+            else
+            {
+                WriteObject(result);
+            }
+        }
+    }
+
+    private ProbeHost? RelayProbeHost()
+    {
+        if (RelaySession is not null)
+        {
+            return Borrowed(RelaySession);
+        }
+        return ParameterSetName == "HostName" ? Opened(RelayHostName) : null;
+    }
+
+    private ProbeHost? HomeProbeHost()
+    {
+        if (HomeSession is not null)
+        {
+            return Borrowed(HomeSession);
+        }
+        if (HomeHostName is not null)
+        {
+            return Opened(HomeHostName);
+        }
+        if (LocalHome)
+        {
+            return new ProbeHost
+            {
+                Name = "localhost",
+                Open = _ => Task.Run(() =>
+                {
+                    Runspace rs = RunspaceFactory.CreateRunspace();
+                    rs.Open();
+                    return rs;
+                }),
+                Close = rs => rs.Dispose(),
+            };
+        }
+        return null;
+    }
+
+    private static ProbeHost Borrowed(PSSession session) => new()
+    {
+        Name = session.ComputerName,
+        Open = _ => session.Runspace.RunspaceStateInfo.State == RunspaceState.Opened
+            ? Task.FromResult(session.Runspace)
+            : Task.FromException<Runspace>(new HomeTunnelException("SessionNotOpen", ErrorKind.ConnectionError,
+                $"the session to {session.ComputerName} is {session.Runspace.RunspaceStateInfo.State}; open a new one", session.ComputerName)),
+    };
+
+    private ProbeHost Opened(string hostName)
+    {
+        var target = new SshTarget(hostName, UserName, KeyFilePath is null ? null : FileSystemPath(KeyFilePath), SshPort,
+            KnownHostsFile is null ? null : FileSystemPath(KnownHostsFile), Math.Max(1, Math.Min(10, TimeoutSeconds / 2)));
+        OpenedSession? opened = null;
+        return new ProbeHost
+        {
+            Name = hostName,
+            Open = async cancel =>
+            {
+                opened = await SshSessionOpener.OpenAsync(target, cancel).ConfigureAwait(false);
+                return opened.Session.Runspace;
+            },
+            Close = _ => opened?.Dispose(),
+        };
+    }
+}

@@ -1,0 +1,76 @@
+using System;
+using System.Collections;
+using System.Linq;
+using System.Management.Automation;
+using System.Management.Automation.Runspaces;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace HomeTunnel.Hosts;
+
+/// <summary>
+/// One agent call as a task that a deadline can abandon: a call stuck on a dead connection is told to
+/// stop and left behind, so the caller never waits past its deadline.
+/// </summary>
+public static class AgentCall
+{
+    public static Task<Hashtable> RunAsync(Runspace runspace, Hashtable request, string hostName, CancellationToken cancel)
+    {
+        var done = new TaskCompletionSource<Hashtable>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var shell = PowerShell.Create();
+        shell.Runspace = runspace;
+        shell.AddScript(AgentRequest.AgentText).AddParameter("Request", request);
+        var output = new PSDataCollection<PSObject>();
+        CancellationTokenRegistration registration = default;
+        try
+        {
+            shell.BeginInvoke<PSObject, PSObject>(null, output, null, ar =>
+            {
+                try
+                {
+                    shell.EndInvoke(ar);
+                    Hashtable? result = output.Select(o => o?.BaseObject).OfType<Hashtable>().LastOrDefault();
+                    if (result is null)
+                    {
+                        string errors = string.Join("; ", shell.Streams.Error.Select(e => e.ToString()));
+                        done.TrySetException(new HomeTunnelException("AgentNoResult", ErrorKind.InvalidData, $"{hostName}: the agent returned no result. {errors}", hostName));
+                    }
+                    else
+                    {
+                        done.TrySetResult(result);
+                    }
+                }
+                catch (Exception e)
+                {
+                    done.TrySetException(e);
+                }
+                finally
+                {
+                    registration.Dispose();
+                    shell.Dispose();
+                }
+            }, null);
+        }
+        catch (Exception e)
+        {
+            shell.Dispose();
+            done.TrySetException(e);
+            return done.Task;
+        }
+        registration = cancel.Register(() =>
+        {
+            if (done.TrySetCanceled(cancel))
+            {
+                try
+                {
+                    shell.BeginStop(null, null);
+                }
+                catch (Exception)
+                {
+                    // The connection is gone; nothing left to stop.
+                }
+            }
+        });
+        return done.Task;
+    }
+}

@@ -1,0 +1,22 @@
+namespace HomeTunnel.Probes;
+
+/// <summary>The hops of the path, in the order a visitor's request crosses them.</summary>
+public enum TunnelHop
+{
+    Dns,
+    Relay,
+    Certificate,
+    Apache,
+    Tunnel,
+    HomeService,
+    EndToEnd,
+}
+
+/// <summary>How a hop fared. Skipped hops had nothing to check (no session, no HTTPS).</summary>
+public enum HopStatus
+{
+    Pass,
+    Warn,
+    Fail,
+    Skipped,
+}

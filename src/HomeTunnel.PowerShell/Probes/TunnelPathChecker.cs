@@ -1,0 +1,465 @@
+using System;
+using System.Collections;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Globalization;
+using System.Linq;
+using System.Management.Automation.Runspaces;
+using System.Net;
+using System.Threading;
+using System.Threading.Tasks;
+using HomeTunnel.Hosts;
+
+namespace HomeTunnel.Probes;
+
+/// <summary>
+/// Judges a name's whole path. Every probe starts at once (DNS, TCP to the relay, HTTP through it, one
+/// agent call on the relay and one on the home machine); the hops are then read off their answers, so a
+/// verdict takes about as long as the slowest probe. A probe still running at the deadline is abandoned
+/// and reported, never waited for.
+/// </summary>
+public static class TunnelPathChecker
+{
+    private const string ProbeHostName = "hometunnel-probe.invalid";
+
+    private sealed record Timed<T>(T? Value, TimeSpan Elapsed, string? Error);
+
+    public static TunnelPathResult Check(TunnelPathOptions o)
+    {
+        DateTimeOffset started = DateTimeOffset.UtcNow;
+        var clock = Stopwatch.StartNew();
+        using var deadline = new CancellationTokenSource(o.Deadline);
+        CancellationToken cancel = deadline.Token;
+        TimeSpan Step(double seconds) => TimeSpan.FromSeconds(Math.Min(seconds, Math.Max(0.1, (o.Deadline - clock.Elapsed).TotalSeconds)));
+
+        var dns = Time(() => DnsProbe.ResolveAsync(o.ServerName, o.DnsServer, Step(3), cancel), cancel);
+        var relayRunspace = o.Relay is null ? null : Time(() => o.Relay.Open(cancel), cancel);
+        var home = o.Home is null ? null : OnHost(o.Home, AgentRequest.HomeProbe(o.InterfaceName), cancel);
+        var relayAddress = Time(() => RelayAddressAsync(o, dns, relayRunspace, cancel), cancel);
+        var relay = relayRunspace is null ? null : Time(async () =>
+        {
+            Timed<Runspace> rs = await relayRunspace.ConfigureAwait(false);
+            if (rs.Value is null)
+            {
+                throw new HomeTunnelException("SshConnectFailed", ErrorKind.ConnectionError, rs.Error ?? "no session", o.Relay!.Name);
+            }
+            return await AgentCall.RunAsync(rs.Value, AgentRequest.RelayProbe(o.ServerName, o.InterfaceName, 2000), o.Relay!.Name, cancel).ConfigureAwait(false);
+        }, cancel);
+        var ports = o.Ports.Select(port => Time(async () =>
+        {
+            IPAddress? address = (await relayAddress.ConfigureAwait(false)).Value;
+            return address is null ? "no address for the relay" : await NetworkProbe.ConnectAsync(address, port, Step(3), cancel).ConfigureAwait(false);
+        }, cancel)).ToArray();
+        string scheme = o.Https ? "https" : "http";
+        var site = Time(async () =>
+        {
+            IPAddress? address = (await relayAddress.ConfigureAwait(false)).Value;
+            return address is null ? null : await NetworkProbe.GetAsync(address, new Uri($"{scheme}://{o.ServerName}{o.UrlPath}"), o.ServerName, Step(10), cancel).ConfigureAwait(false);
+        }, cancel);
+        var fallback = Time(async () =>
+        {
+            IPAddress? address = (await relayAddress.ConfigureAwait(false)).Value;
+            return address is null ? null : await NetworkProbe.GetAsync(address, new Uri($"http://{ProbeHostName}/"), ProbeHostName, Step(10), cancel).ConfigureAwait(false);
+        }, cancel);
+
+        var all = new List<Task> { dns, relayAddress, site, fallback };
+        all.AddRange(ports);
+        if (relay is not null)
+        {
+            all.Add(relay);
+        }
+        if (home is not null)
+        {
+            all.Add(home);
+        }
+        // Each task ends by the deadline (Time() turns cancellation into a result); the extra second is
+        // for the cancellations themselves to land.
+        Task.WaitAll(all.ToArray(), o.Deadline + TimeSpan.FromSeconds(1));
+        var hops = new List<TunnelPathHopResult>
+        {
+            DnsHop(o, Get(dns), Get(relayAddress)),
+            RelayHop(o, ports.Select(Get).ToArray(), Get(relayAddress), relay is null ? null : Get(relay)),
+            CertificateHop(o, Get(site)),
+            ApacheHop(o, relay is null ? null : Get(relay), Get(site), Get(fallback)),
+            TunnelStateHop(o, relay is null ? null : Get(relay), home is null ? null : Get(home)),
+            HomeServiceHop(o, relay is null ? null : Get(relay)),
+            EndToEndHop(o, Get(site), Get(fallback)),
+        };
+        if (o.Relay?.Close is { } close && relayRunspace is not null)
+        {
+            // A session that opened after the deadline is closed when it arrives.
+            Task closing = relayRunspace.ContinueWith(t =>
+            {
+                if (t.Result.Value is { } r)
+                {
+                    close(r);
+                }
+            }, TaskScheduler.Default);
+            closing.Wait(TimeSpan.FromSeconds(3));
+        }
+        return TunnelPathResult.From(o.ServerName, hops, started, clock.Elapsed);
+    }
+
+    private static Task<Timed<Hashtable>> OnHost(ProbeHost host, Hashtable request, CancellationToken cancel) => Time(async () =>
+    {
+        Runspace rs = await host.Open(cancel).ConfigureAwait(false);
+        try
+        {
+            return await AgentCall.RunAsync(rs, request, host.Name, cancel).ConfigureAwait(false);
+        }
+        finally
+        {
+            host.Close?.Invoke(rs);
+        }
+    }, cancel);
+
+    private static async Task<IPAddress?> RelayAddressAsync(TunnelPathOptions o, Task<Timed<DnsAnswer>> dns, Task<Timed<Runspace>>? relay, CancellationToken cancel)
+    {
+        string? given = o.RelayAddress ?? o.Relay?.Name;
+        if (given is not null)
+        {
+            if (IPAddress.TryParse(given, out IPAddress? ip))
+            {
+                return ip;
+            }
+            IPAddress[] found = await Dns.GetHostAddressesAsync(given, cancel).ConfigureAwait(false);
+            if (found.Length > 0)
+            {
+                return found[0];
+            }
+        }
+        return (await dns.ConfigureAwait(false)).Value?.Addresses.FirstOrDefault();
+    }
+
+    private static Task<Timed<T>> Time<T>(Func<Task<T>> start, CancellationToken cancel) => Task.Run(async () =>
+    {
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            T value = await start().ConfigureAwait(false);
+            return new Timed<T>(value, clock.Elapsed, null);
+        }
+        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+        {
+            return new Timed<T>(default, clock.Elapsed, "no answer before the deadline");
+        }
+        catch (Exception e)
+        {
+            return new Timed<T>(default, clock.Elapsed, e is HomeTunnelException ? e.Message : e.GetBaseException().Message);
+        }
+    });
+
+    private static Timed<T> Get<T>(Task<Timed<T>> task) =>
+        task.IsCompletedSuccessfully ? task.Result : new Timed<T>(default, TimeSpan.Zero, "no answer before the deadline");
+
+    // ------------------------------------------------------------------ hops
+
+    private static TunnelPathHopResult Hop(TunnelPathOptions o, TunnelHop hop, HopStatus status, TimeSpan took, string detail, string remedy = "") =>
+        TunnelPathHopResult.Make(o.ServerName, hop, status, took, detail, remedy);
+
+    private static TunnelPathHopResult DnsHop(TunnelPathOptions o, Timed<DnsAnswer> dns, Timed<IPAddress?> relay)
+    {
+        string asked = o.DnsServer is null ? "the system resolver" : o.DnsServer.ToString();
+        string point = relay.Value is null ? "the relay's address" : relay.Value.ToString();
+        string remedy = $"Point an A record for {o.ServerName} at {point} (or a CNAME to the relay's name) at your DNS provider.";
+        if (dns.Value is null)
+        {
+            return Hop(o, TunnelHop.Dns, HopStatus.Fail, dns.Elapsed, $"{asked} did not answer: {dns.Error}", $"Check the resolver {asked} is reachable.");
+        }
+        DnsAnswer a = dns.Value;
+        string via = a.CnameChain.Count > 0 ? $" via CNAME {string.Join(" -> ", a.CnameChain)}" : string.Empty;
+        if (a.Error is not null)
+        {
+            return Hop(o, TunnelHop.Dns, HopStatus.Fail, dns.Elapsed, $"{o.ServerName} does not resolve{via}: {a.Error}", remedy);
+        }
+        string list = string.Join(", ", a.Addresses);
+        if (relay.Value is not null && (o.RelayAddress is not null || o.Relay is not null) && !a.Addresses.Contains(relay.Value))
+        {
+            return Hop(o, TunnelHop.Dns, HopStatus.Fail, dns.Elapsed, $"{o.ServerName} resolves to {list}{via}, not the relay ({relay.Value})", remedy);
+        }
+        return Hop(o, TunnelHop.Dns, HopStatus.Pass, dns.Elapsed, $"{list}{via}");
+    }
+
+    private static TunnelPathHopResult RelayHop(TunnelPathOptions o, Timed<string?>[] ports, Timed<IPAddress?> address, Timed<Hashtable>? relay)
+    {
+        TimeSpan took = ports.Length == 0 ? address.Elapsed : ports.Max(p => p.Elapsed);
+        if (address.Value is null)
+        {
+            return Hop(o, TunnelHop.Relay, HopStatus.Fail, took, $"no address for the relay ({address.Error ?? "the name did not resolve"})",
+                "Give -RelayAddress, or fix DNS first.");
+        }
+        var failures = new List<string>();
+        for (int i = 0; i < ports.Length; i++)
+        {
+            string? why = ports[i].Value ?? ports[i].Error;
+            if (why is not null)
+            {
+                failures.Add($"{o.Ports[i]}: {why}");
+            }
+        }
+        if (failures.Count == 0)
+        {
+            return Hop(o, TunnelHop.Relay, HopStatus.Pass, took, $"{address.Value} answers on {string.Join(", ", o.Ports)}");
+        }
+        Hashtable? facts = Probe(relay);
+        string remedy = facts is not null && !Truth(facts["ApacheRunning"])
+            ? "Apache is not running on the relay: start it ('systemctl start apache2', or 'apache2ctl start') and read /var/log/apache2/error.log if it stops again."
+            : failures.Any(f => f.Contains("refused", StringComparison.Ordinal))
+                ? "Nothing listens there on the relay: start Apache ('systemctl start apache2') and check its Listen directives."
+                : $"The relay does not answer: check the VPS is up and its firewall (and the provider's) lets TCP {string.Join(", ", o.Ports)} in.";
+        return Hop(o, TunnelHop.Relay, HopStatus.Fail, took, $"{address.Value} {string.Join("; ", failures)}", remedy);
+    }
+
+    private static TunnelPathHopResult CertificateHop(TunnelPathOptions o, Timed<HttpAnswer?> site)
+    {
+        if (!o.Https)
+        {
+            return Hop(o, TunnelHop.Certificate, HopStatus.Skipped, TimeSpan.Zero, "HTTP only (use -Https to check the certificate)");
+        }
+        var cert = site.Value?.Certificate;
+        const string fix = "Check the certificate on the relay: 'apache2ctl -t -D DUMP_CERTS' or mod_md's status (https://<relay>/.httpd/certificate-status), or the files the site names.";
+        if (cert is null)
+        {
+            return Hop(o, TunnelHop.Certificate, HopStatus.Fail, site.Elapsed, $"no certificate: {site.Value?.Error ?? site.Error}", fix);
+        }
+        double days = (cert.NotAfter.ToUniversalTime() - DateTime.UtcNow).TotalDays;
+        string about = string.Create(CultureInfo.InvariantCulture, $"{cert.GetNameInfo(System.Security.Cryptography.X509Certificates.X509NameType.DnsName, false)}, issued by {cert.GetNameInfo(System.Security.Cryptography.X509Certificates.X509NameType.SimpleName, true)}, {days:0} days left");
+        if ((site.Value!.CertificateErrors & System.Net.Security.SslPolicyErrors.RemoteCertificateNameMismatch) != 0)
+        {
+            return Hop(o, TunnelHop.Certificate, HopStatus.Fail, site.Elapsed, $"the certificate is not for {o.ServerName}: {about}", fix);
+        }
+        if (days < 0)
+        {
+            return Hop(o, TunnelHop.Certificate, HopStatus.Fail, site.Elapsed, $"the certificate expired: {about}", fix);
+        }
+        if ((site.Value.CertificateErrors & System.Net.Security.SslPolicyErrors.RemoteCertificateChainErrors) != 0)
+        {
+            return Hop(o, TunnelHop.Certificate, HopStatus.Fail, site.Elapsed, $"the certificate is not trusted here: {about}", fix);
+        }
+        if (days < o.CertificateWarnDays)
+        {
+            return Hop(o, TunnelHop.Certificate, HopStatus.Warn, site.Elapsed, $"renewal is due: {about}", "mod_md renews 30 days before expiry by default: check 'MDRenewWindow' and the relay's error.log.");
+        }
+        return Hop(o, TunnelHop.Certificate, HopStatus.Pass, site.Elapsed, about);
+    }
+
+    private static TunnelPathHopResult ApacheHop(TunnelPathOptions o, Timed<Hashtable>? relay, Timed<HttpAnswer?> site, Timed<HttpAnswer?> fallback)
+    {
+        string enable = $"Install the site: '$site | Install-ApacheProxySite -Session $relay' (or 'a2ensite {o.ServerName}.conf; apache2ctl graceful' on the relay).";
+        bool defaultSite = site.Value is { Status: > 0 } s && fallback.Value is { Status: > 0 } f && s.Status == f.Status && s.Body == f.Body;
+        TimeSpan httpTook = site.Elapsed > fallback.Elapsed ? site.Elapsed : fallback.Elapsed;
+        if (relay is null)
+        {
+            return defaultSite
+                ? Hop(o, TunnelHop.Apache, HopStatus.Fail, httpTook, $"the relay answers {o.ServerName} with its default site (judged over HTTP; give -RelaySession to look inside)", enable)
+                : site.Value is { Status: > 0 }
+                    ? Hop(o, TunnelHop.Apache, HopStatus.Pass, httpTook, "answers for the name, not with the default site (judged over HTTP)")
+                    : Hop(o, TunnelHop.Apache, HopStatus.Skipped, httpTook, "no HTTP answer and no -RelaySession to look inside");
+        }
+        Hashtable? facts = Probe(relay);
+        if (facts is null)
+        {
+            return Hop(o, TunnelHop.Apache, HopStatus.Fail, relay.Elapsed, $"could not look inside the relay: {relay.Error ?? relay.Value?["Message"]}", SessionRemedy(o, relay));
+        }
+        TimeSpan took = relay.Elapsed > httpTook ? relay.Elapsed : httpTook;
+        if (!Truth(facts["ApacheRunning"]))
+        {
+            return Hop(o, TunnelHop.Apache, HopStatus.Fail, took, "Apache is not running on the relay", "Start it: 'systemctl start apache2' (or 'apache2ctl start'); /var/log/apache2/error.log says why it stopped.");
+        }
+        if (!Truth(facts["ApacheListingOk"]))
+        {
+            string listing = TunnelPeerStatus.Text(facts["ApacheListing"]);
+            return Hop(o, TunnelHop.Apache, HopStatus.Fail, took, $"apache2ctl -S failed: {FirstLine(listing)}", "Fix the relay's config ('apache2ctl configtest' says where), then 'apache2ctl graceful'.");
+        }
+        var vhosts = TunnelPeerStatus.Items(facts["VirtualHosts"]).Select(TunnelPeerStatus.Unwrap).OfType<Hashtable>().ToList();
+        if (vhosts.Count == 0)
+        {
+            return Hop(o, TunnelHop.Apache, HopStatus.Fail, took, $"no enabled VirtualHost for {o.ServerName} (apache2ctl -S)", enable);
+        }
+        var portsServed = vhosts.Select(v => TunnelPeerStatus.Text(v["Port"])).Distinct().ToList();
+        if (o.Https && !portsServed.Contains("443"))
+        {
+            return Hop(o, TunnelHop.Apache, HopStatus.Fail, took, $"{o.ServerName} has no VirtualHost on port 443 (only {string.Join(", ", portsServed)})", "Install the site with -Https.");
+        }
+        string file = TunnelPeerStatus.Text(facts["SiteFile"]);
+        if (TunnelPeerStatus.Text(facts["Backend"]).Length == 0)
+        {
+            return Hop(o, TunnelHop.Apache, HopStatus.Fail, took, $"{file} has no ProxyPass to a backend", enable);
+        }
+        if (defaultSite)
+        {
+            return Hop(o, TunnelHop.Apache, HopStatus.Fail, took, $"{file} is enabled but the relay still answers {o.ServerName} with its default site", "Reload Apache on the relay: 'apache2ctl graceful'.");
+        }
+        return Hop(o, TunnelHop.Apache, HopStatus.Pass, took, $"{file} (port {string.Join(", ", portsServed)})");
+    }
+
+    private static TunnelPathHopResult TunnelStateHop(TunnelPathOptions o, Timed<Hashtable>? relay, Timed<Hashtable>? home)
+    {
+        if (relay is null)
+        {
+            return Hop(o, TunnelHop.Tunnel, HopStatus.Skipped, TimeSpan.Zero, "give -RelaySession to check the tunnel");
+        }
+        Hashtable? facts = Probe(relay);
+        if (facts is null)
+        {
+            return Hop(o, TunnelHop.Tunnel, HopStatus.Skipped, relay.Elapsed, "the relay could not be asked (see Apache)");
+        }
+        TimeSpan took = relay.Elapsed;
+        string ifName = o.InterfaceName;
+        if (TunnelPeerStatus.Unwrap(facts["WireGuard"]) is not Hashtable wg)
+        {
+            return Hop(o, TunnelHop.Tunnel, HopStatus.Fail, took, $"{ifName} is not up on the relay: {TunnelPeerStatus.Text(facts["WireGuardError"])}",
+                $"Bring it up: Install-WireGuardConfig -Session $relay, or 'wg-quick up {ifName}' on the relay.");
+        }
+        string backend = TunnelPeerStatus.Text(facts["Backend"]);
+        if (!Uri.TryCreate(backend, UriKind.Absolute, out Uri? backendUri) || !IPAddress.TryParse(backendUri.Host.Trim('[', ']'), out IPAddress? homeAddress))
+        {
+            return Hop(o, TunnelHop.Tunnel, HopStatus.Skipped, took, $"the site's backend ({(backend.Length > 0 ? backend : "none")}) is not a tunnel address");
+        }
+        var peers = TunnelPeerStatus.FromAgent(wg, o.Relay!.Name, ifName, Number(facts["Now"]));
+        TunnelPeerStatus? peer = peers.FirstOrDefault(p => p.Covers(homeAddress));
+        if (peer is null)
+        {
+            return Hop(o, TunnelHop.Tunnel, HopStatus.Fail, took, $"no peer on the relay's {ifName} has AllowedIPs covering {homeAddress}",
+                "Add the home peer to the relay's config (New-WireGuardConfig -For $relayPeer -Peer $homePeer | Install-WireGuardConfig -Session $relay).");
+        }
+        string who = peer.Name ?? peer.PublicKey[..8];
+        var (status, detail) = Judge(o, peer, $"relay sees {who}");
+        string remedy = peer.HandshakeAge is null
+            ? $"The home side never reached the relay: check its {ifName} is up, its Endpoint is the relay's public address and port, and that UDP {peer.ListenPort?.ToString(CultureInfo.InvariantCulture) ?? "port"} is open on the VPS firewall."
+            : $"The home machine has not reached the relay for {peer.HandshakeAgeText.Replace(" ago", string.Empty, StringComparison.Ordinal)}: check it is on and online and its {ifName} is up; with PersistentKeepalive it comes back by itself once the path is open.";
+        if (home is not null)
+        {
+            took = home.Elapsed > took ? home.Elapsed : took;
+            Hashtable? homeFacts = Probe(home);
+            if (homeFacts is null)
+            {
+                detail += $"; home side not checked: {home.Error ?? home.Value?["Message"]}";
+            }
+            else if (TunnelPeerStatus.Unwrap(homeFacts["WireGuard"]) is not Hashtable homeWg)
+            {
+                return Hop(o, TunnelHop.Tunnel, HopStatus.Fail, took, $"{ifName} is not up on the home machine: {TunnelPeerStatus.Text(homeFacts["WireGuardError"])}",
+                    $"Bring it up on the home machine: 'wg-quick up {ifName}' (or Install-WireGuardConfig -Session $home).");
+            }
+            else
+            {
+                var homePeers = TunnelPeerStatus.FromAgent(homeWg, o.Home!.Name, ifName, Number(homeFacts["Now"]));
+                TunnelPeerStatus? relayPeer = homePeers.FirstOrDefault(p => p.PublicKey == peer.InterfacePublicKey);
+                if (relayPeer is null)
+                {
+                    return Hop(o, TunnelHop.Tunnel, HopStatus.Fail, took, $"the home machine's {ifName} has no peer with the relay's key {peer.InterfacePublicKey[..8]}…",
+                        "Install the home config made with the relay as its peer (New-WireGuardConfig -For $homePeer -Peer $relayPeer).");
+                }
+                var (homeStatus, homeDetail) = Judge(o, relayPeer, "home sees the relay");
+                detail += "; " + homeDetail;
+                if (homeStatus > status)
+                {
+                    status = homeStatus;
+                }
+            }
+        }
+        return Hop(o, TunnelHop.Tunnel, status, took, detail, remedy);
+    }
+
+    private static (HopStatus, string) Judge(TunnelPathOptions o, TunnelPeerStatus peer, string who)
+    {
+        if (peer.HandshakeAge is not { } age)
+        {
+            return (HopStatus.Fail, $"{who}: no handshake ever");
+        }
+        string bytes = $"{Size(peer.ReceivedBytes)} in, {Size(peer.SentBytes)} out";
+        if (age > o.HandshakeFail)
+        {
+            return (HopStatus.Fail, $"{who}: last handshake {peer.HandshakeAgeText} (limit {o.HandshakeFail.TotalSeconds:0} s), {bytes}");
+        }
+        if (age > o.HandshakeWarn || peer.ReceivedBytes == 0)
+        {
+            return (HopStatus.Warn, $"{who}: last handshake {peer.HandshakeAgeText} (warn past {o.HandshakeWarn.TotalSeconds:0} s), {bytes}");
+        }
+        return (HopStatus.Pass, $"{who}: handshake {peer.HandshakeAgeText}, {bytes}");
+    }
+
+    private static TunnelPathHopResult HomeServiceHop(TunnelPathOptions o, Timed<Hashtable>? relay)
+    {
+        Hashtable? facts = relay is null ? null : Probe(relay);
+        if (facts is null)
+        {
+            return Hop(o, TunnelHop.HomeService, HopStatus.Skipped, relay?.Elapsed ?? TimeSpan.Zero, relay is null ? "give -RelaySession to check from the relay" : "the relay could not be asked (see Apache)");
+        }
+        string backend = TunnelPeerStatus.Text(facts["Backend"]);
+        if (backend.Length == 0)
+        {
+            return Hop(o, TunnelHop.HomeService, HopStatus.Skipped, relay!.Elapsed, "the site names no backend (see Apache)");
+        }
+        string why = TunnelPeerStatus.Text(facts["BackendError"]);
+        if (why.Length == 0)
+        {
+            return Hop(o, TunnelHop.HomeService, HopStatus.Pass, relay!.Elapsed, $"{backend} answers from the relay");
+        }
+        var uri = new Uri(backend);
+        string remedy = why.Contains("refused", StringComparison.OrdinalIgnoreCase)
+            ? $"Start the service on the home machine, listening on {uri.Host} (or 0.0.0.0) port {uri.Port}."
+            : $"The home machine does not answer on port {uri.Port} over the tunnel: check the tunnel (above), and that its firewall lets the relay's tunnel address in.";
+        return Hop(o, TunnelHop.HomeService, HopStatus.Fail, relay!.Elapsed, $"the relay cannot reach {backend}: {why}", remedy);
+    }
+
+    private static TunnelPathHopResult EndToEndHop(TunnelPathOptions o, Timed<HttpAnswer?> site, Timed<HttpAnswer?> fallback)
+    {
+        string url = $"{(o.Https ? "https" : "http")}://{o.ServerName}{o.UrlPath}";
+        HttpAnswer? a = site.Value;
+        if (a is null || a.Status == 0)
+        {
+            return Hop(o, TunnelHop.EndToEnd, HopStatus.Fail, site.Elapsed, $"GET {url}: {a?.Error ?? site.Error ?? "no relay address"}", "See the first failing hop above.");
+        }
+        if (a.Status is 502 or 503 or 504)
+        {
+            return Hop(o, TunnelHop.EndToEnd, HopStatus.Fail, site.Elapsed, $"GET {url}: {a.Status} from the relay: Apache could not reach the home service",
+                "Check the Tunnel and HomeService hops; the relay's /var/log/apache2/error.log names the proxy error.");
+        }
+        if (fallback.Value is { Status: > 0 } f && f.Status == a.Status && f.Body == a.Body)
+        {
+            return Hop(o, TunnelHop.EndToEnd, HopStatus.Fail, site.Elapsed, $"GET {url}: {a.Status}, but it is the relay's default site", "See the Apache hop.");
+        }
+        string forwarded = a.Body.Contains("X-Forwarded-For", StringComparison.OrdinalIgnoreCase) ? ", X-Forwarded-For reached the app" : string.Empty;
+        string detail = $"GET {url}: {a.Status}, {Size(System.Text.Encoding.UTF8.GetByteCount(a.Body))}{forwarded}";
+        return a.Status >= 500
+            ? Hop(o, TunnelHop.EndToEnd, HopStatus.Warn, site.Elapsed, detail + " (the home service reports an error)", "The path works; the home service itself answers with an error.")
+            : Hop(o, TunnelHop.EndToEnd, HopStatus.Pass, site.Elapsed, detail);
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    private static Hashtable? Probe(Timed<Hashtable>? call) =>
+        call?.Value is { } r && TunnelPeerStatus.Unwrap(r["Probe"]) is Hashtable p ? p : null;
+
+    private static string SessionRemedy(TunnelPathOptions o, Timed<Hashtable> relay)
+    {
+        string message = relay.Error ?? TunnelPeerStatus.Text(relay.Value?["Message"]);
+        if (message.Contains("no answer before the deadline", StringComparison.Ordinal))
+        {
+            return "The relay did not answer in time: check it is up and reachable over SSH.";
+        }
+        if (relay.Value?["ErrorId"]?.ToString() == "NotRootNorSudo")
+        {
+            return "Connect as root, or give the user password-less sudo for wg and apache2ctl (docs/sudo.md).";
+        }
+        if (message.Contains("never accepts one unseen", StringComparison.Ordinal))
+        {
+            return message[(message.IndexOf("unseen. ", StringComparison.Ordinal) + 8)..];
+        }
+        return o.Relay?.Name is { } n ? new SshTarget(n, null, null, 22, null, 5).RemedyFor(message) : "Check the relay session.";
+    }
+
+    private static bool Truth(object? value) => TunnelPeerStatus.Unwrap(value) is bool b && b;
+
+    private static long Number(object? value) => long.TryParse(TunnelPeerStatus.Text(value), NumberStyles.Integer, CultureInfo.InvariantCulture, out long n) ? n : DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+
+    private static string FirstLine(string text) => text.Split('\n').FirstOrDefault(l => l.Trim().Length > 0)?.Trim() ?? string.Empty;
+
+    private static string Size(long bytes) => bytes switch
+    {
+        < 1024 => $"{bytes} B",
+        < 1024 * 1024 => string.Create(CultureInfo.InvariantCulture, $"{bytes / 1024.0:0.#} KiB"),
+        _ => string.Create(CultureInfo.InvariantCulture, $"{bytes / 1048576.0:0.#} MiB"),
+    };
+}

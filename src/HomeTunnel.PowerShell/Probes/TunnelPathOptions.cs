@@ -1,0 +1,34 @@
+using System;
+using System.Net;
+using System.Management.Automation.Runspaces;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace HomeTunnel.Probes;
+
+/// <summary>Where a host-side probe runs: a runspace to borrow, or one to open (and close) for this check.</summary>
+public sealed class ProbeHost
+{
+    public string Name { get; init; } = string.Empty;
+    public Func<CancellationToken, Task<Runspace>> Open { get; init; } = null!;
+    public Action<Runspace>? Close { get; init; }
+}
+
+/// <summary>Everything Test-TunnelPath needs to judge one name's path.</summary>
+public sealed class TunnelPathOptions
+{
+    public string ServerName { get; init; } = string.Empty;
+    /// <summary>The relay's public address: given, or the relay session's host; null to take the DNS answer.</summary>
+    public string? RelayAddress { get; init; }
+    public IPEndPoint? DnsServer { get; init; }
+    public int[] Ports { get; init; } = { 80 };
+    public bool Https { get; init; }
+    public string UrlPath { get; init; } = "/";
+    public string InterfaceName { get; init; } = "wg0";
+    public TimeSpan Deadline { get; init; } = TimeSpan.FromSeconds(20);
+    public TimeSpan HandshakeWarn { get; init; } = TimeSpan.FromSeconds(135);
+    public TimeSpan HandshakeFail { get; init; } = TimeSpan.FromSeconds(180);
+    public int CertificateWarnDays { get; init; } = 14;
+    public ProbeHost? Relay { get; init; }
+    public ProbeHost? Home { get; init; }
+}

@@ -1,0 +1,98 @@
+using System;
+using System.Collections;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using System.Net;
+
+namespace HomeTunnel.Probes;
+
+/// <summary>
+/// One peer of a live interface, as 'wg show &lt;if&gt; dump' reports it (public columns only), with the
+/// name from the installed config where it has one.
+/// </summary>
+public sealed class TunnelPeerStatus
+{
+    public string Host { get; init; } = string.Empty;
+    public string InterfaceName { get; init; } = string.Empty;
+    public string InterfacePublicKey { get; init; } = string.Empty;
+    public int? ListenPort { get; init; }
+    public string? Name { get; init; }
+    public string PublicKey { get; init; } = string.Empty;
+    public string? Endpoint { get; init; }
+    public IReadOnlyList<string> AllowedIPs { get; init; } = Array.Empty<string>();
+    public DateTimeOffset? LatestHandshake { get; init; }
+    public TimeSpan? HandshakeAge { get; init; }
+    public string HandshakeAgeText => HandshakeAge is { } a ? FormatAge(a) : "never";
+    public long ReceivedBytes { get; init; }
+    public long SentBytes { get; init; }
+    public int? PersistentKeepalive { get; init; }
+
+    public override string ToString() => $"{Name ?? PublicKey} {HandshakeAgeText}";
+
+    /// <summary>True when one of the peer's AllowedIPs covers <paramref name="address"/>.</summary>
+    public bool Covers(IPAddress address) => AllowedIPs.Any(a =>
+    {
+        try
+        {
+            return TunnelAddress.Parse(a, "AllowedIPs").Network.Contains(address);
+        }
+        catch (HomeTunnelException)
+        {
+            return false;
+        }
+    });
+
+    public static string FormatAge(TimeSpan a) => a.TotalSeconds < 120
+        ? string.Create(CultureInfo.InvariantCulture, $"{a.TotalSeconds:0} s ago")
+        : a.TotalHours < 2 ? string.Create(CultureInfo.InvariantCulture, $"{a.TotalMinutes:0} min ago")
+        : string.Create(CultureInfo.InvariantCulture, $"{a.TotalHours:0.#} h ago");
+
+    /// <summary>Reads the agent's public dump of an interface. <paramref name="now"/> is the host's clock.</summary>
+    public static IReadOnlyList<TunnelPeerStatus> FromAgent(Hashtable status, string host, string interfaceName, long now)
+    {
+        string ifKey = Text(status["PublicKey"]);
+        int? port = int.TryParse(Text(status["ListenPort"]), NumberStyles.None, CultureInfo.InvariantCulture, out int p) && p > 0 ? p : null;
+        var list = new List<TunnelPeerStatus>();
+        foreach (object? o in Items(status["Peers"]))
+        {
+            if (Unwrap(o) is not Hashtable peer)
+            {
+                continue;
+            }
+            long hs = long.TryParse(Text(peer["LatestHandshake"]), NumberStyles.None, CultureInfo.InvariantCulture, out long h) ? h : 0;
+            string endpoint = Text(peer["Endpoint"]);
+            string allowed = Text(peer["AllowedIPs"]);
+            string keepalive = Text(peer["Keepalive"]);
+            list.Add(new TunnelPeerStatus
+            {
+                Host = host,
+                InterfaceName = interfaceName,
+                InterfacePublicKey = ifKey,
+                ListenPort = port,
+                Name = Text(peer["Name"]) is { Length: > 0 } n ? n : null,
+                PublicKey = Text(peer["PublicKey"]),
+                Endpoint = endpoint is "(none)" or "" ? null : endpoint,
+                AllowedIPs = allowed is "(none)" or "" ? Array.Empty<string>() : allowed.Split(','),
+                LatestHandshake = hs > 0 ? DateTimeOffset.FromUnixTimeSeconds(hs) : null,
+                HandshakeAge = hs > 0 ? TimeSpan.FromSeconds(Math.Max(0, now - hs)) : null,
+                ReceivedBytes = long.TryParse(Text(peer["RxBytes"]), NumberStyles.None, CultureInfo.InvariantCulture, out long rx) ? rx : 0,
+                SentBytes = long.TryParse(Text(peer["TxBytes"]), NumberStyles.None, CultureInfo.InvariantCulture, out long tx) ? tx : 0,
+                PersistentKeepalive = int.TryParse(keepalive, NumberStyles.None, CultureInfo.InvariantCulture, out int k) && k > 0 ? k : null,
+            });
+        }
+        return list;
+    }
+
+    internal static object? Unwrap(object? value) => value is System.Management.Automation.PSObject p ? p.BaseObject : value;
+
+    internal static string Text(object? value) => Unwrap(value)?.ToString() ?? string.Empty;
+
+    internal static IEnumerable<object?> Items(object? value) => Unwrap(value) switch
+    {
+        null => Array.Empty<object?>(),
+        string s => new object?[] { s },
+        IEnumerable e => e.Cast<object?>(),
+        object single => new[] { single },
+    };
+}

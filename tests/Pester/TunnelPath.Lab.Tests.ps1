@@ -1,0 +1,217 @@
+# Test-TunnelPath and Get-TunnelStatus against the real lab: a healthy path, then one fault at a time,
+# each reported by the right first failing hop with its own remedy, and each lifted again.
+BeforeAll {
+    . $PSScriptRoot/Common.ps1
+    Import-Module "$RepoRoot/tests/Lab/Lab.psm1" -Force
+    $lab = Start-Lab -Prefix htpath -Index 6
+    $a = $lab.Addresses
+    $vps = New-LabSession $lab relay
+    $box = New-LabSession $lab home
+    $relayPeer = New-TunnelPeer -Name relay -Role Relay -Address 192.168.4.1/24 -ListenPort 51820 -Endpoint $a.Relay
+    $homePeer = New-TunnelPeer -Name home -Role Home -Address 192.168.4.2/32 -PersistentKeepalive 25
+    $site = $homePeer | New-ApacheProxySite -ServerName $lab.SiteName -Port 3000
+    $homeConfig = New-WireGuardConfig -For $homePeer -Peer $relayPeer
+    $null = New-WireGuardConfig -For $relayPeer -Peer $homePeer | Install-WireGuardConfig -Session $vps
+    $null = $homeConfig | Install-WireGuardConfig -Session $box
+    $null = $site | Install-ApacheProxySite -Session $vps
+    Wait-LabCondition { (Invoke-LabHttp $lab "http://$($lab.SiteName)/").Status -eq '200' } 'the site through the tunnel' 20
+
+    function Test-Path2 {
+        # The check as a scheduled task would run it, with the lab's resolver.
+        Test-TunnelPath -ServerName $lab.SiteName -RelaySession $vps -HomeSession $box -DnsServer $a.Dns @args
+    }
+    function Wait-Healthy {
+        Wait-LabCondition { (Test-Path2 -TimeoutSeconds 10).Status -eq 'Pass' } 'the path to pass again' 60
+    }
+}
+AfterAll {
+    Get-PSSession | Remove-PSSession
+    if ($lab) { Stop-Lab $lab }
+}
+
+Describe 'Get-TunnelStatus' -Tag Lab {
+    It 'lists the relay''s peer with its name, handshake and bytes, and no private key' {
+        $s = @(Get-TunnelStatus -Session $vps)
+        $s | Should -HaveCount 1
+        $s[0].Name | Should -Be 'home'
+        $s[0].PublicKey | Should -Be $homePeer.PublicKey
+        $s[0].InterfacePublicKey | Should -Be $relayPeer.PublicKey
+        $s[0].ListenPort | Should -Be 51820
+        $s[0].AllowedIPs | Should -Be @('192.168.4.2/32')
+        $s[0].LatestHandshake | Should -Not -BeNullOrEmpty
+        $s[0].HandshakeAge.TotalSeconds | Should -BeLessThan 180
+        $s[0].ReceivedBytes | Should -BeGreaterThan 0
+        $json = $s | ConvertTo-Json -Depth 5
+        $json | Should -Not -Match ([regex]::Escape($relayPeer.PrivateKey.RevealBase64()))
+        ($s | Format-Table | Out-String) | Should -Match 'home'
+    }
+
+    It 'reads both hosts at once and names each' {
+        $all = @(Get-TunnelStatus -Session $vps, $box)
+        $all.Host | Sort-Object | Should -Be (@($a.HomeMgmt, $a.Relay) | Sort-Object)
+        ($all | Where-Object Host -EQ $a.HomeMgmt).Endpoint | Should -Be "$($a.Relay):51820"
+        ($all | Where-Object Host -EQ $a.HomeMgmt).PersistentKeepalive | Should -Be 25
+    }
+
+    It 'says "never" for a peer that never shook hands, and errors for a missing interface' {
+        $ghost = New-TunnelPeer -Name ghost -Role Home -Address 192.168.4.9/32
+        $null = New-WireGuardConfig -For $relayPeer -Peer $homePeer, $ghost | Install-WireGuardConfig -Session $vps
+        try {
+            $g = Get-TunnelStatus -Session $vps | Where-Object Name -EQ ghost
+            $g.HandshakeAgeText | Should -Be 'never'
+            $g.LatestHandshake | Should -BeNullOrEmpty
+        }
+        finally { $null = New-WireGuardConfig -For $relayPeer -Peer $homePeer | Install-WireGuardConfig -Session $vps }
+        Get-TunnelStatus -Session $vps -InterfaceName wg7 -ErrorAction SilentlyContinue -ErrorVariable e
+        $e[0].FullyQualifiedErrorId | Should -BeLike 'InterfaceNotFound*'
+        $e[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+    }
+}
+
+Describe 'Test-TunnelPath on a healthy path' -Tag Lab {
+    It 'passes every hop (the certificate is skipped for an HTTP site)' {
+        $r = Test-Path2
+        $r.Status | Should -Be 'Pass' -Because ($r.ToTable())
+        $r.FailedHop | Should -BeNullOrEmpty
+        @($r.Hops.Hop) | Should -Be @('Dns', 'Relay', 'Certificate', 'Apache', 'Tunnel', 'HomeService', 'EndToEnd')
+        ($r.Hops | Where-Object Hop -NE 'Certificate').Status | Sort-Object -Unique | Should -Be 'Pass'
+        ($r.Hops | Where-Object Hop -EQ 'EndToEnd').Detail | Should -Match 'X-Forwarded-For reached the app'
+        ($r.Hops | Where-Object Hop -EQ 'Tunnel').Detail | Should -Match 'home sees the relay'
+    }
+
+    It 'answers $true with -Quiet, shows a compact table and converts to complete JSON' {
+        Test-Path2 -Quiet | Should -BeTrue
+        $text = Test-Path2 | Out-String
+        $text | Should -Match "$([regex]::Escape($lab.SiteName)): Pass"
+        $text | Should -Match '(?m)^HomeService\s+Pass'
+        $json = Test-Path2 | ConvertTo-Json -EnumsAsStrings | ConvertFrom-Json
+        $json.Status | Should -Be 'Pass'
+        $json.Hops | Should -HaveCount 7
+        $json.Hops[0].Detail | Should -Match ([regex]::Escape($a.Relay))
+        $json.Hops[0].Hop | Should -Be 'Dns'
+    }
+
+    It 'takes about as long as its slowest hop, not their sum' {
+        $r = Test-Path2
+        $slowest = ($r.Hops.Duration | Measure-Object -Property TotalMilliseconds -Maximum).Maximum
+        $sum = ($r.Hops.Duration | Measure-Object -Property TotalMilliseconds -Sum).Sum
+        $r.Duration.TotalMilliseconds | Should -BeLessThan $sum
+        $r.Duration.TotalMilliseconds | Should -BeLessThan ($slowest + 500)
+    }
+
+    It 'opens its own sessions from host names, with strict host keys' {
+        $r = Test-TunnelPath $lab.SiteName -RelayHostName $a.Relay -HomeHostName $a.HomeMgmt -UserName root -KeyFilePath $lab.KeyFile -KnownHostsFile $lab.KnownHostsFile -DnsServer $a.Dns
+        $r.Status | Should -Be 'Pass' -Because ($r.ToTable())
+    }
+
+    It 'fails fast, with the enrolment fix, when the relay''s host key is unknown — and never prompts' {
+        $empty = Join-Path $TestDrive 'known_hosts'
+        Set-Content $empty ''
+        $clock = [Diagnostics.Stopwatch]::StartNew()
+        $r = Test-TunnelPath $lab.SiteName -RelayHostName $a.Relay -UserName root -KeyFilePath $lab.KeyFile -KnownHostsFile $empty -DnsServer $a.Dns
+        $clock.Elapsed.TotalSeconds | Should -BeLessThan 10
+        $r.FailedHop | Should -Be 'Apache'
+        ($r.Hops | Where-Object Hop -EQ 'Apache').Detail | Should -Match 'No host key'
+        $r.Remedy | Should -Match 'ssh-keyscan'
+    }
+}
+
+Describe 'Test-TunnelPath names the hop that broke' -Tag Lab {
+    It 'DNS pointing elsewhere fails at Dns' {
+        $records = [ordered]@{} + $lab.DnsRecords
+        try {
+            $moved = [ordered]@{} + $records
+            $moved[$lab.SiteName] = $a.Client
+            Set-LabDnsRecord $lab -Records $moved
+            $r = Test-Path2
+            $r.FailedHop | Should -Be 'Dns' -Because ($r.ToTable())
+            ($r.Hops | Where-Object Hop -EQ 'Dns').Detail | Should -Match "resolves to $([regex]::Escape($a.Client)), not the relay"
+            $r.Remedy | Should -Match "A record for $([regex]::Escape($lab.SiteName)) at $([regex]::Escape($a.Relay))"
+        }
+        finally { Set-LabDnsRecord $lab -Records $records }
+        Wait-Healthy
+    }
+
+    It 'Apache stopped fails at Relay, and the remedy says to start Apache' {
+        try {
+            Invoke-LabHost $lab relay apache2ctl stop | Out-Null
+            Wait-LabCondition { -not (Test-LabTcp $a.Relay 80) } 'Apache to stop'
+            $r = Test-Path2
+            $r.FailedHop | Should -Be 'Relay' -Because ($r.ToTable())
+            $r.Remedy | Should -Match 'Apache is not running'
+        }
+        finally { Invoke-LabHost $lab relay apache2ctl start | Out-Null }
+        Wait-Healthy
+    }
+
+    It 'the site disabled fails at Apache' {
+        try {
+            Invoke-LabHost $lab relay a2dissite -q "$($lab.SiteName).conf" | Out-Null
+            Invoke-LabHost $lab relay apache2ctl graceful | Out-Null
+            Wait-LabCondition { (Invoke-LabHttp $lab "http://$($lab.SiteName)/").Body -notmatch 'hometunnel-lab-home-service' } 'the site to go'
+            $r = Test-Path2
+            $r.FailedHop | Should -Be 'Apache' -Because ($r.ToTable())
+            ($r.Hops | Where-Object Hop -EQ 'Apache').Detail | Should -Match 'no enabled VirtualHost'
+            $r.Remedy | Should -Match 'Install-ApacheProxySite'
+        }
+        finally { $null = $site | Install-ApacheProxySite -Session $vps }
+        Wait-Healthy
+    }
+
+    It 'the home service down fails at HomeService' {
+        try {
+            Stop-LabHomeService $lab
+            $r = Test-Path2
+            $r.FailedHop | Should -Be 'HomeService' -Because ($r.ToTable())
+            ($r.Hops | Where-Object Hop -EQ 'HomeService').Detail | Should -Match 'refused'
+            $r.Remedy | Should -Match 'Start the service on the home machine'
+            ($r.Hops | Where-Object Hop -EQ 'EndToEnd').Detail | Should -Match '503'
+        }
+        finally { Start-LabHomeService $lab }
+        Wait-Healthy
+    }
+
+    It 'wireguard-go killed on the home side fails at Tunnel; a re-install brings it back' {
+        Stop-LabWireGuard $lab home | Should -BeGreaterThan 0
+        $r = Test-Path2
+        $r.FailedHop | Should -Be 'Tunnel' -Because ($r.ToTable())
+        ($r.Hops | Where-Object Hop -EQ 'Tunnel').Detail | Should -Match 'not up on the home machine'
+        $r.Remedy | Should -Match 'wg-quick up wg0'
+        ($homeConfig | Install-WireGuardConfig -Session $box).Actions | Should -Contain 'wg-quick up wg0'
+        Wait-Healthy
+    }
+
+    It 'the link between the two NATs cut fails at Tunnel once the handshake ages, and heals by itself' {
+        try {
+            Set-LabBlackhole $lab carrier -Traffic Forward
+            Start-Sleep -Seconds 6
+            # A short threshold instead of waiting 180 s: the last handshake is at least 6 s old now.
+            $r = Test-Path2 -HandshakeWarnSeconds 3 -HandshakeFailSeconds 5
+            $r.FailedHop | Should -Be 'Tunnel' -Because ($r.ToTable())
+            ($r.Hops | Where-Object Hop -EQ 'Tunnel').Detail | Should -Match 'last handshake'
+            $r.Remedy | Should -Match 'comes back by itself'
+        }
+        finally { Set-LabBlackhole $lab carrier -Off }
+        # Nothing re-applied: PersistentKeepalive from home reopens the path within one interval.
+        Wait-Healthy
+    }
+
+    It 'a relay that drops every packet ends within the deadline, with a Fail' {
+        $session = New-LabSession $lab relay
+        try {
+            Set-LabBlackhole $lab relay -Traffic All
+            $clock = [Diagnostics.Stopwatch]::StartNew()
+            $r = Test-TunnelPath -ServerName $lab.SiteName -RelaySession $session -DnsServer $a.Dns -TimeoutSeconds 4
+            $clock.Elapsed.TotalSeconds | Should -BeLessThan 6
+            $r.Status | Should -Be 'Fail'
+            $r.FailedHop | Should -Be 'Relay' -Because ($r.ToTable())
+            ($r.Hops | Where-Object Hop -EQ 'Apache').Detail | Should -Match 'deadline'
+            Test-TunnelPath -ServerName $lab.SiteName -RelayAddress $a.Relay -DnsServer $a.Dns -TimeoutSeconds 3 -Quiet | Should -BeFalse
+        }
+        finally {
+            Set-LabBlackhole $lab relay -Off
+            Remove-PSSession $session -ErrorAction Ignore
+        }
+        Wait-Healthy
+    }
+}
