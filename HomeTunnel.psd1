@@ -29,6 +29,7 @@
         'Uninstall-ApacheProxySite'
         'Get-TunnelStatus'
         'Test-TunnelPath'
+        'Publish-HomeService'
     )
     FunctionsToExport      = @()
     AliasesToExport        = @()

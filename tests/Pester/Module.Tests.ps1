@@ -9,6 +9,12 @@ Describe 'The module folder' {
         $out | Should -Be 44
     }
 
+    It 'still makes keys after Import-Module -Force twice, and after Remove-Module and a re-import' {
+        $out = Invoke-FreshPwsh "Import-Module '$ModulePath'; Import-Module '$ModulePath' -Force; `$a = (New-TunnelKeyPair).PublicKey.Length; Remove-Module HomeTunnel; Import-Module '$ModulePath'; `$a, (New-TunnelKeyPair).PublicKey.Length -join ','"
+        $LASTEXITCODE | Should -Be 0
+        $out | Should -Be '44,44'
+    }
+
     It 'ships libsodium for every platform the locator knows, and the locator finds each one' {
         $deps = Join-Path $ModulePath 'deps'
         $shipped = (Get-ChildItem (Join-Path $deps 'runtimes') -Directory).Name | Sort-Object

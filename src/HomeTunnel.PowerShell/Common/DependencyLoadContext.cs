@@ -25,7 +25,12 @@ internal sealed class DependencyLoadContext : AssemblyLoadContext
     /// <summary>Runs before any other code of this assembly, so the hook is in place before NSec is first needed.</summary>
 #pragma warning disable CA2255 // a binary module is exactly the case: PowerShell reflects over our types before any import hook runs
     [ModuleInitializer]
-    internal static void Register() => Default.Resolving += ResolveFromDefault;
+    internal static void Register()
+    {
+        // Idempotent: Import-Module -Force after Remove-Module runs the import hook again on the same assembly.
+        Default.Resolving -= ResolveFromDefault;
+        Default.Resolving += ResolveFromDefault;
+    }
 #pragma warning restore CA2255
 
     internal static void Unregister() => Default.Resolving -= ResolveFromDefault;

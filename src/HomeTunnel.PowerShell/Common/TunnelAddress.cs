@@ -7,7 +7,7 @@ namespace HomeTunnel;
 /// <summary>An IP address with a prefix length, as wg-quick's Address and wg's AllowedIPs write it.</summary>
 public sealed class TunnelAddress : IEquatable<TunnelAddress>
 {
-    private TunnelAddress(IPAddress ip, int prefixLength)
+    internal TunnelAddress(IPAddress ip, int prefixLength)
     {
         IP = ip;
         PrefixLength = prefixLength;

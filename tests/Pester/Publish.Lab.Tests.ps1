@@ -1,0 +1,58 @@
+# Publish-HomeService: the seed's whole flow in one call, against the real lab.
+BeforeAll {
+    . $PSScriptRoot/Common.ps1
+    Import-Module "$RepoRoot/tests/Lab/Lab.psm1" -Force
+    $lab = Start-Lab -Prefix htpub -Index 7
+    $a = $lab.Addresses
+    $vps = New-LabSession $lab relay
+    $box = New-LabSession $lab home
+    $peers = Join-Path $TestDrive 'relay.peers.json'
+    function Publish { Publish-HomeService -RelaySession $vps -HomeSession $box -PeerFile $peers -DnsServer $a.Dns @args }
+}
+AfterAll {
+    Get-PSSession | Remove-PSSession
+    if ($lab) { Stop-Lab $lab }
+}
+
+Describe 'Publish-HomeService' -Tag Lab {
+    It '-WhatIf touches no host and writes no peer file' {
+        $before = (Get-LabStateHash $lab relay), (Get-LabStateHash $lab home)
+        Publish $lab.SiteName 3000 -WhatIf
+        (Get-LabStateHash $lab relay), (Get-LabStateHash $lab home) | Should -Be $before
+        Test-Path $peers | Should -BeFalse
+    }
+
+    It 'makes the peers, installs both ends and the site, and the path passes' {
+        $r = Publish $lab.SiteName 3000
+        $r.Status | Should -Be 'Pass' -Because ($r.Path.ToTable())
+        $r.Changes.State | Should -Be @('Created', 'Created', 'Created')
+        (stat -c '%a' $peers) | Should -Be '600'
+        $saved = Import-TunnelPeer $peers
+        @($saved.Role | ForEach-Object ToString | Sort-Object) | Should -Be @('Home', 'Relay')
+        ($saved | Where-Object Role -EQ Relay).Endpoint.ToString() | Should -Be "$($a.Relay):51820"
+        (Invoke-LabHttp $lab "http://$($lab.SiteName)/").Body | Should -Match 'hometunnel-lab-home-service'
+        ($r | Out-String) | Should -Match 'HomeService\s+Pass'
+    }
+
+    It 'reuses the peers the second time and changes nothing' {
+        $keys = (Get-Content -Raw $peers)
+        $r = Publish $lab.SiteName 3000
+        $r.Changes.State | Should -Be @('Unchanged', 'Unchanged', 'Unchanged')
+        Get-Content -Raw $peers | Should -BeExactly $keys
+    }
+
+    It 'adds a second service to the same home machine with only a new site' {
+        $r = Publish other.example.test 3000
+        $r.Status | Should -Be 'Pass' -Because ($r.Path.ToTable())
+        $r.Changes.State | Should -Be @('Unchanged', 'Unchanged', 'Created')
+    }
+
+    It 'refuses a peer file without private keys before touching any host' {
+        $public = Join-Path $TestDrive 'public.json'
+        Import-TunnelPeer $peers | Export-TunnelPeer $public
+        $before = Get-LabStateHash $lab relay
+        { Publish-HomeService $lab.SiteName 3000 -RelaySession $vps -HomeSession $box -PeerFile $public -ErrorAction Stop } |
+            Should -Throw -ErrorId 'PeerFileWithoutPrivateKey*'
+        Get-LabStateHash $lab relay | Should -Be $before
+    }
+}
