@@ -30,6 +30,8 @@
         'Get-TunnelStatus'
         'Test-TunnelPath'
         'Publish-HomeService'
+        'Register-TunnelPathCheck'
+        'Unregister-TunnelPathCheck'
     )
     FunctionsToExport      = @()
     AliasesToExport        = @()

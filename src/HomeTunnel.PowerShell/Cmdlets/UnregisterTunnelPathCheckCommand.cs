@@ -1,0 +1,37 @@
+using System.Management.Automation;
+using HomeTunnel.Scheduling;
+
+namespace HomeTunnel.Cmdlets;
+
+/// <summary>Removes a check Register-TunnelPathCheck installed: the timer, cron line or task, and its script. Logs stay.</summary>
+[Cmdlet(VerbsLifecycle.Unregister, "TunnelPathCheck", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[OutputType(typeof(string))]
+public sealed class UnregisterTunnelPathCheckCommand : HomeTunnelCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    public string Name { get; set; } = string.Empty;
+
+    [Parameter]
+    public CheckScheduler Scheduler { get; set; } = CheckScheduler.Auto;
+
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    protected override void Process()
+    {
+        string name = TunnelPathCheckPlan.CheckName(Name);
+        CheckScheduler scheduler = CheckInstaller.Resolve(Scheduler);
+        if (!ShouldProcess(name, $"Unregister the {scheduler} path check"))
+        {
+            return;
+        }
+        foreach (string a in CheckInstaller.Uninstall(name, scheduler, CheckLocations.ForCurrentUser()))
+        {
+            WriteVerbose(a);
+            if (PassThru)
+            {
+                WriteObject(a);
+            }
+        }
+    }
+}

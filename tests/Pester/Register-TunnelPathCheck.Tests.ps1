@@ -1,0 +1,86 @@
+# The scheduled check as text (offline): the script, units and cron line, and every refusal.
+BeforeAll {
+    . $PSScriptRoot/Common.ps1
+    function New-Plan([hashtable] $Parameters = @{}, [int] $Interval = 5) {
+        [HomeTunnel.Scheduling.TunnelPathCheckPlan]@{
+            Name = 'site.example.com'; ServerName = 'site.example.com'; IntervalMinutes = $Interval
+            ModulePath = '/opt/HomeTunnel'; PwshCommand = @('/usr/bin/pwsh'); ScriptPath = '/etc/hometunnel/checks/site.example.com.ps1'
+            LogPath = '/var/log/hometunnel/site.example.com.jsonl'
+            Parameters = [HomeTunnel.Scheduling.TunnelPathCheckPlan]::CheckParameters($Parameters)
+        }
+    }
+}
+
+Describe 'The check script' {
+    It 'fixes the parameters as single-quoted literals, so nothing in them is ever evaluated' {
+        $plan = New-Plan @{ RelayHostName = 'vps.example.com'; KeyFilePath = '/root/it''s $(rm -rf /)/id'; LocalHome = $true; Port = 80, 443; TimeoutSeconds = 15 }
+        $text = $plan.Script()
+        $text | Should -Match ([regex]::Escape("KeyFilePath = '/root/it''s `$(rm -rf /)/id'"))
+        $text | Should -Match 'LocalHome = \$true'
+        $text | Should -Match 'Port = @\(80, 443\)'
+        $text | Should -Match 'TimeoutSeconds = 15'
+        $tokens = $errors = $null
+        $ast = [System.Management.Automation.Language.Parser]::ParseInput($text, [ref] $tokens, [ref] $errors)
+        $errors | Should -BeNullOrEmpty
+        # The only sub-expressions are the script's own, none from the values.
+        @($tokens | Where-Object { $_.Kind -in 'StringLiteral', 'StringExpandable' } | Where-Object Text -Match 'rm -rf') | Should -HaveCount 1
+        @($tokens | Where-Object { $_.Kind -eq 'StringLiteral' } | Where-Object Text -Match 'rm -rf')[0].Value | Should -Be '/root/it''s $(rm -rf /)/id'
+    }
+
+    It 'logs one JSON line with the exit code and exits 1 on Fail' {
+        $text = (New-Plan).Script()
+        $text | Should -Match 'ExitCode = \$code'
+        $text | Should -Match "if \(\`$result.Status -eq 'Fail'\) \{ 1 \}"
+        $text | Should -Match 'ConvertTo-Json -Compress'
+    }
+}
+
+Describe 'The scheduler entries' {
+    It 'renders a oneshot service and a timer every N minutes' {
+        $plan = New-Plan -Interval 10
+        $plan.ServiceUnit() | Should -Match '(?m)^Type=oneshot$'
+        $plan.ServiceUnit() | Should -Match '(?m)^ExecStart=/usr/bin/pwsh -NoProfile -NonInteractive -File /etc/hometunnel/checks/site.example.com.ps1$'
+        $plan.TimerUnit() | Should -Match '(?m)^OnUnitActiveSec=10min$'
+        $plan.TimerUnit() | Should -Match '(?m)^WantedBy=timers.target$'
+    }
+
+    It 'renders cron schedules for minutes and hours' -ForEach @(
+        @{ Minutes = 1; Schedule = '*/1 * * * *' }
+        @{ Minutes = 15; Schedule = '*/15 * * * *' }
+        @{ Minutes = 120; Schedule = '0 */2 * * *' }
+        @{ Minutes = 1440; Schedule = '0 0 * * *' }
+    ) {
+        (New-Plan -Interval $Minutes).CronSchedule() | Should -Be $Schedule
+        (New-Plan -Interval $Minutes).CronLine($true) | Should -Match "^$([regex]::Escape($Schedule)) root /usr/bin/pwsh .* # HomeTunnel check site.example.com$"
+    }
+
+    It 'shell-quotes paths with spaces or quotes in the command line' {
+        $plan = [HomeTunnel.Scheduling.TunnelPathCheckPlan]@{ Name = 'a'; ServerName = 'a.example'; IntervalMinutes = 5; PwshCommand = @('/opt/my pwsh/pwsh'); ScriptPath = "/tmp/it's.ps1" }
+        $plan.CommandLine() | Should -Be "'/opt/my pwsh/pwsh' -NoProfile -NonInteractive -File '/tmp/it'\''s.ps1'"
+    }
+}
+
+Describe 'Register-TunnelPathCheck refuses bad input, changing nothing' {
+    It '<Case>' -ForEach @(
+        @{ Case = 'a session cannot be fixed in a script'; Call = { Register-TunnelPathCheck site.example.com @{ RelaySession = 'x' } -WhatIf }; Id = 'UnknownCheckParameter' }
+        @{ Case = 'an unknown parameter'; Call = { Register-TunnelPathCheck site.example.com @{ Bogus = 1 } -WhatIf }; Id = 'UnknownCheckParameter' }
+        @{ Case = 'a value with a newline'; Call = { Register-TunnelPathCheck site.example.com @{ UserName = "root`nrm" } -WhatIf }; Id = 'InvalidCheckParameterValue' }
+        @{ Case = 'a script block value'; Call = { Register-TunnelPathCheck site.example.com @{ UserName = { 'x' } } -WhatIf }; Id = 'InvalidCheckParameterValue' }
+        @{ Case = 'an interval cron cannot keep'; Call = { Register-TunnelPathCheck site.example.com -IntervalMinutes 7 -WhatIf }; Id = 'InvalidCheckInterval' }
+        @{ Case = 'a check name with a slash'; Call = { Register-TunnelPathCheck site.example.com -Name '../../etc/x' -WhatIf }; Id = 'InvalidCheckName' }
+        @{ Case = 'a server name with a space'; Call = { Register-TunnelPathCheck 'site example.com' -WhatIf }; Id = 'ServerName*' }
+        @{ Case = 'unregistering a bad name'; Call = { Unregister-TunnelPathCheck '-rf' -WhatIf }; Id = 'InvalidCheckName' }
+    ) {
+        $e = Get-ErrorRecord $Call
+        $e.FullyQualifiedErrorId | Should -BeLike "$Id,*"
+        $e.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $e.TargetObject | Should -Not -BeNullOrEmpty
+    }
+
+    It '-WhatIf writes nothing' {
+        $where = [HomeTunnel.Scheduling.CheckLocations]::ForCurrentUser()
+        $script = Join-Path $where.ScriptDirectory 'whatif.example.com.ps1'
+        Register-TunnelPathCheck whatif.example.com -Scheduler Cron -WhatIf | Should -BeNullOrEmpty
+        Test-Path $script | Should -BeFalse
+    }
+}
