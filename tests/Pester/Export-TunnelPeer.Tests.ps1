@@ -33,6 +33,16 @@ Describe 'Export-TunnelPeer and Import-TunnelPeer' {
         $peers.HasPrivateKey | Should -Be @($false, $false)
     }
 
+    It 'writes keys exactly as wg prints them (a ''+'' is not escaped), so a leak check by text is sound' {
+        do { $p = New-TunnelPeer -Name plus -Role Home -Address 192.168.4.7/32 } until ($p.PublicKey.Contains('+') -and $p.PrivateKey.RevealBase64().Contains('+'))
+        $path = Join-Path $dir 'plus.json'
+        $p | Export-TunnelPeer -Path $path -IncludePrivateKey
+        $text = Get-Content -Raw $path
+        $text | Should -Match ([regex]::Escape($p.PublicKey))
+        $text | Should -Match ([regex]::Escape($p.PrivateKey.RevealBase64()))
+        $text | Should -Not -Match '\\u002B'
+    }
+
     It 'does not overwrite without -Force' {
         $path = Join-Path $dir 'once.json'
         $relay | Export-TunnelPeer -Path $path

@@ -1,0 +1,39 @@
+# The help examples that need hosts ($vps, $box) run against the lab, as written.
+BeforeDiscovery {
+    . $PSScriptRoot/HelpPages.ps1
+    $script:HostExamples = @(Get-DocExample | Where-Object { $_.NeedsHost -and -not $_.Skip } | ForEach-Object { @{ Name = $_.Name; Title = $_.Title; Code = $_.Code } })
+}
+BeforeAll {
+    . $PSScriptRoot/Common.ps1
+    . $PSScriptRoot/HelpPages.ps1
+    Import-Module "$RepoRoot/tests/Lab/Lab.psm1" -Force
+    $lab = Start-Lab -Prefix hthelp -Index 9
+    $a = $lab.Addresses
+    $vps = New-LabSession $lab relay
+    $box = New-LabSession $lab home
+    # The names the examples use resolve, in the lab's DNS, to the lab's relay.
+    $records = [ordered]@{} + $lab.DnsRecords
+    foreach ($n in 'site.example.com', 'git.example.com', 'photos.example.com', 'cloud.example.com', 'old.example.com', 'vps.example.com') { $records[$n] = $a.Relay }
+    Set-LabDnsRecord $lab -Records $records
+    $baseline = Join-Path $TestDrive 'baseline.peers.json'
+    $variables = @{
+        vps = $vps; box = $box
+        PSDefaultParameterValues = @{ 'Test-TunnelPath:DnsServer' = $a.Dns; 'Publish-HomeService:DnsServer' = $a.Dns; 'Publish-HomeService:WaitSeconds' = 10 }
+    }
+}
+AfterAll {
+    Get-PSSession | Remove-PSSession
+    if ($lab) { Stop-Lab $lab }
+}
+
+Describe 'The help examples that need hosts run against the lab' -Tag Lab {
+    It '<Name>: <Title>' -ForEach $HostExamples {
+        # Each example starts from a working tunnel and site, whatever the one before it changed.
+        $null = Publish-HomeService site.example.com 3000 -RelaySession $vps -HomeSession $box -PeerFile $baseline -DnsServer $a.Dns -WaitSeconds 10
+        $dir = Join-Path $TestDrive ([guid]::NewGuid().ToString('N'))
+        $null = New-Item -ItemType Directory $dir
+        $code = $Code
+        $errors = Invoke-DocExample -Code $code -Directory $dir -Variables $variables
+        $errors | Should -BeNullOrEmpty -Because "the example must run as written:`n$code"
+    }
+}
