@@ -129,9 +129,8 @@ function Invoke-Test {
 
 function Invoke-Package {
     Invoke-Build
-    $repo = New-Item -ItemType Directory -Force (Join-Path $outRoot 'repo')
-    Compress-PSResource -Path $moduleOut -DestinationPath $repo
-    Get-ChildItem $repo -Filter *.nupkg | ForEach-Object { Write-Host "Packaged $($_.FullName)" }
+    & (Join-Path $root 'tools/New-ModulePackage.ps1') -ModulePath $moduleOut -DestinationPath (Join-Path $outRoot 'repo') |
+        ForEach-Object { Write-Host "Packaged $($_.FullName)" }
 }
 
 function Invoke-Demo {

@@ -37,3 +37,14 @@ Describe 'The help examples that need hosts run against the lab' -Tag Lab {
         $errors | Should -BeNullOrEmpty -Because "the example must run as written:`n$code"
     }
 }
+
+Describe 'Tab completion through a session' -Tag Lab {
+    It 'offers the relay''s sites and interfaces when -Session is typed' {
+        $null = Publish-HomeService site.example.com 3000 -RelaySession $vps -HomeSession $box -PeerFile $baseline -DnsServer $a.Dns -WaitSeconds 10
+        $line = 'Uninstall-ApacheProxySite -Session $vps '
+        $r = TabExpansion2 -inputScript $line -cursorColumn $line.Length
+        $r.CompletionMatches.CompletionText | Should -Contain 'site.example.com'
+        $line = 'Get-TunnelStatus -Session $vps -InterfaceName '
+        (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Contain 'wg0'
+    }
+}

@@ -16,6 +16,7 @@ public sealed class InstallWireGuardConfigCommand : HostChangeCommand
     public WireGuardConfig InputObject { get; set; } = null!;
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(InterfaceNameCompleter))]
     public string InterfaceName { get; set; } = "wg0";
 
     protected override void Process()

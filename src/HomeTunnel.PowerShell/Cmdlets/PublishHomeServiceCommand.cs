@@ -72,7 +72,7 @@ public sealed class PublishHomeServiceCommand : HomeTunnelCmdlet
     [ValidateRange(1, 65535)]
     public int ListenPort { get; set; } = 51820;
 
-    [Parameter]
+    [Parameter(ValueFromPipelineByPropertyName = true)]
     [ArgumentCompleter(typeof(InterfaceNameCompleter))]
     public string InterfaceName { get; set; } = "wg0";
 

@@ -40,7 +40,7 @@ public sealed class RegisterTunnelPathCheckCommand : HomeTunnelCmdlet
     [ValidateRange(1, 1440)]
     public int IntervalMinutes { get; set; } = 5;
 
-    [Parameter]
+    [Parameter(ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
     public string? Name { get; set; }
 

@@ -72,7 +72,7 @@ public sealed class TestTunnelPathCommand : HomeTunnelCmdlet
     [ValidatePattern("^/[^\\s]*$")]
     public string UrlPath { get; set; } = "/";
 
-    [Parameter]
+    [Parameter(ValueFromPipelineByPropertyName = true)]
     [ArgumentCompleter(typeof(InterfaceNameCompleter))]
     public string InterfaceName { get; set; } = "wg0";
 
@@ -91,6 +91,10 @@ public sealed class TestTunnelPathCommand : HomeTunnelCmdlet
     [Parameter]
     [ValidateRange(0, 365)]
     public int CertificateWarnDays { get; set; } = 14;
+
+    /// <summary>Hops not to judge (reported as Skipped), e.g. Certificate while a certificate is being issued.</summary>
+    [Parameter]
+    public TunnelHop[]? SkipHop { get; set; }
 
     [Parameter]
     public SwitchParameter Quiet { get; set; }
@@ -119,6 +123,7 @@ public sealed class TestTunnelPathCommand : HomeTunnelCmdlet
                 HandshakeWarn = TimeSpan.FromSeconds(HandshakeWarnSeconds),
                 HandshakeFail = TimeSpan.FromSeconds(HandshakeFailSeconds),
                 CertificateWarnDays = CertificateWarnDays,
+                SkipHops = SkipHop ?? Array.Empty<TunnelHop>(),
                 Relay = RelayProbeHost(),
                 Home = HomeProbeHost(),
             };

@@ -14,6 +14,7 @@ public sealed class UninstallApacheProxySiteCommand : HostChangeCommand
     private readonly List<string> _names = new();
 
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(SiteNameCompleter))]
     public string[] ServerName { get; set; } = System.Array.Empty<string>();
 
     protected override void Process() => _names.AddRange(ServerName.Select(n => DnsName.Normalize(n, "ServerName", "ServerName")));

@@ -10,6 +10,7 @@ namespace HomeTunnel.Cmdlets;
 public sealed class UninstallWireGuardConfigCommand : HostChangeCommand
 {
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(InterfaceNameCompleter))]
     public string InterfaceName { get; set; } = "wg0";
 
     protected override void Process()

@@ -97,6 +97,13 @@ public static class TunnelPathChecker
             }, TaskScheduler.Default);
             closing.Wait(TimeSpan.FromSeconds(3));
         }
+        for (int i = 0; i < hops.Count; i++)
+        {
+            if (o.SkipHops.Contains(hops[i].Hop))
+            {
+                hops[i] = Hop(o, hops[i].Hop, HopStatus.Skipped, hops[i].Duration, $"skipped on request (was {hops[i].Status}: {hops[i].Detail})");
+            }
+        }
         return TunnelPathResult.From(o.ServerName, hops, started, clock.Elapsed);
     }
 

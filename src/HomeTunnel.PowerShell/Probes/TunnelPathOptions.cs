@@ -29,6 +29,7 @@ public sealed class TunnelPathOptions
     public TimeSpan HandshakeWarn { get; init; } = TimeSpan.FromSeconds(135);
     public TimeSpan HandshakeFail { get; init; } = TimeSpan.FromSeconds(180);
     public int CertificateWarnDays { get; init; } = 14;
+    public TunnelHop[] SkipHops { get; init; } = Array.Empty<TunnelHop>();
     public ProbeHost? Relay { get; init; }
     public ProbeHost? Home { get; init; }
 }

@@ -1,0 +1,56 @@
+# The package installs like any module: Compress-PSResource, a local repository, Install-PSResource in a
+# fresh pwsh (with its own HOME, so nothing of this machine's user changes), then the offline pipeline.
+BeforeAll {
+    . $PSScriptRoot/Common.ps1
+    $repo = Join-Path $TestDrive 'repo'
+    $package = & "$RepoRoot/tools/New-ModulePackage.ps1" -ModulePath $ModulePath -DestinationPath $repo
+    $home2 = Join-Path $TestDrive 'home'
+    $null = New-Item -ItemType Directory $home2
+}
+
+Describe 'The package' {
+    It 'holds the module, help, formats and every platform''s libsodium' {
+        $package | Should -HaveCount 1
+        $version = (Import-PowerShellDataFile "$RepoRoot/HomeTunnel.psd1").ModuleVersion
+        $package.Name | Should -Be "HomeTunnel.$version.nupkg"
+        Add-Type -AssemblyName System.IO.Compression.FileSystem
+        $zip = [System.IO.Compression.ZipFile]::OpenRead($package.FullName)
+        try { $entries = $zip.Entries.FullName } finally { $zip.Dispose() }
+        foreach ($f in 'HomeTunnel.psd1', 'HomeTunnel.PowerShell.dll', 'HomeTunnel.Format.ps1xml', 'en-US/HomeTunnel.PowerShell.dll-Help.xml', 'deps/NSec.Cryptography.dll', 'deps/DnsClient.dll') {
+            $entries | Should -Contain $f
+        }
+        foreach ($rid in [HomeTunnel.NativeLibraryLocator]::ShippedRuntimes) {
+            @($entries | Where-Object { $_ -like "deps/runtimes/$rid/native/*sodium*" }) | Should -Not -BeNullOrEmpty -Because "$rid needs its libsodium"
+        }
+    }
+
+    It 'installs with Install-PSResource into a fresh pwsh and runs the DESIGN.md pipeline offline' {
+        $script = @"
+`$ErrorActionPreference = 'Stop'
+Register-PSResourceRepository -Name htlocal -Uri '$repo' -Trusted
+Install-PSResource HomeTunnel -Repository htlocal -Scope CurrentUser -Quiet
+Import-Module HomeTunnel
+`$relayPeer = New-TunnelPeer -Name relay -Role Relay -Address 192.168.4.1/24 -ListenPort 51820 -Endpoint vps.example.com
+`$homePeer = New-TunnelPeer -Name home -Role Home -Address 192.168.4.2/32 -PersistentKeepalive 25
+`$relayConfig = New-WireGuardConfig -For `$relayPeer -Peer `$homePeer
+`$homeConfig = New-WireGuardConfig -For `$homePeer -Peer `$relayPeer
+`$site = `$homePeer | New-ApacheProxySite -ServerName site.example.com -Port 3000
+"FINDINGS=`$(@(Test-TunnelConfig `$relayPeer, `$homePeer, `$relayConfig, `$homeConfig, `$site).Count)"
+"FROM=`$((Get-Module HomeTunnel).ModuleBase)"
+"SITE=`$(`$site.Text -match 'ProxyPass / http://192.168.4.2:3000/')"
+"HELP=`$((Get-Help New-TunnelPeer).Synopsis)"
+"@
+        $pwsh = @(Get-PwshCommand)
+        $rest = @($pwsh | Select-Object -Skip 1)
+        $saved = $env:HOME
+        try {
+            $env:HOME = $home2
+            $out = & $pwsh[0] @rest -NoProfile -NonInteractive -Command $script 2>&1 | Out-String
+        }
+        finally { $env:HOME = $saved }
+        $out | Should -Match '(?m)^FINDINGS=0' -Because $out
+        $out | Should -Match "(?m)^FROM=$([regex]::Escape($home2))"
+        $out | Should -Match '(?m)^SITE=True'
+        $out | Should -Match '(?m)^HELP=Makes one end of the tunnel'
+    }
+}
