@@ -135,6 +135,7 @@ function Invoke-Package {
 
 function Invoke-Demo {
     Invoke-Build
+    if (Test-IsRoot) { Install-TestPrerequisite }   # the lab demo uses the same packages as the lab tests
     $demo = Join-Path $root 'tools/Demo.ps1'
     & $demo -ModulePath $moduleOut
 }

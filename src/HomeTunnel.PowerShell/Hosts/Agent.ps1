@@ -525,7 +525,8 @@ if ($RequestFile) {
 $script:Secrets = @($Request.Secrets)
 try {
     if (-not $script:IsRoot) {
-        $probe = Invoke-Native true @() -AllowFailure
+        # No sudo at all is the same answer as a sudo that refuses.
+        $probe = try { Invoke-Native true @() -AllowFailure } catch { [pscustomobject]@{ ExitCode = 127; Err = "sudo: $($_.Exception.GetBaseException().Message)" } }
         if ($probe.ExitCode -ne 0) {
             throw (New-AgentError 'NotRootNorSudo' "HomeTunnel needs root on this host, or password-less sudo for its commands (see docs). $(whoami) has neither." 'sudo -n true' $probe.Err)
         }
