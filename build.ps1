@@ -142,6 +142,12 @@ function Invoke-Demo {
 
 function Invoke-Bench {
     Invoke-Build
+    if (Test-IsRoot) {
+        Install-TestPrerequisite
+        if (-not (Get-Command ansible-playbook -ErrorAction Ignore) -and (Get-Command apt-get -ErrorAction Ignore)) {
+            Invoke-Native 'apt-get install ansible' { apt-get install -y -qq --no-install-recommends ansible }
+        }
+    }
     & (Join-Path $root 'bench/Invoke-Benchmark.ps1') -ModulePath $moduleOut -ReportPath (Join-Path $root 'docs/performance.md')
 }
 

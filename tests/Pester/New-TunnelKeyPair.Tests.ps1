@@ -29,6 +29,25 @@ Describe 'New-TunnelKeyPair' {
         $mismatches | Should -HaveCount 0
     }
 
+    It 'makes bulk pairs (-Count, the direct libsodium path) whose public keys wg and NSec both derive' {
+        $pairs = New-TunnelKeyPair -Count 1000
+        $file = New-TemporaryFile
+        try {
+            Set-Content -LiteralPath $file -Value ($pairs | ForEach-Object { $_.PrivateKey.RevealBase64() })
+            $expected = @(bash -c "while read -r k; do printf '%s\n' ""`$k"" | wg pubkey; done < '$file'")
+        }
+        finally { Remove-Item $file }
+        @(0..999 | Where-Object { $pairs[$_].PublicKey -cne $expected[$_] }) | Should -HaveCount 0
+        # The single-key path goes through NSec: the same private key gives the same public key there too.
+        @(0..999 | Where-Object { [HomeTunnel.WireGuard.WireGuardPrivateKey]::Parse($pairs[$_].PrivateKey.RevealBase64(), 'PrivateKey').PublicKey -cne $pairs[$_].PublicKey }) | Should -HaveCount 0
+        ($pairs.PublicKey | Sort-Object -Unique) | Should -HaveCount 1000
+        foreach ($p in $pairs | Select-Object -First 50) {
+            $bytes = [Convert]::FromBase64String($p.PrivateKey.RevealBase64())
+            ($bytes[0] -band 7) | Should -Be 0
+            ($bytes[31] -band 0xC0) | Should -Be 0x40
+        }
+    }
+
     It 'clamps new private keys as wg genkey does, and wg derives the same public key' {
         $pair = New-TunnelKeyPair
         $bytes = [Convert]::FromBase64String($pair.PrivateKey.RevealBase64())

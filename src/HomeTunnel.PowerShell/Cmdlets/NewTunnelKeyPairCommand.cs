@@ -13,9 +13,14 @@ public sealed class NewTunnelKeyPairCommand : HomeTunnelCmdlet
 
     protected override void End()
     {
-        for (int i = 0; i < Count; i++)
+        // In chunks, so the first pairs flow down the pipeline while the rest are made.
+        const int chunk = 4096;
+        for (int done = 0; done < Count; done += chunk)
         {
-            WriteObject(TunnelKeyPair.Generate());
+            foreach (TunnelKeyPair pair in TunnelKeyPair.Generate(System.Math.Min(chunk, Count - done)))
+            {
+                WriteObject(pair);
+            }
         }
     }
 }

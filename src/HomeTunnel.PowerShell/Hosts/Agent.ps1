@@ -186,13 +186,26 @@ function Sync-WgAddresses([string] $If, [string[]] $Addresses, [string[]] $Route
         foreach ($a in $want | Where-Object { $_ -notin $have }) { Invoke-Native ip @($family, 'addr', 'add', $a, 'dev', $If) | Out-Null; $script:Actions.Add("ip addr add $a") }
         foreach ($a in $have | Where-Object { $_ -notin $want -and -not $_.StartsWith('fe80:') }) { Invoke-Native ip @($family, 'addr', 'del', $a, 'dev', $If) | Out-Null; $script:Actions.Add("ip addr del $a") }
         $wantRoutes = @($Routes | Where-Object { ($family -eq '-6') -eq $_.Contains(':') })
-        foreach ($r in $wantRoutes) {
-            $via = (Invoke-Native ip @($family, 'route', 'get', ($r -split '/')[0]) -AllowFailure).Out
-            if ($via -notmatch "dev $([regex]::Escape($If))\b") { Invoke-Native ip @($family, 'route', 'add', $r, 'dev', $If) | Out-Null; $script:Actions.Add("ip route add $r") }
-        }
+        # One read of the interface's routes, then in memory: a route per AllowedIPs entry that no route on
+        # the interface covers yet (wg-quick's rule), without one 'ip route get' per peer.
         $hostBits = if ($family -eq '-6') { '/128' } else { '/32' }
-        $routed = @((Invoke-Native ip @($family, 'route', 'show', 'dev', $If)).Out -split "`n" | Where-Object { $_ -and $_ -notmatch 'proto kernel' } | ForEach-Object { $d = ($_ -split '\s+')[0]; if ($d.Contains('/')) { $d } else { "$d$hostBits" } })
-        foreach ($r in $routed | Where-Object { $_ -notin $wantRoutes }) { Invoke-Native ip @($family, 'route', 'del', $r, 'dev', $If) -AllowFailure | Out-Null; $script:Actions.Add("ip route del $r") }
+        $onDev = @((Invoke-Native ip @($family, '-o', 'route', 'show', 'dev', $If)).Out -split "`n" | Where-Object { $_ } | ForEach-Object {
+                $d = ($_ -split '\s+')[0]
+                $net = if ($d -eq 'default') { if ($family -eq '-6') { '::/0' } else { '0.0.0.0/0' } } elseif ($d.Contains('/')) { $d } else { "$d$hostBits" }
+                [pscustomobject]@{ Net = [System.Net.IPNetwork]::Parse($net); Kernel = $_ -match 'proto kernel' }
+            })
+        $exact = [System.Collections.Generic.HashSet[string]]::new([string[]]@($onDev | ForEach-Object { $_.Net.ToString() }))
+        $wide = @($onDev | Where-Object { $_.Net.PrefixLength -lt [int]$hostBits.Substring(1) })
+        foreach ($r in $wantRoutes) {
+            $wantNet = [System.Net.IPNetwork]::Parse($r)
+            $covered = $exact.Contains($wantNet.ToString())
+            foreach ($w in $wide) { if (-not $covered -and $w.Net.PrefixLength -le $wantNet.PrefixLength -and $w.Net.Contains($wantNet.BaseAddress)) { $covered = $true } }
+            if (-not $covered) { Invoke-Native ip @($family, 'route', 'add', $r, 'dev', $If) | Out-Null; $script:Actions.Add("ip route add $r") }
+        }
+        $wantSet = [System.Collections.Generic.HashSet[string]]::new([string[]]@($wantRoutes | ForEach-Object { [System.Net.IPNetwork]::Parse($_).ToString() }))
+        foreach ($d in $onDev | Where-Object { -not $_.Kernel -and -not $wantSet.Contains($_.Net.ToString()) }) {
+            Invoke-Native ip @($family, 'route', 'del', $d.Net.ToString(), 'dev', $If) -AllowFailure | Out-Null; $script:Actions.Add("ip route del $($d.Net)")
+        }
     }
 }
 

@@ -24,16 +24,16 @@ public static class TunnelConfigChecker
         {
             Add(f, FindingSeverity.Error, "DuplicateServerName", g.Key, $"'{g.Key}' is served by {g.Count()} sites; Apache would answer with the first one only.", g.Key);
         }
-        string[] homeHosts = peers.Where(p => p.Role == TunnelRole.Home)
-            .Select(p => p.Address.IsIPv6 ? $"[{p.Address.IP}]" : p.Address.IP.ToString()).ToArray();
-        if (homeHosts.Length == 0)
+        var homeHosts = peers.Where(p => p.Role == TunnelRole.Home)
+            .Select(p => p.Address.IsIPv6 ? $"[{p.Address.IP}]" : p.Address.IP.ToString()).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        if (homeHosts.Count == 0)
         {
             return;
         }
         foreach (ApacheProxySite s in sites.Where(s => !homeHosts.Contains(s.Backend.Host)))
         {
             Add(f, FindingSeverity.Warning, "BackendNotInTunnel", s.ServerName,
-                $"Site '{s.ServerName}' proxies to {s.Backend.Host}, which is no home peer's tunnel address ({string.Join(", ", homeHosts)}).", s.Backend.ToString());
+                $"Site '{s.ServerName}' proxies to {s.Backend.Host}, which is no home peer's tunnel address ({string.Join(", ", homeHosts.Take(5))}{(homeHosts.Count > 5 ? ", …" : string.Empty)}).", s.Backend.ToString());
         }
     }
 
@@ -83,21 +83,51 @@ public static class TunnelConfigChecker
 
     private static void CheckOverlap(IReadOnlyList<(string Name, IReadOnlyList<TunnelAddress> Allowed)> entries, string subject, List<TunnelConfigFinding> f)
     {
-        for (int i = 0; i < entries.Count; i++)
+        // CIDR blocks either nest or are disjoint: sorted by start (wider first), each block overlaps
+        // exactly the blocks still open on a stack of enclosing ones. O(n log n), not pairwise.
+        var blocks = entries.SelectMany((e, owner) => e.Allowed.Select(a => (Owner: owner, Net: a.Network, Start: Start(a), End: End(a))))
+            .OrderBy(b => b.Net.IsIPv6).ThenBy(b => b.Start).ThenBy(b => b.Net.PrefixLength).ToList();
+        var open = new List<(int Owner, TunnelAddress Net, UInt128 Start, UInt128 End)>();
+        bool? family = null;
+        foreach (var b in blocks)
         {
-            for (int j = i + 1; j < entries.Count; j++)
+            if (family != b.Net.IsIPv6)
             {
-                foreach (TunnelAddress a in entries[i].Allowed)
-                {
-                    foreach (TunnelAddress b in entries[j].Allowed.Where(a.Overlaps))
-                    {
-                        Add(f, FindingSeverity.Error, "AllowedIPsOverlap", subject,
-                            $"In {subject}, AllowedIPs {a} of '{entries[i].Name}' overlaps {b} of '{entries[j].Name}': wg routes the overlap to one of them only.", b.ToString());
-                    }
-                }
+                open.Clear();
+                family = b.Net.IsIPv6;
             }
+            open.RemoveAll(o => o.End < b.Start);
+            foreach (var o in open.Where(o => o.Owner != b.Owner))
+            {
+                var (first, second) = o.Owner < b.Owner ? (o, b) : (b, o);
+                Add(f, FindingSeverity.Error, "AllowedIPsOverlap", subject,
+                    $"In {subject}, AllowedIPs {first.Net} of '{entries[first.Owner].Name}' overlaps {second.Net} of '{entries[second.Owner].Name}': wg routes the overlap to one of them only.", second.Net.ToString());
+            }
+            open.Add(b);
         }
     }
+
+    private static UInt128 Start(TunnelAddress a)
+    {
+        byte[] bytes = a.Network.IP.GetAddressBytes();
+        UInt128 v = 0;
+        foreach (byte x in bytes)
+        {
+            v = (v << 8) | x;
+        }
+        return v;
+    }
+
+    private static UInt128 End(TunnelAddress a)
+    {
+        int hostBits = a.MaxPrefix - a.PrefixLength;
+        return Start(a) | (hostBits == 0 ? UInt128.Zero : (hostBits >= 128 ? UInt128.MaxValue : (UInt128.One << hostBits) - 1));
+    }
+
+    private static Dictionary<string, WireGuardPeerSection> PeersByKey(WireGuardConfig c) =>
+        PeerIndex.GetValue(c, x => x.Peers.GroupBy(p => p.PublicKey).ToDictionary(g => g.Key, g => g.First()));
+
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<WireGuardConfig, Dictionary<string, WireGuardPeerSection>> PeerIndex = new();
 
     private static void CheckConfigs(IReadOnlyList<WireGuardConfig> configs, List<TunnelConfigFinding> f)
     {
@@ -125,7 +155,7 @@ public static class TunnelConfigChecker
                 }
                 if (byKey.TryGetValue(p.PublicKey, out WireGuardConfig? other) && c.PublicKey is not null)
                 {
-                    WireGuardPeerSection? back = other.Peers.FirstOrDefault(q => q.PublicKey == c.PublicKey);
+                    WireGuardPeerSection? back = PeersByKey(other).GetValueOrDefault(c.PublicKey);
                     if (back is null)
                     {
                         Add(f, FindingSeverity.Error, "KeysDoNotPairUp", name, $"Config '{name}' lists '{p}', but that config does not list '{name}' back.", p.PublicKey);

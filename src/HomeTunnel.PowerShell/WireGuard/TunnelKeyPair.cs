@@ -1,3 +1,5 @@
+using System;
+
 namespace HomeTunnel.WireGuard;
 
 /// <summary>A private key and its public key; the private half stays redacted.</summary>
@@ -13,4 +15,7 @@ public sealed class TunnelKeyPair
     public WireGuardPrivateKey PrivateKey { get; }
 
     public static TunnelKeyPair Generate() => new(WireGuardPrivateKey.Generate());
+
+    /// <summary>Many pairs at once (see <see cref="WireGuardPrivateKey.Generate(int)"/>).</summary>
+    public static TunnelKeyPair[] Generate(int count) => Array.ConvertAll(WireGuardPrivateKey.Generate(count), k => new TunnelKeyPair(k));
 }

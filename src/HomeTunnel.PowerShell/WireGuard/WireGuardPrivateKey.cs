@@ -25,6 +25,50 @@ public sealed class WireGuardPrivateKey : SecretKey
         return FromBytes(bytes);
     }
 
+    /// <summary>
+    /// Many fresh keys: one CSPRNG read for all, public keys through <see cref="X25519Bulk"/> on every core
+    /// (NSec when that is not available). Same keys and public keys as <see cref="Generate()"/> gives.
+    /// </summary>
+    public static WireGuardPrivateKey[] Generate(int count)
+    {
+        var keys = new WireGuardPrivateKey[count];
+        byte[] random = RandomNumberGenerator.GetBytes(count * KeyText.KeyLength);
+        try
+        {
+            void Make(int i)
+            {
+                byte[] bytes = random.AsSpan(i * KeyText.KeyLength, KeyText.KeyLength).ToArray();
+                Clamp(bytes);
+                if (X25519Bulk.Available)
+                {
+                    Span<byte> pub = stackalloc byte[KeyText.KeyLength];
+                    X25519Bulk.PublicKey(bytes, pub);
+                    keys[i] = new WireGuardPrivateKey(bytes, Convert.ToBase64String(pub));
+                }
+                else
+                {
+                    keys[i] = FromBytes(bytes);
+                }
+            }
+            if (count < 256)
+            {
+                for (int i = 0; i < count; i++)
+                {
+                    Make(i);
+                }
+            }
+            else
+            {
+                System.Threading.Tasks.Parallel.For(0, count, Make);
+            }
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(random);
+        }
+        return keys;
+    }
+
     public static WireGuardPrivateKey Parse(string? text, string what = "PrivateKey") =>
         FromBytes(KeyText.Decode(text, what, secret: true));
 

@@ -1,0 +1,40 @@
+<#
+.SYNOPSIS
+    Runs the benchmarks side by side with the alternatives and writes docs/performance.md.
+    Offline figures always; the lab figures (real relay, Ansible) when run as root with the lab's packages.
+#>
+param(
+    [Parameter(Mandatory)] [string] $ModulePath,
+    [Parameter(Mandatory)] [string] $ReportPath,
+    [int] $Runs = 3
+)
+$ErrorActionPreference = 'Stop'
+$rows = [System.Collections.Generic.List[object]]::new()
+Write-Host 'Offline: keys, render + validate, parse, import'
+foreach ($r in & (Join-Path $PSScriptRoot 'Offline.ps1') -ModulePath $ModulePath 2>$null) { $rows.Add($r); $r | Format-List | Out-Host }
+$isRoot = $IsLinux -and (id -u) -eq '0'
+if ($isRoot -and (Get-Command ansible-playbook -ErrorAction Ignore)) {
+    Write-Host 'Lab: apply vs Ansible, scale, Test-TunnelPath'
+    foreach ($r in & (Join-Path $PSScriptRoot 'Lab.ps1') -ModulePath $ModulePath -Runs $Runs) { $rows.Add($r); $r | Format-List | Out-Host }
+}
+else {
+    Write-Warning 'The lab figures need root and ansible (apt-get install ansible): left out of this run.'
+}
+
+$machine = "$([Environment]::ProcessorCount) cores, $([System.Runtime.InteropServices.RuntimeInformation]::OSDescription), .NET $([Environment]::Version), pwsh $($PSVersionTable.PSVersion)"
+$lines = [System.Collections.Generic.List[string]]::new()
+$lines.Add('# Performance')
+$lines.Add('')
+$lines.Add("Measured by ``build.ps1 -Task Bench`` on $(Get-Date -Format 'yyyy-MM-dd') ($machine). Each figure runs HomeTunnel and")
+$lines.Add('the alternative side by side in the same run; the ratio (HomeTunnel ÷ alternative, lower is faster)')
+$lines.Add('is the result, the milliseconds are context. Medians of several runs.')
+$lines.Add('')
+$lines.Add('| figure | HomeTunnel ms | alternative | alternative ms | ratio | target | met | note |')
+$lines.Add('| --- | ---: | --- | ---: | ---: | --- | --- | --- |')
+foreach ($r in $rows) {
+    $lines.Add("| $($r.Figure) | $($r.HomeTunnelMs) | $($r.Alternative) | $($r.AlternativeMs) | $($r.Ratio) | $($r.Target) | $(if ($r.Met) { 'yes' } else { '**no**' }) | $($r.Note) |")
+}
+$notes = Join-Path $PSScriptRoot 'notes.md'
+if (Test-Path $notes) { $lines.Add(''); foreach ($l in Get-Content $notes) { $lines.Add($l) } }
+Set-Content -LiteralPath $ReportPath -Value $lines -Encoding utf8NoBOM
+Write-Host "Wrote $ReportPath"
