@@ -32,7 +32,8 @@ $lines.Add('')
 $lines.Add('| figure | HomeTunnel ms | alternative | alternative ms | ratio | target | met | note |')
 $lines.Add('| --- | ---: | --- | ---: | ---: | --- | --- | --- |')
 foreach ($r in $rows) {
-    $lines.Add("| $($r.Figure) | $($r.HomeTunnelMs) | $($r.Alternative) | $($r.AlternativeMs) | $($r.Ratio) | $($r.Target) | $(if ($r.Met) { 'yes' } else { '**no**' }) | $($r.Note) |")
+    $cells = @($r.Figure, $r.HomeTunnelMs, $r.Alternative, $r.AlternativeMs, $r.Ratio, $r.Target, $(if ($r.Met) { 'yes' } else { '**no**' }), $r.Note) | ForEach-Object { "$_".Replace('|', '\|') }
+    $lines.Add('| ' + ($cells -join ' | ') + ' |')
 }
 $notes = Join-Path $PSScriptRoot 'notes.md'
 if (Test-Path $notes) { $lines.Add(''); foreach ($l in Get-Content $notes) { $lines.Add($l) } }

@@ -22,6 +22,7 @@ internal static class HostErrors
         ["HostBusy"] = ErrorKind.ResourceBusy,
         ["WorkerTimedOut"] = ErrorKind.OperationTimeout,
         ["InterfaceNotFound"] = ErrorKind.ObjectNotFound,
+        ["FileWriteFailed"] = ErrorKind.WriteError,
     };
 
     /// <summary>The error of a failed call, or null when the host answered.</summary>

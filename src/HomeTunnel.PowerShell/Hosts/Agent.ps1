@@ -83,15 +83,21 @@ function Write-HostFileAtomic([string] $Path, [string] $Text, [string] $Mode) {
         $options = [System.IO.FileStreamOptions]::new()
         $options.Mode = 'CreateNew'; $options.Access = 'Write'
         $options.UnixCreateMode = [System.IO.UnixFileMode]([Convert]::ToInt32($Mode, 8))
-        $fs = [System.IO.FileStream]::new($stage, $options)
+        # A failed write (a full disk) must not leave the staged file behind.
         try {
-            $bytes = [System.Text.UTF8Encoding]::new($false).GetBytes($Text)
-            $fs.Write($bytes, 0, $bytes.Length)
-            $fs.Flush($true)
+            $fs = [System.IO.FileStream]::new($stage, $options)
+            try {
+                $bytes = [System.Text.UTF8Encoding]::new($false).GetBytes($Text)
+                $fs.Write($bytes, 0, $bytes.Length)
+                $fs.Flush($true)
+            }
+            finally { $fs.Dispose() }
+            [System.IO.File]::Move($stage, $Path, $true)
         }
-        finally { $fs.Dispose() }
-        try { [System.IO.File]::Move($stage, $Path, $true) }
-        catch { Remove-Item -LiteralPath $stage -ErrorAction Ignore; throw }
+        catch {
+            Remove-Item -LiteralPath $stage -Force -ErrorAction Ignore
+            throw (New-AgentError 'FileWriteFailed' "Could not write $($Path): $($_.Exception.GetBaseException().Message) The file on the host is unchanged." "write $Path" '')
+        }
     }
     else {
         $tmp = Join-Path $script:RunDir ([guid]::NewGuid().ToString('N'))
@@ -99,6 +105,10 @@ function Write-HostFileAtomic([string] $Path, [string] $Text, [string] $Mode) {
         try {
             Invoke-Native install @('-m', $Mode, '-o', 'root', '-g', 'root', $tmp, $stage) | Out-Null
             Invoke-Native mv @('-f', $stage, $Path) | Out-Null
+        }
+        catch {
+            Invoke-Native rm @('-f', $stage) -AllowFailure | Out-Null
+            throw
         }
         finally { Remove-Item $tmp -ErrorAction Ignore }
     }
@@ -111,20 +121,18 @@ function Remove-HostFile([string] $Path) {
 function Test-Systemd { Test-Path '/run/systemd/system' }
 
 function Get-Diff([string] $Old, [string] $New, [string] $Name) {
-    # A small line diff for -WhatIf: '-' lines go, '+' lines come. Inputs are already redacted.
+    # A linear diff for -WhatIf and the result: the common head and tail are kept, the middle that
+    # differs is shown as '-' lines going and '+' lines coming. Inputs are already redacted.
     $a = @(if ($Old) { $Old -split "`n" }); $b = @(if ($New) { $New -split "`n" })
     $lines = [System.Collections.Generic.List[string]]::new()
     $lines.Add("--- $Name (on the host)"); $lines.Add("+++ $Name (wanted)")
-    $i = 0; $j = 0
-    while ($i -lt $a.Count -or $j -lt $b.Count) {
-        if ($i -lt $a.Count -and $j -lt $b.Count -and $a[$i] -ceq $b[$j]) { $i++; $j++; continue }
-        $nextInB = if ($i -lt $a.Count) { [array]::IndexOf($b, $a[$i], $j) } else { -1 }
-        if ($j -lt $b.Count -and ($i -ge $a.Count -or $nextInB -lt 0 -or $nextInB -gt $j)) {
-            if ($i -lt $a.Count -and $nextInB -lt 0) { $lines.Add("-$($a[$i])"); $i++ }
-            $lines.Add("+$($b[$j])"); $j++
-        }
-        else { $lines.Add("-$($a[$i])"); $i++ }
-    }
+    $head = 0
+    while ($head -lt $a.Count -and $head -lt $b.Count -and $a[$head] -ceq $b[$head]) { $head++ }
+    $tail = 0
+    while ($tail -lt ($a.Count - $head) -and $tail -lt ($b.Count - $head) -and $a[$a.Count - 1 - $tail] -ceq $b[$b.Count - 1 - $tail]) { $tail++ }
+    if ($head -gt 0) { $lines.Add("@@ after line $head @@") }
+    for ($i = $head; $i -lt $a.Count - $tail; $i++) { $lines.Add("-$($a[$i])") }
+    for ($j = $head; $j -lt $b.Count - $tail; $j++) { $lines.Add("+$($b[$j])") }
     $lines -join "`n"
 }
 

@@ -1,0 +1,144 @@
+# Faults on real lab hosts, each followed by a check that nothing was lost and that a re-run converges.
+BeforeDiscovery { $script:CutDelays = @(100, 400, 900, 1600) | ForEach-Object { @{ Delay = $_ } } }
+BeforeAll {
+    . $PSScriptRoot/Common.ps1
+    Import-Module "$RepoRoot/tests/Lab/Lab.psm1" -Force
+    $lab = Start-Lab -Prefix htflt -Index 15
+    $a = $lab.Addresses
+    $vps = New-LabSession $lab relay
+    $box = New-LabSession $lab home
+    $relayPeer = New-TunnelPeer -Name relay -Role Relay -Address 192.168.4.1/24 -ListenPort 51820 -Endpoint $a.Relay
+    $homePeer = New-TunnelPeer -Name home -Role Home -Address 192.168.4.2/32 -PersistentKeepalive 25
+    $homeConfig = New-WireGuardConfig -For $homePeer -Peer $relayPeer
+    $null = New-WireGuardConfig -For $relayPeer -Peer $homePeer | Install-WireGuardConfig -Session $vps
+    $null = $homeConfig | Install-WireGuardConfig -Session $box
+    $null = $homePeer | New-ApacheProxySite -ServerName $lab.SiteName -Port 3000 | Install-ApacheProxySite -Session $vps
+    Wait-LabCondition { (Invoke-LabHttp $lab "http://$($lab.SiteName)/").Status -eq '200' } 'the site' 20
+    $relayConf = "$($lab.Hosts.relay.Directory)/etc-wireguard/wg0.conf"
+    function Get-LivePeers { @(Invoke-LabHost $lab relay wg show wg0 peers | Sort-Object) }
+    function Get-FilePeers([string] $Text) { @([regex]::Matches($Text, '(?m)^PublicKey = (\S+)') | ForEach-Object { $_.Groups[1].Value } | Sort-Object) }
+    $counter = @{ N = 0 }
+    function New-BiggerConfig {
+        $counter.N++
+        $more = 1..$counter.N | ForEach-Object { New-TunnelPeer -Name "x$_" -Role Home -Address "192.168.4.$(100 + $_)/32" }
+        New-WireGuardConfig -For $relayPeer -Peer (@($homePeer) + $more)
+    }
+}
+AfterAll {
+    Get-PSSession | Remove-PSSession
+    if ($lab) { Stop-Lab $lab }
+}
+
+Describe 'An SSH session cut at each step of an apply' -Tag Lab {
+    It 'after <Delay> ms leaves the old or the new state, and a re-run converges' -ForEach $CutDelays {
+        $config = New-BiggerConfig
+        $old = Get-Content -Raw $relayConf
+        # Cut exactly this session: the server-side pwsh processes that appear with it (the other
+        # sessions of this test stay up).
+        $others = @(pgrep -f -- '-sshs')
+        $session = New-LabSession $lab relay
+        $mine = @(pgrep -f -- '-sshs' | Where-Object { $_ -notin $others })
+        $mine | Should -Not -BeNullOrEmpty
+        $cutter = Start-ThreadJob -ScriptBlock {
+            param($pids, $delay)
+            Start-Sleep -Milliseconds $delay
+            foreach ($p in $pids) { kill -KILL $p 2>$null }
+        } -ArgumentList $mine, $Delay
+        $null = $config | Install-WireGuardConfig -Session $session -ErrorAction SilentlyContinue
+        $cutter | Wait-Job | Remove-Job
+        # A worker that was running finishes on its own; give it the time it needs.
+        Wait-LabCondition { -not (Get-LabHostProcessId $lab relay 'agent-.*\.ps1') } 'the worker to finish' 20
+        $now = Get-Content -Raw $relayConf
+        ($now -ceq $old -or $now -ceq $config.RevealText()) | Should -BeTrue -Because 'the file is the old one or the new one, never a mix'
+        Get-LivePeers | Should -Be (Get-FilePeers $now) -Because 'the live peers match the file that is there'
+        $fresh = New-LabSession $lab relay
+        ($config | Install-WireGuardConfig -Session $fresh).State | Should -BeIn 'Changed', 'Unchanged'
+        Get-Content -Raw $relayConf | Should -BeExactly $config.RevealText()
+        Get-LivePeers | Should -Be (Get-FilePeers $config.RevealText())
+        ($config | Install-WireGuardConfig -Session $fresh).State | Should -Be 'Unchanged'
+        Remove-PSSession $fresh
+    }
+}
+
+Describe 'Host faults' -Tag Lab {
+    It 'a ListenPort already taken: wg-quick up fails, the error says so, nothing is left behind' {
+        $holderScript = Join-Path $TestDrive 'hold-port.py'
+        Set-Content $holderScript 'import socket, time; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("0.0.0.0", 51899)); time.sleep(120)'
+        $holder = Start-Process -PassThru -FilePath nsenter -ArgumentList '-t', $lab.Hosts.relay.AnchorPid, '-n', '--', 'python3', $holderScript
+        try {
+            Start-Sleep -Milliseconds 500
+            $before = Get-LabStateHash $lab relay
+            $second = New-TunnelPeer -Name relay2 -Role Relay -Address 10.99.0.1/24 -ListenPort 51899 -Endpoint $a.Relay
+            $peer = New-TunnelPeer -Name p -Role Home -Address 10.99.0.2/32
+            New-WireGuardConfig -For $second -Peer $peer | Install-WireGuardConfig -Session $vps -InterfaceName wg1 -ErrorAction SilentlyContinue -ErrorVariable e
+            $e[0].FullyQualifiedErrorId | Should -BeLike 'WgQuickUpFailed,*'
+            $e[0].CategoryInfo.Category | Should -Be 'InvalidOperation'
+            $e[0].ErrorDetails.Message | Should -Match 'wg-quick up wg1'
+            Test-Path "$($lab.Hosts.relay.Directory)/etc-wireguard/wg1.conf" | Should -BeFalse
+            Get-LabStateHash $lab relay | Should -Be $before
+            Invoke-LabHost $lab relay wg show wg1 2>$null
+            $LASTEXITCODE | Should -Not -Be 0
+        }
+        finally { Stop-Process -Id $holder.Id -Force -ErrorAction Ignore }
+        (Invoke-LabHttp $lab "http://$($lab.SiteName)/").Body | Should -Match 'hometunnel-lab-home-service'
+    }
+
+    It 'two applies at once never interleave: the host ends in one of the two states' {
+        $one = New-BiggerConfig
+        $two = New-BiggerConfig
+        $s1 = New-LabSession $lab relay
+        $s2 = New-LabSession $lab relay
+        $jobs = @(
+            Start-ThreadJob -ScriptBlock { param($c, $s, $m) Import-Module $m; ($c | Install-WireGuardConfig -Session $s).State } -ArgumentList $one, $s1, $ModulePath
+            Start-ThreadJob -ScriptBlock { param($c, $s, $m) Import-Module $m; ($c | Install-WireGuardConfig -Session $s).State } -ArgumentList $two, $s2, $ModulePath
+        )
+        $states = $jobs | Wait-Job | Receive-Job
+        $jobs | Remove-Job
+        $states | Should -HaveCount 2
+        $states | Should -Not -Contain 'Failed'
+        $now = Get-Content -Raw $relayConf
+        ($now -ceq $one.RevealText() -or $now -ceq $two.RevealText()) | Should -BeTrue
+        Get-LivePeers | Should -Be (Get-FilePeers $now)
+        Remove-PSSession $s1, $s2
+    }
+
+    It 'a disk that fills during the write keeps the old file and leaves no staged file' {
+        $anchor = $lab.Hosts.relay.AnchorPid
+        $dir = '/etc/wireguard'
+        $old = Get-Content -Raw $relayConf
+        nsenter -t $anchor -m -- sh -c "cp -a $dir/wg0.conf /tmp/htflt-wg0.conf && mount -t tmpfs -o size=12k,mode=0700 htflt $dir && cp -a /tmp/htflt-wg0.conf $dir/wg0.conf && rm /tmp/htflt-wg0.conf"
+        try {
+            $big = New-WireGuardConfig -For $relayPeer -Peer (@($homePeer) + (1..200 | ForEach-Object { New-TunnelPeer -Name "big$_" -Role Home -Address "192.168.5.$_/32" }))
+            $big.RevealText().Length | Should -BeGreaterThan 16kb
+            $big | Install-WireGuardConfig -Session $vps -ErrorAction SilentlyContinue -ErrorVariable e
+            $e | Should -Not -BeNullOrEmpty
+            $e[0].CategoryInfo.Category | Should -Not -Be 'NotSpecified'
+            "$($e[0])" | Should -Match 'space|No space|ENOSPC|disk'
+            (nsenter -t $anchor -m -- cat "$dir/wg0.conf" | Out-String) | Should -Be ($old.TrimEnd("`n") + "`n")
+            @(nsenter -t $anchor -m -- ls -A $dir) | Should -Be @('wg0.conf') -Because 'no staged file may be left behind'
+            Get-LivePeers | Should -Be (Get-FilePeers $old)
+        }
+        finally { nsenter -t $anchor -m -- umount $dir }
+        Get-Content -Raw $relayConf | Should -BeExactly $old
+    }
+
+    It 'the home side''s wireguard-go killed: a re-run brings the tunnel back' {
+        Stop-LabWireGuard $lab home | Should -BeGreaterThan 0
+        $r = $homeConfig | Install-WireGuardConfig -Session $box
+        $r.Actions | Should -Contain 'wg-quick up wg0'
+        Wait-LabCondition { (Invoke-LabHttp $lab "http://$($lab.SiteName)/").Status -eq '200' } 'the site after the restart' 30
+        ($homeConfig | Install-WireGuardConfig -Session $box).State | Should -Be 'Unchanged'
+    }
+
+    It 'the NATs forgetting their mappings: the tunnel recovers within one keepalive' {
+        $null = New-WireGuardConfig -For $relayPeer -Peer $homePeer | Install-WireGuardConfig -Session $vps
+        Wait-LabCondition { (Invoke-LabHttp $lab "http://$($lab.SiteName)/").Status -eq '200' } 'the site' 30
+        Invoke-LabHost $lab carrier conntrack -F 2>&1 | Out-Null
+        Invoke-LabHost $lab room conntrack -F 2>&1 | Out-Null
+        $clock = [Diagnostics.Stopwatch]::StartNew()
+        Wait-LabCondition { (Invoke-LabHttp $lab "http://$($lab.SiteName)/").Status -eq '200' } 'the site after the NATs forgot' 40
+        $clock.Elapsed.TotalSeconds | Should -BeLessThan 32 -Because 'one keepalive interval (25 s) and a request timeout'
+        $status = Get-TunnelStatus -Session $vps
+        $status.HandshakeAge.TotalSeconds | Should -BeLessThan 180
+    }
+}
