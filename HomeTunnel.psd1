@@ -41,7 +41,7 @@
             Tags         = @('WireGuard', 'Apache', 'ReverseProxy', 'SelfHosting', 'NAT', 'CGNAT', 'Tunnel', 'VPS', 'Linux', 'PSEdition_Core')
             LicenseUri   = 'https://opensource.org/licenses/MIT'
             ProjectUri   = 'https://github.com/hometunnel/HomeTunnel'
-            ReleaseNotes = 'See CHANGELOG.md.'
+            ReleaseNotes = '0.1.0: keys, peers and configs as objects; Apache proxy sites; idempotent, transactional apply over SSH remoting (Install-*, Publish-HomeService); Test-TunnelPath, Get-TunnelStatus and scheduled checks; full help. See CHANGELOG.md in the project.'
         }
     }
 }

@@ -73,7 +73,7 @@ try {
             $noop[$(if ($tool -eq 'HomeTunnel') { 'HtSsh' } else { 'AnSsh' })] = (Get-SshCount) - $before
         }
     }
-    $median = { param($xs) ($xs | Sort-Object)[[int][math]::Floor($xs.Count / 2)] }
+    $median = { param($xs) $xs = @($xs); ($xs | Sort-Object)[[int][math]::Floor($xs.Count / 2)] }
     $f1 = & $median $first.HomeTunnel; $f2 = & $median $first.Ansible
     New-BenchRow '4a. first apply of the seed relay (new SSH session included)' $f1 'Ansible (template+validate, command, handlers)' $f2 '≤ 0.5× Ansible' ($f1 -le 0.5 * $f2) "SSH processes: HomeTunnel $($first.HtSsh) (one session, 2 remote calls), Ansible $($first.AnSsh)"
     $n1 = & $median $noop.HomeTunnel; $n2 = & $median $noop.Ansible

@@ -1,11 +1,11 @@
 # Shared by the benchmarks: timing (median of runs) and result rows.
 function Measure-Median([scriptblock] $Block, [int] $Runs = 5, [int] $Warmup = 1) {
     for ($i = 0; $i -lt $Warmup; $i++) { $null = & $Block }
-    $times = for ($i = 0; $i -lt $Runs; $i++) {
+    $times = @(for ($i = 0; $i -lt $Runs; $i++) {
         $clock = [System.Diagnostics.Stopwatch]::StartNew()
         $null = & $Block
         $clock.Elapsed.TotalMilliseconds
-    }
+    })
     ($times | Sort-Object)[[int][math]::Floor($times.Count / 2)]
 }
 

@@ -90,16 +90,7 @@ BeforeDiscovery {
     )
 }
 BeforeAll {
-    . $PSScriptRoot/Common.ps1
-    Import-Module "$RepoRoot/tests/Lab/Lab.psm1" -Force
-    $lab = Start-Lab -Prefix htbad -Index 11
-    $vps = New-LabSession $lab relay
-    $box = New-LabSession $lab home
-    $relayPeer = New-TunnelPeer -Name relay -Role Relay -Address 192.168.4.1/24 -ListenPort 51820 -Endpoint $lab.Addresses.Relay
-    $homePeer = New-TunnelPeer -Name home -Role Home -Address 192.168.4.2/32
-    $null = New-WireGuardConfig -For $relayPeer -Peer $homePeer | Install-WireGuardConfig -Session $vps
-    $null = New-WireGuardConfig -For $homePeer -Peer $relayPeer | Install-WireGuardConfig -Session $box
-    $null = $homePeer | New-ApacheProxySite -ServerName $lab.SiteName -Port 3000 | Install-ApacheProxySite -Session $vps
+    . $PSScriptRoot/LabSeed.ps1 -Prefix htbad -Index 11 -Install
     $seen = [System.Collections.Generic.List[string]]::new()
     $k = 'QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUE='
 }

@@ -1,19 +1,7 @@
 # Faults on real lab hosts, each followed by a check that nothing was lost and that a re-run converges.
 BeforeDiscovery { $script:CutDelays = @(100, 400, 900, 1600) | ForEach-Object { @{ Delay = $_ } } }
 BeforeAll {
-    . $PSScriptRoot/Common.ps1
-    Import-Module "$RepoRoot/tests/Lab/Lab.psm1" -Force
-    $lab = Start-Lab -Prefix htflt -Index 15
-    $a = $lab.Addresses
-    $vps = New-LabSession $lab relay
-    $box = New-LabSession $lab home
-    $relayPeer = New-TunnelPeer -Name relay -Role Relay -Address 192.168.4.1/24 -ListenPort 51820 -Endpoint $a.Relay
-    $homePeer = New-TunnelPeer -Name home -Role Home -Address 192.168.4.2/32 -PersistentKeepalive 25
-    $homeConfig = New-WireGuardConfig -For $homePeer -Peer $relayPeer
-    $null = New-WireGuardConfig -For $relayPeer -Peer $homePeer | Install-WireGuardConfig -Session $vps
-    $null = $homeConfig | Install-WireGuardConfig -Session $box
-    $null = $homePeer | New-ApacheProxySite -ServerName $lab.SiteName -Port 3000 | Install-ApacheProxySite -Session $vps
-    Wait-LabCondition { (Invoke-LabHttp $lab "http://$($lab.SiteName)/").Status -eq '200' } 'the site' 20
+    . $PSScriptRoot/LabSeed.ps1 -Prefix htflt -Index 15 -Install
     $relayConf = "$($lab.Hosts.relay.Directory)/etc-wireguard/wg0.conf"
     function Get-LivePeers { @(Invoke-LabHost $lab relay wg show wg0 peers | Sort-Object) }
     function Get-FilePeers([string] $Text) { @([regex]::Matches($Text, '(?m)^PublicKey = (\S+)') | ForEach-Object { $_.Groups[1].Value } | Sort-Object) }
@@ -62,11 +50,12 @@ Describe 'An SSH session cut at each step of an apply' -Tag Lab {
 
 Describe 'Host faults' -Tag Lab {
     It 'a ListenPort already taken: wg-quick up fails, the error says so, nothing is left behind' {
-        $holderScript = Join-Path $TestDrive 'hold-port.py'
-        Set-Content $holderScript 'import socket, time; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("0.0.0.0", 51899)); time.sleep(120)'
-        $holder = Start-Process -PassThru -FilePath nsenter -ArgumentList '-t', $lab.Hosts.relay.AnchorPid, '-n', '--', 'python3', $holderScript
+        # Something else holds UDP 51899 on the relay (a pwsh with a bound socket; no python needed).
+        $holderScript = Join-Path $TestDrive 'hold-port.ps1'
+        Set-Content $holderScript '$u = [System.Net.Sockets.UdpClient]::new(51899); Start-Sleep -Seconds 120'
+        $holder = Start-Process -PassThru -FilePath nsenter -ArgumentList '-t', $lab.Hosts.relay.AnchorPid, '-n', '--', (Get-LabPwsh), '-NoProfile', '-File', $holderScript
+        Wait-LabCondition { (Invoke-LabHost $lab relay ss -Hlun 'sport = :51899') -match '51899' } 'the port to be held' 20
         try {
-            Start-Sleep -Milliseconds 500
             $before = Get-LabStateHash $lab relay
             $second = New-TunnelPeer -Name relay2 -Role Relay -Address 10.99.0.1/24 -ListenPort 51899 -Endpoint $a.Relay
             $peer = New-TunnelPeer -Name p -Role Home -Address 10.99.0.2/32
@@ -79,7 +68,10 @@ Describe 'Host faults' -Tag Lab {
             Invoke-LabHost $lab relay wg show wg1 2>$null
             $LASTEXITCODE | Should -Not -Be 0
         }
-        finally { Stop-Process -Id $holder.Id -Force -ErrorAction Ignore }
+        finally {
+            Stop-Process -Id $holder.Id -Force -ErrorAction Ignore
+            foreach ($p in @(Get-LabHostProcessId $lab relay 'hold-port\.ps1')) { kill -9 $p 2>$null }
+        }
         (Invoke-LabHttp $lab "http://$($lab.SiteName)/").Body | Should -Match 'hometunnel-lab-home-service'
     }
 

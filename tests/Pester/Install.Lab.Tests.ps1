@@ -1,14 +1,6 @@
 # Apply over PowerShell remoting over SSH, against the real hosts of the lab.
 BeforeAll {
-    . $PSScriptRoot/Common.ps1
-    Import-Module "$RepoRoot/tests/Lab/Lab.psm1" -Force
-    $lab = Start-Lab -Prefix htapp -Index 5
-    $a = $lab.Addresses
-    $vps = New-LabSession $lab relay
-    $box = New-LabSession $lab home
-    $relayPeer = New-TunnelPeer -Name relay -Role Relay -Address 192.168.4.1/24 -ListenPort 51820 -Endpoint $a.Relay
-    $homePeer = New-TunnelPeer -Name home -Role Home -Address 192.168.4.2/32 -PersistentKeepalive 25
-    $site = $homePeer | New-ApacheProxySite -ServerName $lab.SiteName -Port 3000
+    . $PSScriptRoot/LabSeed.ps1 -Prefix htapp -Index 5
     function Get-GracefulCount { @(Select-String -Path "$($lab.Hosts.relay.Directory)/log-apache2/error.log" -Pattern 'graceful restart|SIGHUP|SIGTERM' -ErrorAction Ignore).Count }
 }
 AfterAll {

@@ -1,20 +1,7 @@
 # Test-TunnelPath and Get-TunnelStatus against the real lab: a healthy path, then one fault at a time,
 # each reported by the right first failing hop with its own remedy, and each lifted again.
 BeforeAll {
-    . $PSScriptRoot/Common.ps1
-    Import-Module "$RepoRoot/tests/Lab/Lab.psm1" -Force
-    $lab = Start-Lab -Prefix htpath -Index 6
-    $a = $lab.Addresses
-    $vps = New-LabSession $lab relay
-    $box = New-LabSession $lab home
-    $relayPeer = New-TunnelPeer -Name relay -Role Relay -Address 192.168.4.1/24 -ListenPort 51820 -Endpoint $a.Relay
-    $homePeer = New-TunnelPeer -Name home -Role Home -Address 192.168.4.2/32 -PersistentKeepalive 25
-    $site = $homePeer | New-ApacheProxySite -ServerName $lab.SiteName -Port 3000
-    $homeConfig = New-WireGuardConfig -For $homePeer -Peer $relayPeer
-    $null = New-WireGuardConfig -For $relayPeer -Peer $homePeer | Install-WireGuardConfig -Session $vps
-    $null = $homeConfig | Install-WireGuardConfig -Session $box
-    $null = $site | Install-ApacheProxySite -Session $vps
-    Wait-LabCondition { (Invoke-LabHttp $lab "http://$($lab.SiteName)/").Status -eq '200' } 'the site through the tunnel' 20
+    . $PSScriptRoot/LabSeed.ps1 -Prefix htpath -Index 6 -Install
 
     function Test-Path2 {
         # The check as a scheduled task would run it, with the lab's resolver.

@@ -147,14 +147,23 @@ function Get-WgLive([string] $If) {
     # Public facts only: 'wg show <if> dump' starts with the private key, which is dropped unread.
     $r = Invoke-Native wg @('show', $If, 'dump') -AllowFailure
     if ($r.ExitCode -ne 0) { return $null }
-    $lines = @($r.Out -split "`n" | Where-Object { $_ })
+    # Plain loops and .NET sorting: per-peer cmdlet pipelines would make a change cost grow with the peers.
+    $lines = $r.Out.Split("`n", [System.StringSplitOptions]::RemoveEmptyEntries)
     $head = $lines[0] -split "`t"
     $peers = @{}
-    foreach ($l in ($lines | Select-Object -Skip 1)) {
-        $f = $l -split "`t"
-        $peers[$f[0]] = @{ AllowedIPs = (@($f[3] -split ',' | Where-Object { $_ -and $_ -ne '(none)' }) | Sort-Object) -join ','; Keepalive = $f[7] }
+    for ($i = 1; $i -lt $lines.Count; $i++) {
+        $f = $lines[$i] -split "`t"
+        $peers[$f[0]] = @{ AllowedIPs = (ConvertTo-IpList $f[3].Split(',')); Keepalive = $f[7] }
     }
     @{ ListenPort = $head[2]; Peers = $peers }
+}
+
+function ConvertTo-IpList([string[]] $Items) {
+    # A canonical text for a set of AllowedIPs: sorted, without wg's '(none)'.
+    $list = [System.Collections.Generic.List[string]]::new()
+    foreach ($x in $Items) { if ($x -and $x -ne '(none)') { $list.Add($x) } }
+    $list.Sort([System.StringComparer]::Ordinal)
+    $list -join ','
 }
 
 function Get-WireGuardPlan($Req) {
@@ -174,7 +183,7 @@ function Get-WireGuardPlan($Req) {
         $want = $Req.LivePeers
         $same = ($want.Keys.Count -eq $live.Peers.Keys.Count) -and (-not $Req.LivePort -or "$($live.ListenPort)" -eq "$($Req.LivePort)")
         foreach ($k in $want.Keys) {
-            $wantIps = (@($want[$k]) | Sort-Object) -join ','
+            $wantIps = ConvertTo-IpList @($want[$k])
             if (-not $live.Peers.ContainsKey($k) -or $live.Peers[$k].AllowedIPs -ne $wantIps) { $same = $false }
         }
         $plan.LiveChanged = -not $same
