@@ -13,8 +13,10 @@ param(
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version 3.0
 
-$script:IsRoot = (id -u) -eq '0'
-$script:RunDir = if ($script:IsRoot) { '/run/hometunnel' } else { Join-Path $HOME '.hometunnel/run' }
+# The no-op path (plan, compare, answer) uses .NET and the engine's own cmdlets only: loading the
+# Management and Utility modules into a fresh remote runspace costs more than a whole no-op apply.
+$script:IsRoot = [Environment]::UserName -eq 'root'
+$script:RunDir = if ($script:IsRoot) { '/run/hometunnel' } else { [System.IO.Path]::Combine($HOME, '.hometunnel', 'run') }
 $script:Actions = [System.Collections.Generic.List[string]]::new()
 $script:Secrets = @()
 
@@ -68,7 +70,7 @@ function Start-DetachedCommand {
 
 function Read-HostFile([string] $Path) {
     if ($script:IsRoot) {
-        if (Test-Path -LiteralPath $Path -PathType Leaf) { return [System.IO.File]::ReadAllText($Path) }
+        if ([System.IO.File]::Exists($Path)) { return [System.IO.File]::ReadAllText($Path) }
         return $null
     }
     $r = Invoke-Native cat @($Path) -AllowFailure
@@ -288,8 +290,8 @@ function Get-ApachePlan($Req) {
     $sites = foreach ($s in $Req.Sites) {
         $available = "$etc/sites-available/$($s.FileName)"
         $current = Read-HostFile $available
-        $enabled = Test-Path -LiteralPath "$etc/sites-enabled/$($s.FileName)"
-        $missing = @($s.Modules | Where-Object { -not (Test-Path -LiteralPath "$etc/mods-enabled/$_.load") })
+        $enabled = [System.IO.File]::Exists("$etc/sites-enabled/$($s.FileName)")
+        $missing = @($s.Modules | Where-Object { -not [System.IO.File]::Exists("$etc/mods-enabled/$_.load") })
         $changed = if ($Req.Uninstall) { $null -ne $current -or $enabled } else { $current -cne $s.Text -or -not $enabled -or $missing.Count -gt 0 }
         @{
             FileName = $s.FileName; Name = $s.Name; Path = $available; Current = $current; Enabled = $enabled
@@ -569,6 +571,6 @@ try {
     if ($Request.PlanOnly -or -not $changed) {
         return @{ State = if ($changed) { 'WouldChange' } else { 'Unchanged' }; Actions = @(); Diff = if ($changed) { Get-PlanDiff $Request $plan } else { '' } }
     }
-    Invoke-InWorker $Request $Request.AgentText
+    Invoke-InWorker $Request $MyInvocation.MyCommand.ScriptBlock.ToString()
 }
 catch { ConvertTo-ErrorResult $_ }

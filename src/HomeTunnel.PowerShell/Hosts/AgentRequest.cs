@@ -71,7 +71,6 @@ public static class AgentRequest
             ["Uninstall"] = uninstall,
             ["PlanOnly"] = false,
             ["TimeoutSeconds"] = DefaultTimeoutSeconds,
-            ["AgentText"] = AgentText,
         };
         foreach (var (key, value) in values)
         {
