@@ -60,7 +60,7 @@ if ((Split-Path $pwsh[0] -Leaf) -eq 'dotnet') { $pwsh += [System.Reflection.Asse
 $rest = @($pwsh | Select-Object -Skip 1)
 # Interleaved, so drift in the machine's speed hits all three alike.
 $t = @{ bare = @(); with = @(); key = @() }
-foreach ($i in 1..11) {
+foreach ($i in 1..21) {
     $t.bare += Measure-Median { & $pwsh[0] @rest -NoProfile -NonInteractive -Command '1' } -Runs 1 -Warmup 0
     $t.with += Measure-Median { & $pwsh[0] @rest -NoProfile -NonInteractive -Command "Import-Module '$ModulePath'" } -Runs 1 -Warmup 0
     $t.key += Measure-Median { & $pwsh[0] @rest -NoProfile -NonInteractive -Command "Import-Module '$ModulePath'; `$null = New-TunnelKeyPair" } -Runs 1 -Warmup 0

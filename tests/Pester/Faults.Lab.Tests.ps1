@@ -48,6 +48,21 @@ Describe 'An SSH session cut at each step of an apply' -Tag Lab {
     }
 }
 
+Describe 'What cut sessions leave behind' -Tag Lab {
+    It 'is swept by the next call once it is stale; a fresh file is kept' {
+        $run = '/run/hometunnel'
+        $null = New-Item -ItemType Directory -Force $run
+        $stale = Join-Path $run 'request-stale0000000000000000000000000000.json'
+        $fresh = Join-Path $run 'request-fresh0000000000000000000000000000.json'
+        Set-Content $stale '{"Secrets": ["not a real key"]}'; Set-Content $fresh '{}'
+        touch -d '1 hour ago' $stale
+        $null = $relayConfig | Install-WireGuardConfig -Session $vps
+        Test-Path $stale | Should -BeFalse
+        Test-Path $fresh | Should -BeTrue
+        Remove-Item $fresh
+    }
+}
+
 Describe 'Host faults' -Tag Lab {
     It 'a ListenPort already taken: wg-quick up fails, the error says so, nothing is left behind' {
         # Something else holds UDP 51899 on the relay (a pwsh with a bound socket; no python needed).

@@ -553,9 +553,20 @@ if ($RequestFile) {
     return
 }
 
+function Clear-StaleRunFile {
+    # A session cut mid-apply leaves its worker's request, result, log and agent copy behind (0600, in a
+    # 0700 folder); nobody is left to collect them, so every later call sweeps what is over 15 min old.
+    if (-not [System.IO.Directory]::Exists($script:RunDir)) { return }
+    $cutoff = [DateTime]::UtcNow.AddMinutes(-15)
+    foreach ($f in [System.IO.Directory]::GetFiles($script:RunDir)) {
+        if ([System.IO.File]::GetLastWriteTimeUtc($f) -lt $cutoff) { try { [System.IO.File]::Delete($f) } catch { } }
+    }
+}
+
 # Session phase.
 $script:Secrets = @($Request.Secrets)
 try {
+    Clear-StaleRunFile
     if (-not $script:IsRoot) {
         # No sudo at all is the same answer as a sudo that refuses.
         $probe = try { Invoke-Native true @() -AllowFailure } catch { [pscustomobject]@{ ExitCode = 127; Err = "sudo: $($_.Exception.GetBaseException().Message)" } }
