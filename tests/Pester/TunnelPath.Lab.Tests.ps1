@@ -202,3 +202,36 @@ Describe 'Test-TunnelPath names the hop that broke' -Tag Lab {
         Wait-Healthy
     }
 }
+
+Describe 'Test-TunnelPath on an HTTPS site (certificate from the lab''s ACME server)' -Tag Lab {
+    It 'passes the Certificate hop with the CA trusted, warns when renewal is due, fails when untrusted' {
+        $tls = $homePeer | New-ApacheProxySite -ServerName $lab.SiteName -Port 3000 -Https
+        ($tls | Install-ApacheProxySite -Session $vps).Actions | Should -Contain 'apache2ctl stop/start (mod_md newly loaded)'
+        $log = "$($lab.Hosts.relay.Directory)/log-apache2/error.log"
+        Wait-LabCondition { (Get-Content $log -Raw -ErrorAction Ignore) -match 'AH10059' } 'mod_md to obtain the certificate' 120
+        Invoke-LabHost $lab relay apache2ctl graceful 2>&1 | Out-Null
+        $roots = Join-Path $TestDrive 'pebble-roots.pem'
+        Invoke-LabHost $lab client curl -s --max-time 5 --cacert $lab.AcmeCaFile -o $roots "https://$($a.Dns):15000/roots/0"
+        $LASTEXITCODE | Should -Be 0
+        Wait-LabCondition { (Test-Path2 -Https -TrustedCertificateFile $roots).Status -eq 'Pass' } 'the HTTPS path to pass' 30
+
+        $r = Test-Path2 -Https -TrustedCertificateFile $roots
+        $cert = $r.Hops | Where-Object Hop -EQ 'Certificate'
+        $cert.Status | Should -Be 'Pass'
+        $cert.Detail | Should -Match "$([regex]::Escape($lab.SiteName)), issued by .*Pebble.*, \d+ days left"
+        ($r.Hops | Where-Object Hop -EQ 'EndToEnd').Detail | Should -Match '^GET https://'
+
+        $due = Test-Path2 -Https -TrustedCertificateFile $roots -CertificateWarnDays 3650
+        $due.Status | Should -Be 'Warn'
+        ($due.Hops | Where-Object Hop -EQ 'Certificate').Detail | Should -Match 'renewal is due'
+        Test-Path2 -Https -TrustedCertificateFile $roots -CertificateWarnDays 3650 -Quiet | Should -BeTrue -Because 'a warning is not a failure'
+
+        $untrusted = Test-Path2 -Https
+        $untrusted.FailedHop | Should -Be 'Certificate'
+        ($untrusted.Hops | Where-Object Hop -EQ 'Certificate').Detail | Should -Match 'not trusted'
+
+        $bad = Join-Path $TestDrive 'not-a-cert.pem'
+        Set-Content $bad 'hello'
+        { Test-Path2 -Https -TrustedCertificateFile $bad -ErrorAction Stop } | Should -Throw -ErrorId 'TrustedCertificateFileInvalid*'
+    }
+}

@@ -57,7 +57,7 @@ public sealed class RegisterTunnelPathCheckCommand : HomeTunnelCmdlet
         string name = TunnelPathCheckPlan.CheckName(Name ?? server);
         int interval = TunnelPathCheckPlan.CheckInterval(IntervalMinutes);
         var parameters = TunnelPathCheckPlan.CheckParameters(TestParameter);
-        foreach (string pathKey in new[] { "KeyFilePath", "KnownHostsFile" })
+        foreach (string pathKey in new[] { "KeyFilePath", "KnownHostsFile", "TrustedCertificateFile" })
         {
             if (parameters.TryGetValue(pathKey, out object? p) && p is string s)
             {

@@ -1,6 +1,7 @@
 using System;
 using System.Management.Automation;
 using System.Management.Automation.Runspaces;
+using System.Security.Cryptography.X509Certificates;
 using System.Threading.Tasks;
 using HomeTunnel.Hosts;
 using HomeTunnel.Probes;
@@ -89,8 +90,13 @@ public sealed class TestTunnelPathCommand : HomeTunnelCmdlet
     public int HandshakeFailSeconds { get; set; } = 180;
 
     [Parameter]
-    [ValidateRange(0, 365)]
+    [ValidateRange(0, 3650)]
     public int CertificateWarnDays { get; set; } = 14;
+
+    /// <summary>A PEM file of root certificates to trust besides the system's (a private or test CA).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? TrustedCertificateFile { get; set; }
 
     /// <summary>Hops not to judge (reported as Skipped), e.g. Certificate while a certificate is being issued.</summary>
     [Parameter]
@@ -107,6 +113,7 @@ public sealed class TestTunnelPathCommand : HomeTunnelCmdlet
         {
             throw HomeTunnelException.Invalid("HandshakeThresholdOrder", $"-HandshakeWarnSeconds ({HandshakeWarnSeconds}) must not exceed -HandshakeFailSeconds ({HandshakeFailSeconds}).", HandshakeWarnSeconds);
         }
+        X509Certificate2Collection? roots = TrustedCertificateFile is null ? null : ReadRoots(FileSystemPath(TrustedCertificateFile));
         foreach (string raw in ServerName)
         {
             string name = DnsName.Normalize(raw, "ServerName", "ServerName");
@@ -123,6 +130,7 @@ public sealed class TestTunnelPathCommand : HomeTunnelCmdlet
                 HandshakeWarn = TimeSpan.FromSeconds(HandshakeWarnSeconds),
                 HandshakeFail = TimeSpan.FromSeconds(HandshakeFailSeconds),
                 CertificateWarnDays = CertificateWarnDays,
+                TrustedRoots = roots,
                 SkipHops = SkipHop ?? Array.Empty<TunnelHop>(),
                 Relay = RelayProbeHost(),
                 Home = HomeProbeHost(),
@@ -142,6 +150,24 @@ public sealed class TestTunnelPathCommand : HomeTunnelCmdlet
                 WriteObject(result);
             }
         }
+    }
+
+    private static X509Certificate2Collection ReadRoots(string path)
+    {
+        var roots = new X509Certificate2Collection();
+        try
+        {
+            roots.ImportFromPemFile(path);
+        }
+        catch (Exception e) when (e is System.IO.IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException)
+        {
+            throw new HomeTunnelException("TrustedCertificateFileInvalid", ErrorKind.InvalidArgument, $"'{path}' is not a readable PEM file of certificates: {e.Message}", path);
+        }
+        if (roots.Count == 0)
+        {
+            throw new HomeTunnelException("TrustedCertificateFileInvalid", ErrorKind.InvalidArgument, $"'{path}' holds no certificate.", path);
+        }
+        return roots;
     }
 
     private ProbeHost? RelayProbeHost()

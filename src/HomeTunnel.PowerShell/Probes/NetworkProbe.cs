@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Net;
 using System.Net.Http;
 using System.Net.Security;
@@ -10,7 +11,11 @@ using System.Threading.Tasks;
 namespace HomeTunnel.Probes;
 
 /// <summary>The answer to one HTTP request: status, body (first 64 KiB) and the certificate seen, or why none came.</summary>
-public sealed record HttpAnswer(int Status, string Body, string? Server, X509Certificate2? Certificate, SslPolicyErrors CertificateErrors, string? Error);
+public sealed record HttpAnswer(int Status, string Body, string? Server, X509Certificate2? Certificate, SslPolicyErrors CertificateErrors, string? Error)
+{
+    /// <summary>The intermediates the server sent (for validating against a private root).</summary>
+    public IReadOnlyList<X509Certificate2> Chain { get; init; } = Array.Empty<X509Certificate2>();
+}
 
 /// <summary>TCP and HTTP(S) probes that go to a fixed address whatever the name resolves to.</summary>
 public static class NetworkProbe
@@ -40,6 +45,7 @@ public static class NetworkProbe
     {
         X509Certificate2? seen = null;
         SslPolicyErrors errors = SslPolicyErrors.None;
+        var chainSeen = new List<X509Certificate2>();
         using var handler = new SocketsHttpHandler
         {
             AllowAutoRedirect = false,
@@ -63,10 +69,17 @@ public static class NetworkProbe
             SslOptions = new SslClientAuthenticationOptions
             {
                 TargetHost = hostHeader,
-                RemoteCertificateValidationCallback = (_, cert, _, e) =>
+                RemoteCertificateValidationCallback = (_, cert, chain, e) =>
                 {
                     seen = cert is null ? null : new X509Certificate2(cert);
                     errors = e;
+                    if (chain is not null)
+                    {
+                        foreach (X509ChainElement element in chain.ChainElements)
+                        {
+                            chainSeen.Add(new X509Certificate2(element.Certificate));
+                        }
+                    }
                     return true; // judged by the Certificate hop, not here
                 },
             },
@@ -91,7 +104,7 @@ public static class NetworkProbe
                 }
             }
             string body = System.Text.Encoding.UTF8.GetString(buffer, 0, total);
-            return new HttpAnswer((int)response.StatusCode, body, response.Headers.Server?.ToString(), seen, errors, null);
+            return new HttpAnswer((int)response.StatusCode, body, response.Headers.Server?.ToString(), seen, errors, null) { Chain = chainSeen };
         }
         catch (OperationCanceledException)
         {

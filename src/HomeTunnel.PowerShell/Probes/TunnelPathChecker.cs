@@ -239,7 +239,7 @@ public static class TunnelPathChecker
         {
             return Hop(o, TunnelHop.Certificate, HopStatus.Fail, site.Elapsed, $"the certificate expired: {about}", fix);
         }
-        if ((site.Value.CertificateErrors & System.Net.Security.SslPolicyErrors.RemoteCertificateChainErrors) != 0)
+        if ((site.Value.CertificateErrors & System.Net.Security.SslPolicyErrors.RemoteCertificateChainErrors) != 0 && !TrustedByGivenRoots(o, site.Value))
         {
             return Hop(o, TunnelHop.Certificate, HopStatus.Fail, site.Elapsed, $"the certificate is not trusted here: {about}", fix);
         }
@@ -435,6 +435,23 @@ public static class TunnelPathChecker
     }
 
     // ------------------------------------------------------------------ helpers
+
+    private static bool TrustedByGivenRoots(TunnelPathOptions o, HttpAnswer answer)
+    {
+        if (o.TrustedRoots is not { Count: > 0 } roots || answer.Certificate is null)
+        {
+            return false;
+        }
+        using var chain = new System.Security.Cryptography.X509Certificates.X509Chain();
+        chain.ChainPolicy.TrustMode = System.Security.Cryptography.X509Certificates.X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.AddRange(roots);
+        chain.ChainPolicy.RevocationMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck;
+        foreach (var c in answer.Chain)
+        {
+            chain.ChainPolicy.ExtraStore.Add(c);
+        }
+        return chain.Build(answer.Certificate);
+    }
 
     private static Hashtable? Probe(Timed<Hashtable>? call) =>
         call?.Value is { } r && TunnelPeerStatus.Unwrap(r["Probe"]) is Hashtable p ? p : null;

@@ -29,6 +29,8 @@ public sealed class TunnelPathOptions
     public TimeSpan HandshakeWarn { get; init; } = TimeSpan.FromSeconds(135);
     public TimeSpan HandshakeFail { get; init; } = TimeSpan.FromSeconds(180);
     public int CertificateWarnDays { get; init; } = 14;
+    /// <summary>Roots to trust besides the system's (a private CA's PEM bundle).</summary>
+    public System.Security.Cryptography.X509Certificates.X509Certificate2Collection? TrustedRoots { get; init; }
     public TunnelHop[] SkipHops { get; init; } = Array.Empty<TunnelHop>();
     public ProbeHost? Relay { get; init; }
     public ProbeHost? Home { get; init; }

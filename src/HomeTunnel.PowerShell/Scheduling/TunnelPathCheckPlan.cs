@@ -28,7 +28,7 @@ public sealed partial class TunnelPathCheckPlan
     {
         "RelayHostName", "HomeHostName", "UserName", "KeyFilePath", "KnownHostsFile", "SshPort", "LocalHome", "RelayAddress",
         "DnsServer", "Port", "Https", "UrlPath", "InterfaceName", "TimeoutSeconds", "HandshakeWarnSeconds", "HandshakeFailSeconds",
-        "CertificateWarnDays",
+        "CertificateWarnDays", "TrustedCertificateFile",
     };
 
     public string Name { get; init; } = string.Empty;
