@@ -84,7 +84,7 @@ function Install-TestPrerequisite {
     $needed = [ordered]@{
         wg = 'wireguard-tools'; 'wireguard-go' = 'wireguard-go'; apache2ctl = 'apache2'; sshd = 'openssh-server'
         ip = 'iproute2'; nft = 'nftables'; ping = 'iputils-ping'; curl = 'curl'; dnsmasq = 'dnsmasq'
-        pebble = 'pebble'; conntrack = 'conntrack'; openssl = 'openssl'
+        pebble = 'pebble'; conntrack = 'conntrack'; openssl = 'openssl'; sudo = 'sudo'
     }
     $missing = @($needed.Keys | Where-Object {
             -not (Get-Command $_ -ErrorAction Ignore) -and -not (Test-Path "/usr/sbin/$_") -and -not (Test-Path "/usr/bin/$_")
