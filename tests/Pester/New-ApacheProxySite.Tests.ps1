@@ -15,6 +15,7 @@ Describe 'New-ApacheProxySite' {
                 '<VirtualHost *:80>'
                 '    ServerName site.example.com'
                 '    ProxyRequests Off'
+                '    TraceEnable Off'
                 '    ProxyPreserveHost On'
                 '    ProxyTimeout 60'
                 '    RequestHeader unset X-Forwarded-For early'

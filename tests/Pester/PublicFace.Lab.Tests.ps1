@@ -44,9 +44,21 @@ Describe 'The relay''s public face' -Tag Lab {
         $r.Body | Should -Not -Match '6\.6\.6\.6'
     }
 
-    It 'refuses TRACE' {
-        $r = Invoke-LabHttp $lab "http://$($lab.SiteName)/" -CurlArgument '-X', 'TRACE'
-        $r.Status | Should -Be '405'
-        $r.Body | Should -Not -Match $marker
+    It 'refuses TRACE, even on a relay whose own Apache defaults would allow it' {
+        $security = "$($lab.Hosts.relay.Directory)/etc-apache2/conf-enabled/security.conf"
+        Invoke-LabHost $lab relay a2disconf -q security | Out-Null
+        Invoke-LabHost $lab relay apache2ctl graceful 2>&1 | Out-Null
+        try {
+            Test-Path $security | Should -BeFalse -Because 'the test runs without Debian''s TraceEnable Off'
+            $r = Invoke-LabHttp $lab "http://$($lab.SiteName)/" -CurlArgument '-X', 'TRACE'
+            $r.Status | Should -Be '405'
+            $r.Body | Should -Not -Match $marker
+            # The control: another vhost on the same relay, without HomeTunnel's line, does answer TRACE.
+            (Invoke-LabHttp $lab "http://$($a.Relay)/" -CurlArgument '-X', 'TRACE').Status | Should -Be '200'
+        }
+        finally {
+            Invoke-LabHost $lab relay a2enconf -q security | Out-Null
+            Invoke-LabHost $lab relay apache2ctl graceful 2>&1 | Out-Null
+        }
     }
 }

@@ -36,6 +36,9 @@ public sealed class ApacheProxySite
     /// <summary>"ProxyRequests Off" written out: never an open forward proxy.</summary>
     public bool ProxyRequestsOff { get; init; }
 
+    /// <summary>"TraceEnable Off" written out: the relay answers TRACE with 405 itself, whatever the host's defaults.</summary>
+    public bool TraceDisabled { get; init; }
+
     /// <summary>The relay sets X-Forwarded-Proto and drops a client's own X-Forwarded-For before mod_proxy adds the real one.</summary>
     public bool ForwardedHeaders { get; init; }
     public int? ConnectTimeout { get; init; }
@@ -155,6 +158,7 @@ public sealed class ApacheProxySite
             WebSocket = spec.WebSocket ?? true,
             PreserveHost = spec.PreserveHost ?? true,
             ProxyRequestsOff = true,
+            TraceDisabled = true,
             ForwardedHeaders = spec.ForwardedHeaders ?? true,
             ConnectTimeout = Seconds(spec.ConnectTimeout ?? DefaultConnectTimeout, "ConnectTimeout", 1, 300),
             Retry = Seconds(spec.Retry ?? DefaultRetry, "Retry", 0, 3600),

@@ -18,7 +18,7 @@ public static class ApacheSiteParser
         public int Line;
         public string? ServerName;
         public readonly List<string> Aliases = new();
-        public bool ProxyRequestsOff, Ssl, AcmeException, Redirect;
+        public bool ProxyRequestsOff, TraceOff, Ssl, AcmeException, Redirect;
         public bool? PreserveHost;
         public int? ProxyTimeout;
         public string? CertFile, KeyFile;
@@ -120,6 +120,10 @@ public static class ApacheSiteParser
                     $"{where}, line {d.Line}: 'ProxyRequests {a[0]}' makes the relay an open proxy for anyone on the internet.", d.Text);
             }
             v.ProxyRequestsOff = true;
+        }
+        else if (d.Is("TraceEnable") && a.Count == 1 && a[0].Equals("Off", StringComparison.OrdinalIgnoreCase))
+        {
+            v.TraceOff = true;
         }
         else if (d.Is("ProxyPreserveHost") && a.Count == 1)
         {
@@ -253,6 +257,7 @@ public static class ApacheSiteParser
             WebSocket = websocket,
             PreserveHost = proxy.PreserveHost,
             ProxyRequestsOff = proxy.ProxyRequestsOff,
+            TraceDisabled = proxy.TraceOff,
             ForwardedHeaders = proxy.XffUnset is not null,
             ConnectTimeout = connect,
             Retry = retry,

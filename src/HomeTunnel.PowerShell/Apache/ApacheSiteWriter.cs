@@ -75,6 +75,10 @@ internal static class ApacheSiteWriter
         {
             Line(sb, "ProxyRequests Off");
         }
+        if (s.TraceDisabled)
+        {
+            Line(sb, "TraceEnable Off");
+        }
         if (s.PreserveHost is bool preserve)
         {
             Line(sb, "ProxyPreserveHost " + (preserve ? "On" : "Off"));
