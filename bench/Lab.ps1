@@ -65,7 +65,6 @@ try {
             if ($tool -eq 'HomeTunnel') { $r = Invoke-HomeTunnelApply; if ($r.State -ne 'Created') { throw "HomeTunnel first apply: $($r.State)" } } else { $null = Invoke-AnsibleApply }
             $first[$tool] += $clock.Elapsed.TotalMilliseconds
             $first[$(if ($tool -eq 'HomeTunnel') { 'HtSsh' } else { 'AnSsh' })] = (Get-SshCount) - $before
-            if ((Invoke-LabHttp $lab "http://$($lab.SiteName)/").Body -notmatch 'Not Found|Service Unavailable|hometunnel|It works|<') { }
             $before = Get-SshCount
             $clock = [Diagnostics.Stopwatch]::StartNew()
             if ($tool -eq 'HomeTunnel') { $r = Invoke-HomeTunnelApply; if ($r.State | Where-Object { $_ -ne 'Unchanged' }) { throw "HomeTunnel re-apply: $($r.State)" } } else { $null = Invoke-AnsibleApply }
@@ -73,10 +72,9 @@ try {
             $noop[$(if ($tool -eq 'HomeTunnel') { 'HtSsh' } else { 'AnSsh' })] = (Get-SshCount) - $before
         }
     }
-    $median = { param($xs) $xs = @($xs); ($xs | Sort-Object)[[int][math]::Floor($xs.Count / 2)] }
-    $f1 = & $median $first.HomeTunnel; $f2 = & $median $first.Ansible
+    $f1 = Get-Median $first.HomeTunnel; $f2 = Get-Median $first.Ansible
     New-BenchRow '4a. first apply of the seed relay (new SSH session included)' $f1 'Ansible (template+validate, command, handlers)' $f2 '≤ 0.5× Ansible' ($f1 -le 0.5 * $f2) "SSH processes: HomeTunnel $($first.HtSsh) (one session, 2 remote calls), Ansible $($first.AnSsh)"
-    $n1 = & $median $noop.HomeTunnel; $n2 = & $median $noop.Ansible
+    $n1 = Get-Median $noop.HomeTunnel; $n2 = Get-Median $noop.Ansible
     New-BenchRow '4b. no-op re-apply (new SSH session included)' $n1 'Ansible, same playbook' $n2 '≤ 0.1× Ansible' ($n1 -le 0.1 * $n2) "SSH processes: HomeTunnel $($noop.HtSsh), Ansible $($noop.AnSsh)"
     $sessionOnly = Measure-Median { $s = New-LabSession $lab relay; Remove-PSSession $s } -Runs $Runs
     $bareSsh = Measure-Median { & $realSsh -i $lab.KeyFile -o "UserKnownHostsFile=$($lab.KnownHostsFile)" -o StrictHostKeyChecking=yes -o BatchMode=yes "root@$($a.Relay)" true } -Runs $Runs
@@ -95,7 +93,7 @@ try {
             $null = $base | Install-WireGuardConfig -Session $admin
             (Measure-Command { $null = $plus | Install-WireGuardConfig -Session $admin }).TotalMilliseconds
         }
-        $wgAdd = & $median $times
+        $wgAdd = Get-Median $times
         # The tool's own time for the same change, on the relay: wg syncconf of the stripped config.
         Invoke-LabHost $lab relay sh -c "wg-quick strip wg0 > /tmp/bench-plus.conf" | Out-Null
         $null = $base | Install-WireGuardConfig -Session $admin
@@ -107,7 +105,7 @@ try {
             $null = Uninstall-ApacheProxySite extra.example.test -Session $admin -Confirm:$false
             (Measure-Command { $null = $extraSite | Install-ApacheProxySite -Session $admin }).TotalMilliseconds
         }
-        $siteAdd = & $median $times
+        $siteAdd = Get-Median $times
         $apacheOwn = Measure-Median { Invoke-LabHost $lab relay sh -c 'apache2ctl configtest 2>/dev/null && apache2ctl configtest 2>/dev/null && apache2ctl graceful' } -Runs $Runs
         New-BenchRow "5a. add 1 peer to $size" $wgAdd 'wg syncconf alone' $sync 'flat in N beyond wg' $true
         New-BenchRow "5b. add 1 site to $size" $siteAdd '2× configtest + graceful alone' $apacheOwn 'flat in N beyond Apache' $true
@@ -121,9 +119,9 @@ try {
     $null = $site | Install-ApacheProxySite -Session $admin
     Wait-LabCondition { (Test-TunnelPath $lab.SiteName -RelaySession $admin -HomeSession $boxSession -DnsServer $a.Dns).Status -eq 'Pass' } 'a healthy path' 30
     $results = 1..7 | ForEach-Object { Test-TunnelPath $lab.SiteName -RelaySession $admin -HomeSession $boxSession -DnsServer $a.Dns }
-    $verdict = & $median @($results | ForEach-Object { $_.Duration.TotalMilliseconds })
-    $slowest = & $median @($results | ForEach-Object { ($_.Hops.Duration | Measure-Object TotalMilliseconds -Maximum).Maximum })
-    New-BenchRow '6a. Test-TunnelPath, healthy path' $verdict 'its slowest single hop' $slowest '≤ 1.2× slowest hop' ($verdict -le 1.2 * $slowest) ("sum of hops {0:0} ms" -f (& $median @($results | ForEach-Object { ($_.Hops.Duration | Measure-Object TotalMilliseconds -Sum).Sum })))
+    $verdict = Get-Median @($results | ForEach-Object { $_.Duration.TotalMilliseconds })
+    $slowest = Get-Median @($results | ForEach-Object { ($_.Hops.Duration | Measure-Object TotalMilliseconds -Maximum).Maximum })
+    New-BenchRow '6a. Test-TunnelPath, healthy path' $verdict 'its slowest single hop' $slowest '≤ 1.2× slowest hop' ($verdict -le 1.2 * $slowest) ("sum of hops {0:0} ms" -f (Get-Median @($results | ForEach-Object { ($_.Hops.Duration | Measure-Object TotalMilliseconds -Sum).Sum })))
     $blackhole = New-LabSession $lab relay
     Set-LabBlackhole $lab relay -Traffic All
     try {

@@ -6,7 +6,12 @@ function Measure-Median([scriptblock] $Block, [int] $Runs = 5, [int] $Warmup = 1
         $null = & $Block
         $clock.Elapsed.TotalMilliseconds
     })
-    ($times | Sort-Object)[[int][math]::Floor($times.Count / 2)]
+    Get-Median $times
+}
+
+function Get-Median([double[]] $Values) {
+    $sorted = @($Values | Sort-Object)
+    $sorted[[int][math]::Floor($sorted.Count / 2)]
 }
 
 function New-BenchRow {

@@ -65,6 +65,5 @@ foreach ($i in 1..21) {
     $t.with += Measure-Median { & $pwsh[0] @rest -NoProfile -NonInteractive -Command "Import-Module '$ModulePath'" } -Runs 1 -Warmup 0
     $t.key += Measure-Median { & $pwsh[0] @rest -NoProfile -NonInteractive -Command "Import-Module '$ModulePath'; `$null = New-TunnelKeyPair" } -Runs 1 -Warmup 0
 }
-$median = { param($xs) $xs = @($xs); ($xs | Sort-Object)[[int][math]::Floor($xs.Count / 2)] }
-$bare = & $median $t.bare; $with = & $median $t.with; $withKey = & $median $t.key
+$bare = Get-Median $t.bare; $with = Get-Median $t.with; $withKey = Get-Median $t.key
 New-BenchRow '7. Import-Module HomeTunnel (added to pwsh start)' ($with - $bare) 'bare pwsh start' $bare '< 150 ms added' (($with - $bare) -lt 150) ("import and first key: {0:0} ms added" -f ($withKey - $bare))

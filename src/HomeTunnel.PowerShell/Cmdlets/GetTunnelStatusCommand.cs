@@ -1,5 +1,4 @@
 using System.Collections;
-using System.Globalization;
 using System.Linq;
 using System.Management.Automation;
 using System.Management.Automation.Runspaces;
@@ -31,7 +30,7 @@ public sealed class GetTunnelStatusCommand : HomeTunnelCmdlet
     protected override void Process()
     {
         string ifName = Checks.InterfaceName(InterfaceName);
-        var targets = Session is { Length: > 0 } ? Session.Select(HostTarget.FromSession).ToList() : new() { HostTarget.Local() };
+        var targets = HostTarget.For(Session);
         try
         {
             foreach (HostCall call in HostInvoker.Invoke(targets, _ => AgentRequest.Status(ifName), ThrottleLimit))
@@ -42,11 +41,11 @@ public sealed class GetTunnelStatusCommand : HomeTunnelCmdlet
                     WriteError(error);
                     continue;
                 }
-                if (TunnelPeerStatus.Unwrap(call.Result!["Status"]) is not Hashtable status)
+                if (AgentValue.Unwrap(call.Result!["Status"]) is not Hashtable status)
                 {
                     continue;
                 }
-                long now = long.TryParse(TunnelPeerStatus.Text(call.Result["Now"]), NumberStyles.Integer, CultureInfo.InvariantCulture, out long n) ? n : System.DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+                long now = AgentValue.UnixTime(call.Result["Now"]);
                 WriteObject(TunnelPeerStatus.FromAgent(status, call.Target.Name, ifName, now), enumerateCollection: true);
             }
         }

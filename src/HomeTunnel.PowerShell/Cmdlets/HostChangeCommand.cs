@@ -29,7 +29,7 @@ public abstract class HostChangeCommand : HomeTunnelCmdlet
     /// <summary>Runs one request on every target host; writes results, progress and errors.</summary>
     protected IReadOnlyList<HostCall> RunOnHosts(string kind, string name, string action, Func<Hashtable> makeRequest, object? passThru)
     {
-        List<HostTarget> targets = Targets();
+        List<HostTarget> targets = HostTarget.For(Session);
         try
         {
             IEnumerable<HostTarget> approved;
@@ -93,9 +93,6 @@ public abstract class HostChangeCommand : HomeTunnelCmdlet
         }
     }
 
-    private List<HostTarget> Targets() =>
-        Session is { Length: > 0 } ? Session.Select(HostTarget.FromSession).ToList() : new List<HostTarget> { HostTarget.Local() };
-
     private static Hashtable WithPlanOnly(Hashtable request)
     {
         request["PlanOnly"] = true;
@@ -124,9 +121,6 @@ public abstract class HostChangeCommand : HomeTunnelCmdlet
         return record is not null;
     }
 
-    /// <summary>Values that crossed a session arrive wrapped in PSObject.</summary>
-    internal static object? Unwrap(object? value) => value is PSObject p ? p.BaseObject : value;
-
     private void WriteResult(HostCall call, string kind, string name, object? passThru)
     {
         Hashtable r = call.Result!;
@@ -136,7 +130,7 @@ public abstract class HostChangeCommand : HomeTunnelCmdlet
             Kind = kind,
             Name = name,
             State = Enum.TryParse(r["State"]?.ToString(), out ChangeState s) ? s : ChangeState.Failed,
-            Actions = (Unwrap(r["Actions"]) as IEnumerable)?.Cast<object>().Select(a => a?.ToString() ?? string.Empty).ToArray() ?? Array.Empty<string>(),
+            Actions = (AgentValue.Unwrap(r["Actions"]) as IEnumerable)?.Cast<object>().Select(a => a?.ToString() ?? string.Empty).ToArray() ?? Array.Empty<string>(),
             Diff = r["Diff"]?.ToString() ?? string.Empty,
             Duration = call.Duration,
         };

@@ -6,6 +6,7 @@ using System.Linq;
 using System.Management.Automation;
 using System.Management.Automation.Language;
 using System.Management.Automation.Runspaces;
+using HomeTunnel.Hosts;
 
 namespace HomeTunnel.Cmdlets;
 
@@ -24,8 +25,8 @@ public abstract class HostFileNameCompleter : IArgumentCompleter
     public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters)
     {
         var names = new SortedSet<string>(Always, StringComparer.OrdinalIgnoreCase);
-        PSSession? session = SessionParameters.Select(p => fakeBoundParameters.Contains(p) ? Unwrap(fakeBoundParameters[p]) : null)
-            .Select(v => v is PSSession s ? s : v is IEnumerable e and not string ? e.Cast<object>().Select(Unwrap).OfType<PSSession>().FirstOrDefault() : null)
+        PSSession? session = SessionParameters.Select(p => fakeBoundParameters.Contains(p) ? AgentValue.Unwrap(fakeBoundParameters[p]) : null)
+            .Select(v => v is PSSession s ? s : v is IEnumerable e and not string ? e.Cast<object>().Select(AgentValue.Unwrap).OfType<PSSession>().FirstOrDefault() : null)
             .FirstOrDefault(s => s is not null);
         foreach (string file in session is null ? Local() : Remote(session))
         {
@@ -38,8 +39,6 @@ public abstract class HostFileNameCompleter : IArgumentCompleter
         return names.Where(n => n.StartsWith(word, StringComparison.OrdinalIgnoreCase))
             .Select(n => new CompletionResult(n, n, CompletionResultType.ParameterValue, n));
     }
-
-    private static object? Unwrap(object? v) => v is PSObject p ? p.BaseObject : v;
 
     private IEnumerable<string> Local()
     {

@@ -19,6 +19,7 @@ $script:IsRoot = [Environment]::UserName -eq 'root'
 $script:RunDir = if ($script:IsRoot) { '/run/hometunnel' } else { [System.IO.Path]::Combine($HOME, '.hometunnel', 'run') }
 $script:Actions = [System.Collections.Generic.List[string]]::new()
 $script:Secrets = @()
+$script:WgError = ''
 
 function New-AgentError([string] $Id, [string] $Message, [string] $Command = '', [string] $Stderr = '') {
     $e = [System.Exception]::new($Message)
@@ -145,19 +146,26 @@ function Hide-Keys([string] $Text) {
 
 # ---------------------------------------------------------------- WireGuard
 
-function Get-WgLive([string] $If) {
-    # Public facts only: 'wg show <if> dump' starts with the private key, which is dropped unread.
+function Read-WgDump([string] $If) {
+    # Public facts only: 'wg show <if> dump' starts with the private key, which is dropped as the text is
+    # split and never kept. $null when the interface is not up (with wg's words in $script:WgError).
     $r = Invoke-Native wg @('show', $If, 'dump') -AllowFailure
-    if ($r.ExitCode -ne 0) { return $null }
-    # Plain loops and .NET sorting: per-peer cmdlet pipelines would make a change cost grow with the peers.
+    if ($r.ExitCode -ne 0) { $script:WgError = Protect-Text $r.Err; return $null }
+    # Plain loops: per-peer cmdlet pipelines would make a change cost grow with the peers.
     $lines = $r.Out.Split("`n", [System.StringSplitOptions]::RemoveEmptyEntries)
+    $r = $null
     $head = $lines[0] -split "`t"
+    $rows = [System.Collections.Generic.List[string[]]]::new()
+    for ($i = 1; $i -lt $lines.Count; $i++) { $rows.Add(($lines[$i] -split "`t")) }
+    @{ PublicKey = $head[1]; ListenPort = $head[2]; Rows = $rows }
+}
+
+function Get-WgLive([string] $If) {
+    $dump = Read-WgDump $If
+    if ($null -eq $dump) { return $null }
     $peers = @{}
-    for ($i = 1; $i -lt $lines.Count; $i++) {
-        $f = $lines[$i] -split "`t"
-        $peers[$f[0]] = @{ AllowedIPs = (ConvertTo-IpList $f[3].Split(',')); Keepalive = $f[7] }
-    }
-    @{ ListenPort = $head[2]; Peers = $peers }
+    foreach ($f in $dump.Rows) { $peers[$f[0]] = @{ AllowedIPs = (ConvertTo-IpList $f[3].Split(',')); Keepalive = $f[7] } }
+    @{ ListenPort = $dump.ListenPort; Peers = $peers }
 }
 
 function ConvertTo-IpList([string[]] $Items) {
@@ -372,13 +380,11 @@ function Invoke-ApacheApply($Req, $Plan) {
 
 function Get-WgStatus($Req) {
     $if = $Req.InterfaceName
-    $r = Invoke-Native wg @('show', $if, 'dump') -AllowFailure
-    if ($r.ExitCode -ne 0) {
-        throw (New-AgentError 'InterfaceNotFound' "Interface $if is not up on this host." "wg show $if dump" (Protect-Text $r.Err))
+    $dump = Read-WgDump $if
+    if ($null -eq $dump) {
+        throw (New-AgentError 'InterfaceNotFound' "Interface $if is not up on this host." "wg show $if dump" $script:WgError)
     }
-    $lines = @($r.Out -split "`n" | Where-Object { $_ })
-    $head = $lines[0] -split "`t"
-    $r = $null   # the dump's first column is the private key: drop it now
+    # Names come from the '# Name =' comments HomeTunnel writes in the config; the key lines are not kept.
     $names = @{}
     $conf = Read-HostFile "/etc/wireguard/$if.conf"
     if ($conf) {
@@ -390,14 +396,10 @@ function Get-WgStatus($Req) {
         }
         $conf = $null
     }
-    @{
-        PublicKey  = $head[1]
-        ListenPort = $head[2]
-        Peers      = @($lines | Select-Object -Skip 1 | ForEach-Object {
-                $f = $_ -split "`t"
-                @{ PublicKey = $f[0]; Name = $names[$f[0]]; Endpoint = $f[2]; AllowedIPs = $f[3]; LatestHandshake = $f[4]; RxBytes = $f[5]; TxBytes = $f[6]; Keepalive = $f[7] }
-            })
+    $peers = foreach ($f in $dump.Rows) {
+        @{ PublicKey = $f[0]; Name = $names[$f[0]]; Endpoint = $f[2]; AllowedIPs = $f[3]; LatestHandshake = $f[4]; RxBytes = $f[5]; TxBytes = $f[6]; Keepalive = $f[7] }
     }
+    @{ PublicKey = $dump.PublicKey; ListenPort = $dump.ListenPort; Peers = @($peers) }
 }
 
 # ---------------------------------------------------------------- Probe (read-only, for Test-TunnelPath)

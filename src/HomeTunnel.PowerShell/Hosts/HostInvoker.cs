@@ -5,6 +5,7 @@ using System.Diagnostics;
 using System.Linq;
 using System.Management.Automation;
 using System.Threading;
+using System.Threading.Tasks;
 
 namespace HomeTunnel.Hosts;
 
@@ -18,71 +19,49 @@ public sealed class HostCall
 }
 
 /// <summary>
-/// Runs the agent on many hosts at once, one remote call per host, at most <c>throttle</c> at a time.
-/// The calling (pipeline) thread waits and is told of each host as it finishes, so a cmdlet can write
-/// progress; agent failures come back as results, transport failures as <see cref="HostCall.Error"/>.
+/// Runs the agent on many hosts at once, one remote call per host (<see cref="AgentCall"/>), at most
+/// <c>throttle</c> at a time. The calling (pipeline) thread waits and is told of each host as it
+/// finishes, so a cmdlet can write progress; agent failures come back as results, transport failures as
+/// <see cref="HostCall.Error"/>, with the request's secrets redacted from either.
 /// </summary>
 public static class HostInvoker
 {
     public static IReadOnlyList<HostCall> Invoke(IReadOnlyList<HostTarget> targets, Func<HostTarget, Hashtable> request, int throttle, Action<HostCall, int, int>? onDone = null)
     {
         var calls = new HostCall[targets.Count];
-        var running = new List<(int Index, PowerShell Shell, IAsyncResult Async, Stopwatch Clock, string[] Secrets)>();
+        var running = new List<(int Index, Task<Hashtable> Call, Stopwatch Clock, string[] Secrets)>();
         int next = 0, done = 0;
         while (done < targets.Count)
         {
             while (next < targets.Count && running.Count < Math.Max(1, throttle))
             {
                 Hashtable req = request(targets[next]);
-                var shell = PowerShell.Create();
-                shell.Runspace = targets[next].Runspace;
-                shell.AddScript(AgentRequest.AgentText).AddParameter("Request", req);
                 string[] secrets = req["Secrets"] as string[] ?? Array.Empty<string>();
-                running.Add((next, shell, shell.BeginInvoke(), Stopwatch.StartNew(), secrets));
+                var clock = Stopwatch.StartNew();
+                running.Add((next, AgentCall.RunAsync(targets[next].Runspace, req, targets[next].Name, CancellationToken.None), clock, secrets));
                 next++;
             }
-            int finished = WaitHandle.WaitAny(running.Select(r => r.Async.AsyncWaitHandle).ToArray());
-            var call = running[finished];
+            int finished = Task.WaitAny(running.Select(r => (Task)r.Call).ToArray());
+            var (index, call, started, hidden) = running[finished];
             running.RemoveAt(finished);
-            calls[call.Index] = Complete(targets[call.Index], call.Shell, call.Async, call.Clock, call.Secrets);
+            calls[index] = Complete(targets[index], call, started.Elapsed, hidden);
             done++;
-            onDone?.Invoke(calls[call.Index], done, targets.Count);
+            onDone?.Invoke(calls[index], done, targets.Count);
         }
         return calls;
     }
 
-    private static HostCall Complete(HostTarget target, PowerShell shell, IAsyncResult async, Stopwatch clock, string[] secrets)
+    private static HostCall Complete(HostTarget target, Task<Hashtable> call, TimeSpan duration, string[] secrets)
     {
-        try
+        if (call.IsCompletedSuccessfully)
         {
-            var output = shell.EndInvoke(async);
-            Hashtable? result = output.Select(o => o?.BaseObject).OfType<Hashtable>().LastOrDefault();
-            if (result is null)
-            {
-                string errors = string.Join("; ", shell.Streams.Error.Select(e => e.ToString()));
-                return new HostCall
-                {
-                    Target = target,
-                    Duration = clock.Elapsed,
-                    Error = new HomeTunnelException("AgentNoResult", ErrorKind.InvalidData,
-                        $"{target.Name}: the agent returned no result. {Redaction.Redact(errors, secrets)}", target.Name),
-                };
-            }
-            return new HostCall { Target = target, Result = result, Duration = clock.Elapsed };
+            return new HostCall { Target = target, Result = call.Result, Duration = duration };
         }
-        catch (Exception e) when (e is RuntimeException or InvalidOperationException or System.Management.Automation.Remoting.PSRemotingTransportException)
-        {
-            return new HostCall
-            {
-                Target = target,
-                Duration = clock.Elapsed,
-                Error = new HomeTunnelException("HostUnreachable", ErrorKind.ConnectionError,
-                    $"{target.Name}: the session failed during the call: {Redaction.Redact(e.Message, secrets)}", target.Name),
-            };
-        }
-        finally
-        {
-            shell.Dispose();
-        }
+        Exception e = call.Exception?.GetBaseException() ?? new InvalidOperationException("the call was cancelled");
+        HomeTunnelException error = e is HomeTunnelException h
+            ? new HomeTunnelException(h.ErrorId, h.Kind, Redaction.Redact(h.Message, secrets), target.Name)
+            : new HomeTunnelException("HostUnreachable", ErrorKind.ConnectionError,
+                $"{target.Name}: the session failed during the call: {Redaction.Redact(e.Message, secrets)}", target.Name);
+        return new HostCall { Target = target, Duration = duration, Error = error };
     }
 }

@@ -1,4 +1,6 @@
 using System;
+using System.Collections.Generic;
+using System.Linq;
 using System.Management.Automation.Runspaces;
 
 namespace HomeTunnel.Hosts;
@@ -30,6 +32,10 @@ public sealed class HostTarget : IDisposable
         }
         return new HostTarget(session.ComputerName, session.Runspace, ownsRunspace: false);
     }
+
+    /// <summary>The hosts a cmdlet works on: its sessions, or this machine when it was given none.</summary>
+    public static List<HostTarget> For(PSSession[]? sessions) =>
+        sessions is { Length: > 0 } ? sessions.Select(FromSession).ToList() : new List<HostTarget> { Local() };
 
     public static HostTarget Local()
     {

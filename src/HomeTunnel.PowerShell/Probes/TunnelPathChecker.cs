@@ -209,7 +209,7 @@ public static class TunnelPathChecker
             return Hop(o, TunnelHop.Relay, HopStatus.Pass, took, $"{address.Value} answers on {string.Join(", ", o.Ports)}");
         }
         Hashtable? facts = Probe(relay);
-        string remedy = facts is not null && !Truth(facts["ApacheRunning"])
+        string remedy = facts is not null && !AgentValue.Truth(facts["ApacheRunning"])
             ? "Apache is not running on the relay: start it ('systemctl start apache2', or 'apache2ctl start') and read /var/log/apache2/error.log if it stops again."
             : failures.Any(f => f.Contains("refused", StringComparison.Ordinal))
                 ? "Nothing listens there on the relay: start Apache ('systemctl start apache2') and check its Listen directives."
@@ -269,27 +269,27 @@ public static class TunnelPathChecker
             return Hop(o, TunnelHop.Apache, HopStatus.Fail, relay.Elapsed, $"could not look inside the relay: {relay.Error ?? relay.Value?["Message"]}", SessionRemedy(o, relay));
         }
         TimeSpan took = relay.Elapsed > httpTook ? relay.Elapsed : httpTook;
-        if (!Truth(facts["ApacheRunning"]))
+        if (!AgentValue.Truth(facts["ApacheRunning"]))
         {
             return Hop(o, TunnelHop.Apache, HopStatus.Fail, took, "Apache is not running on the relay", "Start it: 'systemctl start apache2' (or 'apache2ctl start'); /var/log/apache2/error.log says why it stopped.");
         }
-        if (!Truth(facts["ApacheListingOk"]))
+        if (!AgentValue.Truth(facts["ApacheListingOk"]))
         {
-            string listing = TunnelPeerStatus.Text(facts["ApacheListing"]);
+            string listing = AgentValue.Text(facts["ApacheListing"]);
             return Hop(o, TunnelHop.Apache, HopStatus.Fail, took, $"apache2ctl -S failed: {FirstLine(listing)}", "Fix the relay's config ('apache2ctl configtest' says where), then 'apache2ctl graceful'.");
         }
-        var vhosts = TunnelPeerStatus.Items(facts["VirtualHosts"]).Select(TunnelPeerStatus.Unwrap).OfType<Hashtable>().ToList();
+        var vhosts = AgentValue.Items(facts["VirtualHosts"]).Select(AgentValue.Unwrap).OfType<Hashtable>().ToList();
         if (vhosts.Count == 0)
         {
             return Hop(o, TunnelHop.Apache, HopStatus.Fail, took, $"no enabled VirtualHost for {o.ServerName} (apache2ctl -S)", enable);
         }
-        var portsServed = vhosts.Select(v => TunnelPeerStatus.Text(v["Port"])).Distinct().ToList();
+        var portsServed = vhosts.Select(v => AgentValue.Text(v["Port"])).Distinct().ToList();
         if (o.Https && !portsServed.Contains("443"))
         {
             return Hop(o, TunnelHop.Apache, HopStatus.Fail, took, $"{o.ServerName} has no VirtualHost on port 443 (only {string.Join(", ", portsServed)})", "Install the site with -Https.");
         }
-        string file = TunnelPeerStatus.Text(facts["SiteFile"]);
-        if (TunnelPeerStatus.Text(facts["Backend"]).Length == 0)
+        string file = AgentValue.Text(facts["SiteFile"]);
+        if (AgentValue.Text(facts["Backend"]).Length == 0)
         {
             return Hop(o, TunnelHop.Apache, HopStatus.Fail, took, $"{file} has no ProxyPass to a backend", enable);
         }
@@ -313,17 +313,17 @@ public static class TunnelPathChecker
         }
         TimeSpan took = relay.Elapsed;
         string ifName = o.InterfaceName;
-        if (TunnelPeerStatus.Unwrap(facts["WireGuard"]) is not Hashtable wg)
+        if (AgentValue.Unwrap(facts["WireGuard"]) is not Hashtable wg)
         {
-            return Hop(o, TunnelHop.Tunnel, HopStatus.Fail, took, $"{ifName} is not up on the relay: {TunnelPeerStatus.Text(facts["WireGuardError"])}",
+            return Hop(o, TunnelHop.Tunnel, HopStatus.Fail, took, $"{ifName} is not up on the relay: {AgentValue.Text(facts["WireGuardError"])}",
                 $"Bring it up: Install-WireGuardConfig -Session $relay, or 'wg-quick up {ifName}' on the relay.");
         }
-        string backend = TunnelPeerStatus.Text(facts["Backend"]);
+        string backend = AgentValue.Text(facts["Backend"]);
         if (!Uri.TryCreate(backend, UriKind.Absolute, out Uri? backendUri) || !IPAddress.TryParse(backendUri.Host.Trim('[', ']'), out IPAddress? homeAddress))
         {
             return Hop(o, TunnelHop.Tunnel, HopStatus.Skipped, took, $"the site's backend ({(backend.Length > 0 ? backend : "none")}) is not a tunnel address");
         }
-        var peers = TunnelPeerStatus.FromAgent(wg, o.Relay!.Name, ifName, Number(facts["Now"]));
+        var peers = TunnelPeerStatus.FromAgent(wg, o.Relay!.Name, ifName, AgentValue.UnixTime(facts["Now"]));
         TunnelPeerStatus? peer = peers.FirstOrDefault(p => p.Covers(homeAddress));
         if (peer is null)
         {
@@ -343,14 +343,14 @@ public static class TunnelPathChecker
             {
                 detail += $"; home side not checked: {home.Error ?? home.Value?["Message"]}";
             }
-            else if (TunnelPeerStatus.Unwrap(homeFacts["WireGuard"]) is not Hashtable homeWg)
+            else if (AgentValue.Unwrap(homeFacts["WireGuard"]) is not Hashtable homeWg)
             {
-                return Hop(o, TunnelHop.Tunnel, HopStatus.Fail, took, $"{ifName} is not up on the home machine: {TunnelPeerStatus.Text(homeFacts["WireGuardError"])}",
+                return Hop(o, TunnelHop.Tunnel, HopStatus.Fail, took, $"{ifName} is not up on the home machine: {AgentValue.Text(homeFacts["WireGuardError"])}",
                     $"Bring it up on the home machine: 'wg-quick up {ifName}' (or Install-WireGuardConfig -Session $home).");
             }
             else
             {
-                var homePeers = TunnelPeerStatus.FromAgent(homeWg, o.Home!.Name, ifName, Number(homeFacts["Now"]));
+                var homePeers = TunnelPeerStatus.FromAgent(homeWg, o.Home!.Name, ifName, AgentValue.UnixTime(homeFacts["Now"]));
                 TunnelPeerStatus? relayPeer = homePeers.FirstOrDefault(p => p.PublicKey == peer.InterfacePublicKey);
                 if (relayPeer is null)
                 {
@@ -393,12 +393,12 @@ public static class TunnelPathChecker
         {
             return Hop(o, TunnelHop.HomeService, HopStatus.Skipped, relay?.Elapsed ?? TimeSpan.Zero, relay is null ? "give -RelaySession to check from the relay" : "the relay could not be asked (see Apache)");
         }
-        string backend = TunnelPeerStatus.Text(facts["Backend"]);
+        string backend = AgentValue.Text(facts["Backend"]);
         if (backend.Length == 0)
         {
             return Hop(o, TunnelHop.HomeService, HopStatus.Skipped, relay!.Elapsed, "the site names no backend (see Apache)");
         }
-        string why = TunnelPeerStatus.Text(facts["BackendError"]);
+        string why = AgentValue.Text(facts["BackendError"]);
         if (why.Length == 0)
         {
             return Hop(o, TunnelHop.HomeService, HopStatus.Pass, relay!.Elapsed, $"{backend} answers from the relay");
@@ -454,11 +454,11 @@ public static class TunnelPathChecker
     }
 
     private static Hashtable? Probe(Timed<Hashtable>? call) =>
-        call?.Value is { } r && TunnelPeerStatus.Unwrap(r["Probe"]) is Hashtable p ? p : null;
+        call?.Value is { } r && AgentValue.Unwrap(r["Probe"]) is Hashtable p ? p : null;
 
     private static string SessionRemedy(TunnelPathOptions o, Timed<Hashtable> relay)
     {
-        string message = relay.Error ?? TunnelPeerStatus.Text(relay.Value?["Message"]);
+        string message = relay.Error ?? AgentValue.Text(relay.Value?["Message"]);
         if (message.Contains("no answer before the deadline", StringComparison.Ordinal))
         {
             return "The relay did not answer in time: check it is up and reachable over SSH.";
@@ -473,10 +473,6 @@ public static class TunnelPathChecker
         }
         return o.Relay?.Name is { } n ? new SshTarget(n, null, null, 22, null, 5).RemedyFor(message) : "Check the relay session.";
     }
-
-    private static bool Truth(object? value) => TunnelPeerStatus.Unwrap(value) is bool b && b;
-
-    private static long Number(object? value) => long.TryParse(TunnelPeerStatus.Text(value), NumberStyles.Integer, CultureInfo.InvariantCulture, out long n) ? n : DateTimeOffset.UtcNow.ToUnixTimeSeconds();
 
     private static string FirstLine(string text) => text.Split('\n').FirstOrDefault(l => l.Trim().Length > 0)?.Trim() ?? string.Empty;
 

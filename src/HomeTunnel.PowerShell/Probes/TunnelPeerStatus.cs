@@ -4,6 +4,7 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
 using System.Net;
+using HomeTunnel.Hosts;
 
 namespace HomeTunnel.Probes;
 
@@ -51,48 +52,36 @@ public sealed class TunnelPeerStatus
     /// <summary>Reads the agent's public dump of an interface. <paramref name="now"/> is the host's clock.</summary>
     public static IReadOnlyList<TunnelPeerStatus> FromAgent(Hashtable status, string host, string interfaceName, long now)
     {
-        string ifKey = Text(status["PublicKey"]);
-        int? port = int.TryParse(Text(status["ListenPort"]), NumberStyles.None, CultureInfo.InvariantCulture, out int p) && p > 0 ? p : null;
+        string ifKey = AgentValue.Text(status["PublicKey"]);
+        int? port = int.TryParse(AgentValue.Text(status["ListenPort"]), NumberStyles.None, CultureInfo.InvariantCulture, out int p) && p > 0 ? p : null;
         var list = new List<TunnelPeerStatus>();
-        foreach (object? o in Items(status["Peers"]))
+        foreach (object? o in AgentValue.Items(status["Peers"]))
         {
-            if (Unwrap(o) is not Hashtable peer)
+            if (AgentValue.Unwrap(o) is not Hashtable peer)
             {
                 continue;
             }
-            long hs = long.TryParse(Text(peer["LatestHandshake"]), NumberStyles.None, CultureInfo.InvariantCulture, out long h) ? h : 0;
-            string endpoint = Text(peer["Endpoint"]);
-            string allowed = Text(peer["AllowedIPs"]);
-            string keepalive = Text(peer["Keepalive"]);
+            long hs = long.TryParse(AgentValue.Text(peer["LatestHandshake"]), NumberStyles.None, CultureInfo.InvariantCulture, out long h) ? h : 0;
+            string endpoint = AgentValue.Text(peer["Endpoint"]);
+            string allowed = AgentValue.Text(peer["AllowedIPs"]);
+            string keepalive = AgentValue.Text(peer["Keepalive"]);
             list.Add(new TunnelPeerStatus
             {
                 Host = host,
                 InterfaceName = interfaceName,
                 InterfacePublicKey = ifKey,
                 ListenPort = port,
-                Name = Text(peer["Name"]) is { Length: > 0 } n ? n : null,
-                PublicKey = Text(peer["PublicKey"]),
+                Name = AgentValue.Text(peer["Name"]) is { Length: > 0 } n ? n : null,
+                PublicKey = AgentValue.Text(peer["PublicKey"]),
                 Endpoint = endpoint is "(none)" or "" ? null : endpoint,
                 AllowedIPs = allowed is "(none)" or "" ? Array.Empty<string>() : allowed.Split(','),
                 LatestHandshake = hs > 0 ? DateTimeOffset.FromUnixTimeSeconds(hs) : null,
                 HandshakeAge = hs > 0 ? TimeSpan.FromSeconds(Math.Max(0, now - hs)) : null,
-                ReceivedBytes = long.TryParse(Text(peer["RxBytes"]), NumberStyles.None, CultureInfo.InvariantCulture, out long rx) ? rx : 0,
-                SentBytes = long.TryParse(Text(peer["TxBytes"]), NumberStyles.None, CultureInfo.InvariantCulture, out long tx) ? tx : 0,
+                ReceivedBytes = long.TryParse(AgentValue.Text(peer["RxBytes"]), NumberStyles.None, CultureInfo.InvariantCulture, out long rx) ? rx : 0,
+                SentBytes = long.TryParse(AgentValue.Text(peer["TxBytes"]), NumberStyles.None, CultureInfo.InvariantCulture, out long tx) ? tx : 0,
                 PersistentKeepalive = int.TryParse(keepalive, NumberStyles.None, CultureInfo.InvariantCulture, out int k) && k > 0 ? k : null,
             });
         }
         return list;
     }
-
-    internal static object? Unwrap(object? value) => value is System.Management.Automation.PSObject p ? p.BaseObject : value;
-
-    internal static string Text(object? value) => Unwrap(value)?.ToString() ?? string.Empty;
-
-    internal static IEnumerable<object?> Items(object? value) => Unwrap(value) switch
-    {
-        null => Array.Empty<object?>(),
-        string s => new object?[] { s },
-        IEnumerable e => e.Cast<object?>(),
-        object single => new[] { single },
-    };
 }
