@@ -18,7 +18,8 @@ function Get-ErrorRecord([scriptblock] $Block) {
 
 # Asserts the parts every HomeTunnel error must have: id, category and the offending value.
 function Assert-HomeTunnelError([System.Management.Automation.ErrorRecord] $Record, [string] $ErrorId, [string] $Category, $Target) {
-    $Record.FullyQualifiedErrorId | Should -BeLike "$ErrorId,*"
+    # An id may carry details after ':' (ApacheRunsProgram:CustomLog:7).
+    $Record.FullyQualifiedErrorId | Should -BeLike "$ErrorId[,:]*"
     $Record.CategoryInfo.Category | Should -Be $Category
     if ($PSBoundParameters.ContainsKey('Target')) { $Record.TargetObject | Should -Be $Target }
     $Record.Exception.Message | Should -Not -BeNullOrEmpty

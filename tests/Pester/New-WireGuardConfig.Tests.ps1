@@ -8,6 +8,7 @@ Describe 'New-WireGuardConfig' {
     It 'renders the seed relay config: ListenPort and the home peer as a /32' {
         $config = New-WireGuardConfig -For $relay -Peer $homePeer
         $config.RevealText() | Should -BeExactly (@(
+                '# Managed by HomeTunnel'
                 '[Interface]'
                 '# Name = relay'
                 "PrivateKey = $($relay.PrivateKey.RevealBase64())"
@@ -25,6 +26,7 @@ Describe 'New-WireGuardConfig' {
     It 'renders the seed home config: Endpoint and PersistentKeepalive 25' {
         $config = New-WireGuardConfig -For $homePeer -Peer $relay
         $config.RevealText() | Should -BeExactly (@(
+                '# Managed by HomeTunnel'
                 '[Interface]'
                 '# Name = home'
                 "PrivateKey = $($homePeer.PrivateKey.RevealBase64())"

@@ -12,19 +12,21 @@ BeforeAll {
 }
 
 Describe 'The check script' {
-    It 'fixes the parameters as single-quoted literals, so nothing in them is ever evaluated' {
+    It 'holds no value of the check: the values are data in the .json beside it' {
         $plan = New-Plan @{ RelayHostName = 'vps.example.com'; KeyFilePath = '/root/it''s $(rm -rf /)/id'; LocalHome = $true; Port = 80, 443; TimeoutSeconds = 15 }
         $text = $plan.Script()
-        $text | Should -Match ([regex]::Escape("KeyFilePath = '/root/it''s `$(rm -rf /)/id'"))
-        $text | Should -Match 'LocalHome = \$true'
-        $text | Should -Match 'Port = @\(80, 443\)'
-        $text | Should -Match 'TimeoutSeconds = 15'
+        $text | Should -BeExactly (New-Plan).Script()
+        $text | Should -Not -Match 'rm -rf'
         $tokens = $errors = $null
-        $ast = [System.Management.Automation.Language.Parser]::ParseInput($text, [ref] $tokens, [ref] $errors)
+        $null = [System.Management.Automation.Language.Parser]::ParseInput($text, [ref] $tokens, [ref] $errors)
         $errors | Should -BeNullOrEmpty
-        # The only sub-expressions are the script's own, none from the values.
-        @($tokens | Where-Object { $_.Kind -in 'StringLiteral', 'StringExpandable' } | Where-Object Text -Match 'rm -rf') | Should -HaveCount 1
-        @($tokens | Where-Object { $_.Kind -eq 'StringLiteral' } | Where-Object Text -Match 'rm -rf')[0].Value | Should -Be '/root/it''s $(rm -rf /)/id'
+        $data = $plan.Data() | ConvertFrom-Json -AsHashtable
+        $data.ServerName | Should -Be 'site.example.com'
+        $data.Parameters.KeyFilePath | Should -BeExactly '/root/it''s $(rm -rf /)/id'
+        $data.Parameters.LocalHome | Should -BeTrue
+        $data.Parameters.Port | Should -Be @(80, 443)
+        $data.Parameters.TimeoutSeconds | Should -Be 15
+        $plan.DataPath | Should -Be '/etc/hometunnel/checks/site.example.com.json'
     }
 
     It 'logs one JSON line with the exit code and exits 1 on Fail' {

@@ -57,6 +57,9 @@ public sealed class ApacheProxySite
     /// <summary>ProxyPass parameters the model does not interpret (key=value), kept in order.</summary>
     public IReadOnlyList<string> ExtraProxyParameters { get; init; } = Array.Empty<string>();
 
+    /// <summary>Directives the user let through the import allow-list by name (-AllowDirective), kept so a re-check before install agrees.</summary>
+    public IReadOnlyList<string> AllowedDirectives { get; init; } = Array.Empty<string>();
+
     /// <summary>Where it was read from, when it was parsed.</summary>
     public string? Source { get; init; }
 
@@ -91,13 +94,28 @@ public sealed class ApacheProxySite
 
     public string Text => ApacheSiteWriter.Write(this);
 
+    /// <summary>
+    /// What must hold before this site reaches a relay, however the object was made: its file passes the
+    /// import allow-list (with the directives the user named) and parses back to the same one site.
+    /// </summary>
+    public void EnsureInstallable()
+    {
+        string text = Text;
+        IReadOnlyList<ApacheProxySite> again = ApacheSiteParser.Parse(text, $"the site {ServerName}", AllowedDirectives);
+        if (again.Count != 1 || again[0].ServerName != ServerName || !string.Equals(again[0].Text, text, StringComparison.Ordinal))
+        {
+            throw new HomeTunnelException("SiteNotStable", ErrorKind.InvalidData,
+                $"The site {ServerName} does not read back as written; nothing was changed.", ServerName);
+        }
+    }
+
     public override string ToString() => $"{ServerName} -> {Backend}";
 
     public static ApacheProxySite Create(ApacheSiteSpec spec)
     {
-        string serverName = DnsName.Normalize(spec.ServerName, "ServerName", "ServerName");
+        string serverName = DnsName.SiteName(spec.ServerName, "ServerName", "ServerName");
         string[] aliases = (spec.ServerAliases ?? Array.Empty<string>())
-            .Select(a => DnsName.Normalize(a, "ServerAlias", "ServerAlias", allowWildcard: true))
+            .Select(a => DnsName.SiteName(a, "ServerAlias", "ServerAlias", allowWildcard: true))
             .Where(a => a != serverName)
             .Distinct()
             .ToArray();
@@ -146,7 +164,7 @@ public sealed class ApacheProxySite
         return new ApacheProxySite
         {
             ServerName = serverName,
-            ServerAliases = aliases,
+            ServerAliases = Array.AsReadOnly(aliases),
             Backend = backend,
             Path = path,
             Http = http,

@@ -16,6 +16,7 @@ public static class ApacheSiteParser
     {
         public int Port;
         public int Line;
+        public ApacheDirective Section = null!;
         public string? ServerName;
         public readonly List<string> Aliases = new();
         public bool ProxyRequestsOff, TraceOff, Ssl, AcmeException, Redirect;
@@ -28,9 +29,23 @@ public static class ApacheSiteParser
         public readonly List<ApacheDirective> Extras = new();
     }
 
-    public static IReadOnlyList<ApacheProxySite> Parse(string text, string? source = null)
+    public static IReadOnlyList<ApacheProxySite> Parse(string text, string? source = null, IEnumerable<string>? allowDirectives = null)
+    {
+        try
+        {
+            return ParseCore(text, source, allowDirectives);
+        }
+        catch (Exception e) when (e is not HomeTunnelException)
+        {
+            // A defect of ours, never a crash for the caller: the fuzz suite fails on this id.
+            throw new HomeTunnelException("ApacheTextUnreadable", ErrorKind.InvalidData, $"{source ?? "Apache config text"} cannot be read ({e.GetType().Name}).", source ?? "Apache config text", e);
+        }
+    }
+
+    private static IReadOnlyList<ApacheProxySite> ParseCore(string text, string? source, IEnumerable<string>? allowDirectives)
     {
         string where = source ?? "Apache config text";
+        var allow = new HashSet<string>(allowDirectives ?? Array.Empty<string>(), StringComparer.OrdinalIgnoreCase);
         var globals = new List<string>();
         var mdomains = new List<string>();
         var vhosts = new List<VHost>();
@@ -46,13 +61,20 @@ public static class ApacheSiteParser
             }
             else
             {
+                ApacheImportPolicy.CheckOutside(d, where, allow);
                 globals.Add(d.Render());
             }
         }
         var sites = new List<ApacheProxySite>();
+        string[] allowed = allow.Order(StringComparer.OrdinalIgnoreCase).ToArray();
         foreach (var group in vhosts.GroupBy(v => v.ServerName!))
         {
-            sites.Add(Build(group.ToList(), globals, mdomains, where, source));
+            ApacheProxySite site = Build(group.ToList(), globals, mdomains, where, source, allowed);
+            foreach (VHost v in group)
+            {
+                ApacheImportPolicy.CheckVirtualHost(v.Section, where, allow, site.Backend);
+            }
+            sites.Add(site);
             globals = new List<string>(); // file-level extras belong to the first site of the file
         }
         return sites;
@@ -61,7 +83,7 @@ public static class ApacheSiteParser
     private static VHost ReadVHost(ApacheDirective section, string where)
     {
         string address = section.Args.Count == 1 ? section.Args[0] : string.Join(' ', section.Args);
-        var v = new VHost { Line = section.Line };
+        var v = new VHost { Line = section.Line, Section = section };
         v.Port = address switch
         {
             "*:80" => 80,
@@ -106,17 +128,17 @@ public static class ApacheSiteParser
         }
         else if (d.Is("ServerName") && a.Count == 1)
         {
-            v.ServerName = DnsName.Normalize(a[0], "ServerName", "ServerName");
+            v.ServerName = DnsName.SiteName(a[0], "ServerName", "ServerName");
         }
         else if (d.Is("ServerAlias"))
         {
-            v.Aliases.AddRange(a.Select(x => DnsName.Normalize(x, "ServerAlias", "ServerAlias", allowWildcard: true)));
+            v.Aliases.AddRange(a.Select(x => DnsName.SiteName(x, "ServerAlias", "ServerAlias", allowWildcard: true)));
         }
         else if (d.Is("ProxyRequests") && a.Count == 1)
         {
             if (!a[0].Equals("Off", StringComparison.OrdinalIgnoreCase))
             {
-                throw new HomeTunnelException("ApacheOpenProxy", ErrorKind.SecurityError,
+                throw new HomeTunnelException($"ApacheOpenProxy:{d.Name}:{d.Line}", ErrorKind.SecurityError,
                     $"{where}, line {d.Line}: 'ProxyRequests {a[0]}' makes the relay an open proxy for anyone on the internet.", d.Text);
             }
             v.ProxyRequestsOff = true;
@@ -177,7 +199,7 @@ public static class ApacheSiteParser
         }
     }
 
-    private static ApacheProxySite Build(List<VHost> group, List<string> globals, List<string> mdomains, string where, string? source)
+    private static ApacheProxySite Build(List<VHost> group, List<string> globals, List<string> mdomains, string where, string? source, string[] allowed)
     {
         string name = group[0].ServerName!;
         foreach (var dup in group.GroupBy(v => v.Port).Where(g => g.Count() > 1))
@@ -245,7 +267,7 @@ public static class ApacheSiteParser
         return new ApacheProxySite
         {
             ServerName = name,
-            ServerAliases = group.SelectMany(v => v.Aliases).Where(a => a != name).Distinct().ToArray(),
+            ServerAliases = Array.AsReadOnly(group.SelectMany(v => v.Aliases).Where(a => a != name).Distinct().ToArray()),
             Backend = backend,
             Path = path,
             Http = http is not null,
@@ -263,9 +285,10 @@ public static class ApacheSiteParser
             Retry = retry,
             ProxyTimeout = proxy.ProxyTimeout,
             AcmeChallengeException = proxy.AcmeException,
-            ExtraDirectives = extras,
-            ExtraGlobalDirectives = globals,
-            ExtraProxyParameters = extraParams,
+            ExtraDirectives = extras.AsReadOnly(),
+            ExtraGlobalDirectives = globals.AsReadOnly(),
+            ExtraProxyParameters = extraParams.AsReadOnly(),
+            AllowedDirectives = Array.AsReadOnly(allowed),
             Source = source,
         };
     }

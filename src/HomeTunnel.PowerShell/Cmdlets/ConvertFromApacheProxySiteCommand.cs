@@ -15,7 +15,22 @@ public sealed class ConvertFromApacheProxySiteCommand : HomeTunnelCmdlet
     [AllowEmptyString]
     public string InputObject { get; set; } = string.Empty;
 
-    protected override void Process() => _lines.Add(InputObject);
+    /// <summary>Directives let through the import allow-list by name (see about_HomeTunnel and docs/security.md).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string[]? AllowDirective { get; set; }
 
-    protected override void End() => WriteObject(ApacheSiteParser.Parse(string.Join("\n", _lines)), enumerateCollection: true);
+    private int _size;
+
+    protected override void Process()
+    {
+        _size += InputObject.Length + 1;
+        if (_size > Files.MaxConfigBytes)
+        {
+            throw Files.TooLarge("the piped text");
+        }
+        _lines.Add(InputObject);
+    }
+
+    protected override void End() => WriteObject(ApacheSiteParser.Parse(string.Join("\n", _lines), allowDirectives: AllowDirective), enumerateCollection: true);
 }

@@ -15,7 +15,17 @@ public sealed class ConvertFromWireGuardConfigCommand : HomeTunnelCmdlet
     [AllowEmptyString]
     public string InputObject { get; set; } = string.Empty;
 
-    protected override void Process() => _lines.Add(InputObject);
+    private int _size;
+
+    protected override void Process()
+    {
+        _size += InputObject.Length + 1;
+        if (_size > Files.MaxConfigBytes)
+        {
+            throw Files.TooLarge("the piped text");
+        }
+        _lines.Add(InputObject);
+    }
 
     protected override void End() => WriteObject(WireGuardConfigParser.Parse(string.Join("\n", _lines)));
 }

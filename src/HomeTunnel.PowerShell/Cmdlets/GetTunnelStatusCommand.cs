@@ -33,9 +33,9 @@ public sealed class GetTunnelStatusCommand : HomeTunnelCmdlet
         var targets = HostTarget.For(Session);
         try
         {
-            foreach (HostCall call in HostInvoker.Invoke(targets, _ => AgentRequest.Status(ifName), ThrottleLimit))
+            foreach (HostCall call in HostInvoker.Invoke(targets, _ => AgentRequest.Status(ifName), ThrottleLimit, StopToken))
             {
-                ErrorRecord? error = HostErrors.FromCall(call, "WireGuard", ifName);
+                ErrorRecord? error = HostErrors.FromCall(call, new HostView("WireGuard", ifName, new System.Collections.Generic.Dictionary<string, string?>(), System.Array.Empty<string>()));
                 if (error is not null)
                 {
                     WriteError(error);

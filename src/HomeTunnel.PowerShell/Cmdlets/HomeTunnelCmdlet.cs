@@ -9,6 +9,13 @@ namespace HomeTunnel.Cmdlets;
 /// </summary>
 public abstract class HomeTunnelCmdlet : PSCmdlet
 {
+    private readonly System.Threading.CancellationTokenSource _stopping = new();
+
+    /// <summary>Cancelled by Ctrl+C (StopProcessing): every host call and probe waits on it.</summary>
+    protected System.Threading.CancellationToken StopToken => _stopping.Token;
+
+    protected override void StopProcessing() => _stopping.Cancel();
+
     protected override void BeginProcessing() => Run(Begin, terminating: true);
     protected override void ProcessRecord() => Run(Process, terminating: false);
     protected override void EndProcessing() => Run(End, terminating: true);
@@ -40,7 +47,13 @@ public abstract class HomeTunnelCmdlet : PSCmdlet
     public static ErrorRecord ToErrorRecord(HomeTunnelException e)
     {
         ErrorCategory category = Enum.TryParse(e.Kind.ToString(), out ErrorCategory c) ? c : ErrorCategory.NotSpecified;
-        return new ErrorRecord(e, e.ErrorId, category, e.Target);
+        var record = new ErrorRecord(e, e.ErrorId, category, e.Target);
+        string? remedy = Remedies.For(e.ErrorId.Split(':')[0], e.Target?.ToString() ?? "the host");
+        if (remedy is not null)
+        {
+            record.ErrorDetails = new ErrorDetails(e.Message) { RecommendedAction = remedy };
+        }
+        return record;
     }
 
     /// <summary>A provider path (PSDrive, relative, ~) as a file system path.</summary>

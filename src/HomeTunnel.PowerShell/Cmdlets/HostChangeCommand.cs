@@ -26,20 +26,35 @@ public abstract class HostChangeCommand : HomeTunnelCmdlet
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
+    /// <summary>Replace or delete a file HomeTunnel did not write (adopting a hand-made setup); the result's Diff shows what was lost.</summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
     /// <summary>Runs one request on every target host; writes results, progress and errors.</summary>
-    protected IReadOnlyList<HostCall> RunOnHosts(string kind, string name, string action, Func<Hashtable> makeRequest, object? passThru)
+    /// <param name="wanted">Each file the change writes (or, with null, removes), by its path on the host: the diff's other side.</param>
+    protected IReadOnlyList<HostCall> RunOnHosts(string kind, string name, string action, Func<Hashtable> makeRequest, object? passThru,
+        IReadOnlyDictionary<string, string?> wanted)
     {
+        Hashtable sample = makeRequest();
+        string[] secrets = sample["Secrets"] as string[] ?? Array.Empty<string>();
+        var view = new HostView(kind, name, wanted, secrets);
+        Func<Hashtable> request = () =>
+        {
+            Hashtable r = makeRequest();
+            r["Force"] = Force.IsPresent;
+            return r;
+        };
         List<HostTarget> targets = HostTarget.For(Session);
         try
         {
             IEnumerable<HostTarget> approved;
             if (WantsPreview())
             {
-                var plans = HostInvoker.Invoke(targets, _ => WithPlanOnly(makeRequest()), ThrottleLimit);
+                var plans = HostInvoker.Invoke(targets, _ => WithPlanOnly(request()), ThrottleLimit, StopToken);
                 var ok = new List<HostTarget>();
                 foreach (HostCall plan in plans)
                 {
-                    if (ReportFailure(plan, kind, name))
+                    if (ReportFailure(plan, view))
                     {
                         continue;
                     }
@@ -47,10 +62,10 @@ public abstract class HostChangeCommand : HomeTunnelCmdlet
                     if (state == nameof(ChangeState.Unchanged))
                     {
                         WriteVerbose($"{plan.Target.Name}: {kind} {name} is unchanged.");
-                        WriteResult(plan, kind, name, passThru);
+                        WriteResult(plan, view, passThru);
                         continue;
                     }
-                    string diff = plan.Result["Diff"]?.ToString() ?? string.Empty;
+                    string diff = view.Diff(plan.Result);
                     if (ShouldProcess(plan.Target.Name, $"{action}\n{diff}"))
                     {
                         ok.Add(plan.Target);
@@ -67,7 +82,7 @@ public abstract class HostChangeCommand : HomeTunnelCmdlet
             {
                 return Array.Empty<HostCall>();
             }
-            var calls = HostInvoker.Invoke(list, _ => makeRequest(), ThrottleLimit, (call, done, total) =>
+            var calls = HostInvoker.Invoke(list, _ => request(), ThrottleLimit, StopToken, (call, done, total) =>
             {
                 if (total > 1)
                 {
@@ -78,9 +93,9 @@ public abstract class HostChangeCommand : HomeTunnelCmdlet
                     });
                 }
             });
-            foreach (HostCall call in calls.Where(c => !ReportFailure(c, kind, name)))
+            foreach (HostCall call in calls.Where(c => !ReportFailure(c, view)))
             {
-                WriteResult(call, kind, name, passThru);
+                WriteResult(call, view, passThru);
             }
             return calls;
         }
@@ -111,9 +126,9 @@ public abstract class HostChangeCommand : HomeTunnelCmdlet
     }
 
     /// <summary>Writes the error of a failed host and says so; the other hosts go on.</summary>
-    private bool ReportFailure(HostCall call, string kind, string name)
+    private bool ReportFailure(HostCall call, HostView view)
     {
-        ErrorRecord? record = HostErrors.FromCall(call, kind, name);
+        ErrorRecord? record = HostErrors.FromCall(call, view);
         if (record is not null)
         {
             WriteError(record);
@@ -121,9 +136,10 @@ public abstract class HostChangeCommand : HomeTunnelCmdlet
         return record is not null;
     }
 
-    private void WriteResult(HostCall call, string kind, string name, object? passThru)
+    private void WriteResult(HostCall call, HostView view, object? passThru)
     {
         Hashtable r = call.Result!;
+        string kind = view.Kind, name = view.Name;
         var result = new HostChangeResult
         {
             Host = call.Target.Name,
@@ -131,7 +147,7 @@ public abstract class HostChangeCommand : HomeTunnelCmdlet
             Name = name,
             State = Enum.TryParse(r["State"]?.ToString(), out ChangeState s) ? s : ChangeState.Failed,
             Actions = (AgentValue.Unwrap(r["Actions"]) as IEnumerable)?.Cast<object>().Select(a => a?.ToString() ?? string.Empty).ToArray() ?? Array.Empty<string>(),
-            Diff = r["Diff"]?.ToString() ?? string.Empty,
+            Diff = view.Diff(r),
             Duration = call.Duration,
         };
         WriteVerbose($"{result.Host}: {kind} {name}: {result.State}{(result.Actions.Count > 0 ? " (" + string.Join("; ", result.Actions) + ")" : string.Empty)}");

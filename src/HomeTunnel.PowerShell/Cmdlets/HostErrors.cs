@@ -23,11 +23,14 @@ internal static class HostErrors
         ["WorkerTimedOut"] = ErrorKind.OperationTimeout,
         ["InterfaceNotFound"] = ErrorKind.ObjectNotFound,
         ["FileWriteFailed"] = ErrorKind.WriteError,
+        ["NotOwnedByHomeTunnel"] = ErrorKind.ResourceExists,
+        ["UnsupportedAgentVersion"] = ErrorKind.InvalidOperation,
     };
 
     /// <summary>The error of a failed call, or null when the host answered.</summary>
-    public static ErrorRecord? FromCall(HostCall call, string kind, string name)
+    public static ErrorRecord? FromCall(HostCall call, HostView view)
     {
+        string kind = view.Kind, name = view.Name;
         if (call.Error is not null)
         {
             return HomeTunnelCmdlet.ToErrorRecord(call.Error);
@@ -38,15 +41,18 @@ internal static class HostErrors
             return null;
         }
         string id = r["ErrorId"]?.ToString() ?? "HostOperationFailed";
-        string message = $"{call.Target.Name}: {kind} {name}: {r["Message"]}";
+        string message = $"{call.Target.Name}: {kind} {name}: {view.Safe(r["Message"]?.ToString())}";
         string command = r["Command"]?.ToString() ?? string.Empty;
-        string stderr = r["Stderr"]?.ToString() ?? string.Empty;
+        string stderr = view.Safe(r["Stderr"]?.ToString());
         var e = new HomeTunnelException(id, Kinds.TryGetValue(id, out ErrorKind k) ? k : ErrorKind.InvalidOperation, message, call.Target.Name);
         e.Data["Host"] = call.Target.Name;
         e.Data["Command"] = command;
         e.Data["Stderr"] = stderr;
         ErrorRecord record = HomeTunnelCmdlet.ToErrorRecord(e);
-        record.ErrorDetails = new ErrorDetails(message + (command.Length > 0 ? $"\nCommand: {command}" : string.Empty) + (stderr.Length > 0 ? $"\n{stderr.Trim()}" : string.Empty));
+        record.ErrorDetails = new ErrorDetails(message + (command.Length > 0 ? $"\nCommand: {command}" : string.Empty) + (stderr.Length > 0 ? $"\n{stderr.Trim()}" : string.Empty))
+        {
+            RecommendedAction = Remedies.For(id, call.Target.Name) ?? string.Empty,
+        };
         return record;
     }
 }

@@ -11,9 +11,14 @@ public sealed class ImportApacheProxySiteCommand : HomeTunnelCmdlet
     [Alias("FullName", "LiteralPath")]
     public string Path { get; set; } = string.Empty;
 
+    /// <summary>Directives let through the import allow-list by name (see about_HomeTunnel and docs/security.md).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string[]? AllowDirective { get; set; }
+
     protected override void Process()
     {
         string path = FileSystemPath(Path);
-        WriteObject(ApacheSiteParser.Parse(Files.ReadText(path), path), enumerateCollection: true);
+        WriteObject(ApacheSiteParser.Parse(Files.ReadText(path), path, AllowDirective), enumerateCollection: true);
     }
 }

@@ -17,7 +17,7 @@ public sealed class ImportTunnelPeerCommand : HomeTunnelCmdlet
     {
         string path = FileSystemPath(Path);
         var peers = TunnelPeerFile.Read(Files.ReadText(path), path);
-        if (!OperatingSystem.IsWindows() && Array.Exists(peers is TunnelPeer[] a ? a : new TunnelPeer[0], p => p.HasPrivateKey)
+        if (!OperatingSystem.IsWindows() && System.Linq.Enumerable.Any(peers, p => p.HasPrivateKey)
             && (File.GetUnixFileMode(path) & (UnixFileMode.GroupRead | UnixFileMode.OtherRead)) != 0)
         {
             WriteWarning($"'{path}' holds private keys and is readable by other users; run 'chmod 600 {path}'.");

@@ -34,7 +34,12 @@ public sealed class InstallApacheProxySiteCommand : HostChangeCommand
             return;
         }
         ApacheProxySite[] sites = _sites.ToArray();
+        foreach (ApacheProxySite site in sites)
+        {
+            site.EnsureInstallable();
+        }
         string names = string.Join(", ", sites.Select(s => s.ServerName));
-        RunOnHosts("Apache", names, $"Install Apache proxy site(s) {names}", () => AgentRequest.Apache(sites, uninstall: false), sites.Length == 1 ? sites[0] : sites);
+        RunOnHosts("Apache", names, $"Install Apache proxy site(s) {names}", () => AgentRequest.Apache(sites, uninstall: false), sites.Length == 1 ? sites[0] : sites,
+            AgentRequest.ApacheFiles(sites, uninstall: false));
     }
 }

@@ -27,7 +27,8 @@ public sealed class InstallWireGuardConfigCommand : HostChangeCommand
             throw new HomeTunnelException("PrivateKeyMissing", ErrorKind.InvalidArgument,
                 $"The config for {ifName} has no PrivateKey; wg-quick could not bring it up. Nothing was changed.", InputObject.Name ?? ifName);
         }
+        InputObject.EnsureInstallable();
         RunOnHosts("WireGuard", ifName, $"Install WireGuard config {ifName} ({InputObject.Peers.Count} peer(s))",
-            () => AgentRequest.WireGuard(InputObject, ifName, uninstall: false), InputObject);
+            () => AgentRequest.WireGuard(InputObject, ifName, uninstall: false), InputObject, AgentRequest.WireGuardFiles(InputObject, ifName));
     }
 }

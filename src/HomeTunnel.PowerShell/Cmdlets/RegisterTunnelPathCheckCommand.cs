@@ -51,6 +51,10 @@ public sealed class RegisterTunnelPathCheckCommand : HomeTunnelCmdlet
     [Parameter]
     public CheckScheduler Scheduler { get; set; } = CheckScheduler.Auto;
 
+    /// <summary>Replace a unit, cron file or script of the same name that HomeTunnel did not write.</summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
     protected override void Process()
     {
         string server = DnsName.Normalize(ServerName, "ServerName", "ServerName");
@@ -82,7 +86,7 @@ public sealed class RegisterTunnelPathCheckCommand : HomeTunnelCmdlet
         {
             return;
         }
-        var actions = CheckInstaller.Install(plan, scheduler, where);
+        var actions = CheckInstaller.Install(plan, scheduler, where, Force);
         foreach (string a in actions)
         {
             WriteVerbose(a);
@@ -95,7 +99,7 @@ public sealed class RegisterTunnelPathCheckCommand : HomeTunnelCmdlet
             IntervalMinutes = interval,
             ScriptPath = plan.ScriptPath,
             LogPath = plan.LogPath,
-            CommandLine = plan.CommandLine(),
+            CommandLine = scheduler == CheckScheduler.TaskScheduler ? plan.WindowsCommandLine() : plan.CommandLine(),
             Actions = actions.ToArray(),
         });
     }

@@ -70,7 +70,7 @@ public sealed class TestTunnelPathCommand : HomeTunnelCmdlet
     public SwitchParameter Https { get; set; }
 
     [Parameter]
-    [ValidatePattern("^/[^\\s]*$")]
+    [ValidatePattern(@"\A/\S*\z")]
     public string UrlPath { get; set; } = "/";
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
@@ -136,7 +136,7 @@ public sealed class TestTunnelPathCommand : HomeTunnelCmdlet
                 Home = HomeProbeHost(),
             };
             WriteVerbose($"Checking the path to {name} (deadline {TimeoutSeconds} s).");
-            TunnelPathResult result = TunnelPathChecker.Check(options);
+            TunnelPathResult result = TunnelPathChecker.Check(options, StopToken);
             foreach (TunnelPathHopResult hop in result.Hops)
             {
                 WriteVerbose($"{hop.Hop}: {hop.Status} in {hop.DurationMs} ms: {hop.Detail}");

@@ -17,6 +17,7 @@ public sealed class UninstallWireGuardConfigCommand : HostChangeCommand
     {
         string ifName = Checks.InterfaceName(InterfaceName);
         var empty = new WireGuardConfig();
-        RunOnHosts("WireGuard", ifName, $"Uninstall WireGuard interface {ifName}", () => AgentRequest.WireGuard(empty, ifName, uninstall: true), null);
+        RunOnHosts("WireGuard", ifName, $"Uninstall WireGuard interface {ifName}", () => AgentRequest.WireGuard(empty, ifName, uninstall: true), null,
+            AgentRequest.WireGuardFiles(null, ifName));
     }
 }

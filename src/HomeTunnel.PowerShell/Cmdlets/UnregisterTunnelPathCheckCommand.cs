@@ -17,6 +17,10 @@ public sealed class UnregisterTunnelPathCheckCommand : HomeTunnelCmdlet
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
+    /// <summary>Delete files of that name even when HomeTunnel did not write them.</summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
     protected override void Process()
     {
         string name = TunnelPathCheckPlan.CheckName(Name);
@@ -25,7 +29,7 @@ public sealed class UnregisterTunnelPathCheckCommand : HomeTunnelCmdlet
         {
             return;
         }
-        foreach (string a in CheckInstaller.Uninstall(name, scheduler, CheckLocations.ForCurrentUser()))
+        foreach (string a in CheckInstaller.Uninstall(name, scheduler, CheckLocations.ForCurrentUser(), Force))
         {
             WriteVerbose(a);
             if (PassThru)

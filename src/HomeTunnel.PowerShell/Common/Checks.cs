@@ -5,10 +5,10 @@ namespace HomeTunnel;
 /// <summary>Range and shape checks shared by the models; each failure has its own error id.</summary>
 public static partial class Checks
 {
-    [GeneratedRegex("^[a-zA-Z0-9_=+.-]{1,15}$")]
+    [GeneratedRegex(@"\A[a-zA-Z0-9_=+.-]{1,15}\z")]
     private static partial Regex InterfaceNameShape();
 
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")]
+    [GeneratedRegex(@"\A[A-Za-z0-9][A-Za-z0-9_.-]{0,62}\z")]
     private static partial Regex PeerNameShape();
 
     public static int Port(int value, string what, string errorId = "PortOutOfRange")

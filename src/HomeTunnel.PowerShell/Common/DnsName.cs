@@ -1,5 +1,6 @@
 using System;
 using System.Globalization;
+using System.Linq;
 
 namespace HomeTunnel;
 
@@ -87,6 +88,22 @@ public static class DnsName
             }
         }
         return full;
+    }
+
+    /// <summary>
+    /// A name Apache may serve as a name-based VirtualHost: a DNS name whose last label is not all digits. An
+    /// address (192.0.2.1) would make the site the relay's answer to every visitor who types its IP.
+    /// </summary>
+    public static string SiteName(string? text, string what, string errorPrefix, bool allowWildcard = false)
+    {
+        string name = Normalize(text, what, errorPrefix, allowWildcard);
+        string last = name[(name.LastIndexOf('.') + 1)..];
+        if (last.All(char.IsAsciiDigit) || System.Net.IPAddress.TryParse(name, out _))
+        {
+            throw HomeTunnelException.Invalid($"{errorPrefix}IsIPAddress",
+                $"{what} '{name}' is an IP address; a site is served by name. Use the DNS name visitors type.", name);
+        }
+        return name;
     }
 
     /// <summary>Makes control characters visible in a message so the message itself cannot break a line.</summary>

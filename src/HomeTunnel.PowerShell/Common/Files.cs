@@ -9,11 +9,41 @@ public static class Files
 {
     public const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite;
 
+    /// <summary>The most any config or peer file may hold: a relay with thousands of peers is far below it.</summary>
+    public const int MaxConfigBytes = 4 * 1024 * 1024;
+
+    /// <summary>
+    /// Reads a regular file of at most <see cref="MaxConfigBytes"/>: a device, a FIFO or an endless stream
+    /// (/dev/zero, /dev/stdin) is refused before a byte is read, and a file that grows past the limit stops the read.
+    /// </summary>
     public static string ReadText(string path)
     {
         try
         {
-            return File.ReadAllText(path, Encoding.UTF8);
+            if (Directory.Exists(path))
+            {
+                throw new HomeTunnelException("NotARegularFile", ErrorKind.InvalidArgument, $"'{path}' is a folder, not a file.", path);
+            }
+            using var stream = new FileStream(path, new FileStreamOptions { Mode = FileMode.Open, Access = FileAccess.Read, Share = FileShare.ReadWrite });
+            if (!stream.CanSeek)
+            {
+                throw new HomeTunnelException("NotARegularFile", ErrorKind.InvalidArgument, $"'{path}' is a pipe or device, not a regular file.", path);
+            }
+            if (stream.Length > MaxConfigBytes)
+            {
+                throw TooLarge(path);
+            }
+            var buffer = new byte[MaxConfigBytes + 1];
+            int total = 0, read;
+            while ((read = stream.Read(buffer, total, buffer.Length - total)) > 0)
+            {
+                total += read;
+                if (total > MaxConfigBytes)
+                {
+                    throw TooLarge(path);
+                }
+            }
+            return new UTF8Encoding(false, throwOnInvalidBytes: false).GetString(buffer, 0, total).TrimStart('\uFEFF');
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
@@ -24,6 +54,9 @@ public static class Files
             throw new HomeTunnelException("FileReadFailed", ErrorKind.ReadError, $"Cannot read '{path}': {e.Message}", path, e);
         }
     }
+
+    public static HomeTunnelException TooLarge(string what) =>
+        new("InputTooLarge", ErrorKind.InvalidData, $"'{what}' is over {MaxConfigBytes / (1024 * 1024)} MiB; HomeTunnel reads configs and peer files up to that size.", what);
 
     /// <summary>
     /// Writes through a temporary file in the same folder, then renames it over the target, so a reader

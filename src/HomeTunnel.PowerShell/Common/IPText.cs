@@ -10,7 +10,7 @@ namespace HomeTunnel;
 /// </summary>
 public static partial class IPText
 {
-    [GeneratedRegex(@"^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}$")]
+    [GeneratedRegex(@"\A(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}\z")]
     private static partial Regex IPv4();
 
     public static bool TryParse(string? text, out IPAddress address)

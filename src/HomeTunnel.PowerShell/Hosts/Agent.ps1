@@ -123,25 +123,11 @@ function Remove-HostFile([string] $Path) {
 
 function Test-Systemd { Test-Path '/run/systemd/system' }
 
-function Get-Diff([string] $Old, [string] $New, [string] $Name) {
-    # A linear diff for -WhatIf and the result: the common head and tail are kept, the middle that
-    # differs is shown as '-' lines going and '+' lines coming. Inputs are already redacted.
-    $a = @(if ($Old) { $Old -split "`n" }); $b = @(if ($New) { $New -split "`n" })
-    $lines = [System.Collections.Generic.List[string]]::new()
-    $lines.Add("--- $Name (on the host)"); $lines.Add("+++ $Name (wanted)")
-    $head = 0
-    while ($head -lt $a.Count -and $head -lt $b.Count -and $a[$head] -ceq $b[$head]) { $head++ }
-    $tail = 0
-    while ($tail -lt ($a.Count - $head) -and $tail -lt ($b.Count - $head) -and $a[$a.Count - 1 - $tail] -ceq $b[$b.Count - 1 - $tail]) { $tail++ }
-    if ($head -gt 0) { $lines.Add("@@ after line $head @@") }
-    for ($i = $head; $i -lt $a.Count - $tail; $i++) { $lines.Add("-$($a[$i])") }
-    for ($j = $head; $j -lt $b.Count - $tail; $j++) { $lines.Add("+$($b[$j])") }
-    $lines -join "`n"
-}
-
-function Hide-Keys([string] $Text) {
-    if ($null -eq $Text) { return $null }
-    [regex]::Replace($Text, '(?m)^((PrivateKey|PresharedKey)\s*=\s*)\S+', '$1(redacted)')
+function Assert-Owned([string] $Path, $Current, $Req) {
+    # HomeTunnel replaces or deletes only files it wrote (they start with its marker), unless -Force.
+    if ($null -ne $Current -and -not $Current.StartsWith('# Managed by HomeTunnel') -and -not $Req.Force) {
+        throw (New-AgentError 'NotOwnedByHomeTunnel' "$Path exists and was not written by HomeTunnel; nothing was changed. To adopt it, run the same command with -Force (its old content is shown in the result's Diff)." "read $Path" '')
+    }
 }
 
 # ---------------------------------------------------------------- WireGuard
@@ -180,12 +166,12 @@ function Get-WireGuardPlan($Req) {
     $if = $Req.InterfaceName
     $path = "/etc/wireguard/$if.conf"
     $current = Read-HostFile $path
+    Assert-Owned $path $current $Req
     $live = Get-WgLive $if
     $plan = @{ Path = $path; Current = $current; Live = $live; FileChanged = $false; LiveChanged = $false; Up = ($null -ne $live) }
     if ($Req.Uninstall) {
         $plan.FileChanged = $null -ne $current
         $plan.LiveChanged = $null -ne $live
-        $plan.Diff = if ($current) { Get-Diff (Hide-Keys $current) '' $path } else { '' }
         return $plan
     }
     $plan.FileChanged = $current -cne $Req.Text
@@ -199,8 +185,6 @@ function Get-WireGuardPlan($Req) {
         $plan.LiveChanged = -not $same
     }
     else { $plan.LiveChanged = $true }
-    $plan.Diff = Get-Diff (Hide-Keys $current) (Hide-Keys $Req.Text) $path
-    if (-not $plan.FileChanged -and $plan.LiveChanged) { $plan.Diff += "`n(live interface $if differs from the file: peers will be synced)" }
     $plan
 }
 
@@ -288,6 +272,13 @@ function Invoke-WireGuardApply($Req, $Plan) {
 
 # ---------------------------------------------------------------- Apache
 
+function Test-ApacheRunning {
+    $pidFile = '/run/apache2/apache2.pid'
+    if (-not (Test-Path $pidFile)) { return $false }
+    $text = (Get-Content -Raw $pidFile -ErrorAction Ignore)
+    $text -and (Test-Path "/proc/$($text.Trim())")
+}
+
 function Test-ApacheConfig {
     $r = Invoke-Native apache2ctl @('configtest') -AllowFailure
     [pscustomobject]@{ Ok = $r.ExitCode -eq 0; Output = ($r.Err + $r.Out).Trim() }
@@ -298,16 +289,18 @@ function Get-ApachePlan($Req) {
     $sites = foreach ($s in $Req.Sites) {
         $available = "$etc/sites-available/$($s.FileName)"
         $current = Read-HostFile $available
+        Assert-Owned $available $current $Req
         $enabled = [System.IO.File]::Exists("$etc/sites-enabled/$($s.FileName)")
         $missing = @($s.Modules | Where-Object { -not [System.IO.File]::Exists("$etc/mods-enabled/$_.load") })
         $changed = if ($Req.Uninstall) { $null -ne $current -or $enabled } else { $current -cne $s.Text -or -not $enabled -or $missing.Count -gt 0 }
         @{
             FileName = $s.FileName; Name = $s.Name; Path = $available; Current = $current; Enabled = $enabled
             MissingModules = $missing; Changed = $changed
-            Diff = if ($Req.Uninstall) { Get-Diff $current '' $available } else { Get-Diff $current $s.Text $available }
         }
     }
-    @{ Sites = @($sites); Changed = [bool](@($sites | Where-Object { $_.Changed }).Count) }
+    # Nothing is "Unchanged" on a relay whose Apache does not serve: an install starts it.
+    $running = Test-ApacheRunning
+    @{ Sites = @($sites); Running = $running; Changed = [bool](@($sites | Where-Object { $_.Changed }).Count) -or (-not $Req.Uninstall -and -not $running) }
 }
 
 function Invoke-ApacheApply($Req, $Plan) {
@@ -357,7 +350,8 @@ function Invoke-ApacheApply($Req, $Plan) {
     # mod_md's certificate job starts only when Apache starts with mod_md loaded: a graceful reload that
     # first loads it never runs it. Newly loading md therefore takes a full restart, once.
     $pidFile = '/run/apache2/apache2.pid'
-    $running = Test-Path $pidFile
+    $running = Test-ApacheRunning
+    if (-not $running) { Remove-HostFile $pidFile }
     if ($enabledModules -contains 'md' -and $running) {
         Invoke-Native apache2ctl @('stop') | Out-Null
         $deadline = [DateTime]::UtcNow.AddSeconds(15)
@@ -373,7 +367,7 @@ function Invoke-ApacheApply($Req, $Plan) {
         Invoke-Native apache2ctl @('start') | Out-Null
         $script:Actions.Add('apache2ctl start')
     }
-    if ($Req.Uninstall) { 'Removed' } elseif (@($touched | Where-Object { $null -eq $_.Current }).Count -eq $touched.Count) { 'Created' } else { 'Changed' }
+    if ($Req.Uninstall) { 'Removed' } elseif ($touched.Count -gt 0 -and @($touched | Where-Object { $null -eq $_.Current }).Count -eq $touched.Count) { 'Created' } else { 'Changed' }
 }
 
 # ---------------------------------------------------------------- Status (read-only)
@@ -419,9 +413,7 @@ function Get-RelayProbe($Req) {
     # What the relay knows about one name: is Apache running, which enabled VirtualHost serves the name
     # (apache2ctl -S), that site's file, the tunnel's public state, and whether the backend answers.
     $name = $Req.ServerName
-    $pidFile = '/run/apache2/apache2.pid'
-    $running = $false
-    if (Test-Path $pidFile) { $running = Test-Path "/proc/$((Get-Content -Raw $pidFile).Trim())" }
+    $running = Test-ApacheRunning
     $s = Invoke-Native apache2ctl @('-S') -AllowFailure
     $listing = ($s.Out + $s.Err).Trim()
     $vhosts = @()
@@ -471,8 +463,10 @@ function Test-PlanChanged($Req, $Plan) {
     if ($Req.Kind -eq 'WireGuard') { $Plan.FileChanged -or ($Plan.LiveChanged -and -not $Req.Uninstall) -or ($Req.Uninstall -and $Plan.Up) } else { $Plan.Changed }
 }
 
-function Get-PlanDiff($Req, $Plan) {
-    if ($Req.Kind -eq 'WireGuard') { $Plan.Diff } else { (@($Plan.Sites | Where-Object { $_.Changed } | ForEach-Object { $_.Diff }) -join "`n") }
+function Get-PlanFiles($Req, $Plan) {
+    # Raw facts for the diff, which the module makes (and redacts) itself.
+    if ($Req.Kind -eq 'WireGuard') { @(@{ Path = $Plan.Path; Current = $Plan.Current; LiveOnly = (-not $Plan.FileChanged -and $Plan.LiveChanged) }) }
+    else { @($Plan.Sites | Where-Object { $_.Changed } | ForEach-Object { @{ Path = $_.Path; Current = $_.Current; LiveOnly = $false } }) }
 }
 
 function Enter-HostLock {
@@ -492,9 +486,10 @@ function Invoke-Worker($Req) {
     $lock = Enter-HostLock
     try {
         $plan = Get-Plan $Req
-        if (-not (Test-PlanChanged $Req $plan)) { return @{ State = 'Unchanged'; Actions = @(); Diff = '' } }
+        if (-not (Test-PlanChanged $Req $plan)) { return @{ State = 'Unchanged'; Actions = @(); Files = @() } }
+        $files = Get-PlanFiles $Req $plan
         if ($Req.Kind -eq 'WireGuard') { $state = Invoke-WireGuardApply $Req $plan } else { $state = Invoke-ApacheApply $Req $plan }
-        @{ State = $state; Actions = @($script:Actions); Diff = (Get-PlanDiff $Req $plan) }
+        @{ State = $state; Actions = @($script:Actions); Files = $files }
     }
     finally { $lock.Dispose() }
 }
@@ -582,7 +577,7 @@ try {
     $plan = Get-Plan $Request
     $changed = Test-PlanChanged $Request $plan
     if ($Request.PlanOnly -or -not $changed) {
-        return @{ State = if ($changed) { 'WouldChange' } else { 'Unchanged' }; Actions = @(); Diff = if ($changed) { Get-PlanDiff $Request $plan } else { '' } }
+        return @{ State = if ($changed) { 'WouldChange' } else { 'Unchanged' }; Actions = @(); Files = if ($changed) { Get-PlanFiles $Request $plan } else { @() } }
     }
     Invoke-InWorker $Request $MyInvocation.MyCommand.ScriptBlock.ToString()
 }

@@ -19,7 +19,9 @@ public static class AgentCall
         var done = new TaskCompletionSource<Hashtable>(TaskCreationOptions.RunContinuationsAsynchronously);
         var shell = PowerShell.Create();
         shell.Runspace = runspace;
-        shell.AddScript(AgentRequest.AgentText).AddParameter("Request", request);
+        // A local scope: the agent's preferences, strict mode, variables and functions end with the call and
+        // never reach the user's own session (Invoke-Command $vps { ... } afterwards sees nothing of it).
+        shell.AddScript(AgentRequest.AgentText, useLocalScope: true).AddParameter("Request", request);
         var output = new PSDataCollection<PSObject>();
         CancellationTokenRegistration registration = default;
         try

@@ -1,5 +1,6 @@
 using System;
 using System.Collections;
+using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using HomeTunnel.Apache;
@@ -50,6 +51,14 @@ public static class AgentRequest
                 ["Text"] = s.Text,
                 ["Modules"] = s.RequiredModules.ToArray(),
             }).ToArray()));
+
+    /// <summary>The file a WireGuard change writes (or removes), by its path on the host.</summary>
+    public static IReadOnlyDictionary<string, string?> WireGuardFiles(WireGuardConfig? config, string interfaceName) =>
+        new Dictionary<string, string?> { [$"/etc/wireguard/{interfaceName}.conf"] = config?.RevealText() };
+
+    /// <summary>The files an Apache change writes (or, for an uninstall, removes), by their paths on the host.</summary>
+    public static IReadOnlyDictionary<string, string?> ApacheFiles(ApacheProxySite[] sites, bool uninstall) =>
+        sites.ToDictionary(s => $"/etc/apache2/sites-available/{s.FileName}", s => uninstall ? null : (string?)s.Text);
 
     public static Hashtable Status(string interfaceName) =>
         Base("Status", interfaceName, Array.Empty<string>(), false, ("InterfaceName", interfaceName));

@@ -26,7 +26,8 @@ public sealed class HostCall
 /// </summary>
 public static class HostInvoker
 {
-    public static IReadOnlyList<HostCall> Invoke(IReadOnlyList<HostTarget> targets, Func<HostTarget, Hashtable> request, int throttle, Action<HostCall, int, int>? onDone = null)
+    public static IReadOnlyList<HostCall> Invoke(IReadOnlyList<HostTarget> targets, Func<HostTarget, Hashtable> request, int throttle,
+        CancellationToken cancel = default, Action<HostCall, int, int>? onDone = null)
     {
         var calls = new HostCall[targets.Count];
         var running = new List<(int Index, Task<Hashtable> Call, Stopwatch Clock, string[] Secrets)>();
@@ -38,10 +39,12 @@ public static class HostInvoker
                 Hashtable req = request(targets[next]);
                 string[] secrets = req["Secrets"] as string[] ?? Array.Empty<string>();
                 var clock = Stopwatch.StartNew();
-                running.Add((next, AgentCall.RunAsync(targets[next].Runspace, req, targets[next].Name, CancellationToken.None), clock, secrets));
+                running.Add((next, AgentCall.RunAsync(targets[next].Runspace, req, targets[next].Name, cancel), clock, secrets));
                 next++;
             }
-            int finished = Task.WaitAny(running.Select(r => (Task)r.Call).ToArray());
+            // Ctrl+C: every pending call is told to stop (AgentCall), and the prompt returns at once. A detached
+            // worker on the host finishes or rolls back by itself, so the host ends in the old or the new state.
+            int finished = Task.WaitAny(running.Select(r => (Task)r.Call).ToArray(), cancel);
             var (index, call, started, hidden) = running[finished];
             running.RemoveAt(finished);
             calls[index] = Complete(targets[index], call, started.Elapsed, hidden);

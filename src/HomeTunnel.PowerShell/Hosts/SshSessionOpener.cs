@@ -61,28 +61,30 @@ public sealed record SshTarget(string HostName, string? UserName, string? KeyFil
         return false;
     }
 
-    public string EnrolRemedy() =>
-        $"Enrol the host key once, after checking it: 'ssh-keyscan -p {Port} {HostName} | ssh-keygen -lf -' must show the fingerprint your VPS provider shows; then 'ssh-keyscan -p {Port} {HostName} >> {KnownHostsFile ?? "~/.ssh/known_hosts"}' (docs/ssh-trust.md).";
-
-    /// <summary>What to do when the SSH connection could not be made, from ssh's own words.</summary>
-    public string RemedyFor(string error)
+    /// <summary>
+    /// ssh reports its failures only as text and exit 255: this is the one place that text is read, to turn
+    /// it into a typed error id; remedies then come from <see cref="Remedies"/> by that id.
+    /// </summary>
+    public static string ClassifySshFailure(string error)
     {
-        string user = UserName is null ? string.Empty : $"{UserName}@";
-        if (error.Contains("Host key verification failed", StringComparison.OrdinalIgnoreCase)
-            || error.Contains("REMOTE HOST IDENTIFICATION HAS CHANGED", StringComparison.OrdinalIgnoreCase)
-            || error.Contains("No ED25519 host key is known", StringComparison.OrdinalIgnoreCase))
+        if (error.Contains("REMOTE HOST IDENTIFICATION HAS CHANGED", StringComparison.OrdinalIgnoreCase)
+            || error.Contains("Host key for", StringComparison.OrdinalIgnoreCase) && error.Contains("has changed", StringComparison.OrdinalIgnoreCase))
         {
-            return EnrolRemedy();
+            return "HostKeyChanged";
+        }
+        if (error.Contains("Host key verification failed", StringComparison.OrdinalIgnoreCase) || error.Contains("host key is known", StringComparison.OrdinalIgnoreCase))
+        {
+            return "HostKeyUnknown";
         }
         if (error.Contains("Permission denied", StringComparison.OrdinalIgnoreCase))
         {
-            return $"SSH refused the key for {user}{HostName}: check -UserName and -KeyFilePath, and that the key is in the host's authorized_keys.";
+            return "SshAuthenticationFailed";
         }
         if (error.Contains("subsystem", StringComparison.OrdinalIgnoreCase))
         {
-            return $"{HostName} has no powershell subsystem: add 'Subsystem powershell /usr/bin/pwsh -sshs -NoLogo' to its sshd_config and reload sshd.";
+            return "SshNoPowerShellSubsystem";
         }
-        return $"Run 'ssh -p {Port} {user}{HostName}' to see why: the host may be down, sshd may refuse the key, or its host key may have changed (then find out why before you trust the new one).";
+        return "SshConnectFailed";
     }
 }
 
@@ -118,7 +120,7 @@ public static class SshSessionOpener
         if (!target.HostKeyKnown())
         {
             throw new HomeTunnelException("HostKeyUnknown", ErrorKind.SecurityError,
-                $"No host key for {target.HostName} is known, and HomeTunnel never accepts one unseen. {target.EnrolRemedy()}", target.HostName);
+                $"No host key for {target.HostName} is known, and HomeTunnel never accepts one unseen. {Remedies.For("HostKeyUnknown", target.HostName, target.Port, target.KnownHostsFile)}", target.HostName);
         }
         Runspace owner = RunspaceFactory.CreateRunspace();
         owner.Open();
@@ -153,7 +155,9 @@ public static class SshSessionOpener
             }
             owner.Dispose();
             cancel.ThrowIfCancellationRequested();
-            throw new HomeTunnelException("SshConnectFailed", ErrorKind.ConnectionError, $"SSH to {target.HostName} failed: {why}", target.HostName);
+            string id = SshTarget.ClassifySshFailure(why);
+            throw new HomeTunnelException(id, id.StartsWith("HostKey", StringComparison.Ordinal) ? ErrorKind.SecurityError : ErrorKind.ConnectionError,
+                $"SSH to {target.HostName} failed ({id}): {why} {Remedies.For(id, target.HostName, target.Port, target.KnownHostsFile)}", target.HostName);
         }
     }, cancel);
 }

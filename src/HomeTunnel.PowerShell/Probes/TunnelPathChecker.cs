@@ -22,13 +22,17 @@ public static class TunnelPathChecker
 {
     private const string ProbeHostName = "hometunnel-probe.invalid";
 
-    private sealed record Timed<T>(T? Value, TimeSpan Elapsed, string? Error);
+    private sealed record Timed<T>(T? Value, TimeSpan Elapsed, string? Error, string? ErrorId = null);
 
-    public static TunnelPathResult Check(TunnelPathOptions o)
+    private const string DeadlineId = "DeadlinePassed";
+
+    /// <param name="stop">Ctrl+C: ends every probe at once, as the deadline does.</param>
+    public static TunnelPathResult Check(TunnelPathOptions o, CancellationToken stop = default)
     {
         DateTimeOffset started = DateTimeOffset.UtcNow;
         var clock = Stopwatch.StartNew();
-        using var deadline = new CancellationTokenSource(o.Deadline);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        deadline.CancelAfter(o.Deadline);
         CancellationToken cancel = deadline.Token;
         TimeSpan Step(double seconds) => TimeSpan.FromSeconds(Math.Min(seconds, Math.Max(0.1, (o.Deadline - clock.Elapsed).TotalSeconds)));
 
@@ -148,16 +152,18 @@ public static class TunnelPathChecker
         }
         catch (OperationCanceledException) when (cancel.IsCancellationRequested)
         {
-            return new Timed<T>(default, clock.Elapsed, "no answer before the deadline");
+            return new Timed<T>(default, clock.Elapsed, "no answer before the deadline", DeadlineId);
         }
         catch (Exception e)
         {
-            return new Timed<T>(default, clock.Elapsed, e is HomeTunnelException ? e.Message : e.GetBaseException().Message);
+            return e.GetBaseException() is HomeTunnelException h
+                ? new Timed<T>(default, clock.Elapsed, h.Message, h.ErrorId)
+                : new Timed<T>(default, clock.Elapsed, e.GetBaseException().Message);
         }
     });
 
     private static Timed<T> Get<T>(Task<Timed<T>> task) =>
-        task.IsCompletedSuccessfully ? task.Result : new Timed<T>(default, TimeSpan.Zero, "no answer before the deadline");
+        task.IsCompletedSuccessfully ? task.Result : new Timed<T>(default, TimeSpan.Zero, "no answer before the deadline", DeadlineId);
 
     // ------------------------------------------------------------------ hops
 
@@ -456,22 +462,16 @@ public static class TunnelPathChecker
     private static Hashtable? Probe(Timed<Hashtable>? call) =>
         call?.Value is { } r && AgentValue.Unwrap(r["Probe"]) is Hashtable p ? p : null;
 
+    /// <summary>The fix-it for a relay that could not be asked, chosen by the error's id (never by its words).</summary>
     private static string SessionRemedy(TunnelPathOptions o, Timed<Hashtable> relay)
     {
-        string message = relay.Error ?? AgentValue.Text(relay.Value?["Message"]);
-        if (message.Contains("no answer before the deadline", StringComparison.Ordinal))
+        string? id = relay.ErrorId ?? AgentValue.Unwrap(relay.Value?["ErrorId"]) as string;
+        if (id == DeadlineId)
         {
             return "The relay did not answer in time: check it is up and reachable over SSH.";
         }
-        if (relay.Value?["ErrorId"]?.ToString() == "NotRootNorSudo")
-        {
-            return "Connect as root, or give the user password-less sudo for wg and apache2ctl (docs/sudo.md).";
-        }
-        if (message.Contains("never accepts one unseen", StringComparison.Ordinal))
-        {
-            return message[(message.IndexOf("unseen. ", StringComparison.Ordinal) + 8)..];
-        }
-        return o.Relay?.Name is { } n ? new SshTarget(n, null, null, 22, null, 5).RemedyFor(message) : "Check the relay session.";
+        string host = o.Relay?.Name ?? "the relay";
+        return Remedies.For(id, host) ?? $"Check the session to {host}: run 'ssh {host}' to see why it fails.";
     }
 
     private static string FirstLine(string text) => text.Split('\n').FirstOrDefault(l => l.Trim().Length > 0)?.Trim() ?? string.Empty;

@@ -42,12 +42,63 @@ public static class CheckInstaller
         return Directory.Exists("/run/systemd/system") ? CheckScheduler.Systemd : CheckScheduler.Cron;
     }
 
-    public static IReadOnlyList<string> Install(TunnelPathCheckPlan plan, CheckScheduler scheduler, CheckLocations where)
+    /// <summary>
+    /// Refuses to replace or delete a file that exists without HomeTunnel's marker (someone else's unit,
+    /// cron file or script of the same name) unless <paramref name="force"/>.
+    /// </summary>
+    public static void EnsureOwned(string path, bool force)
+    {
+        if (force || !File.Exists(path))
+        {
+            return;
+        }
+        string head;
+        try
+        {
+            using var reader = new StreamReader(path);
+            head = reader.ReadLine() ?? string.Empty;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            head = string.Empty;
+        }
+        if (!head.StartsWith(TunnelPathCheckPlan.Marker, StringComparison.Ordinal))
+        {
+            throw new HomeTunnelException("NotOwnedByHomeTunnel", ErrorKind.ResourceExists,
+                $"'{path}' exists and was not written by HomeTunnel; nothing was changed. Choose another -Name, or use -Force to replace it.", path);
+        }
+    }
+
+    private static IEnumerable<string> FilesOf(string name, CheckScheduler scheduler, CheckLocations where)
+    {
+        string unit = $"hometunnel-check-{name}";
+        string script = Path.Combine(where.ScriptDirectory, name + ".ps1");
+        yield return script;
+        yield return Path.ChangeExtension(script, ".json");
+        if (scheduler == CheckScheduler.Systemd)
+        {
+            yield return Path.Combine(where.SystemdDirectory, unit + ".service");
+            yield return Path.Combine(where.SystemdDirectory, unit + ".timer");
+        }
+        else if (scheduler == CheckScheduler.Cron && where.System)
+        {
+            yield return Path.Combine(where.CronDirectory, unit.Replace('.', '_'));
+        }
+    }
+
+    public static IReadOnlyList<string> Install(TunnelPathCheckPlan plan, CheckScheduler scheduler, CheckLocations where, bool force = false)
     {
         var actions = new List<string>();
+        foreach (string f in FilesOf(plan.Name, scheduler, where).Where(f => !f.EndsWith(".json", StringComparison.Ordinal)))
+        {
+            EnsureOwned(f, force);
+        }
+        string data = plan.Data();
+        string command = scheduler == CheckScheduler.TaskScheduler ? plan.WindowsCommandLine() : plan.CommandLine(); // refuses what no scheduler could run
         Directory.CreateDirectory(where.ScriptDirectory);
+        Files.WriteTextAtomic(plan.DataPath, data, ownerOnly: true, overwrite: true);
         Files.WriteTextAtomic(plan.ScriptPath, plan.Script(), ownerOnly: false, overwrite: true);
-        actions.Add($"wrote {plan.ScriptPath}");
+        actions.Add($"wrote {plan.ScriptPath} and {Path.GetFileName(plan.DataPath)}");
         switch (scheduler)
         {
             case CheckScheduler.Systemd:
@@ -61,7 +112,7 @@ public static class CheckInstaller
                 break;
             case CheckScheduler.Cron when where.System:
                 string cronFile = Path.Combine(where.CronDirectory, plan.UnitName.Replace('.', '_'));
-                Files.WriteTextAtomic(cronFile, $"# Managed by HomeTunnel (Register-TunnelPathCheck {plan.Name})\n{plan.CronLine(systemFile: true)}\n", ownerOnly: false, overwrite: true);
+                Files.WriteTextAtomic(cronFile, $"{TunnelPathCheckPlan.Marker} (Register-TunnelPathCheck {plan.Name})\n{plan.CronLine(systemFile: true)}\n", ownerOnly: false, overwrite: true);
                 actions.Add($"wrote {cronFile}");
                 break;
             case CheckScheduler.Cron:
@@ -72,16 +123,20 @@ public static class CheckInstaller
                 break;
             case CheckScheduler.TaskScheduler:
                 Run("schtasks.exe", new[] { "/Create", "/F", "/SC", "MINUTE", "/MO", plan.IntervalMinutes.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                    "/TN", $"HomeTunnel\\{plan.Name}", "/TR", plan.CommandLine() });
+                    "/TN", $"HomeTunnel\\{plan.Name}", "/TR", command });
                 actions.Add($"schtasks /Create HomeTunnel\\{plan.Name}");
                 break;
         }
         return actions;
     }
 
-    public static IReadOnlyList<string> Uninstall(string name, CheckScheduler scheduler, CheckLocations where)
+    public static IReadOnlyList<string> Uninstall(string name, CheckScheduler scheduler, CheckLocations where, bool force = false)
     {
         var actions = new List<string>();
+        foreach (string f in FilesOf(name, scheduler, where).Where(f => !f.EndsWith(".json", StringComparison.Ordinal)))
+        {
+            EnsureOwned(f, force);
+        }
         string unit = $"hometunnel-check-{name}";
         switch (scheduler)
         {
@@ -122,10 +177,10 @@ public static class CheckInstaller
                 break;
         }
         string script = Path.Combine(where.ScriptDirectory, name + ".ps1");
-        if (File.Exists(script))
+        foreach (string f in new[] { script, Path.ChangeExtension(script, ".json") }.Where(File.Exists))
         {
-            File.Delete(script);
-            actions.Add($"removed {script}");
+            File.Delete(f);
+            actions.Add($"removed {f}");
         }
         return actions;
     }

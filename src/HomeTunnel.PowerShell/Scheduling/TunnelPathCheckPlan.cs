@@ -41,7 +41,7 @@ public sealed partial class TunnelPathCheckPlan
     public IReadOnlyDictionary<string, object> Parameters { get; init; } = new Dictionary<string, object>();
     public string UnitName => $"hometunnel-check-{Name}";
 
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+    [GeneratedRegex(@"\A[A-Za-z0-9][A-Za-z0-9._-]{0,63}\z")]
     private static partial Regex NamePattern();
 
     public static string CheckName(string name)
@@ -84,60 +84,118 @@ public sealed partial class TunnelPathCheckPlan
         return result;
     }
 
-    /// <summary>A PowerShell single-quoted literal: nothing inside it is ever evaluated.</summary>
-    public static string Quote(string s) => "'" + s.Replace("'", "''", StringComparison.Ordinal) + "'";
+    /// <summary>The marker every file of a check starts with; Register and Unregister touch no file without it.</summary>
+    public const string Marker = "# Managed by HomeTunnel";
 
-    private static string Literal(object v) => v switch
-    {
-        string s => Quote(s),
-        bool b => b ? "$true" : "$false",
-        int i => i.ToString(CultureInfo.InvariantCulture),
-        int[] a => "@(" + string.Join(", ", a.Select(i => i.ToString(CultureInfo.InvariantCulture))) + ")",
-        _ => throw new ArgumentOutOfRangeException(nameof(v)),
-    };
+    /// <summary>Where the check's values live: beside the script, same name, .json.</summary>
+    public string DataPath => System.IO.Path.ChangeExtension(ScriptPath, ".json");
 
-    public string Script()
+    /// <summary>
+    /// The check script. It is the same text for every check and holds no value of the user's: the server
+    /// name, module, log and Test-TunnelPath's parameters are read as data from <see cref="DataPath"/>,
+    /// so no quote character (PowerShell also ends strings at ‘ ’ ‚ ‛) can ever end a literal and start code.
+    /// </summary>
+    public string Script() => ScriptText;
+
+    private const string ScriptText = Marker + @" (Register-TunnelPathCheck): one JSON line per run; exit 1 when the path fails.
+# The values of this check are data, in the .json file beside this script.
+$ErrorActionPreference = 'Stop'
+$ProgressPreference = 'SilentlyContinue'
+$code = 2
+try {
+    $data = [System.IO.File]::ReadAllText([System.IO.Path]::ChangeExtension($PSCommandPath, '.json')) | ConvertFrom-Json -AsHashtable
+    $log = [string] $data['LogPath']
+    Import-Module -Name ([string] $data['ModulePath'])
+    $parameters = @{}
+    foreach ($key in $data['Parameters'].Keys) { $parameters[$key] = $data['Parameters'][$key] }
+    $parameters['ServerName'] = [string] $data['ServerName']
+    $result = Test-TunnelPath @parameters
+    $code = if ($result.Status -eq 'Fail') { 1 } else { 0 }
+    $line = [ordered]@{ Time = $result.CheckedAt.ToString('o'); ServerName = $result.ServerName; Status = ""$($result.Status)""; FailedHop = ""$($result.FailedHop)""; Remedy = $result.Remedy; ExitCode = $code; DurationMs = $result.DurationMs; Hops = @($result.Hops | ForEach-Object { [ordered]@{ Hop = ""$($_.Hop)""; Status = ""$($_.Status)""; DurationMs = $_.DurationMs; Detail = $_.Detail; Remedy = $_.Remedy } }) }
+}
+catch {
+    $code = 2
+    $line = [ordered]@{ Time = [DateTimeOffset]::UtcNow.ToString('o'); ServerName = [string] $data['ServerName']; Status = 'Error'; FailedHop = ''; Remedy = ""$_""; ExitCode = $code }
+}
+if ($log) {
+    $null = New-Item -ItemType Directory -Force -Path (Split-Path $log -Parent)
+    Add-Content -LiteralPath $log -Value ($line | ConvertTo-Json -Compress -Depth 5)
+}
+exit $code
+";
+
+    /// <summary>The check's values, as the script reads them.</summary>
+    public string Data()
     {
-        var sb = new StringBuilder();
-        sb.Append("# Managed by HomeTunnel (Register-TunnelPathCheck ").Append(Name).Append("): one JSON line per run; exit 1 when the path fails.\n");
-        sb.Append("$ErrorActionPreference = 'Stop'\n");
-        sb.Append("$ProgressPreference = 'SilentlyContinue'\n");
-        sb.Append("Import-Module ").Append(Quote(ModulePath)).Append('\n');
-        sb.Append("$parameters = @{\n");
-        sb.Append("    ServerName = ").Append(Quote(ServerName)).Append('\n');
-        foreach (var (key, value) in Parameters.OrderBy(p => p.Key, StringComparer.Ordinal))
+        var parameters = new SortedDictionary<string, object>(StringComparer.Ordinal);
+        foreach (var (key, value) in Parameters)
         {
-            sb.Append("    ").Append(key).Append(" = ").Append(Literal(value)).Append('\n');
+            parameters[key] = value;
         }
-        sb.Append("}\n");
-        sb.Append("try {\n");
-        sb.Append("    $result = Test-TunnelPath @parameters\n");
-        sb.Append("    $code = if ($result.Status -eq 'Fail') { 1 } else { 0 }\n");
-        sb.Append("    $line = [ordered]@{ Time = $result.CheckedAt.ToString('o'); ServerName = $result.ServerName; Status = \"$($result.Status)\"; FailedHop = \"$($result.FailedHop)\"; Remedy = $result.Remedy; ExitCode = $code; DurationMs = $result.DurationMs; Hops = @($result.Hops | ForEach-Object { [ordered]@{ Hop = \"$($_.Hop)\"; Status = \"$($_.Status)\"; DurationMs = $_.DurationMs; Detail = $_.Detail; Remedy = $_.Remedy } }) }\n");
-        sb.Append("}\n");
-        sb.Append("catch {\n");
-        sb.Append("    $code = 2\n");
-        sb.Append("    $line = [ordered]@{ Time = [DateTimeOffset]::UtcNow.ToString('o'); ServerName = $parameters.ServerName; Status = 'Error'; FailedHop = ''; Remedy = \"$_\"; ExitCode = $code }\n");
-        sb.Append("}\n");
-        sb.Append("$log = ").Append(Quote(LogPath)).Append('\n');
-        sb.Append("$null = New-Item -ItemType Directory -Force -Path (Split-Path $log -Parent)\n");
-        sb.Append("Add-Content -LiteralPath $log -Value ($line | ConvertTo-Json -Compress -Depth 5)\n");
-        sb.Append("exit $code\n");
-        return sb.ToString();
+        var data = new SortedDictionary<string, object>(StringComparer.Ordinal)
+        {
+            ["Name"] = Name,
+            ["ServerName"] = ServerName,
+            ["ModulePath"] = ModulePath,
+            ["LogPath"] = LogPath,
+            ["Parameters"] = parameters,
+        };
+        return System.Text.Json.JsonSerializer.Serialize(data, new System.Text.Json.JsonSerializerOptions { WriteIndented = true }) + "\n";
     }
 
     /// <summary>The command a scheduler runs, as one shell-quoted line (cron, systemd ExecStart).</summary>
-    public string CommandLine() => string.Join(' ', PwshCommand.Concat(new[] { "-NoProfile", "-NonInteractive", "-File", ScriptPath }).Select(ShellQuote));
+    public string CommandLine() => string.Join(' ', CommandParts().Select(ShellQuote));
+
+    /// <summary>The command as Windows' Task Scheduler stores it: each part quoted as CommandLineToArgvW reads it back.</summary>
+    public string WindowsCommandLine() => string.Join(' ', CommandParts().Select(WindowsQuote));
+
+    private IEnumerable<string> CommandParts()
+    {
+        string[] parts = PwshCommand.Concat(new[] { "-NoProfile", "-NonInteractive", "-File", ScriptPath }).ToArray();
+        foreach (string part in parts)
+        {
+            if (part.Length == 0 || part.Any(char.IsControl) || part.Contains('%'))
+            {
+                throw HomeTunnelException.Invalid("InvalidCheckCommand",
+                    $"'{DnsName.Printable(part)}' cannot go into a scheduler's command line: it is empty or holds a control character or '%' (which cron and Task Scheduler expand).", part);
+            }
+        }
+        return parts;
+    }
 
     public static string ShellQuote(string s) =>
         s.Length > 0 && s.All(c => char.IsAsciiLetterOrDigit(c) || "/._-=:+,@".Contains(c)) ? s : "'" + s.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
 
+    /// <summary>Quotes one argument the way CommandLineToArgvW (and so pwsh.exe) splits it again.</summary>
+    public static string WindowsQuote(string s)
+    {
+        if (s.Length > 0 && !s.Any(c => c is ' ' or '\t' or '"'))
+        {
+            return s;
+        }
+        var sb = new StringBuilder("\"");
+        int slashes = 0;
+        foreach (char c in s)
+        {
+            if (c == '\\')
+            {
+                slashes++;
+                continue;
+            }
+            sb.Append('\\', c == '"' ? (slashes * 2) + 1 : slashes);
+            slashes = 0;
+            sb.Append(c);
+        }
+        sb.Append('\\', slashes * 2).Append('"');
+        return sb.ToString();
+    }
+
     public string ServiceUnit() =>
-        $"# Managed by HomeTunnel (Register-TunnelPathCheck {Name})\n[Unit]\nDescription=HomeTunnel path check for {ServerName}\nWants=network-online.target\nAfter=network-online.target\n\n" +
+        $"{Marker} (Register-TunnelPathCheck {Name})\n[Unit]\nDescription=HomeTunnel path check for {ServerName}\nWants=network-online.target\nAfter=network-online.target\n\n" +
         $"[Service]\nType=oneshot\nExecStart={CommandLine().Replace("%", "%%", StringComparison.Ordinal)}\n";
 
     public string TimerUnit() =>
-        $"# Managed by HomeTunnel (Register-TunnelPathCheck {Name})\n[Unit]\nDescription=Every {IntervalMinutes} min: HomeTunnel path check for {ServerName}\n\n" +
+        $"{Marker} (Register-TunnelPathCheck {Name})\n[Unit]\nDescription=Every {IntervalMinutes} min: HomeTunnel path check for {ServerName}\n\n" +
         $"[Timer]\nOnBootSec=1min\nOnUnitActiveSec={IntervalMinutes}min\nAccuracySec=15s\n\n[Install]\nWantedBy=timers.target\n";
 
     /// <summary>The cron schedule: every N minutes, as cron can say it (N divides 60, or whole hours).</summary>

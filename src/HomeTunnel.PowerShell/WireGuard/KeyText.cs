@@ -57,10 +57,46 @@ public static class KeyText
         return bytes;
     }
 
-    /// <summary>Validates public key text and returns it (public keys are not secret: they appear in errors).</summary>
+    /// <summary>
+    /// Validates public key text and returns it (public keys are not secret: they appear in errors). A point of
+    /// small order (libsodium's list, top bit ignored as X25519 ignores it) gives an all-zero shared secret: wg
+    /// would take it and never handshake, or handshake with anyone. Such keys are refused.
+    /// </summary>
     public static string Public(string? text, string what = "PublicKey")
     {
-        Decode(text, what, secret: false);
+        byte[] bytes = Decode(text, what, secret: false);
+        bytes[31] &= 0x7f;
+        foreach (string low in SmallOrderPoints)
+        {
+            if (Convert.ToHexString(bytes).Equals(low, StringComparison.OrdinalIgnoreCase))
+            {
+                throw new HomeTunnelException("KeyLowOrder", ErrorKind.SecurityError,
+                    $"{what} '{text}' is a point of small order on Curve25519, not a real public key: a peer with it would share an all-zero secret.", text);
+            }
+        }
         return text!;
     }
+
+    /// <summary>Rejects an all-zero secret: wg reads a zero private or preshared key as "no key" and runs without it.</summary>
+    public static byte[] DecodeSecret(string? text, string what)
+    {
+        byte[] bytes = Decode(text, what, secret: true);
+        if (Array.TrueForAll(bytes, b => b == 0))
+        {
+            throw new HomeTunnelException("KeyAllZero", ErrorKind.SecurityError,
+                $"{what} (redacted) is all zero bytes; wg takes that as no key at all. Make one with New-TunnelKeyPair.", $"{what}: (redacted)");
+        }
+        return bytes;
+    }
+
+    private static readonly string[] SmallOrderPoints =
+    {
+        "0000000000000000000000000000000000000000000000000000000000000000",
+        "0100000000000000000000000000000000000000000000000000000000000000",
+        "E0EB7A7C3B41B8AE1656E3FAF19FC46ADA098DEB9C32B1FD866205165F49B800",
+        "5F9C95BCA3508C24B1D0B1559C83EF5B04445CC4581C8E86D8224EDDD09F1157",
+        "ECFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF7F",
+        "EDFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF7F",
+        "EEFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF7F",
+    };
 }

@@ -17,6 +17,22 @@ public static class TunnelConfigChecker
         return findings;
     }
 
+    /// <summary>
+    /// The checks one config must pass before it is made or reaches a host: the single-config checks of
+    /// <see cref="Check"/>, a peer that takes over the home machine's default route, and a peer given the
+    /// interface's own address. Throws the first error as a HomeTunnelException with the finding's id.
+    /// </summary>
+    public static void EnsureInstallable(WireGuardConfig config)
+    {
+        var f = new List<TunnelConfigFinding>();
+        CheckConfigs(new[] { config }, f);
+        TunnelConfigFinding? error = f.FirstOrDefault(x => x.Severity == FindingSeverity.Error);
+        if (error is not null)
+        {
+            throw new HomeTunnelException(error.Check, ErrorKind.InvalidData, error.Message + " Nothing was changed.", error.Target);
+        }
+    }
+
     private static void CheckSites(IReadOnlyList<ApacheProxySite> sites, IReadOnlyList<TunnelPeer> peers, List<TunnelConfigFinding> f)
     {
         var names = sites.SelectMany(s => s.ServerAliases.Prepend(s.ServerName).Select(n => (Name: n, Site: s)));
@@ -163,6 +179,18 @@ public static class TunnelConfigChecker
                     else if (!Equals(back.PresharedKey, p.PresharedKey))
                     {
                         Add(f, FindingSeverity.Error, "PresharedKeyMismatch", name, $"Configs '{name}' and '{p}' use different preshared keys for each other.", p.PublicKey);
+                    }
+                }
+                foreach (TunnelAddress a in p.AllowedIPs)
+                {
+                    if (c.ListenPort is null && a.PrefixLength == 0)
+                    {
+                        Add(f, FindingSeverity.Error, "DefaultRouteThroughTunnel", name,
+                            $"Config '{name}' routes {a} through peer '{p}': the home machine's whole internet traffic would go to the relay, and its own default route would be lost. Give the relay peer the tunnel subnet only.", a.ToString());
+                    }
+                    if (a.PrefixLength == a.MaxPrefix && c.Address.Any(own => own.IP.Equals(a.IP)))
+                    {
+                        Add(f, FindingSeverity.Error, "DuplicateAddress", name, $"Config '{name}' gives peer '{p}' its own address {a.IP}.", a.ToString());
                     }
                 }
                 foreach (WireGuardSetting s in p.ExtraSettings)

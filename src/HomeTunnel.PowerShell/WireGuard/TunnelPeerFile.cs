@@ -21,19 +21,20 @@ public static class TunnelPeerFile
         // Keys stay as wg prints them ('+' not '\u002B'): the file is read by people and grep too.
         Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-        Converters = { new JsonStringEnumConverter() },
+        Converters = { new JsonStringEnumConverter(namingPolicy: null, allowIntegerValues: false) },
+        MaxDepth = 16,
     };
 
     private sealed class FileDto
     {
         public int FormatVersion { get; set; }
-        public List<PeerDto> Peers { get; set; } = new();
+        public List<PeerDto?>? Peers { get; set; } = new();
     }
 
     private sealed class PeerDto
     {
         public string Name { get; set; } = string.Empty;
-        public TunnelRole Role { get; set; }
+        public TunnelRole? Role { get; set; }
         public string PublicKey { get; set; } = string.Empty;
         public string? PrivateKey { get; set; }
         public string? PresharedKey { get; set; }
@@ -50,7 +51,7 @@ public static class TunnelPeerFile
         var dto = new FileDto
         {
             FormatVersion = FormatVersion,
-            Peers = peers.Select(p => new PeerDto
+            Peers = peers.Select(p => (PeerDto?)new PeerDto
             {
                 Name = p.Name,
                 Role = p.Role,
@@ -70,12 +71,25 @@ public static class TunnelPeerFile
 
     public static IReadOnlyList<TunnelPeer> Read(string text, string source)
     {
+        try
+        {
+            return ReadCore(text, source);
+        }
+        catch (Exception e) when (e is not HomeTunnelException)
+        {
+            // A defect of ours, never a crash for the caller: the fuzz suite fails on this id.
+            throw new HomeTunnelException("PeerFileUnreadable", ErrorKind.InvalidData, $"'{source}' cannot be read ({e.GetType().Name}).", source, e);
+        }
+    }
+
+    private static IReadOnlyList<TunnelPeer> ReadCore(string text, string source)
+    {
         FileDto? dto;
         try
         {
             dto = JsonSerializer.Deserialize<FileDto>(text, Json);
         }
-        catch (JsonException e)
+        catch (Exception e) when (e is JsonException or NotSupportedException or ArgumentException or InvalidOperationException)
         {
             // JsonException's message quotes no file content, only the position.
             throw new HomeTunnelException("PeerFileInvalid", ErrorKind.InvalidData, $"'{source}' is not a HomeTunnel peer file: {e.Message}", source, e);
@@ -85,19 +99,41 @@ public static class TunnelPeerFile
             throw new HomeTunnelException("PeerFileVersion", ErrorKind.InvalidData,
                 $"'{source}' has format version {dto?.FormatVersion}; this module reads version {FormatVersion}.", source);
         }
-        return dto.Peers.Select(p => TunnelPeer.Create(new TunnelPeerSpec
+        if (dto.Peers is null)
         {
-            Name = p.Name,
-            Role = p.Role,
-            PublicKey = p.PublicKey,
-            PrivateKey = p.PrivateKey is null ? null : WireGuardPrivateKey.Parse(p.PrivateKey),
-            PresharedKey = p.PresharedKey is null ? null : WireGuardPresharedKey.Parse(p.PresharedKey),
-            Address = p.Address,
-            AllowedIPs = p.AllowedIPs,
-            ListenPort = p.ListenPort,
-            Endpoint = p.Endpoint,
-            PersistentKeepalive = p.PersistentKeepalive ?? 0,
-            Mtu = p.Mtu,
-        })).ToArray();
+            throw new HomeTunnelException("PeerFileInvalid", ErrorKind.InvalidData, $"'{source}' has no list of peers.", source);
+        }
+        var peers = new List<TunnelPeer>(dto.Peers.Count);
+        for (int i = 0; i < dto.Peers.Count; i++)
+        {
+            PeerDto? p = dto.Peers[i];
+            string at = $"'{source}', peer {i + 1}";
+            if (p is null || p.Role is not TunnelRole role || !Enum.IsDefined(role))
+            {
+                throw new HomeTunnelException("PeerFileInvalid", ErrorKind.InvalidData, $"{at}: {(p is null ? "is null" : "has no Role (Relay or Home)")}.", source);
+            }
+            try
+            {
+                peers.Add(TunnelPeer.Create(new TunnelPeerSpec
+                {
+                    Name = p.Name ?? string.Empty,
+                    Role = role,
+                    PublicKey = p.PublicKey,
+                    PrivateKey = p.PrivateKey is null ? null : WireGuardPrivateKey.Parse(p.PrivateKey),
+                    PresharedKey = p.PresharedKey is null ? null : WireGuardPresharedKey.Parse(p.PresharedKey),
+                    Address = p.Address ?? string.Empty,
+                    AllowedIPs = p.AllowedIPs?.Select(a => a ?? string.Empty).ToArray(),
+                    ListenPort = p.ListenPort,
+                    Endpoint = p.Endpoint,
+                    PersistentKeepalive = p.PersistentKeepalive, // absent: the role's default, as New-TunnelPeer gives
+                    Mtu = p.Mtu,
+                }));
+            }
+            catch (HomeTunnelException e)
+            {
+                throw new HomeTunnelException(e.ErrorId, e.Kind, $"{at}: {e.Message}", e.Target, e);
+            }
+        }
+        return peers;
     }
 }

@@ -37,6 +37,22 @@ public sealed class WireGuardConfig
 
     public override string ToString() => $"{Name ?? PublicKey ?? "(no key)"}: {Peers.Count} peer(s)";
 
+    /// <summary>
+    /// What must hold before this config reaches a host, however the object was made: it passes the
+    /// single-config checks, and its file parses back (no hook, no injected line) to the same file.
+    /// </summary>
+    public void EnsureInstallable()
+    {
+        TunnelConfigChecker.EnsureInstallable(this);
+        string text = RevealText();
+        WireGuardConfig again = WireGuardConfigParser.Parse(text, $"the config of {Name ?? PublicKey ?? "the interface"}");
+        if (!string.Equals(again.RevealText(), text, StringComparison.Ordinal))
+        {
+            throw new HomeTunnelException("ConfigNotStable", ErrorKind.InvalidData,
+                $"The config of {Name ?? PublicKey} does not read back as written (a value holds a line break or comment); nothing was changed.", Name ?? PublicKey);
+        }
+    }
+
     /// <summary>The config of <paramref name="self"/> with <paramref name="peers"/> as its [Peer] sections.</summary>
     public static WireGuardConfig Create(TunnelPeer self, IEnumerable<TunnelPeer> peers)
     {
@@ -69,15 +85,17 @@ public sealed class WireGuardConfig
                 PersistentKeepalive = self.PersistentKeepalive is > 0 ? self.PersistentKeepalive : null,
             });
         }
-        return new WireGuardConfig
+        var config = new WireGuardConfig
         {
             Name = self.Name,
             PrivateKey = self.PrivateKey,
-            Address = new[] { self.Address },
+            Address = Array.AsReadOnly(new[] { self.Address }),
             ListenPort = self.ListenPort,
             Mtu = self.Mtu,
-            Peers = sections,
+            Peers = sections.AsReadOnly(),
         };
+        TunnelConfigChecker.EnsureInstallable(config);
+        return config;
     }
 
     /// <summary>Both ends of a pair must use the same preshared key: the home side's wins, then the lower public key's.</summary>

@@ -31,6 +31,19 @@ public static class WireGuardConfigParser
 
     public static WireGuardConfig Parse(string text, string? source = null)
     {
+        try
+        {
+            return ParseCore(text, source);
+        }
+        catch (Exception e) when (e is not HomeTunnelException)
+        {
+            // A defect of ours, never a crash for the caller: the fuzz suite fails on this id.
+            throw new HomeTunnelException("ConfigUnreadable", ErrorKind.InvalidData, $"{source ?? "config text"} cannot be read ({e.GetType().Name}).", source ?? "config text", e);
+        }
+    }
+
+    private static WireGuardConfig ParseCore(string text, string? source)
+    {
         string where = source ?? "config text";
         var sections = new List<Section>();
         Section? current = null;

@@ -8,9 +8,16 @@ namespace HomeTunnel.WireGuard;
 /// <summary>Renders a <see cref="WireGuardConfig"/> in one fixed order with '\n' line ends.</summary>
 internal static class WireGuardConfigWriter
 {
+    public const string Marker = "# Managed by HomeTunnel";
+
     public static string Write(WireGuardConfig c, bool revealSecrets, bool stripped)
     {
         var sb = new StringBuilder(256 + (c.Peers.Count * 160));
+        if (!stripped)
+        {
+            // The ownership marker: an install replaces, and an uninstall deletes, only a file that starts with it.
+            sb.Append(Marker).Append('\n');
+        }
         sb.Append("[Interface]\n");
         if (!stripped && c.Name is not null)
         {
@@ -47,7 +54,7 @@ internal static class WireGuardConfigWriter
                 Line(sb, "Table", c.Table);
             }
         }
-        Extra(sb, c.ExtraSettings, stripped);
+        Extra(sb, c.ExtraSettings, stripped, revealSecrets);
         foreach (WireGuardPeerSection p in c.Peers)
         {
             sb.Append("\n[Peer]\n");
@@ -72,16 +79,16 @@ internal static class WireGuardConfigWriter
             {
                 Line(sb, "PersistentKeepalive", ka.ToString(CultureInfo.InvariantCulture));
             }
-            Extra(sb, p.ExtraSettings, stripped);
+            Extra(sb, p.ExtraSettings, stripped, revealSecrets);
         }
         return sb.ToString();
     }
 
-    private static void Extra(StringBuilder sb, IEnumerable<WireGuardSetting> settings, bool stripped)
+    private static void Extra(StringBuilder sb, IEnumerable<WireGuardSetting> settings, bool stripped, bool revealSecrets)
     {
         foreach (WireGuardSetting s in settings.Where(s => !stripped || !WireGuardConfigParser.IsWgQuickOnly(s.Key)))
         {
-            Line(sb, s.Key, s.Value);
+            Line(sb, s.Key, revealSecrets ? s.RevealValue() : s.Value);
         }
     }
 

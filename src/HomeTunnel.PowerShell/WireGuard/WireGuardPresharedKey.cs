@@ -10,5 +10,5 @@ public sealed class WireGuardPresharedKey : SecretKey
     public static WireGuardPresharedKey Generate() => new(RandomNumberGenerator.GetBytes(KeyText.KeyLength));
 
     public static WireGuardPresharedKey Parse(string? text, string what = "PresharedKey") =>
-        new(KeyText.Decode(text, what, secret: true));
+        new(KeyText.DecodeSecret(text, what));
 }

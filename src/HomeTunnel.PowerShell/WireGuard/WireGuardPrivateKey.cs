@@ -70,7 +70,7 @@ public sealed class WireGuardPrivateKey : SecretKey
     }
 
     public static WireGuardPrivateKey Parse(string? text, string what = "PrivateKey") =>
-        FromBytes(KeyText.Decode(text, what, secret: true));
+        FromBytes(KeyText.DecodeSecret(text, what));
 
     private static WireGuardPrivateKey FromBytes(byte[] bytes)
     {

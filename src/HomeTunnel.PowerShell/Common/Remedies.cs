@@ -1,0 +1,33 @@
+using System.Collections.Generic;
+
+namespace HomeTunnel;
+
+/// <summary>
+/// What to do about an error, by its id: one catalogue for messages, Test-TunnelPath's remedies and
+/// ErrorRecord.ErrorDetails.RecommendedAction. Never chosen by searching a message's words.
+/// </summary>
+public static class Remedies
+{
+    private static readonly Dictionary<string, string> Catalogue = new()
+    {
+        ["HostKeyUnknown"] = "Enrol the host key once, after checking it: 'ssh-keyscan -p {port} {host} | ssh-keygen -lf -' must show the fingerprint your VPS provider shows; then 'ssh-keyscan -p {port} {host} >> {known}' (docs/ssh-trust.md).",
+        ["HostKeyChanged"] = "The host key of {host} is not the one you trusted: someone may be in the middle, or the host was reinstalled. Find out which before anything else; only when you know the new key is right, remove the old one ('ssh-keygen -R {host} -f {known}') and enrol the new one (docs/ssh-trust.md).",
+        ["SshAuthenticationFailed"] = "SSH refused the key for {host}: check -UserName and -KeyFilePath, and that the key is in the host's authorized_keys.",
+        ["SshNoPowerShellSubsystem"] = "{host} has no powershell subsystem: add 'Subsystem powershell /usr/bin/pwsh -sshs -NoLogo' to its sshd_config and reload sshd.",
+        ["SshConnectFailed"] = "Run 'ssh -p {port} {host}' to see why: the host may be down or its firewall may block SSH.",
+        ["NotRootNorSudo"] = "Connect as root, or give the user password-less sudo for wg and apache2ctl (docs/sudo.md).",
+        ["NotOwnedByHomeTunnel"] = "HomeTunnel replaces or deletes only files it wrote. To adopt a hand-made file, run the command again with -Force after reading what -WhatIf shows will be lost (docs/security.md).",
+        ["ApacheConfigBroken"] = "Fix the relay's Apache configuration first ('apache2ctl configtest' on the relay shows what is wrong); HomeTunnel changes nothing on a broken one.",
+        ["ConfigTestFailed"] = "The new site did not pass 'apache2ctl configtest' and was rolled back; check the site's directives (Test-TunnelConfig, -WhatIf).",
+        ["HostBusy"] = "Another HomeTunnel apply holds the host lock: wait for it to finish, then run the command again.",
+        ["WorkerTimedOut"] = "Run the same command again: it shows where the host stands and finishes what is left.",
+        ["UnsupportedAgentVersion"] = "Use the same HomeTunnel version on both sides: the module sends its own agent, so reimport the module (Import-Module HomeTunnel -Force).",
+    };
+
+    public static string? For(string? errorId, string host, int port = 22, string? knownHostsFile = null) =>
+        errorId is not null && Catalogue.TryGetValue(errorId, out string? text)
+            ? text.Replace("{host}", host, System.StringComparison.Ordinal)
+                .Replace("{port}", port.ToString(System.Globalization.CultureInfo.InvariantCulture), System.StringComparison.Ordinal)
+                .Replace("{known}", knownHostsFile ?? "~/.ssh/known_hosts", System.StringComparison.Ordinal)
+            : null;
+}
