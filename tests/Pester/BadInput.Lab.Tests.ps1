@@ -106,7 +106,7 @@ Describe 'Bad input changes nothing on any host' -Tag Lab {
         $record = $null
         try { $null = & $Run -ErrorAction Stop } catch { $record = $_ }
         $record | Should -Not -BeNullOrEmpty -Because 'bad input must be an error'
-        $record.FullyQualifiedErrorId | Should -BeLike "$Id,*"
+        $record.FullyQualifiedErrorId | Should -BeLike "$Id[,:]*"
         $record.CategoryInfo.Category | Should -Not -Be 'NotSpecified'
         $record.Exception | Should -BeOfType [HomeTunnel.HomeTunnelException]
         $record.TargetObject | Should -Not -BeNullOrEmpty

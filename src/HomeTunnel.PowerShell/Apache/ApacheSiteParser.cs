@@ -103,14 +103,6 @@ public static class ApacheSiteParser
             v.Pass = v.Passes[^1]; // the catch-all comes last; earlier, more specific ones stay in front of it
             v.Extras.InsertRange(0, v.Passes.Take(v.Passes.Count - 1));
         }
-        foreach (ApacheDirective r in v.Reverses)
-        {
-            bool matchesPass = v.Pass is not null && r.Args.Count == 2 && r.Args[0] == v.Pass.Args[0] && r.Args[1] == v.Pass.Args[1];
-            if (!matchesPass)
-            {
-                v.Extras.Add(r);
-            }
-        }
         if (v.XffUnset is null ^ v.XfpSet is null)
         {
             v.Extras.Add((v.XffUnset ?? v.XfpSet)!); // half of the pair is just a directive
@@ -259,6 +251,18 @@ public static class ApacheSiteParser
         var extras = new List<string>();
         foreach (VHost v in group)
         {
+            // The model writes one ProxyPassReverse for its ProxyPass: the first that means the same (after the
+            // same normalisation) is that one; any other stays as written, so a render parses back the same.
+            bool consumed = v.Pass is null;
+            foreach (ApacheDirective r in v.Reverses)
+            {
+                if (!consumed && r.Args.Count == 2 && SameTarget(r, path, backend))
+                {
+                    consumed = true;
+                    continue;
+                }
+                v.Extras.Add(r);
+            }
             foreach (string e in v.Extras.Select(x => x.Render()).Where(e => !extras.Contains(e)))
             {
                 extras.Add(e);
@@ -291,6 +295,19 @@ public static class ApacheSiteParser
             AllowedDirectives = Array.AsReadOnly(allowed),
             Source = source,
         };
+    }
+
+    private static bool SameTarget(ApacheDirective reverse, string path, ProxyBackend backend)
+    {
+        try
+        {
+            return UrlPath.Normalize(reverse.Args[0], "ProxyPassReverse path", "Path") == path
+                && ProxyBackend.Parse(reverse.Args[1]).ToString() == backend.ToString();
+        }
+        catch (HomeTunnelException)
+        {
+            return false;
+        }
     }
 
     private static T At<T>(string where, int line, Func<T> f)

@@ -487,7 +487,7 @@ function Invoke-Worker($Req) {
     try {
         $plan = Get-Plan $Req
         if (-not (Test-PlanChanged $Req $plan)) { return @{ State = 'Unchanged'; Actions = @(); Files = @() } }
-        $files = Get-PlanFiles $Req $plan
+        $files = @(Get-PlanFiles $Req $plan)
         if ($Req.Kind -eq 'WireGuard') { $state = Invoke-WireGuardApply $Req $plan } else { $state = Invoke-ApacheApply $Req $plan }
         @{ State = $state; Actions = @($script:Actions); Files = $files }
     }
@@ -577,7 +577,7 @@ try {
     $plan = Get-Plan $Request
     $changed = Test-PlanChanged $Request $plan
     if ($Request.PlanOnly -or -not $changed) {
-        return @{ State = if ($changed) { 'WouldChange' } else { 'Unchanged' }; Actions = @(); Files = if ($changed) { Get-PlanFiles $Request $plan } else { @() } }
+        return @{ State = if ($changed) { 'WouldChange' } else { 'Unchanged' }; Actions = @(); Files = @(if ($changed) { Get-PlanFiles $Request $plan }) }
     }
     Invoke-InWorker $Request $MyInvocation.MyCommand.ScriptBlock.ToString()
 }

@@ -23,6 +23,7 @@ internal static class AgentValue
     {
         null => Array.Empty<object?>(),
         string s => new object?[] { s },
+        IDictionary d => new object?[] { d },
         IEnumerable e => e.Cast<object?>(),
         object single => new[] { single },
     };

@@ -45,7 +45,7 @@ public static class TunnelPathChecker
             Timed<Runspace> rs = await relayRunspace.ConfigureAwait(false);
             if (rs.Value is null)
             {
-                throw new HomeTunnelException("SshConnectFailed", ErrorKind.ConnectionError, rs.Error ?? "no session", o.Relay!.Name);
+                throw new HomeTunnelException(rs.ErrorId ?? "SshConnectFailed", ErrorKind.ConnectionError, rs.Error ?? "no session", o.Relay!.Name);
             }
             return await AgentCall.RunAsync(rs.Value, AgentRequest.RelayProbe(o.ServerName, o.InterfaceName, 2000), o.Relay!.Name, cancel).ConfigureAwait(false);
         }, cancel);

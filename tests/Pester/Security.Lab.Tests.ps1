@@ -1,0 +1,101 @@
+# The host-side hostile cases, against the lab's real relay and home machine: files HomeTunnel did not
+# write, a relay whose Apache is down, errors that would quote another file, and the user's own session.
+BeforeAll {
+    . $PSScriptRoot/LabSeed.ps1 -Prefix htown -Index 14 -Install
+    $script:Relay = $lab.Hosts.relay.Directory
+    $script:Private = $relayPeer.PrivateKey.RevealBase64()
+    function Get-AllStreams([scriptblock] $Block) {
+        $Error.Clear()
+        $out = & $Block *>&1 | Out-String -Width 400
+        $out + ($Error | ForEach-Object { "$_ $($_.TargetObject) $($_.ErrorDetails)" } | Out-String -Width 400)
+    }
+}
+AfterAll {
+    Get-PSSession | Remove-PSSession
+    if ($lab) { Stop-Lab $lab }
+}
+
+Describe 'HomeTunnel owns only what it wrote' -Tag Lab {
+    It 'leaves Debian''s default site alone: a site named like it is refused without -Force' {
+        $default = "$Relay/etc-apache2/sites-available/000-default.conf"
+        Test-Path $default | Should -BeTrue
+        $before = Get-LabStateHash $lab relay
+        $hostile = $homePeer | New-ApacheProxySite -ServerName 000-default -Port 3000
+        $record = Get-ErrorRecord { $hostile | Install-ApacheProxySite -Session $vps }
+        Assert-HomeTunnelError $record 'NotOwnedByHomeTunnel' 'ResourceExists'
+        $record.ErrorDetails.RecommendedAction | Should -Match '-Force'
+        $record2 = Get-ErrorRecord { Uninstall-ApacheProxySite 000-default -Session $vps -Confirm:$false }
+        Assert-HomeTunnelError $record2 'NotOwnedByHomeTunnel' 'ResourceExists'
+        Get-LabStateHash $lab relay | Should -Be $before
+    }
+
+    It 'leaves a hand-written wg1.conf alone, and with -Force shows what is lost (keys redacted)' {
+        $hand = "[Interface]`nprivatekey=$Private`nListenPort = 51999`n"
+        Set-Content -LiteralPath "$Relay/etc-wireguard/wg1.conf" -Value $hand -NoNewline
+        try {
+            $before = Get-LabStateHash $lab relay
+            $record = Get-ErrorRecord { $relayConfig | Install-WireGuardConfig -Session $vps -InterfaceName wg1 }
+            Assert-HomeTunnelError $record 'NotOwnedByHomeTunnel' 'ResourceExists'
+            Get-ErrorRecord { Uninstall-WireGuardConfig -InterfaceName wg1 -Session $vps -Confirm:$false } | Should -Not -BeNullOrEmpty
+            Get-LabStateHash $lab relay | Should -Be $before
+            $all = Get-AllStreams { $relayConfig | Install-WireGuardConfig -Session $vps -InterfaceName wg1 -Force -WhatIf -Verbose }
+            $all | Should -Match 'privatekey=\(redacted\)'
+            $all | Should -Not -Match ([regex]::Escape($Private))
+            Get-LabStateHash $lab relay | Should -Be $before
+        }
+        finally { Remove-Item -LiteralPath "$Relay/etc-wireguard/wg1.conf" -ErrorAction Ignore }
+    }
+
+    It 'never shows a line of another file in an error, even when the user forces a site that reads one' {
+        $shadowLike = "$($lab.Directory)/shadow-like"
+        Set-Content -LiteralPath $shadowLike -Value 'root:$y$j9T$SECRETHASH:19000:0:99999:7:::'
+        $text = "<VirtualHost *:80>`n    ServerName leak.example.test`n    Include $shadowLike`n    ProxyPass / http://192.168.4.2:3000/`n</VirtualHost>`n"
+        (Get-ErrorRecord { ConvertFrom-ApacheProxySite $text }).FullyQualifiedErrorId | Should -BeLike 'ApacheReadsFile:Include:*'
+        $forced = ConvertFrom-ApacheProxySite $text -AllowDirective Include
+        $before = Get-LabStateHash $lab relay
+        $all = Get-AllStreams { $forced | Install-ApacheProxySite -Session $vps -ErrorAction Continue }
+        $all | Should -Match 'ConfigTestFailed'
+        $all | Should -Not -Match 'SECRETHASH'
+        $all | Should -Match 'not shown'
+        Get-LabStateHash $lab relay | Should -Be $before
+        (Invoke-LabHttp $lab "http://$($lab.SiteName)/").Status | Should -Be '200'
+    }
+}
+
+Describe 'Nothing is Unchanged on a host that does not work' -Tag Lab {
+    It 'brings a stopped Apache back on a re-run of the same install' {
+        $pidFile = "$Relay/run-apache2/apache2.pid"
+        $old = [int](Get-Content $pidFile)
+        Invoke-LabHost $lab relay apache2ctl stop | Out-Null
+        Wait-LabCondition { -not (Test-LabProcessAlive $old) } 'Apache to stop' 15
+        $r = $site | Install-ApacheProxySite -Session $vps
+        $r.State | Should -Not -Be 'Unchanged'
+        $r.Actions | Should -Contain 'apache2ctl start'
+        Wait-LabCondition { Test-Path $pidFile } 'Apache''s pid file' 15
+        $lab.Pids.Add([int](Get-Content $pidFile))
+        Wait-LabCondition { (Invoke-LabHttp $lab "http://$($lab.SiteName)/").Status -eq '200' } 'the site again' 15
+        ($site | Install-ApacheProxySite -Session $vps).State | Should -Be 'Unchanged'
+    }
+}
+
+Describe 'The user''s session is left as it was' -Tag Lab {
+    It 'keeps preferences, strict mode, variables and functions of the remote session unchanged' {
+        $probe = {
+            [pscustomobject]@{
+                Eap = "$ErrorActionPreference"
+                Functions = @(Get-ChildItem function: | ForEach-Object Name | Sort-Object) -join ','
+                Variables = @(Get-Variable | ForEach-Object Name | Sort-Object) -join ','
+                Strict = try { $null = $undefinedVariable; 'off' } catch { 'on' }
+            }
+        }
+        $before = Invoke-Command $vps $probe
+        $null = $relayConfig | Install-WireGuardConfig -Session $vps
+        $null = $site | Install-ApacheProxySite -Session $vps -WhatIf
+        $null = Get-TunnelStatus -Session $vps
+        $after = Invoke-Command $vps $probe
+        $after.Eap | Should -Be $before.Eap
+        $after.Strict | Should -Be $before.Strict
+        $after.Functions | Should -Be $before.Functions
+        $after.Variables | Should -Be $before.Variables
+    }
+}
