@@ -340,6 +340,17 @@ Describe 'Peer files never crash the import' {
     }
 }
 
+Describe 'Exports write only regular files' {
+    It 'refuses to export to <Case>' -ForEach @(
+        @{ Case = 'a device'; Path = '/dev/null' }
+        @{ Case = 'a folder'; Path = '/tmp' }
+    ) {
+        $record = Get-ErrorRecord { $Relay | Export-TunnelPeer -Path $Path -Force }
+        Assert-HomeTunnelError $record 'NotARegularFile' 'InvalidArgument'
+        if ($Path -eq '/dev/null') { (Get-Item /dev/null).UnixStat.ItemType | Should -Be 'CharacterDevice' }
+    }
+}
+
 Describe 'Scheduled checks take values as data, never as code' {
     BeforeAll {
         function New-Plan([hashtable] $Parameters) {

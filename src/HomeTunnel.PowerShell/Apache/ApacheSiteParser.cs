@@ -147,12 +147,12 @@ public static class ApacheSiteParser
         {
             v.ProxyTimeout = timeout;
         }
-        else if (d.Is("RequestHeader") && a.Count == 3 && a[0].Equals("unset", StringComparison.OrdinalIgnoreCase)
+        else if (d.Is("RequestHeader") && v.XffUnset is null && a.Count == 3 && a[0].Equals("unset", StringComparison.OrdinalIgnoreCase)
                  && a[1].Equals("X-Forwarded-For", StringComparison.OrdinalIgnoreCase) && a[2].Equals("early", StringComparison.OrdinalIgnoreCase))
         {
             v.XffUnset = d;
         }
-        else if (d.Is("RequestHeader") && a.Count == 3 && a[0].Equals("set", StringComparison.OrdinalIgnoreCase)
+        else if (d.Is("RequestHeader") && v.XfpSet is null && a.Count == 3 && a[0].Equals("set", StringComparison.OrdinalIgnoreCase)
                  && a[1].Equals("X-Forwarded-Proto", StringComparison.OrdinalIgnoreCase) && a[2] == (v.Port == 443 ? "https" : "http"))
         {
             v.XfpSet = d;

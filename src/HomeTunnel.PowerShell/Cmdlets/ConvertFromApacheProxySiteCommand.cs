@@ -9,7 +9,7 @@ namespace HomeTunnel.Cmdlets;
 [OutputType(typeof(ApacheProxySite))]
 public sealed class ConvertFromApacheProxySiteCommand : HomeTunnelCmdlet
 {
-    private readonly List<string> _lines = new();
+    private readonly PipedLines _lines = new();
 
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
     [AllowEmptyString]
@@ -20,17 +20,7 @@ public sealed class ConvertFromApacheProxySiteCommand : HomeTunnelCmdlet
     [ValidateNotNullOrEmpty]
     public string[]? AllowDirective { get; set; }
 
-    private int _size;
+    protected override void Process() => _lines.Add(InputObject);
 
-    protected override void Process()
-    {
-        _size += InputObject.Length + 1;
-        if (_size > Files.MaxConfigBytes)
-        {
-            throw Files.TooLarge("the piped text");
-        }
-        _lines.Add(InputObject);
-    }
-
-    protected override void End() => WriteObject(ApacheSiteParser.Parse(string.Join("\n", _lines), allowDirectives: AllowDirective), enumerateCollection: true);
+    protected override void End() => WriteObject(ApacheSiteParser.Parse(_lines.Text, allowDirectives: AllowDirective), enumerateCollection: true);
 }

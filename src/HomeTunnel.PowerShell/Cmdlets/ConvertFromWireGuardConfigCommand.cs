@@ -9,23 +9,13 @@ namespace HomeTunnel.Cmdlets;
 [OutputType(typeof(WireGuardConfig))]
 public sealed class ConvertFromWireGuardConfigCommand : HomeTunnelCmdlet
 {
-    private readonly List<string> _lines = new();
+    private readonly PipedLines _lines = new();
 
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
     [AllowEmptyString]
     public string InputObject { get; set; } = string.Empty;
 
-    private int _size;
+    protected override void Process() => _lines.Add(InputObject);
 
-    protected override void Process()
-    {
-        _size += InputObject.Length + 1;
-        if (_size > Files.MaxConfigBytes)
-        {
-            throw Files.TooLarge("the piped text");
-        }
-        _lines.Add(InputObject);
-    }
-
-    protected override void End() => WriteObject(WireGuardConfigParser.Parse(string.Join("\n", _lines)));
+    protected override void End() => WriteObject(WireGuardConfigParser.Parse(_lines.Text));
 }

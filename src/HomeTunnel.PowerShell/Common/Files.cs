@@ -65,6 +65,11 @@ public static class Files
     public static void WriteTextAtomic(string path, string text, bool ownerOnly, bool overwrite)
     {
         string full = Path.GetFullPath(path);
+        if (Directory.Exists(full) || IsSpecialFile(full))
+        {
+            // Renaming over a device (/dev/null) as root would replace the device itself.
+            throw new HomeTunnelException("NotARegularFile", ErrorKind.InvalidArgument, $"'{full}' is not a regular file; HomeTunnel writes only regular files.", full);
+        }
         if (!overwrite && File.Exists(full))
         {
             throw new HomeTunnelException("FileExists", ErrorKind.ResourceExists, $"'{full}' exists; use -Force to replace it.", full);
@@ -90,6 +95,32 @@ public static class Files
         {
             TryDelete(temp);
             throw new HomeTunnelException("FileWriteFailed", ErrorKind.WriteError, $"Cannot write '{full}': {e.Message}", full, e);
+        }
+    }
+
+    /// <summary>A device, FIFO or kernel file: under /dev, /proc or /sys, or an existing file that cannot seek.</summary>
+    private static bool IsSpecialFile(string full)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return false;
+        }
+        if (full.StartsWith("/dev/", StringComparison.Ordinal) || full.StartsWith("/proc/", StringComparison.Ordinal) || full.StartsWith("/sys/", StringComparison.Ordinal))
+        {
+            return true;
+        }
+        if (!File.Exists(full) || new FileInfo(full).LinkTarget is not null)
+        {
+            return false;
+        }
+        try
+        {
+            using var probe = new FileStream(full, new FileStreamOptions { Mode = FileMode.Open, Access = FileAccess.Read, Share = FileShare.ReadWrite, Options = FileOptions.None });
+            return !probe.CanSeek;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
         }
     }
 
