@@ -14,7 +14,6 @@ BeforeAll {
         (New-WireGuardConfig -For $homePeer -Peer $relay).RevealText()
         "[Interface]`nPrivateKey = $($relay.PrivateKey.RevealBase64())`nAddress = 192.168.4.1/24, fd00::1/64`nListenPort = 51820`nMTU = 1420`nDNS = 192.0.2.53`nTable = off`nFwMark = 0x1`n[Peer]`nPublicKey = $($homePeer.PublicKey)`nAllowedIPs = 192.168.4.2/32`nPersistentKeepalive = off`nEndpoint = [2001:db8::1]:51820`n"
     )
-    $site = $homePeer | New-ApacheProxySite -ServerName site.example.test -ServerAlias www.site.example.test -Port 3000 -Https
     $script:ApacheCorpus = @(
         ($homePeer | New-ApacheProxySite -ServerName a.example.test -Port 3000).Text
         # Known and left open: an HTTP+HTTPS site shares its extra directives between both VirtualHosts,
