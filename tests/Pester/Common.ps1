@@ -7,6 +7,8 @@ function Test-IsRoot { $IsLinux -and (id -u) -eq '0' }
 
 # Runs the block with errors made terminating and returns the first ErrorRecord; fails the test when none comes.
 function Get-ErrorRecord([scriptblock] $Block) {
+    # Every error the block writes is the one to catch, whatever the caller's preference.
+    $ErrorActionPreference = 'Stop'
     try {
         $null = & $Block -ErrorAction Stop
     }

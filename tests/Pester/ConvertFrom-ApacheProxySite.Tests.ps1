@@ -72,7 +72,9 @@ Describe 'Import-ApacheProxySite and ConvertFrom-ApacheProxySite' {
         $site.ExtraProxyParameters | Should -Be @('keepalive=On', 'timeout=30')
         $site.ExtraDirectives | Should -Contain 'Header always set X-Frame-Options DENY'
         $site.ExtraDirectives | Should -Contain "<Location /admin>`n    Require ip 10.0.0.0/8`n</Location>"
-        $site.ExtraDirectives[0] | Should -Be 'ProxyPass /api/ http://10.0.0.2:4000/'
+        $site.ExtraDirectives | Should -Contain 'ProxyPass /api/ http://10.0.0.2:4000/'
+        # The more specific ProxyPass stays in front of the catch-all, where Apache must see it first.
+        $site.Text.IndexOf('ProxyPass /api/') | Should -BeLessThan $site.Text.IndexOf('ProxyPass / ')
         $site.Text | Should -Match 'ProxyPass / http://10.0.0.2:3000/ keepalive=On timeout=30'
         (ConvertFrom-ApacheProxySite $site.Text).Text | Should -BeExactly $site.Text
     }

@@ -16,8 +16,7 @@ BeforeAll {
     )
     $script:ApacheCorpus = @(
         ($homePeer | New-ApacheProxySite -ServerName a.example.test -Port 3000).Text
-        # Known and left open: an HTTP+HTTPS site shares its extra directives between both VirtualHosts,
-        # so a mutated X-Forwarded-Proto pair is not stable across them (see the closing note of 2026-12-01).
+        ($homePeer | New-ApacheProxySite -ServerName site.example.test -ServerAlias www.site.example.test -Port 3000 -Https).Text
         (Get-Content -Raw (Join-Path $PSScriptRoot 'fixtures/seed-sites.conf'))
         "<VirtualHost *:80>`n    ServerName b.example.test`n    Header set X `"a b`"`n    <Location /x>`n        Require ip 10.0.0.0/8`n    </Location>`n    RewriteRule ^/(.*) http://192.168.4.2:3000/`$1 [P]`n    ProxyPass / http://192.168.4.2:3000/ retry=0`n</VirtualHost>`n"
     )

@@ -4,10 +4,15 @@ BeforeAll {
     . $PSScriptRoot/LabSeed.ps1 -Prefix htown -Index 14 -Install
     $script:Relay = $lab.Hosts.relay.Directory
     $script:Private = $relayPeer.PrivateKey.RevealBase64()
+    # Everything a user would see or keep: every stream, what -WhatIf writes to the host (a transcript sees
+    # it), and the errors with their ids, targets and details.
     function Get-AllStreams([scriptblock] $Block) {
         $Error.Clear()
-        $out = & $Block *>&1 | Out-String -Width 400
-        $out + ($Error | ForEach-Object { "$_ $($_.TargetObject) $($_.ErrorDetails)" } | Out-String -Width 400)
+        $transcript = Join-Path $lab.Directory "streams-$([Guid]::NewGuid().ToString('N')).txt"
+        Start-Transcript -LiteralPath $transcript -UseMinimalHeader | Out-Null
+        try { $out = & $Block *>&1 | Out-String -Width 400 }
+        finally { Stop-Transcript | Out-Null }
+        $out + (Get-Content -Raw $transcript) + ($Error | ForEach-Object { "$($_.FullyQualifiedErrorId) $_ $($_.TargetObject) $($_.ErrorDetails)" } | Out-String -Width 400)
     }
 }
 AfterAll {

@@ -174,6 +174,27 @@ Describe 'Imported Apache text is held to an allow-list' {
     }
 }
 
+Describe 'A file that is not a config never has its lines repeated in an error' {
+    It 'refuses <Case> without showing its text' -ForEach @(
+        @{ Case = 'a shadow file as an Apache site'; Cmd = 'Import-ApacheProxySite'; Text = "root:`$y`$j9T`$SECRETHASH:19000:0:99999:7:::`nbin:*:19000::::::`n" }
+        @{ Case = 'a shadow file as a wg-quick config'; Cmd = 'Import-WireGuardConfig'; Text = "bin:SECRETHASH:1::`nroot:`$y`$SECRETHASH:19000:0:99999:7:::`n" }
+        @{ Case = 'an environment file as a wg-quick config'; Cmd = 'Import-WireGuardConfig'; Text = "SECRETHASH_TOKEN=abc`n" }
+        @{ Case = 'an INI file as a wg-quick config'; Cmd = 'Import-WireGuardConfig'; Text = "[SECRETHASH:x]`nkey = value`n" }
+        @{ Case = 'a broken section as an Apache site'; Cmd = 'Import-ApacheProxySite'; Text = "<SECRETHASH:x y`n" }
+        @{ Case = 'an unclosed quote as an Apache site'; Cmd = 'Import-ApacheProxySite'; Text = "Header set X `"SECRETHASH`n" }
+        @{ Case = 'a closing tag as an Apache site'; Cmd = 'Import-ApacheProxySite'; Text = "</SECRETHASH:x>`n" }
+    ) {
+        $file = Join-Path ([IO.Path]::GetTempPath()) "ht-$([Guid]::NewGuid().ToString('N'))"
+        Set-Content $file $Text -NoNewline
+        try {
+            $record = Get-ErrorRecord { & $Cmd $file }
+            $record.CategoryInfo.Category | Should -Not -Be 'NotSpecified'
+            "$record $($record.TargetObject) $($record.ErrorDetails) $($record.Exception.Message)" | Should -Not -Match 'SECRETHASH'
+        }
+        finally { Remove-Item $file }
+    }
+}
+
 Describe 'Names are whole strings' {
     It 'refuses <Case> with <Id>' -ForEach @(
         @{ Case = 'an interface name with a final newline'; Id = 'InterfaceNameInvalid'; Run = { Install-WireGuardConfig -InputObject (New-WireGuardConfig -For $HomePeer -Peer $Relay) -InterfaceName "wg0`n" -WhatIf } }

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using System.Text;
 
 namespace HomeTunnel.Apache;
@@ -28,7 +29,7 @@ public static class ApacheConfigReader
                 string name = trimmed[2..].TrimEnd('>').Trim();
                 if (stack.Count == 0 || !stack.Peek().Name.Equals(name, StringComparison.OrdinalIgnoreCase))
                 {
-                    throw Error("ApacheSectionMismatch", where, lineNo, $"closes <{name}>, which is not open", trimmed);
+                    throw Error("ApacheSectionMismatch", where, lineNo, $"closes <{Shown(name)}>, which is not open", $"line {lineNo}");
                 }
                 var open = stack.Pop();
                 (stack.Count > 0 ? stack.Peek().Children : root).Add(new ApacheDirective(open.Name, open.Args, open.Line, open.Text, open.Children));
@@ -38,23 +39,25 @@ public static class ApacheConfigReader
             {
                 if (!trimmed.EndsWith('>'))
                 {
-                    throw Error("ApacheSectionInvalid", where, lineNo, "opens a section without a closing '>'", trimmed);
+                    throw Error("ApacheSectionInvalid", where, lineNo, "opens a section without a closing '>'", $"line {lineNo}");
                 }
                 List<string> words = Words(trimmed[1..^1], where, lineNo);
                 if (words.Count == 0)
                 {
-                    throw Error("ApacheSectionInvalid", where, lineNo, "opens a section without a name", trimmed);
+                    throw Error("ApacheSectionInvalid", where, lineNo, "opens a section without a name", $"line {lineNo}");
                 }
+                CheckName(words[0], where, lineNo);
                 stack.Push((words[0], words.GetRange(1, words.Count - 1), lineNo, trimmed, new List<ApacheDirective>()));
                 continue;
             }
             List<string> parts = Words(trimmed, where, lineNo);
+            CheckName(parts[0], where, lineNo);
             target.Add(new ApacheDirective(parts[0], parts.GetRange(1, parts.Count - 1), lineNo, trimmed));
         }
         if (stack.Count > 0)
         {
             var open = stack.Peek();
-            throw Error("ApacheSectionMismatch", where, open.Line, $"opens <{open.Name}>, which is never closed", open.Text);
+            throw Error("ApacheSectionMismatch", where, open.Line, $"opens <{Shown(open.Name)}>, which is never closed", $"line {open.Line}");
         }
         return root;
     }
@@ -124,7 +127,7 @@ public static class ApacheConfigReader
                 }
                 if (i >= text.Length)
                 {
-                    throw Error("ApacheQuoteUnclosed", where, lineNo, "has a quote that is never closed", text);
+                    throw Error("ApacheQuoteUnclosed", where, lineNo, "has a quote that is never closed", $"line {lineNo}");
                 }
                 i++;
             }
@@ -134,11 +137,33 @@ public static class ApacheConfigReader
                 {
                     word.Append(text[i++]);
                 }
+                if (word[^1] == '\\')
+                {
+                    // Written back at the end of a line, it would join the next line to this directive.
+                    throw Error("ApacheTrailingBackslash", where, lineNo, "has a word ending in '\\', which Apache would read as a line continuation when written back", $"line {lineNo}");
+                }
             }
             words.Add(word.ToString());
         }
         return words;
     }
+
+    /// <summary>
+    /// A directive or section name is a word of letters, digits and '_'. Anything else is not Apache text
+    /// (a line of /etc/shadow handed to Import-ApacheProxySite): refused without repeating the line.
+    /// </summary>
+    private static void CheckName(string name, string where, int lineNo)
+    {
+        if (!IsName(name))
+        {
+            throw Error("ApacheLineInvalid", where, lineNo, "is not an Apache directive (its text is not shown)", $"line {lineNo}");
+        }
+    }
+
+    private static bool IsName(string s) =>
+        s.Length is > 0 and <= 64 && char.IsAsciiLetter(s[0]) && s.All(c => char.IsAsciiLetterOrDigit(c) || c == '_');
+
+    private static string Shown(string name) => IsName(name) ? name : "(not shown)";
 
     internal static HomeTunnelException Error(string id, string where, int line, string what, string target) =>
         new(id, ErrorKind.ParserError, $"{where}, line {line}: '{DnsName.Printable(target)}' {what}.", target);

@@ -10,7 +10,7 @@ namespace HomeTunnel.Apache;
 /// become one site. Values go through the same validation as New-ApacheProxySite; directives the model does
 /// not know are kept in order as data. "ProxyRequests On" (an open proxy) is refused.
 /// </summary>
-public static class ApacheSiteParser
+public static partial class ApacheSiteParser
 {
     private sealed class VHost
     {
@@ -19,7 +19,8 @@ public static class ApacheSiteParser
         public ApacheDirective Section = null!;
         public string? ServerName;
         public readonly List<string> Aliases = new();
-        public bool ProxyRequestsOff, TraceOff, Ssl, AcmeException, Redirect;
+        public bool ProxyRequestsOff, TraceOff, Ssl, AcmeException;
+        public ApacheDirective? Redirect;
         public bool? PreserveHost;
         public int? ProxyTimeout;
         public string? CertFile, KeyFile;
@@ -181,9 +182,9 @@ public static class ApacheSiteParser
         {
             v.KeyFile = a[0];
         }
-        else if (d.Is("Redirect") && a.Count == 3 && a[0] is "permanent" or "301" && a[1] == "/" && v.ServerName is not null && a[2] == $"https://{v.ServerName}/")
+        else if (d.Is("Redirect") && v.Redirect is null && a.Count == 3 && a[0] is "permanent" or "301" && a[1] == "/" && v.ServerName is not null && a[2] == $"https://{v.ServerName}/")
         {
-            v.Redirect = true;
+            v.Redirect = d;
         }
         else
         {
@@ -248,24 +249,43 @@ public static class ApacheSiteParser
                 throw ApacheConfigReader.Error("HttpsWithoutCertificate", where, https.Line, "serves HTTPS with neither SSLCertificateFile/SSLCertificateKeyFile nor an MDomain", name);
             }
         }
+        bool httpRedirect = http is not null && https is not null && http.Redirect is not null && http.Pass is null;
         var extras = new List<string>();
         foreach (VHost v in group)
         {
+            if (v.Redirect is not null && !(ReferenceEquals(v, http) && httpRedirect))
+            {
+                v.Extras.Add(v.Redirect); // a redirect the model does not write stays as it was
+            }
             // The model writes one ProxyPassReverse for its ProxyPass: the first that means the same (after the
             // same normalisation) is that one; any other stays as written, so a render parses back the same.
-            bool consumed = v.Pass is null;
-            foreach (ApacheDirective r in v.Reverses)
-            {
-                if (!consumed && r.Args.Count == 2 && SameTarget(r, path, backend))
-                {
-                    consumed = true;
-                    continue;
-                }
-                v.Extras.Add(r);
-            }
+            // The last one written as the model writes it (the model writes it last) is the model's, so a render parses back to itself.
+            string canonical = $"ProxyPassReverse {path} {backend}";
+            ApacheDirective? mine = v.Pass is null ? null
+                : v.Reverses.LastOrDefault(r => r.Text == canonical) ?? v.Reverses.LastOrDefault(r => r.Args.Count == 2 && SameTarget(r, path, backend));
+            v.Extras.AddRange(v.Reverses.Where(r => !ReferenceEquals(r, mine)));
+            // Kept in the order they were written, wherever the model picked its own lines out.
+            var ordered = v.Extras.OrderBy(x => x.Line).ToList();
+            v.Extras.Clear();
+            v.Extras.AddRange(ordered);
             foreach (string e in v.Extras.Select(x => x.Render()).Where(e => !extras.Contains(e)))
             {
                 extras.Add(e);
+            }
+        }
+        // Extras are written into every VirtualHost of the site, after the model's own lines. A forwarded-
+        // headers pair that ends up among them would be read back as the model's pair, so it is taken as
+        // that here: the site renders the same way after any number of round trips.
+        bool forwarded = proxy.XffUnset is not null;
+        if (!forwarded)
+        {
+            int unset = extras.FindIndex(e => XffUnsetText().IsMatch(e));
+            int proto = extras.FindIndex(e => XfpSetText().IsMatch(e));
+            if (unset >= 0 && proto >= 0)
+            {
+                forwarded = true;
+                extras.RemoveAt(Math.Max(unset, proto));
+                extras.RemoveAt(Math.Min(unset, proto));
             }
         }
         return new ApacheProxySite
@@ -276,7 +296,7 @@ public static class ApacheSiteParser
             Path = path,
             Http = http is not null,
             Https = https is not null,
-            HttpRedirect = http is not null && https is not null && http.Redirect && http.Pass is null,
+            HttpRedirect = httpRedirect,
             Tls = tls,
             CertificateFile = tls == TlsMode.Files ? https!.CertFile : null,
             CertificateKeyFile = tls == TlsMode.Files ? https!.KeyFile : null,
@@ -284,7 +304,7 @@ public static class ApacheSiteParser
             PreserveHost = proxy.PreserveHost,
             ProxyRequestsOff = proxy.ProxyRequestsOff,
             TraceDisabled = proxy.TraceOff,
-            ForwardedHeaders = proxy.XffUnset is not null,
+            ForwardedHeaders = forwarded,
             ConnectTimeout = connect,
             Retry = retry,
             ProxyTimeout = proxy.ProxyTimeout,
@@ -296,6 +316,12 @@ public static class ApacheSiteParser
             Source = source,
         };
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"(?i)\ARequestHeader\s+unset\s+X-Forwarded-For\s+early\z")]
+    private static partial System.Text.RegularExpressions.Regex XffUnsetText();
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"(?i)\ARequestHeader\s+set\s+X-Forwarded-Proto\s+(""https?""|'https?'|https?)\z")]
+    private static partial System.Text.RegularExpressions.Regex XfpSetText();
 
     private static bool SameTarget(ApacheDirective reverse, string path, ProxyBackend backend)
     {

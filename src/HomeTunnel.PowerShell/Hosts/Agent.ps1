@@ -168,6 +168,10 @@ function Get-WireGuardPlan($Req) {
     $current = Read-HostFile $path
     Assert-Owned $path $current $Req
     $live = Get-WgLive $if
+    if ($null -ne $live -and $null -eq $current -and -not $Req.Force) {
+        # An interface someone else brought up (wg set, another tool): syncconf would replace its peers.
+        throw (New-AgentError 'NotOwnedByHomeTunnel' "Interface $if is up but has no config HomeTunnel wrote ($path); nothing was changed. To take it over, run the same command with -Force." "wg show $if" '')
+    }
     $plan = @{ Path = $path; Current = $current; Live = $live; FileChanged = $false; LiveChanged = $false; Up = ($null -ne $live) }
     if ($Req.Uninstall) {
         $plan.FileChanged = $null -ne $current
@@ -290,7 +294,15 @@ function Get-ApachePlan($Req) {
         $available = "$etc/sites-available/$($s.FileName)"
         $current = Read-HostFile $available
         Assert-Owned $available $current $Req
-        $enabled = [System.IO.File]::Exists("$etc/sites-enabled/$($s.FileName)")
+        $enabledPath = "$etc/sites-enabled/$($s.FileName)"
+        $enabled = [System.IO.File]::Exists($enabledPath)
+        if ($enabled -and -not $Req.Force) {
+            # a2ensite makes a link to sites-available; a file of its own there is someone else's site.
+            $target = [System.IO.FileInfo]::new($enabledPath).LinkTarget
+            if (-not $target -or [System.IO.Path]::GetFileName($target) -ne $s.FileName) {
+                throw (New-AgentError 'NotOwnedByHomeTunnel' "$enabledPath is not HomeTunnel's link to sites-available/$($s.FileName); nothing was changed. To take it over, run the same command with -Force." "read $enabledPath" '')
+            }
+        }
         $missing = @($s.Modules | Where-Object { -not [System.IO.File]::Exists("$etc/mods-enabled/$_.load") })
         $changed = if ($Req.Uninstall) { $null -ne $current -or $enabled } else { $current -cne $s.Text -or -not $enabled -or $missing.Count -gt 0 }
         @{

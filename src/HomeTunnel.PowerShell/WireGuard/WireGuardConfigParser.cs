@@ -80,13 +80,14 @@ public static class WireGuardConfigParser
             if (eq <= 0)
             {
                 // Only the first word is shown: a malformed line may still carry a private key.
-                throw Error("ConfigLineInvalid", ErrorKind.ParserError, where, lineNo, "is not 'Key = Value'", stripped.Split(' ', '\t')[0] is { Length: < 20 } w ? w : $"line {lineNo}");
+                throw Error("ConfigLineInvalid", ErrorKind.ParserError, where, lineNo, "is not 'Key = Value' (the line is not shown: it may hold a key or another file's secret)",
+                    IsKnownKey(stripped) ? stripped : $"line {lineNo}");
             }
             string key = stripped[..eq].Trim();
             string value = stripped[(eq + 1)..].Trim();
             if (current is null)
             {
-                throw Error("ConfigOutsideSection", ErrorKind.ParserError, where, lineNo, "comes before any [Interface] or [Peer]", key);
+                throw Error("ConfigOutsideSection", ErrorKind.ParserError, where, lineNo, "comes before any [Interface] or [Peer]", IsKnownKey(key) ? key : $"line {lineNo}");
             }
             AddSetting(current, key, value, where, lineNo);
         }
@@ -123,7 +124,8 @@ public static class WireGuardConfigParser
         {
             bool caseOnly = header.Equals("[Interface]", StringComparison.OrdinalIgnoreCase) || header.Equals("[Peer]", StringComparison.OrdinalIgnoreCase);
             throw Error(caseOnly ? "ConfigSectionCase" : "ConfigUnknownSection", ErrorKind.ParserError, where, lineNo,
-                caseOnly ? "must be written [Interface] or [Peer] exactly: wg-quick reads only that spelling" : "is not [Interface] or [Peer]", header);
+                caseOnly ? "must be written [Interface] or [Peer] exactly: wg-quick reads only that spelling" : "is not [Interface] or [Peer]",
+                header.Length is >= 3 and <= 24 && header[^1] == ']' && header[1..^1].All(char.IsAsciiLetter) ? header : $"line {lineNo}");
         }
         if (isInterface && sections.Any(s => s.IsInterface))
         {
@@ -173,6 +175,10 @@ public static class WireGuardConfigParser
         }
         s.Extra.Add(new WireGuardSetting(key, value));
     }
+
+    private static bool IsKnownKey(string key) =>
+        WgQuickKeys.Concat(new[] { "PrivateKey", "ListenPort", "FwMark", "PublicKey", "PresharedKey", "Endpoint", "PersistentKeepalive", "AllowedIPs" })
+            .Contains(key, StringComparer.OrdinalIgnoreCase);
 
     private static bool IsModelled(string key, bool isInterface)
     {
