@@ -522,4 +522,41 @@ function Invoke-LabHttp {
     }
 }
 
-Export-ModuleMember -Function Get-LabPwsh, Start-LabHomeService, Stop-LabHomeService, Stop-LabWireGuard, Set-LabBlackhole, Get-LabHostProcessId, Start-Lab, Stop-Lab, Test-LabProcessAlive, Get-LabStateHash, Invoke-LabHost, New-LabSession, Get-LabSshOption, Invoke-LabHttp, Set-LabDnsRecord, Get-LabProcessId, Wait-LabCondition, Test-LabTcp
+function Invoke-LabCtrlC {
+    <#
+    .SYNOPSIS
+        Runs a pwsh script on a terminal (script(1) gives it a pty), presses Ctrl+C once -Ready says the
+        moment has come, and returns how long the process took to end after that: @{ Ready; ExitedMs; Output }.
+        The process is killed (by PID) if it has not ended within -ExitTimeoutSeconds.
+    #>
+    param([Parameter(Mandatory)] [string] $ScriptPath, [Parameter(Mandatory)] [scriptblock] $Ready, [double] $ReadyTimeoutSeconds = 60, [double] $ExitTimeoutSeconds = 60)
+    $psi = [System.Diagnostics.ProcessStartInfo]::new('script')
+    foreach ($a in '-qfec', "$(Get-LabPwsh) -NoProfile -File $ScriptPath", '/dev/null') { $psi.ArgumentList.Add($a) }
+    $psi.RedirectStandardInput = $true
+    $psi.RedirectStandardOutput = $true
+    $psi.UseShellExecute = $false
+    $p = [System.Diagnostics.Process]::Start($psi)
+    $output = $p.StandardOutput.ReadToEndAsync()
+    try {
+        $deadline = [DateTime]::UtcNow.AddSeconds($ReadyTimeoutSeconds)
+        $isReady = $false
+        while (-not $p.HasExited -and [DateTime]::UtcNow -lt $deadline) {
+            if (& $Ready) { $isReady = $true; break }
+            Start-Sleep -Milliseconds 50
+        }
+        $clock = [System.Diagnostics.Stopwatch]::StartNew()
+        $p.StandardInput.Write([char]3)
+        $p.StandardInput.Flush()
+        $ended = $p.WaitForExit([int]($ExitTimeoutSeconds * 1000))
+        $ms = $clock.ElapsedMilliseconds
+        if (-not $ended) { $p.Kill($true) }
+        $null = $output.Wait(5000)
+        @{ Ready = $isReady; ExitedMs = if ($ended) { $ms } else { $null }; Output = if ($output.IsCompleted) { $output.Result } else { '' } }
+    }
+    finally {
+        if (-not $p.HasExited) { $p.Kill($true) }
+        $p.Dispose()
+    }
+}
+
+Export-ModuleMember -Function Get-LabPwsh, Invoke-LabCtrlC, Start-LabHomeService, Stop-LabHomeService, Stop-LabWireGuard, Set-LabBlackhole, Get-LabHostProcessId, Start-Lab, Stop-Lab, Test-LabProcessAlive, Get-LabStateHash, Invoke-LabHost, New-LabSession, Get-LabSshOption, Invoke-LabHttp, Set-LabDnsRecord, Get-LabProcessId, Wait-LabCondition, Test-LabTcp

@@ -3,12 +3,19 @@
 BeforeAll {
     . $PSScriptRoot/Common.ps1
     Import-Module "$RepoRoot/tests/Lab/Lab.psm1" -Force
-    $labPwsh = Get-LabPwsh   # a pwsh any user can run (the dotnet tool lives under /root)
     $scratch = Join-Path ([IO.Path]::GetTempPath()) "hometunnel-nobody-$PID"
     $null = New-Item -ItemType Directory -Force $scratch
     chmod 777 $scratch
+    # The checkout may sit in a folder other users cannot enter (/root, a mktemp -d folder): the pwsh and the
+    # module the test users run are copies in a folder every user can read.
+    $shared = New-Item -ItemType Directory -Force (Join-Path $scratch 'shared')
+    Copy-Item -Recurse (Split-Path (Get-LabPwsh)) (Join-Path $shared 'pwsh')
+    Copy-Item -Recurse $ModulePath (Join-Path $shared 'HomeTunnel')
+    chmod -R a+rX $shared
+    $labPwsh = Join-Path $shared 'pwsh/pwsh'
+    $userModule = Join-Path $shared 'HomeTunnel'
     function Invoke-AsNobody([string] $Command) {
-        setpriv --reuid=65534 --regid=65534 --clear-groups env "HOME=$scratch" "DOTNET_CLI_HOME=$scratch" $labPwsh -NoProfile -NonInteractive -Command "Import-Module '$ModulePath'; $Command" 2>&1 | Out-String
+        setpriv --reuid=65534 --regid=65534 --clear-groups env "HOME=$scratch" "DOTNET_CLI_HOME=$scratch" $labPwsh -NoProfile -NonInteractive -Command "Import-Module '$userModule'; $Command" 2>&1 | Out-String
     }
 }
 AfterAll { Remove-Item -Recurse -Force $scratch -ErrorAction Ignore }
@@ -56,7 +63,7 @@ Describe 'A user with password-less sudo for the documented commands' -Tag Lab {
         Set-Content (Join-Path $dir 'sudoers') $sudoers
         $script = Join-Path $dir 'as-user.ps1'
         Set-Content $script @"
-Import-Module '$ModulePath'
+Import-Module '$userModule'
 `$r = New-TunnelPeer -Name relay -Role Relay -Address 10.66.0.1/24 -ListenPort 51877 -Endpoint 127.0.0.1
 `$h = New-TunnelPeer -Name home -Role Home -Address 10.66.0.2/32
 `$c = New-WireGuardConfig -For `$r -Peer `$h

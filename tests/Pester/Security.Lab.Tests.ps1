@@ -104,3 +104,43 @@ Describe 'The user''s session is left as it was' -Tag Lab {
         $after.Variables | Should -Be $before.Variables
     }
 }
+
+Describe 'Ctrl+C stops a host cmdlet at once, and the host ends in the old state or the new one' -Tag Lab {
+    It 'returns within seconds while the apply waits for the host lock, and the worker then finishes the change' {
+        $third = New-TunnelPeer -Name home3 -Role Home -Address 192.168.4.4/32
+        $new = New-WireGuardConfig -For $relayPeer -Peer $homePeer, $third
+        $file = Join-Path $lab.Directory 'cancel.conf'
+        [IO.File]::WriteAllText($file, $new.RevealText())
+        chmod 600 $file
+        $oldText = $relayConfig.RevealText()
+        $script = Join-Path $lab.Directory 'cancel.ps1'
+        $options = Get-LabSshOption $lab
+        Set-Content $script @"
+Import-Module '$ModulePath'
+`$vps = New-PSSession -HostName $($a.Relay) -UserName root -KeyFilePath '$($lab.KeyFile)' -Options @{ UserKnownHostsFile = '$($options.UserKnownHostsFile)'; GlobalKnownHostsFile = '/dev/null'; StrictHostKeyChecking = 'yes'; BatchMode = 'yes' }
+'STARTED'
+Import-WireGuardConfig '$file' | Install-WireGuardConfig -Session `$vps
+'NOT-STOPPED'
+"@
+        # Another apply holds the host lock: the worker started for this one waits (up to 120 s) behind it.
+        # -o: the lock is flock's own, not its child's, so ending flock (by PID, with its tree) frees it.
+        $holder = Start-Process flock -ArgumentList '-o', '/run/lock/hometunnel.lock', 'sleep', '300' -PassThru
+        $lab.Pids.Add($holder.Id)
+        try {
+            Wait-LabCondition { flock -n /run/lock/hometunnel.lock true; $LASTEXITCODE -ne 0 } 'the lock holder' 10
+            $before = @(Get-ChildItem /run/hometunnel -Filter 'worker-*.log' -ErrorAction Ignore).Count
+            $r = Invoke-LabCtrlC -ScriptPath $script -Ready { @(Get-ChildItem /run/hometunnel -Filter 'worker-*.log' -ErrorAction Ignore).Count -gt $before }
+            $r.Ready | Should -BeTrue -Because $r.Output
+            $r.ExitedMs | Should -Not -BeNullOrEmpty -Because 'the client must end after Ctrl+C'
+            $r.ExitedMs | Should -BeLessThan 5000 -Because 'Ctrl+C cancels the pending call at once (the lock would hold it for 120 s)'
+            $r.Output | Should -Not -Match 'NOT-STOPPED'
+        }
+        finally { $holder.Kill($true) }
+        # The detached worker goes on alone: it takes the lock and applies the whole change.
+        $conf = "$Relay/etc-wireguard/wg0.conf"
+        Wait-LabCondition { (Get-Content -Raw $conf) -ceq $new.RevealText() -and ((Invoke-LabHost $lab relay wg show wg0 peers) -join ' ').Contains($third.PublicKey) } 'the worker to finish the change' 60
+        ($relayConfig | Install-WireGuardConfig -Session $vps).State | Should -Be 'Changed'
+        (Get-Content -Raw $conf) | Should -BeExactly $oldText
+    }
+}
+

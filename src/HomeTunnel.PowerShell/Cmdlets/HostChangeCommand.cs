@@ -58,14 +58,13 @@ public abstract class HostChangeCommand : HomeTunnelCmdlet
                     {
                         continue;
                     }
-                    string state = plan.Result!["State"]?.ToString() ?? string.Empty;
-                    if (state == nameof(ChangeState.Unchanged))
+                    if (plan.Answer!.ChangeState == ChangeState.Unchanged)
                     {
                         WriteVerbose($"{plan.Target.Name}: {kind} {name} is unchanged.");
                         WriteResult(plan, view, passThru);
                         continue;
                     }
-                    string diff = view.Diff(plan.Result);
+                    string diff = view.Diff(plan.Answer);
                     if (ShouldProcess(plan.Target.Name, $"{action}\n{diff}"))
                     {
                         ok.Add(plan.Target);
@@ -119,9 +118,12 @@ public abstract class HostChangeCommand : HomeTunnelCmdlet
         bool whatIf = MyInvocation.BoundParameters.TryGetValue("WhatIf", out object? w)
             ? ((SwitchParameter)w).IsPresent
             : LanguagePrimitives.IsTrue(GetVariableValue("WhatIfPreference"));
+        // The prompt comes when -Confirm is given or this cmdlet's impact reaches $ConfirmPreference (an
+        // Uninstall is High, so it asks by default): then it shows the diff, which takes a plan first.
+        ConfirmImpact impact = ((CmdletAttribute?)Attribute.GetCustomAttribute(GetType(), typeof(CmdletAttribute)))?.ConfirmImpact ?? ConfirmImpact.Medium;
         bool confirm = MyInvocation.BoundParameters.TryGetValue("Confirm", out object? c)
             ? ((SwitchParameter)c).IsPresent
-            : GetVariableValue("ConfirmPreference") is ConfirmImpact pref && pref <= ConfirmImpact.Medium;
+            : GetVariableValue("ConfirmPreference") is ConfirmImpact pref && pref != ConfirmImpact.None && pref <= impact;
         return whatIf || confirm;
     }
 
@@ -138,15 +140,15 @@ public abstract class HostChangeCommand : HomeTunnelCmdlet
 
     private void WriteResult(HostCall call, HostView view, object? passThru)
     {
-        Hashtable r = call.Result!;
+        AgentAnswer r = call.Answer!;
         string kind = view.Kind, name = view.Name;
         var result = new HostChangeResult
         {
             Host = call.Target.Name,
             Kind = kind,
             Name = name,
-            State = Enum.TryParse(r["State"]?.ToString(), out ChangeState s) ? s : ChangeState.Failed,
-            Actions = (AgentValue.Unwrap(r["Actions"]) as IEnumerable)?.Cast<object>().Select(a => a?.ToString() ?? string.Empty).ToArray() ?? Array.Empty<string>(),
+            State = r.ChangeState,
+            Actions = r.Actions,
             Diff = view.Diff(r),
             Duration = call.Duration,
         };

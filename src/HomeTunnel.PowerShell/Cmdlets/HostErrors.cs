@@ -35,15 +35,15 @@ internal static class HostErrors
         {
             return HomeTunnelCmdlet.ToErrorRecord(call.Error);
         }
-        Hashtable r = call.Result!;
-        if (r["State"]?.ToString() != nameof(ChangeState.Failed))
+        AgentAnswer r = call.Answer!;
+        if (r.State == "Read" || r.ChangeState != ChangeState.Failed) // an unknown state is a failure too
         {
             return null;
         }
-        string id = r["ErrorId"]?.ToString() ?? "HostOperationFailed";
-        string message = $"{call.Target.Name}: {kind} {name}: {view.Safe(r["Message"]?.ToString())}";
-        string command = r["Command"]?.ToString() ?? string.Empty;
-        string stderr = view.Safe(r["Stderr"]?.ToString());
+        string id = r.ErrorId ?? "HostOperationFailed";
+        string message = $"{call.Target.Name}: {kind} {name}: {view.Safe(r.Message)}";
+        string command = r.Command;
+        string stderr = view.Safe(r.Stderr);
         var e = new HomeTunnelException(id, Kinds.TryGetValue(id, out ErrorKind k) ? k : ErrorKind.InvalidOperation, message, call.Target.Name);
         e.Data["Host"] = call.Target.Name;
         e.Data["Command"] = command;

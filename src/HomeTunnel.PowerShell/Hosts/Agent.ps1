@@ -464,21 +464,50 @@ function Get-HomeProbe($Req) {
 
 # ---------------------------------------------------------------- driver
 
-function Get-Plan($Req) {
-    switch ($Req.Kind) {
-        'WireGuard' { Get-WireGuardPlan $Req }
-        'Apache' { Get-ApachePlan $Req }
+# ---------------------------------------------------------------- dispatch
+
+# One table per phase, keyed by the request's Kind: a new kind of change is a row, not a branch.
+$script:Changes = @{
+    WireGuard = @{
+        Plan    = { param($Req) Get-WireGuardPlan $Req }
+        Changed = { param($Req, $Plan) $Plan.FileChanged -or ($Plan.LiveChanged -and -not $Req.Uninstall) -or ($Req.Uninstall -and $Plan.Up) }
+        Files   = { param($Req, $Plan) @{ Path = $Plan.Path; Current = $Plan.Current; LiveOnly = (-not $Plan.FileChanged -and $Plan.LiveChanged) } }
+        Apply   = { param($Req, $Plan) Invoke-WireGuardApply $Req $Plan }
+    }
+    Apache    = @{
+        Plan    = { param($Req) Get-ApachePlan $Req }
+        Changed = { param($Req, $Plan) $Plan.Changed }
+        Files   = { param($Req, $Plan) foreach ($s in $Plan.Sites) { if ($s.Changed) { @{ Path = $s.Path; Current = $s.Current; LiveOnly = $false } } } }
+        Apply   = { param($Req, $Plan) Invoke-ApacheApply $Req $Plan }
     }
 }
-
-function Test-PlanChanged($Req, $Plan) {
-    if ($Req.Kind -eq 'WireGuard') { $Plan.FileChanged -or ($Plan.LiveChanged -and -not $Req.Uninstall) -or ($Req.Uninstall -and $Plan.Up) } else { $Plan.Changed }
+$script:Reads = @{
+    Status     = { param($Req) @{ State = 'Read'; Status = (Get-WgStatus $Req); Now = [DateTimeOffset]::UtcNow.ToUnixTimeSeconds() } }
+    RelayProbe = { param($Req) @{ State = 'Read'; Probe = (Get-RelayProbe $Req) } }
+    HomeProbe  = { param($Req) @{ State = 'Read'; Probe = (Get-HomeProbe $Req) } }
+    Profile    = { param($Req) @{ State = 'Read'; Profile = (Get-HostProfile) } }
 }
 
-function Get-PlanFiles($Req, $Plan) {
-    # Raw facts for the diff, which the module makes (and redacts) itself.
-    if ($Req.Kind -eq 'WireGuard') { @(@{ Path = $Plan.Path; Current = $Plan.Current; LiveOnly = (-not $Plan.FileChanged -and $Plan.LiveChanged) }) }
-    else { @($Plan.Sites | Where-Object { $_.Changed } | ForEach-Object { @{ Path = $_.Path; Current = $_.Current; LiveOnly = $false } }) }
+function Get-Change($Req) {
+    $change = $script:Changes[[string]$Req.Kind]
+    if (-not $change) { throw (New-AgentError 'UnknownRequestKind' "This agent does not know requests of kind '$($Req.Kind)'.") }
+    $change
+}
+
+function Get-HostProfile {
+    # The facts that make a platform: OS, init system, web server layout, package manager, WireGuard flavour.
+    $os = @{}
+    if ([System.IO.File]::Exists('/etc/os-release')) {
+        foreach ($l in [System.IO.File]::ReadAllLines('/etc/os-release')) { if ($l -match '^([A-Z_]+)=(.*)$') { $os[$Matches[1]] = $Matches[2].Trim('"', "'") } }
+    }
+    $pm = foreach ($c in 'apt-get', 'dnf', 'yum', 'apk', 'zypper', 'pacman') { if ([System.IO.File]::Exists("/usr/bin/$c") -or [System.IO.File]::Exists("/sbin/$c")) { $c; break } }
+    @{
+        OsId = "$($os['ID'])"; OsLike = "$($os['ID_LIKE'])"; OsVersion = "$($os['VERSION_ID'])"
+        Init = if ([System.IO.Directory]::Exists('/run/systemd/system')) { 'systemd' } elseif ([System.IO.File]::Exists('/sbin/openrc-run')) { 'openrc' } else { 'none' }
+        WebServer = if ([System.IO.Directory]::Exists('/etc/apache2')) { 'apache2' } elseif ([System.IO.Directory]::Exists('/etc/httpd')) { 'httpd' } else { 'none' }
+        PackageManager = "$pm"
+        WireGuard = if ([System.IO.Directory]::Exists('/sys/module/wireguard')) { 'kernel' } elseif ([System.IO.File]::Exists('/usr/bin/wireguard-go')) { 'userspace' } else { 'none' }
+    }
 }
 
 function Enter-HostLock {
@@ -497,10 +526,11 @@ function Enter-HostLock {
 function Invoke-Worker($Req) {
     $lock = Enter-HostLock
     try {
-        $plan = Get-Plan $Req
-        if (-not (Test-PlanChanged $Req $plan)) { return @{ State = 'Unchanged'; Actions = @(); Files = @() } }
-        $files = @(Get-PlanFiles $Req $plan)
-        if ($Req.Kind -eq 'WireGuard') { $state = Invoke-WireGuardApply $Req $plan } else { $state = Invoke-ApacheApply $Req $plan }
+        $change = Get-Change $Req
+        $plan = & $change.Plan $Req
+        if (-not (& $change.Changed $Req $plan)) { return @{ State = 'Unchanged'; Actions = @(); Files = @() } }
+        $files = @(& $change.Files $Req $plan)
+        $state = & $change.Apply $Req $plan
         @{ State = $state; Actions = @($script:Actions); Files = $files }
     }
     finally { $lock.Dispose() }
@@ -535,12 +565,11 @@ function Invoke-InWorker($Req, [string] $AgentText) {
     $result = "$reqFile.result"
     $deadline = [DateTime]::UtcNow.AddSeconds([int]$Req.TimeoutSeconds)
     while (-not (Test-Path $result) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
-    try {
-        if (-not (Test-Path $result)) {
-            throw (New-AgentError 'WorkerTimedOut' "The apply did not finish within $($Req.TimeoutSeconds) s; it may still complete. Run the same command again to see where it stands." '' (Protect-Text (Get-Content -Raw $log -ErrorAction Ignore)))
-        }
-        Get-Content -Raw $result | ConvertFrom-Json -AsHashtable
+    if (-not (Test-Path $result)) {
+        # The worker still needs its files: a stopped or timed-out call leaves them to the 15-minute sweep.
+        throw (New-AgentError 'WorkerTimedOut' "The apply did not finish within $($Req.TimeoutSeconds) s; it may still complete. Run the same command again to see where it stands." '' (Protect-Text (Get-Content -Raw $log -ErrorAction Ignore)))
     }
+    try { Get-Content -Raw $result | ConvertFrom-Json -AsHashtable }
     finally { Remove-Item $result, $log, $agent -ErrorAction Ignore }
 }
 
@@ -575,6 +604,10 @@ function Clear-StaleRunFile {
 # Session phase.
 $script:Secrets = @($Request.Secrets)
 try {
+    if ($Request.Version -ne 2) {
+        # The module sends its own agent each call, so this means a request made for another agent.
+        throw (New-AgentError 'UnsupportedAgentVersion' "This agent speaks version 2 of the request format; the request is version '$($Request.Version)'.")
+    }
     Clear-StaleRunFile
     if (-not $script:IsRoot) {
         # No sudo at all is the same answer as a sudo that refuses.
@@ -583,13 +616,17 @@ try {
             throw (New-AgentError 'NotRootNorSudo' "HomeTunnel needs root on this host, or password-less sudo for its commands (see docs). $(whoami) has neither." 'sudo -n true' $probe.Err)
         }
     }
-    if ($Request.Kind -eq 'Status') { return @{ State = 'Read'; Status = (Get-WgStatus $Request); Now = [DateTimeOffset]::UtcNow.ToUnixTimeSeconds() } }
-    if ($Request.Kind -eq 'RelayProbe') { return @{ State = 'Read'; Probe = (Get-RelayProbe $Request) } }
-    if ($Request.Kind -eq 'HomeProbe') { return @{ State = 'Read'; Probe = (Get-HomeProbe $Request) } }
-    $plan = Get-Plan $Request
-    $changed = Test-PlanChanged $Request $plan
+    $read = $script:Reads[[string]$Request.Kind]
+    if ($read) { return (& $read $Request) }
+    $change = Get-Change $Request
+    if ($Request.Kind -eq 'Apache' -and -not [System.IO.Directory]::Exists('/etc/apache2')) {
+        $p = Get-HostProfile
+        throw (New-AgentError 'WebServerNotSupported' "This host has no Debian-style Apache (/etc/apache2): its profile is $($p.OsId) $($p.OsVersion), web server '$($p.WebServer)'. Install apache2, or see docs for the supported platforms.")
+    }
+    $plan = & $change.Plan $Request
+    $changed = & $change.Changed $Request $plan
     if ($Request.PlanOnly -or -not $changed) {
-        return @{ State = if ($changed) { 'WouldChange' } else { 'Unchanged' }; Actions = @(); Files = @(if ($changed) { Get-PlanFiles $Request $plan }) }
+        return @{ State = if ($changed) { 'WouldChange' } else { 'Unchanged' }; Actions = @(); Files = @(if ($changed) { & $change.Files $Request $plan }) }
     }
     Invoke-InWorker $Request $MyInvocation.MyCommand.ScriptBlock.ToString()
 }

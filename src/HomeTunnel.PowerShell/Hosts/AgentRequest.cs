@@ -13,6 +13,9 @@ public static class AgentRequest
 {
     public const int DefaultTimeoutSeconds = 300;
 
+    /// <summary>The request format's version; the agent refuses any other (UnsupportedAgentVersion).</summary>
+    public const int ProtocolVersion = 2;
+
     private static readonly Lazy<string> Script = new(() =>
     {
         using Stream stream = typeof(AgentRequest).Assembly.GetManifestResourceStream("HomeTunnel.Agent.ps1")
@@ -67,6 +70,8 @@ public static class AgentRequest
         Base("RelayProbe", serverName, Array.Empty<string>(), false, ("ServerName", serverName), ("InterfaceName", interfaceName),
             ("ConnectTimeoutMilliseconds", connectTimeoutMilliseconds));
 
+    public static Hashtable Profile() => Base("Profile", "profile", Array.Empty<string>(), false);
+
     public static Hashtable HomeProbe(string interfaceName) =>
         Base("HomeProbe", interfaceName, Array.Empty<string>(), false, ("InterfaceName", interfaceName));
 
@@ -74,6 +79,7 @@ public static class AgentRequest
     {
         var h = new Hashtable
         {
+            ["Version"] = ProtocolVersion,
             ["Kind"] = kind,
             ["Name"] = name,
             ["Secrets"] = secrets,

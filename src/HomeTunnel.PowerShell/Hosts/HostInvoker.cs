@@ -14,6 +14,11 @@ public sealed class HostCall
 {
     public HostTarget Target { get; init; } = null!;
     public Hashtable? Result { get; init; }
+
+    /// <summary>The answer, typed (null when the call itself failed: see <see cref="Error"/>).</summary>
+    public AgentAnswer? Answer => Result is null ? null : _answer ??= AgentAnswer.From(Result);
+
+    private AgentAnswer? _answer;
     public HomeTunnelException? Error { get; init; }
     public TimeSpan Duration { get; init; }
 }

@@ -1,4 +1,3 @@
-using System.Collections;
 using System.Collections.Generic;
 using System.Linq;
 
@@ -24,14 +23,7 @@ public sealed class HostView
     public IReadOnlyCollection<string> Secrets { get; }
 
     /// <summary>The diff of an answer's file facts against what is wanted, redacted.</summary>
-    public string Diff(Hashtable answer)
-    {
-        var facts = AgentValue.Items(answer["Files"])
-            .Select(AgentValue.Unwrap).OfType<Hashtable>()
-            .Select(f => new HostFileFact(AgentValue.Text(f["Path"]), AgentValue.Unwrap(f["Current"]) as string, AgentValue.Truth(f["LiveOnly"])))
-            .ToList();
-        return HostDiff.Build(facts, Wanted, Secrets);
-    }
+    public string Diff(AgentAnswer answer) => HostDiff.Build(answer.Files, Wanted, Secrets);
 
     /// <summary>Host text made fit for an error: redacted, and no line of a file HomeTunnel did not write.</summary>
     public string Safe(string? text) => Redaction.ForError(text, Secrets, Wanted.Keys.ToArray());
