@@ -276,6 +276,8 @@ Describe 'Secrets never show, whatever the spelling' {
         @{ Case = 'an indented key with a comment'; Line = "`t PrivateKey   =   {key}  # mine" }
         @{ Case = 'a preshared key'; Line = 'PRESHAREDKEY = {key}' }
         @{ Case = 'a misspelt key name'; Line = 'PrivatKey = {key}' }
+        @{ Case = 'a misspelt key name without spaces'; Line = 'PrivatKey={key}' }
+        @{ Case = 'a key after another value'; Line = 'Foo = bar={key}' }
         @{ Case = 'a key in a comment'; Line = '# old key {key}' }
         @{ Case = 'a key inside other text'; Line = 'wg: Key is not the correct length or format: `{key}''' }
         @{ Case = 'a key in a PublicKey line with more after it'; Line = 'PublicKey = {key} extra' }

@@ -9,7 +9,7 @@ namespace HomeTunnel.Cmdlets;
 /// Turns a host's failure into an ErrorRecord: the agent's error id as FullyQualifiedErrorId, a category,
 /// the host as target, and the command and its (redacted) stderr in the details.
 /// </summary>
-internal static class HostErrors
+public static class HostErrors
 {
     private static readonly Dictionary<string, ErrorKind> Kinds = new()
     {
@@ -25,33 +25,33 @@ internal static class HostErrors
         ["FileWriteFailed"] = ErrorKind.WriteError,
         ["NotOwnedByHomeTunnel"] = ErrorKind.ResourceExists,
         ["UnsupportedAgentVersion"] = ErrorKind.InvalidOperation,
+        ["UnknownRequestKind"] = ErrorKind.InvalidOperation,
+        ["WebServerNotSupported"] = ErrorKind.NotInstalled,
     };
 
     /// <summary>The error of a failed call, or null when the host answered.</summary>
-    public static ErrorRecord? FromCall(HostCall call, HostView view)
+    public static ErrorRecord? FromCall(HostCall call, HostView view) =>
+        call.Error is not null ? HomeTunnelCmdlet.ToErrorRecord(call.Error) : FromAnswer(call.Target.Name, call.Answer!, view);
+
+    /// <summary>The error an answer carries, or null when it is not a failure (an unknown state is one).</summary>
+    public static ErrorRecord? FromAnswer(string host, AgentAnswer r, HostView view)
     {
-        string kind = view.Kind, name = view.Name;
-        if (call.Error is not null)
-        {
-            return HomeTunnelCmdlet.ToErrorRecord(call.Error);
-        }
-        AgentAnswer r = call.Answer!;
-        if (r.State == "Read" || r.ChangeState != ChangeState.Failed) // an unknown state is a failure too
+        if (r.State == "Read" || r.ChangeState != ChangeState.Failed)
         {
             return null;
         }
         string id = r.ErrorId ?? "HostOperationFailed";
-        string message = $"{call.Target.Name}: {kind} {name}: {view.Safe(r.Message)}";
+        string message = $"{host}: {view.Kind} {view.Name}: {view.Safe(r.Message)}";
         string command = r.Command;
         string stderr = view.Safe(r.Stderr);
-        var e = new HomeTunnelException(id, Kinds.TryGetValue(id, out ErrorKind k) ? k : ErrorKind.InvalidOperation, message, call.Target.Name);
-        e.Data["Host"] = call.Target.Name;
+        var e = new HomeTunnelException(id, Kinds.TryGetValue(id, out ErrorKind k) ? k : ErrorKind.InvalidOperation, message, host);
+        e.Data["Host"] = host;
         e.Data["Command"] = command;
         e.Data["Stderr"] = stderr;
         ErrorRecord record = HomeTunnelCmdlet.ToErrorRecord(e);
         record.ErrorDetails = new ErrorDetails(message + (command.Length > 0 ? $"\nCommand: {command}" : string.Empty) + (stderr.Length > 0 ? $"\n{stderr.Trim()}" : string.Empty))
         {
-            RecommendedAction = Remedies.For(id, call.Target.Name) ?? string.Empty,
+            RecommendedAction = Remedies.For(id, host) ?? string.Empty,
         };
         return record;
     }

@@ -15,7 +15,7 @@ namespace HomeTunnel.Hosts;
 public static partial class Redaction
 {
     /// <summary>A 32-byte key in canonical base64, not part of a longer base64 run.</summary>
-    [GeneratedRegex(@"(?<![A-Za-z0-9+/=])[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=(?![A-Za-z0-9+/=])")]
+    [GeneratedRegex(@"(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=(?![A-Za-z0-9+/=])")]
     private static partial Regex KeyToken();
 
     /// <summary>A secret-named line in any case and spacing wg accepts (wg matches key names case-insensitively).</summary>
