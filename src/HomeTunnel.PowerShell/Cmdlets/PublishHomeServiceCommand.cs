@@ -124,15 +124,42 @@ public sealed class PublishHomeServiceCommand : HomeTunnelCmdlet
         }
 
         var changes = new List<HostChangeResult>();
-        bool ok = Install("Install-WireGuardConfig", relayConfig, RelaySession, changes, whatIf, ("InterfaceName", ifName))
-            && Install("Install-WireGuardConfig", homeConfig, HomeSession, changes, whatIf, ("InterfaceName", ifName))
-            && Install("Install-ApacheProxySite", site, RelaySession, changes, whatIf);
-        if (!ok || whatIf)
+        var core = new HostApply(this, StopToken, throttle: 2, force: false);
+        var steps = new (HostChange Change, PSSession? Session)[]
+        {
+            (WireGuardChange(relayConfig, ifName), RelaySession),
+            (WireGuardChange(homeConfig, ifName), HomeSession),
+            (new HostChange("Apache", name, $"Install Apache proxy site {name}", () => AgentRequest.Apache(new[] { site }, uninstall: false),
+                AgentRequest.ApacheFiles(new[] { site }, uninstall: false)), RelaySession),
+        };
+        for (int i = 0; i < steps.Length; i++)
+        {
+            var (change, session) = steps[i];
+            WriteProgress(new ProgressRecord(2, $"Publish {name}", change.Action) { PercentComplete = i * 100 / (steps.Length + 1) });
+            WriteVerbose($"Step {i + 1} of {steps.Length + 1}: {change.Action} on {session?.ComputerName ?? "this machine"}.");
+            List<HostTarget> targets = HostTarget.For(session is null ? null : new[] { session });
+            try
+            {
+                // Asked once above: in -WhatIf each step shows its diff; otherwise no step asks again.
+                var done = core.Run(targets, change, ask: whatIf);
+                if (done.Count < targets.Count)
+                {
+                    return; // the failed step wrote its error; the steps after it need it
+                }
+                changes.AddRange(done.Select(d => d.Result));
+            }
+            finally
+            {
+                targets.ForEach(t => t.Dispose());
+            }
+        }
+        if (whatIf)
         {
             return;
         }
-
-        TunnelPathResult result = CheckPath(name);
+        WriteProgress(new ProgressRecord(2, $"Publish {name}", "Waiting for the path to pass") { PercentComplete = steps.Length * 100 / (steps.Length + 1) });
+        TunnelPathResult result = CheckPath(name, ifName);
+        WriteProgress(new ProgressRecord(2, $"Publish {name}", "Done") { RecordType = ProgressRecordType.Completed });
         WriteObject(new PublishedHomeService
         {
             ServerName = name,
@@ -143,70 +170,35 @@ public sealed class PublishHomeServiceCommand : HomeTunnelCmdlet
         });
     }
 
-    /// <summary>Runs an Install-* cmdlet as a nested pipeline, so -WhatIf, -Confirm, errors and verbose flow as usual.</summary>
-    private bool Install(string command, object input, PSSession? session, List<HostChangeResult> changes, bool whatIf, params (string Name, object Value)[] extra)
-    {
-        using var shell = PowerShell.Create(RunspaceMode.CurrentRunspace);
-        shell.AddCommand(command).AddParameter("InputObject", input);
-        if (session is not null)
-        {
-            shell.AddParameter("Session", new[] { session });
-        }
-        foreach (var (key, value) in extra)
-        {
-            shell.AddParameter(key, value);
-        }
-        if (whatIf)
-        {
-            shell.AddParameter("WhatIf", true);
-        }
-        else
-        {
-            shell.AddParameter("Confirm", false);
-        }
-        foreach (PSObject o in shell.Invoke())
-        {
-            if (o.BaseObject is HostChangeResult r)
-            {
-                changes.Add(r);
-                WriteVerbose($"{r.Host}: {r.Kind} {r.Name}: {r.State}");
-            }
-        }
-        foreach (ErrorRecord e in shell.Streams.Error)
-        {
-            WriteError(e);
-        }
-        return shell.Streams.Error.Count == 0;
-    }
+    private static HostChange WireGuardChange(WireGuardConfig config, string ifName) =>
+        new("WireGuard", ifName, $"Install WireGuard config {ifName} ({config.Peers.Count} peer(s))",
+            () => AgentRequest.WireGuard(config, ifName, uninstall: false), AgentRequest.WireGuardFiles(config, ifName));
 
-    private TunnelPathResult CheckPath(string name)
+    /// <summary>Checks the new path until it passes (the first handshake takes a moment) or WaitSeconds run out; Ctrl+C ends the wait.</summary>
+    private TunnelPathResult CheckPath(string name, string ifName)
     {
         var deadline = DateTime.UtcNow.AddSeconds(WaitSeconds);
+        var dns = DnsServer is null ? null : DnsProbe.ParseServer(DnsServer);
         while (true)
         {
-            using var shell = PowerShell.Create(RunspaceMode.CurrentRunspace);
-            shell.AddCommand("Test-TunnelPath").AddParameter("ServerName", new[] { name }).AddParameter("RelaySession", RelaySession)
-                .AddParameter("Port", Https ? new[] { 80, 443 } : new[] { 80 }).AddParameter("Https", Https.IsPresent)
-                .AddParameter("InterfaceName", InterfaceName);
-            if (HomeSession is not null)
+            var options = new TunnelPathOptions
             {
-                shell.AddParameter("HomeSession", HomeSession);
-            }
-            else
+                ServerName = name,
+                DnsServer = dns,
+                Ports = Https ? new[] { 80, 443 } : new[] { 80 },
+                Https = Https,
+                InterfaceName = ifName,
+                Relay = ProbeHost.FromSession(RelaySession),
+                Home = HomeSession is null ? ProbeHost.Local() : ProbeHost.FromSession(HomeSession),
+            };
+            TunnelPathResult result = TunnelPathChecker.Check(options, StopToken);
+            if (result.Status != HopStatus.Fail || DateTime.UtcNow >= deadline || StopToken.IsCancellationRequested)
             {
-                shell.AddParameter("LocalHome", true);
-            }
-            if (DnsServer is not null)
-            {
-                shell.AddParameter("DnsServer", DnsServer);
-            }
-            TunnelPathResult result = shell.Invoke().Select(o => o.BaseObject).OfType<TunnelPathResult>().Single();
-            if (result.Status != HopStatus.Fail || DateTime.UtcNow >= deadline)
-            {
+                WriteVerbose($"The path to {name}: {result.Status}{(result.FailedHop is { } f ? $" at {f}" : string.Empty)}.");
                 return result;
             }
-            WriteVerbose($"The path does not pass yet ({result.FailedHop}); checking again.");
-            Thread.Sleep(1000);
+            WriteVerbose($"The path does not pass yet ({result.FailedHop}: {result.Hops.FirstOrDefault(h => h.Hop == result.FailedHop)?.Detail}); checking again.");
+            StopToken.WaitHandle.WaitOne(TimeSpan.FromSeconds(1));
         }
     }
 }

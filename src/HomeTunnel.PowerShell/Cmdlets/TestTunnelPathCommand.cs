@@ -174,7 +174,7 @@ public sealed class TestTunnelPathCommand : HomeTunnelCmdlet
     {
         if (RelaySession is not null)
         {
-            return Borrowed(RelaySession);
+            return ProbeHost.FromSession(RelaySession);
         }
         return ParameterSetName == "HostName" ? Opened(RelayHostName) : null;
     }
@@ -183,37 +183,14 @@ public sealed class TestTunnelPathCommand : HomeTunnelCmdlet
     {
         if (HomeSession is not null)
         {
-            return Borrowed(HomeSession);
+            return ProbeHost.FromSession(HomeSession);
         }
         if (HomeHostName is not null)
         {
             return Opened(HomeHostName);
         }
-        if (LocalHome)
-        {
-            return new ProbeHost
-            {
-                Name = "localhost",
-                Open = _ => Task.Run(() =>
-                {
-                    Runspace rs = RunspaceFactory.CreateRunspace();
-                    rs.Open();
-                    return rs;
-                }),
-                Close = rs => rs.Dispose(),
-            };
-        }
-        return null;
+        return LocalHome ? ProbeHost.Local() : null;
     }
-
-    private static ProbeHost Borrowed(PSSession session) => new()
-    {
-        Name = session.ComputerName,
-        Open = _ => session.Runspace.RunspaceStateInfo.State == RunspaceState.Opened
-            ? Task.FromResult(session.Runspace)
-            : Task.FromException<Runspace>(new HomeTunnelException("SessionNotOpen", ErrorKind.ConnectionError,
-                $"the session to {session.ComputerName} is {session.Runspace.RunspaceStateInfo.State}; open a new one", session.ComputerName)),
-    };
 
     private ProbeHost Opened(string hostName)
     {

@@ -12,6 +12,29 @@ public sealed class ProbeHost
     public string Name { get; init; } = string.Empty;
     public Func<CancellationToken, Task<Runspace>> Open { get; init; } = null!;
     public Action<Runspace>? Close { get; init; }
+
+    /// <summary>A session the caller owns: used as it is, never closed here.</summary>
+    public static ProbeHost FromSession(System.Management.Automation.Runspaces.PSSession session) => new()
+    {
+        Name = session.ComputerName,
+        Open = _ => session.Runspace.RunspaceStateInfo.State == RunspaceState.Opened
+            ? Task.FromResult(session.Runspace)
+            : Task.FromException<Runspace>(new HomeTunnelException("SessionNotOpen", ErrorKind.ConnectionError,
+                $"the session to {session.ComputerName} is {session.Runspace.RunspaceStateInfo.State}; open a new one", session.ComputerName)),
+    };
+
+    /// <summary>This machine, in a runspace of its own.</summary>
+    public static ProbeHost Local() => new()
+    {
+        Name = "localhost",
+        Open = _ => Task.Run(() =>
+        {
+            Runspace rs = RunspaceFactory.CreateRunspace();
+            rs.Open();
+            return rs;
+        }),
+        Close = rs => rs.Dispose(),
+    };
 }
 
 /// <summary>Everything Test-TunnelPath needs to judge one name's path.</summary>
