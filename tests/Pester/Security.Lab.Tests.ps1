@@ -51,6 +51,23 @@ Describe 'HomeTunnel owns only what it wrote' -Tag Lab {
         finally { Remove-Item -LiteralPath "$Relay/etc-wireguard/wg1.conf" -ErrorAction Ignore }
     }
 
+    It 'does not follow a link where its file should be: the link is not ours, and its target is never shown' {
+        $secret = "$($lab.Directory)/secret-target"
+        Set-Content -LiteralPath $secret -Value 'SECRETHASH-IN-TARGET'
+        New-Item -ItemType SymbolicLink -Path "$Relay/etc-wireguard/wg2.conf" -Target $secret | Out-Null
+        try {
+            $before = Get-LabStateHash $lab relay
+            $record = Get-ErrorRecord { $relayConfig | Install-WireGuardConfig -Session $vps -InterfaceName wg2 }
+            Assert-HomeTunnelError $record 'NotOwnedByHomeTunnel' 'ResourceExists'
+            $all = Get-AllStreams { $relayConfig | Install-WireGuardConfig -Session $vps -InterfaceName wg2 -Force -WhatIf }
+            $all | Should -Match 'symbolic link'
+            $all | Should -Not -Match 'SECRETHASH'
+            Get-LabStateHash $lab relay | Should -Be $before
+            Get-Content -Raw $secret | Should -Match 'SECRETHASH-IN-TARGET'
+        }
+        finally { Remove-Item -LiteralPath "$Relay/etc-wireguard/wg2.conf" -Force -ErrorAction Ignore }
+    }
+
     It 'never shows a line of another file in an error, even when the user forces a site that reads one' {
         $shadowLike = "$($lab.Directory)/shadow-like"
         Set-Content -LiteralPath $shadowLike -Value 'root:$y$j9T$SECRETHASH:19000:0:99999:7:::'

@@ -401,6 +401,18 @@ Describe 'Scheduled checks take values as data, never as code' {
         ($plan.Data() | ConvertFrom-Json -AsHashtable).Parameters.KeyFilePath | Should -BeExactly $Value
     }
 
+    It 'refuses a log that the system would run or trust: <Path>' -ForEach @(
+        @{ Path = '/etc/cron.d/evil.log' }
+        @{ Path = '/root/.ssh/authorized_keys' }
+        @{ Path = '/home/u/.ssh/x.log' }
+        @{ Path = '/var/spool/cron/crontabs/root' }
+        @{ Path = '/tmp/check.sh' }
+        @{ Path = '/usr/lib/x.log' }
+    ) {
+        $record = Get-ErrorRecord { Register-TunnelPathCheck site.example.test -LogPath $Path -WhatIf }
+        Assert-HomeTunnelError $record 'InvalidCheckLogPath' 'InvalidArgument'
+    }
+
     It 'refuses a command line that cron or Task Scheduler would expand or break: <Case>' -ForEach @(
         @{ Case = 'a percent sign'; Pwsh = '/opt/p%wsh/pwsh' }
         @{ Case = 'a newline'; Pwsh = "/opt/pwsh`n* * * * * root id" }

@@ -79,7 +79,7 @@ public sealed class RegisterTunnelPathCheckCommand : HomeTunnelCmdlet
             ModulePath = module,
             PwshCommand = PwshCommand(),
             ScriptPath = Path.Combine(where.ScriptDirectory, name + ".ps1"),
-            LogPath = LogPath is null ? Path.Combine(where.LogDirectory, name + ".jsonl") : FileSystemPath(LogPath),
+            LogPath = LogPath is null ? Path.Combine(where.LogDirectory, name + ".jsonl") : TunnelPathCheckPlan.CheckLogPath(FileSystemPath(LogPath)),
             Parameters = parameters,
         };
         if (!ShouldProcess(name, $"Register a {scheduler} check of {server} every {interval} min, logging to {plan.LogPath}"))

@@ -70,6 +70,9 @@ function Start-DetachedCommand {
 }
 
 function Read-HostFile([string] $Path) {
+    # A link is not followed: its target may be any file of the host (/etc/shadow), and is not ours to show.
+    $info = [System.IO.FileInfo]::new($Path)
+    if ($info.Exists -and $info.LinkTarget) { return "(a symbolic link to $($info.LinkTarget))" }
     if ($script:IsRoot) {
         if ([System.IO.File]::Exists($Path)) { return [System.IO.File]::ReadAllText($Path) }
         return $null
@@ -277,10 +280,11 @@ function Invoke-WireGuardApply($Req, $Plan) {
 # ---------------------------------------------------------------- Apache
 
 function Test-ApacheRunning {
+    # .NET only: this is on the no-op path, where loading the Management module would cost more than the rest.
     $pidFile = '/run/apache2/apache2.pid'
-    if (-not (Test-Path $pidFile)) { return $false }
-    $text = (Get-Content -Raw $pidFile -ErrorAction Ignore)
-    $text -and (Test-Path "/proc/$($text.Trim())")
+    if (-not [System.IO.File]::Exists($pidFile)) { return $false }
+    $text = try { [System.IO.File]::ReadAllText($pidFile).Trim() } catch { '' }
+    $text -match '^\d+$' -and [System.IO.Directory]::Exists("/proc/$text")
 }
 
 function Test-ApacheConfig {
@@ -363,7 +367,6 @@ function Invoke-ApacheApply($Req, $Plan) {
     # first loads it never runs it. Newly loading md therefore takes a full restart, once.
     $pidFile = '/run/apache2/apache2.pid'
     $running = Test-ApacheRunning
-    if (-not $running) { Remove-HostFile $pidFile }
     if ($enabledModules -contains 'md' -and $running) {
         Invoke-Native apache2ctl @('stop') | Out-Null
         $deadline = [DateTime]::UtcNow.AddSeconds(15)

@@ -281,7 +281,8 @@ public static class TunnelPathChecker
         }
         if (!AgentValue.Truth(facts["ApacheListingOk"]))
         {
-            string listing = AgentValue.Text(facts["ApacheListing"]);
+            // What apache2ctl says may quote a line of any file the config includes: filtered like an error.
+            string listing = HostText(facts["ApacheListing"]);
             return Hop(o, TunnelHop.Apache, HopStatus.Fail, took, $"apache2ctl -S failed: {FirstLine(listing)}", "Fix the relay's config ('apache2ctl configtest' says where), then 'apache2ctl graceful'.");
         }
         var vhosts = AgentValue.Items(facts["VirtualHosts"]).Select(AgentValue.Unwrap).OfType<Hashtable>().ToList();
@@ -321,7 +322,7 @@ public static class TunnelPathChecker
         string ifName = o.InterfaceName;
         if (AgentValue.Unwrap(facts["WireGuard"]) is not Hashtable wg)
         {
-            return Hop(o, TunnelHop.Tunnel, HopStatus.Fail, took, $"{ifName} is not up on the relay: {AgentValue.Text(facts["WireGuardError"])}",
+            return Hop(o, TunnelHop.Tunnel, HopStatus.Fail, took, $"{ifName} is not up on the relay: {HostText(facts["WireGuardError"])}",
                 $"Bring it up: Install-WireGuardConfig -Session $relay, or 'wg-quick up {ifName}' on the relay.");
         }
         string backend = AgentValue.Text(facts["Backend"]);
@@ -351,7 +352,7 @@ public static class TunnelPathChecker
             }
             else if (AgentValue.Unwrap(homeFacts["WireGuard"]) is not Hashtable homeWg)
             {
-                return Hop(o, TunnelHop.Tunnel, HopStatus.Fail, took, $"{ifName} is not up on the home machine: {AgentValue.Text(homeFacts["WireGuardError"])}",
+                return Hop(o, TunnelHop.Tunnel, HopStatus.Fail, took, $"{ifName} is not up on the home machine: {HostText(homeFacts["WireGuardError"])}",
                     $"Bring it up on the home machine: 'wg-quick up {ifName}' (or Install-WireGuardConfig -Session $home).");
             }
             else
@@ -473,6 +474,9 @@ public static class TunnelPathChecker
         string host = o.Relay?.Name ?? "the relay";
         return Remedies.For(id, host) ?? $"Check the session to {host}: run 'ssh {host}' to see why it fails.";
     }
+
+    /// <summary>Text a host's tool printed, made fit for a hop's detail (and the scheduled check's log).</summary>
+    private static string HostText(object? value) => Redaction.ForError(AgentValue.Text(value), Array.Empty<string>(), Array.Empty<string>());
 
     private static string FirstLine(string text) => text.Split('\n').FirstOrDefault(l => l.Trim().Length > 0)?.Trim() ?? string.Empty;
 

@@ -53,6 +53,23 @@ public sealed partial class TunnelPathCheckPlan
         return name;
     }
 
+    /// <summary>
+    /// The log a check appends to as root on every run, with text that came from the network in it: a file
+    /// ending in .jsonl, .json or .log, outside the folders whose files the system runs or trusts (/etc
+    /// holds cron.d, /root/.ssh authorized_keys).
+    /// </summary>
+    public static string CheckLogPath(string path)
+    {
+        string[] refused = { "/etc/", "/usr/", "/bin/", "/sbin/", "/lib", "/boot/", "/proc/", "/sys/", "/dev/", "/root/.ssh/", "/var/spool/" };
+        bool okName = path.EndsWith(".jsonl", StringComparison.Ordinal) || path.EndsWith(".json", StringComparison.Ordinal) || path.EndsWith(".log", StringComparison.Ordinal);
+        if (!okName || path.Any(char.IsControl) || refused.Any(r => path.StartsWith(r, StringComparison.Ordinal)) || path.Contains("/.ssh/", StringComparison.Ordinal))
+        {
+            throw HomeTunnelException.Invalid("InvalidCheckLogPath",
+                $"'{DnsName.Printable(path)}' cannot be a check's log: use a file ending in .jsonl, .json or .log outside /etc, /usr, /boot, /root/.ssh and the system's folders (default: /var/log/hometunnel).", path);
+        }
+        return path;
+    }
+
     /// <summary>Validates the fixed Test-TunnelPath parameters: known names, plain values only.</summary>
     public static Dictionary<string, object> CheckParameters(IDictionary? values)
     {
