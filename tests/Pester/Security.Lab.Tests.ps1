@@ -51,6 +51,21 @@ Describe 'HomeTunnel owns only what it wrote' -Tag Lab {
         finally { Remove-Item -LiteralPath "$Relay/etc-wireguard/wg1.conf" -ErrorAction Ignore }
     }
 
+    It 'leaves a hand-made site alone that already serves the name: nothing is installed over it' {
+        $etc = "$Relay/etc-apache2"
+        Set-Content -LiteralPath "$etc/sites-available/hand.conf" -Value "<VirtualHost *:80>`n    ServerName hand.example.test`n    ServerAlias taken.example.test`n    ProxyPass / http://192.168.4.2:3000/`n</VirtualHost>"
+        New-Item -ItemType SymbolicLink -Path "$etc/sites-enabled/hand.conf" -Target '../sites-available/hand.conf' | Out-Null
+        try {
+            $before = Get-LabStateHash $lab relay
+            $taken = $homePeer | New-ApacheProxySite -ServerName TAKEN.example.test -Port 3000
+            $record = Get-ErrorRecord { $taken | Install-ApacheProxySite -Session $vps }
+            Assert-HomeTunnelError $record 'ServerNameTaken' 'ResourceExists'
+            "$record" | Should -Match 'hand.conf'
+            Get-LabStateHash $lab relay | Should -Be $before
+        }
+        finally { Remove-Item -LiteralPath "$etc/sites-enabled/hand.conf", "$etc/sites-available/hand.conf" -Force -ErrorAction Ignore }
+    }
+
     It 'does not follow a link where its file should be: the link is not ours, and its target is never shown' {
         $secret = "$($lab.Directory)/secret-target"
         Set-Content -LiteralPath $secret -Value 'SECRETHASH-IN-TARGET'

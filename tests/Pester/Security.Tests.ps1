@@ -269,6 +269,15 @@ Describe 'Configs are checked before they are made or installed' {
     }
 }
 
+Describe 'Sites are checked before they are installed' {
+    It 'refuses two sites that answer one name, before any host' {
+        $a = $HomePeer | New-ApacheProxySite -ServerName a.example.test -Port 3000
+        $b = $HomePeer | New-ApacheProxySite -ServerName b.example.test -ServerAlias a.example.test -Port 3001
+        $record = Get-ErrorRecord { $a, $b | Install-ApacheProxySite -WhatIf }
+        Assert-HomeTunnelError $record 'DuplicateServerName' 'InvalidData'
+    }
+}
+
 Describe 'Secrets never show, whatever the spelling' {
     It 'redacts <Case>' -ForEach @(
         @{ Case = 'a PrivateKey line'; Line = 'PrivateKey = {key}' }

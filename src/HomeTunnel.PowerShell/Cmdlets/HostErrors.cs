@@ -24,6 +24,7 @@ public static class HostErrors
         ["InterfaceNotFound"] = ErrorKind.ObjectNotFound,
         ["FileWriteFailed"] = ErrorKind.WriteError,
         ["NotOwnedByHomeTunnel"] = ErrorKind.ResourceExists,
+        ["ServerNameTaken"] = ErrorKind.ResourceExists,
         ["UnsupportedAgentVersion"] = ErrorKind.InvalidOperation,
         ["UnknownRequestKind"] = ErrorKind.InvalidOperation,
         ["WebServerNotSupported"] = ErrorKind.NotInstalled,

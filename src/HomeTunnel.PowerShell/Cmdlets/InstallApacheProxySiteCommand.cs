@@ -38,6 +38,13 @@ public sealed class InstallApacheProxySiteCommand : HostChangeCommand
         {
             site.EnsureInstallable();
         }
+        // Test-TunnelConfig's site checks, before any host: two sites answering one name take one down.
+        var error = WireGuard.TunnelConfigChecker.Check(System.Array.Empty<WireGuard.TunnelPeer>(), System.Array.Empty<WireGuard.WireGuardConfig>(), sites)
+            .FirstOrDefault(f => f.Severity == WireGuard.FindingSeverity.Error);
+        if (error is not null)
+        {
+            throw new HomeTunnelException(error.Check, ErrorKind.InvalidData, error.Message + " Nothing was changed.", error.Target);
+        }
         string names = string.Join(", ", sites.Select(s => s.ServerName));
         RunOnHosts("Apache", names, $"Install Apache proxy site(s) {names}", () => AgentRequest.Apache(sites, uninstall: false), sites.Length == 1 ? sites[0] : sites,
             AgentRequest.ApacheFiles(sites, uninstall: false));

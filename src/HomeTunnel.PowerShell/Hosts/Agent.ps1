@@ -292,6 +292,24 @@ function Test-ApacheConfig {
     [pscustomobject]@{ Ok = $r.ExitCode -eq 0; Output = ($r.Err + $r.Out).Trim() }
 }
 
+function Assert-NameFree([string] $Etc, $Site) {
+    # A name another enabled site already serves would be answered by whichever file Apache reads first:
+    # one of the two sites would silently go dark. Only the names are compared; no text leaves the host.
+    $names = [System.Collections.Generic.HashSet[string]]::new([string[]]@($Site.Names), [System.StringComparer]::OrdinalIgnoreCase)
+    foreach ($file in [System.IO.Directory]::GetFiles("$Etc/sites-enabled")) {
+        if ([System.IO.Path]::GetFileName($file) -eq $Site.FileName) { continue }
+        $text = try { [System.IO.File]::ReadAllText($file) } catch { '' }
+        foreach ($m in [regex]::Matches($text, '(?im)^[ \t]*Server(?:Name|Alias)[ \t]+([^\r\n#]+)')) {
+            foreach ($n in ($m.Groups[1].Value -split '\s+')) {
+                $bare = ($n.Trim('"', "'") -replace ':\d+$', '').TrimEnd('.')
+                if ($bare -and $names.Contains($bare)) {
+                    throw (New-AgentError 'ServerNameTaken' "$bare is already served by $file, which is not this site; nothing was changed. Remove it from that site first, or run the same command with -Force." "read $file" '')
+                }
+            }
+        }
+    }
+}
+
 function Get-ApachePlan($Req) {
     $etc = '/etc/apache2'
     $sites = foreach ($s in $Req.Sites) {
@@ -307,6 +325,7 @@ function Get-ApachePlan($Req) {
                 throw (New-AgentError 'NotOwnedByHomeTunnel' "$enabledPath is not HomeTunnel's link to sites-available/$($s.FileName); nothing was changed. To take it over, run the same command with -Force." "read $enabledPath" '')
             }
         }
+        if (-not $Req.Uninstall -and $current -cne $s.Text -and -not $Req.Force) { Assert-NameFree $etc $s }
         $missing = @($s.Modules | Where-Object { -not [System.IO.File]::Exists("$etc/mods-enabled/$_.load") })
         $changed = if ($Req.Uninstall) { $null -ne $current -or $enabled } else { $current -cne $s.Text -or -not $enabled -or $missing.Count -gt 0 }
         @{

@@ -50,6 +50,7 @@ public static class AgentRequest
             ("Sites", sites.Select(s => new Hashtable
             {
                 ["Name"] = s.ServerName,
+                ["Names"] = s.ServerAliases.Prepend(s.ServerName).ToArray(),
                 ["FileName"] = s.FileName,
                 ["Text"] = s.Text,
                 ["Modules"] = s.RequiredModules.ToArray(),
