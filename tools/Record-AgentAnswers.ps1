@@ -3,10 +3,11 @@
 .SYNOPSIS
     Records the agent's answers from the lab's real hosts into tests/Pester/fixtures/agent/*.json.
 .DESCRIPTION
-    The module's side of the host contract (answers read once, diffs, redaction, error mapping) is tested
-    without root against these recordings (AgentAnswers.Tests.ps1). Every key in them is replaced by a
-    placeholder {{KEY:n}}; the test puts fresh keys back, so no key is ever committed. Run as root after a
-    build, when the agent's answers change: dotnet pwsh -File tools/Record-AgentAnswers.ps1
+    The module's side of the host contract (answers read once, planning from facts, diffs, redaction, error
+    mapping) is tested without root against these recordings (AgentAnswers.Tests.ps1). Every key in them
+    is replaced by a placeholder {{KEY:n}}; the test puts fresh keys back, so no key is ever committed.
+    Run as root after a build, when the agent's answers change:
+        dotnet pwsh -File tools/Record-AgentAnswers.ps1
 #>
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
@@ -15,12 +16,16 @@ Push-Location (Join-Path $root 'tests/Pester')
 try {
     . ./LabSeed.ps1 -Prefix htrec -Index 10 -Install
     $out = Join-Path $root 'tests/Pester/fixtures/agent'
+    Remove-Item (Join-Path $out '*.json') -ErrorAction Ignore
     $null = New-Item -ItemType Directory -Force $out
     $keys = [System.Collections.Generic.Dictionary[string, int]]::new()
+    $relayDir = $lab.Hosts.relay.Directory
 
-    function Save-Answer([string] $Name, [hashtable] $Request) {
-        $answer = [HomeTunnel.Hosts.AgentCall]::RunAsync($vps.Runspace, $Request, 'relay', [Threading.CancellationToken]::None).GetAwaiter().GetResult()
-        $json = $answer | ConvertTo-Json -Depth 12
+    function Invoke-Agent([hashtable] $Request) {
+        [HomeTunnel.Hosts.AgentCall]::RunAsync($vps.Runspace, $Request, 'relay', [Threading.CancellationToken]::None).GetAwaiter().GetResult()
+    }
+    function Save-Answer([string] $Name, [hashtable] $Answer) {
+        $json = $Answer | ConvertTo-Json -Depth 12
         $json = [regex]::Replace($json, '(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=(?![A-Za-z0-9+/=])', {
                 param($m)
                 if (-not $keys.ContainsKey($m.Value)) { $keys[$m.Value] = $keys.Count }
@@ -28,33 +33,57 @@ try {
             })
         $json = $json.Replace($lab.Directory, '/tmp/lab')
         Set-Content -LiteralPath (Join-Path $out "$Name.json") -Value $json
-        Write-Host "recorded $Name ($($answer['State']))"
+        Write-Host "recorded $Name ($($Answer['State']))"
     }
-    function Request([hashtable] $Request, [switch] $PlanOnly, [switch] $Force) {
-        $Request['PlanOnly'] = [bool]$PlanOnly
-        $Request['Force'] = [bool]$Force
-        $Request
+    # The two calls of a change, as HostApply makes them: facts, the module's plan, then the apply.
+    function Save-Apply([string] $Name, [HomeTunnel.Cmdlets.HostChange] $Change) {
+        $facts = Invoke-Agent ($Change.MakeRequest.Invoke())
+        $answer = [HomeTunnel.Hosts.AgentAnswer]::From($facts)
+        $plan = $Change.Planner.Invoke($answer.Facts, $false)
+        $request = $Change.MakeRequest.Invoke()
+        $request['Force'] = $false; $request['Plan'] = $plan.Plan; $request['Fingerprint'] = $answer.Fingerprint
+        Save-Answer $Name (Invoke-Agent $request)
     }
 
-    $third = New-TunnelPeer -Name home3 -Role Home -Address 192.168.4.4/32
-    $bigger = New-WireGuardConfig -For $relayPeer -Peer $homePeer, $third
-    Save-Answer 'wireguard-unchanged' (Request ([HomeTunnel.Hosts.AgentRequest]::WireGuard($relayConfig, 'wg0', $false)) -PlanOnly)
-    Save-Answer 'wireguard-wouldchange' (Request ([HomeTunnel.Hosts.AgentRequest]::WireGuard($bigger, 'wg0', $false)) -PlanOnly)
-    Set-Content -LiteralPath "$($lab.Hosts.relay.Directory)/etc-wireguard/wg1.conf" -Value "[Interface]`nprivatekey=$($third.PrivateKey.RevealBase64())`nListenPort = 51999`n"
-    Save-Answer 'wireguard-notowned' (Request ([HomeTunnel.Hosts.AgentRequest]::WireGuard($relayConfig, 'wg1', $false)) -PlanOnly)
-    Save-Answer 'wireguard-force-wouldchange' (Request ([HomeTunnel.Hosts.AgentRequest]::WireGuard($relayConfig, 'wg1', $false)) -PlanOnly -Force)
-    Remove-Item "$($lab.Hosts.relay.Directory)/etc-wireguard/wg1.conf"
+    $wg = [HomeTunnel.Cmdlets.HostChange]::WireGuard($relayConfig, 'wg0', 'record')
+    Save-Answer 'wireguard-facts' (Invoke-Agent ($wg.MakeRequest.Invoke()))
+    Set-Content -LiteralPath "$relayDir/etc-wireguard/wg1.conf" -Value "[Interface]`nprivatekey=$((New-TunnelKeyPair).PrivateKey.RevealBase64())`nListenPort = 51999`n"
+    Save-Answer 'wireguard-facts-handwritten' (Invoke-Agent ([HomeTunnel.Cmdlets.HostChange]::WireGuard($relayConfig, 'wg1', 'record').MakeRequest.Invoke()))
+    Remove-Item "$relayDir/etc-wireguard/wg1.conf"
+
     $other = $homePeer | New-ApacheProxySite -ServerName other.example.test -Port 8080
-    Save-Answer 'apache-wouldchange' (Request ([HomeTunnel.Hosts.AgentRequest]::Apache(@($other), $false)) -PlanOnly)
-    Save-Answer 'apache-notowned' (Request ([HomeTunnel.Hosts.AgentRequest]::Apache(@(($homePeer | New-ApacheProxySite -ServerName 000-default -Port 1)), $false)) -PlanOnly)
+    Save-Answer 'apache-facts-new' (Invoke-Agent ([HomeTunnel.Cmdlets.HostChange]::Apache(@($other), $false, 'record').MakeRequest.Invoke()))
+    Save-Answer 'apache-facts-default' (Invoke-Agent ([HomeTunnel.Cmdlets.HostChange]::Apache(@(($homePeer | New-ApacheProxySite -ServerName 000-default -Port 1)), $false, 'record').MakeRequest.Invoke()))
+    $etc = "$relayDir/etc-apache2"
+    Set-Content -LiteralPath "$etc/sites-available/hand.conf" -Value "<VirtualHost *:80>`n    ServerName hand.example.test`n    ServerAlias taken.example.test`n</VirtualHost>"
+    New-Item -ItemType SymbolicLink -Path "$etc/sites-enabled/hand.conf" -Target '../sites-available/hand.conf' | Out-Null
+    Save-Answer 'apache-facts-taken' (Invoke-Agent ([HomeTunnel.Cmdlets.HostChange]::Apache(@(($homePeer | New-ApacheProxySite -ServerName taken.example.test -Port 1)), $false, 'record').MakeRequest.Invoke()))
+    Remove-Item "$etc/sites-enabled/hand.conf", "$etc/sites-available/hand.conf"
+    $pidFile = "$relayDir/run-apache2/apache2.pid"
+    $apache = [int](Get-Content $pidFile)
+    Invoke-LabHost $lab relay apache2ctl stop | Out-Null
+    Wait-LabCondition { -not (Test-LabProcessAlive $apache) } 'Apache to stop' 15
+    Save-Answer 'apache-facts-stopped' (Invoke-Agent ([HomeTunnel.Cmdlets.HostChange]::Apache(@($site), $false, 'record').MakeRequest.Invoke()))
+    Invoke-LabHost $lab relay apache2ctl start | Out-Null
+    Wait-LabCondition { Test-Path $pidFile } 'Apache to start' 15
+    $lab.Pids.Add([int](Get-Content $pidFile))
+
     $secret = Join-Path $lab.Directory 'shadow-like'
     Set-Content $secret 'root:$y$j9T$SECRETHASH:19000:0:99999:7:::'
     $leak = ConvertFrom-ApacheProxySite "<VirtualHost *:80>`n    ServerName leak.example.test`n    Include $secret`n    ProxyPass / http://192.168.4.2:3000/`n</VirtualHost>`n" -AllowDirective Include
-    Save-Answer 'apache-configtestfailed' (Request ([HomeTunnel.Hosts.AgentRequest]::Apache(@($leak), $false)))
-    Save-Answer 'status' ([HomeTunnel.Hosts.AgentRequest]::Status('wg0'))
-    Save-Answer 'profile' ([HomeTunnel.Hosts.AgentRequest]::Profile())
+    Save-Apply 'apache-apply-configtestfailed' ([HomeTunnel.Cmdlets.HostChange]::Apache(@($leak), $false, 'record'))
+    $third = New-TunnelPeer -Name home3 -Role Home -Address 192.168.4.4/32
+    Save-Apply 'wireguard-apply-changed' ([HomeTunnel.Cmdlets.HostChange]::WireGuard((New-WireGuardConfig -For $relayPeer -Peer $homePeer, $third), 'wg0', 'record'))
+    # A plan made from facts the host no longer has: the worker answers Stale with the new facts.
+    $facts = Invoke-Agent ($wg.MakeRequest.Invoke())
+    $stale = $wg.MakeRequest.Invoke()
+    $stale['Force'] = $false; $stale['Plan'] = $wg.Planner.Invoke([HomeTunnel.Hosts.AgentAnswer]::From($facts).Facts, $false).Plan; $stale['Fingerprint'] = '00'
+    Save-Answer 'wireguard-apply-stale' (Invoke-Agent $stale)
+
+    Save-Answer 'status' (Invoke-Agent ([HomeTunnel.Hosts.AgentRequest]::Status('wg0')))
+    Save-Answer 'profile' (Invoke-Agent ([HomeTunnel.Hosts.AgentRequest]::Profile()))
     $old = [HomeTunnel.Hosts.AgentRequest]::Status('wg0'); $old['Version'] = 1
-    Save-Answer 'unsupported-version' $old
+    Save-Answer 'unsupported-version' (Invoke-Agent $old)
 }
 finally {
     Get-PSSession | Remove-PSSession

@@ -1,15 +1,16 @@
 # The module's side of the host contract, without root: answers recorded from the lab's real hosts
-# (tools/Record-AgentAnswers.ps1, keys replaced by {{KEY:n}}) read into typed answers, diffs, redaction
-# and ErrorRecords. Each fixture gets fresh keys, so the test also proves none of them leaks.
+# (tools/Record-AgentAnswers.ps1, keys replaced by {{KEY:n}}) read into typed answers, planned from
+# (WireGuardPlanner, ApachePlanner), shown as diffs and turned into ErrorRecords. Each fixture gets fresh
+# keys, so the tests also prove that none of them leaks.
 BeforeAll {
     . $PSScriptRoot/Common.ps1
     $script:Fixtures = Join-Path $PSScriptRoot 'fixtures/agent'
     function Read-Answer([string] $Name) {
         $text = Get-Content -Raw (Join-Path $Fixtures "$Name.json")
-        $keys = @{}
+        $keys = [ordered]@{}
         $text = [regex]::Replace($text, '\{\{KEY:(\d+)\}\}', {
                 param($m)
-                if (-not $keys.ContainsKey($m.Groups[1].Value)) { $keys[$m.Groups[1].Value] = (New-TunnelKeyPair).PrivateKey.RevealBase64() }
+                if (-not $keys.Contains($m.Groups[1].Value)) { $keys[$m.Groups[1].Value] = (New-TunnelKeyPair).PrivateKey.RevealBase64() }
                 $keys[$m.Groups[1].Value]
             })
         @{ Answer = [HomeTunnel.Hosts.AgentAnswer]::From(($text | ConvertFrom-Json -AsHashtable)); Keys = @($keys.Values) }
@@ -19,46 +20,145 @@ BeforeAll {
         foreach ($k in $Wanted.Keys) { $w[$k] = $Wanted[$k] }
         [HomeTunnel.Hosts.HostView]::new($Kind, 'x', $w, [string[]]@())
     }
+    $script:HomePeer = New-TunnelPeer -Name home -Role Home -Address 192.168.4.2/32
 }
 
-Describe 'Recorded agent answers' {
+Describe 'Recorded answers, read once' {
     It 'reads <Name> as <State>' -ForEach @(
-        @{ Name = 'wireguard-unchanged'; State = 'Unchanged' }
-        @{ Name = 'wireguard-wouldchange'; State = 'WouldChange' }
-        @{ Name = 'apache-wouldchange'; State = 'WouldChange' }
-        @{ Name = 'wireguard-notowned'; State = 'Failed' }
-        @{ Name = 'apache-configtestfailed'; State = 'Failed' }
+        @{ Name = 'wireguard-facts'; State = 'Facts' }
+        @{ Name = 'apache-facts-new'; State = 'Facts' }
+        @{ Name = 'wireguard-apply-changed'; State = 'Changed' }
+        @{ Name = 'wireguard-apply-stale'; State = 'Stale' }
+        @{ Name = 'apache-apply-configtestfailed'; State = 'Failed' }
         @{ Name = 'unsupported-version'; State = 'Failed' }
+        @{ Name = 'status'; State = 'Read' }
     ) {
-        (Read-Answer $Name).Answer.ChangeState | Should -Be $State
+        (Read-Answer $Name).Answer.State | Should -Be $State
     }
 
-    It 'takes a lone file fact as a list of one, not as the entries of a hashtable' {
-        $a = (Read-Answer 'wireguard-wouldchange').Answer
-        $a.Files | Should -HaveCount 1
-        $a.Files[0].Path | Should -Be '/etc/wireguard/wg0.conf'
+    It 'carries facts and their fingerprint, in a Facts and a Stale answer' -ForEach @(@{ Name = 'wireguard-facts' }, @{ Name = 'wireguard-apply-stale' }) {
+        $a = (Read-Answer $Name).Answer
+        $a.Facts | Should -Not -BeNullOrEmpty
+        $a.Fingerprint | Should -Match '^[0-9A-F]{64}$'
     }
 
-    It 'makes a diff from the host''s raw file that shows no key but public ones' {
-        $r = Read-Answer 'wireguard-force-wouldchange'
-        $view = New-View 'WireGuard' @{ '/etc/wireguard/wg1.conf' = "# Managed by HomeTunnel`n[Interface]`nPrivateKey = $($r.Keys[0])`n" }
-        $diff = $view.Diff($r.Answer)
-        $diff | Should -Match '^--- /etc/wireguard/wg1.conf'
+    It 'takes an answer in a state it does not know as a failure' {
+        $a = [HomeTunnel.Hosts.AgentAnswer]::From(@{ State = 'Frobnicated' })
+        $a.ChangeState | Should -Be 'Failed'
+        ([HomeTunnel.Cmdlets.HostErrors]::FromAnswer('relay', $a, (New-View 'Apache'))).FullyQualifiedErrorId | Should -Be 'HostOperationFailed'
+    }
+
+    It 'reads the host profile' {
+        $p = [HomeTunnel.Hosts.HostProfile]::From((Read-Answer 'profile').Answer.Payload['Profile'])
+        $p.OsId | Should -Be 'debian'
+        $p.WebServer | Should -Be 'apache2'
+        $p.PackageManager | Should -Be 'apt-get'
+        $p.WireGuard | Should -BeIn 'kernel', 'userspace'
+    }
+}
+
+Describe 'WireGuard planned from the host''s facts' {
+    BeforeAll {
+        $script:Recorded = Read-Answer 'wireguard-facts'
+        $script:Facts = $Recorded.Answer.Facts
+        # The file on the host was written by HomeTunnel from a config: reading it back gives that config.
+        $script:Config = ConvertFrom-WireGuardConfig $Facts['Current']
+    }
+
+    It 'is unchanged when the file and the live peers are the config' {
+        $plan = [HomeTunnel.Hosts.WireGuardPlanner]::Plan($Facts, $Config, 'wg0', $false, $false)
+        $plan.ErrorId | Should -BeNullOrEmpty
+        $plan.Changed | Should -BeFalse
+    }
+
+    It 'changes the file and the live peers for a config with one more peer' {
+        $relayPeer = New-TunnelPeer -Name relay -Role Relay -Address 192.168.4.1/24 -ListenPort 51820 -Endpoint vps.example.test -PrivateKey $Config.PrivateKey
+        $peers = @(foreach ($p in $Config.Peers) { New-TunnelPeer -Name $p.Name -Role Home -Address "$($p.AllowedIPs[0])" -PublicKey $p.PublicKey })
+        $bigger = New-WireGuardConfig -For $relayPeer -Peer ($peers + (New-TunnelPeer -Name home3 -Role Home -Address 192.168.4.4/32))
+        $plan = [HomeTunnel.Hosts.WireGuardPlanner]::Plan($Facts, $bigger, 'wg0', $false, $false)
+        $plan.Changed | Should -BeTrue
+        $plan.Plan['FileChanged'] | Should -BeTrue
+        $plan.Plan['LiveChanged'] | Should -BeTrue
+        $plan.Plan['Up'] | Should -BeTrue
+        $diff = [HomeTunnel.Hosts.HostDiff]::Build($plan.Files, (New-Object 'System.Collections.Generic.Dictionary[string,string]'), [string[]]@())
+        foreach ($k in $Recorded.Keys) { if ($diff.Contains($k)) { $diff | Should -Match ([regex]::Escape("PublicKey = $k")) } }
+        $diff | Should -Not -Match ([regex]::Escape($Config.PrivateKey.RevealBase64()))
+    }
+
+    It 'removes the file and brings the interface down on an uninstall' {
+        $plan = [HomeTunnel.Hosts.WireGuardPlanner]::Plan($Facts, $null, 'wg0', $true, $false)
+        $plan.Changed | Should -BeTrue
+        $plan.Plan['FileChanged'] | Should -BeTrue
+        $plan.Plan['Up'] | Should -BeTrue
+    }
+
+    It 'refuses a hand-written file, and with -Force shows it redacted as what is lost' {
+        $r = Read-Answer 'wireguard-facts-handwritten'
+        $plan = [HomeTunnel.Hosts.WireGuardPlanner]::Plan($r.Answer.Facts, $Config, 'wg1', $false, $false)
+        $plan.ErrorId | Should -Be 'NotOwnedByHomeTunnel'
+        $forced = [HomeTunnel.Hosts.WireGuardPlanner]::Plan($r.Answer.Facts, $Config, 'wg1', $false, $true)
+        $forced.Changed | Should -BeTrue
+        $view = New-View 'WireGuard' @{ '/etc/wireguard/wg1.conf' = $Config.RevealText() }
+        $diff = [HomeTunnel.Hosts.HostDiff]::Build($forced.Files, $view.Wanted, [string[]]@())
         $diff | Should -Match '-privatekey=\(redacted\)'
         foreach ($k in $r.Keys) { $diff | Should -Not -Match ([regex]::Escape($k)) }
+        $diff | Should -Not -Match ([regex]::Escape($Config.PrivateKey.RevealBase64()))
     }
 
-    It 'keeps the public key of a peer in a diff, and no private one' {
-        $r = Read-Answer 'wireguard-wouldchange'
-        $diff = (New-View 'WireGuard' @{ '/etc/wireguard/wg0.conf' = '' }).Diff($r.Answer)
-        $diff | Should -Match ([regex]::Escape("PublicKey = $($r.Keys[1])"))
-        $diff | Should -Not -Match ([regex]::Escape($r.Keys[0]))
+    It 'refuses an interface that is up without HomeTunnel''s file' {
+        $facts = $Facts.Clone()
+        $facts['Current'] = $null
+        ([HomeTunnel.Hosts.WireGuardPlanner]::Plan($facts, $Config, 'wg0', $false, $false)).ErrorId | Should -Be 'NotOwnedByHomeTunnel'
     }
 
+    It 'plans again from the facts a Stale answer brings' {
+        $r = Read-Answer 'wireguard-apply-stale'
+        $plan = [HomeTunnel.Hosts.WireGuardPlanner]::Plan($r.Answer.Facts, $Config, 'wg0', $false, $false)
+        $plan.ErrorId | Should -BeNullOrEmpty
+        $plan.Changed | Should -BeTrue -Because 'the host has a third peer the config does not'
+    }
+}
+
+Describe 'Apache planned from the relay''s facts' {
+    It 'installs a new site: file, a2ensite, nothing refused' {
+        $site = $HomePeer | New-ApacheProxySite -ServerName other.example.test -Port 8080
+        $plan = [HomeTunnel.Hosts.ApachePlanner]::Plan((Read-Answer 'apache-facts-new').Answer.Facts, [HomeTunnel.Apache.ApacheProxySite[]] @($site), $false, $false)
+        $plan.ErrorId | Should -BeNullOrEmpty
+        $plan.Changed | Should -BeTrue
+        $plan.Plan['Sites'][0]['Enabled'] | Should -BeFalse
+        $plan.Plan['Sites'][0]['MissingModules'] | Should -BeNullOrEmpty -Because 'the lab relay has proxy and proxy_http'
+    }
+
+    It 'refuses Debian''s default site without -Force, for an install and an uninstall' {
+        $site = $HomePeer | New-ApacheProxySite -ServerName 000-default -Port 1
+        $facts = (Read-Answer 'apache-facts-default').Answer.Facts
+        ([HomeTunnel.Hosts.ApachePlanner]::Plan($facts, [HomeTunnel.Apache.ApacheProxySite[]] @($site), $false, $false)).ErrorId | Should -Be 'NotOwnedByHomeTunnel'
+        ([HomeTunnel.Hosts.ApachePlanner]::Plan($facts, [HomeTunnel.Apache.ApacheProxySite[]] @($site), $true, $false)).ErrorId | Should -Be 'NotOwnedByHomeTunnel'
+    }
+
+    It 'refuses a name another enabled site serves' {
+        $site = $HomePeer | New-ApacheProxySite -ServerName taken.example.test -Port 1
+        $plan = [HomeTunnel.Hosts.ApachePlanner]::Plan((Read-Answer 'apache-facts-taken').Answer.Facts, [HomeTunnel.Apache.ApacheProxySite[]] @($site), $false, $false)
+        $plan.ErrorId | Should -Be 'ServerNameTaken'
+        $plan.Message | Should -Match 'hand.conf'
+    }
+
+    It 'is not unchanged on a relay whose Apache is stopped' {
+        $r = Read-Answer 'apache-facts-stopped'
+        $facts = $r.Answer.Facts
+        $current = $facts['Sites'][0]['Current']
+        $site = @(ConvertFrom-ApacheProxySite $current)[0]
+        $site.Text | Should -BeExactly $current
+        $plan = [HomeTunnel.Hosts.ApachePlanner]::Plan($facts, [HomeTunnel.Apache.ApacheProxySite[]] @($site), $false, $false)
+        $plan.Changed | Should -BeTrue
+        $plan.Plan['Running'] | Should -BeFalse
+        $plan.Files | Should -HaveCount 0 -Because 'no file changes: Apache is only started'
+    }
+}
+
+Describe 'Errors from recorded answers' {
     It 'maps <Name> to <Id> (<Category>) with a remedy' -ForEach @(
-        @{ Name = 'wireguard-notowned'; Id = 'NotOwnedByHomeTunnel'; Category = 'ResourceExists' }
-        @{ Name = 'apache-notowned'; Id = 'NotOwnedByHomeTunnel'; Category = 'ResourceExists' }
-        @{ Name = 'apache-configtestfailed'; Id = 'ConfigTestFailed'; Category = 'InvalidData' }
+        @{ Name = 'apache-apply-configtestfailed'; Id = 'ConfigTestFailed'; Category = 'InvalidData' }
         @{ Name = 'unsupported-version'; Id = 'UnsupportedAgentVersion'; Category = 'InvalidOperation' }
     ) {
         $view = New-View 'Apache' @{ '/etc/apache2/sites-available/leak.example.test.conf' = 'x' }
@@ -72,27 +172,12 @@ Describe 'Recorded agent answers' {
 
     It 'leaves the line of the file Apache quoted out of the error' {
         $view = New-View 'Apache' @{ '/etc/apache2/sites-available/leak.example.test.conf' = 'x' }
-        $record = [HomeTunnel.Cmdlets.HostErrors]::FromAnswer('relay', (Read-Answer 'apache-configtestfailed').Answer, $view)
+        $record = [HomeTunnel.Cmdlets.HostErrors]::FromAnswer('relay', (Read-Answer 'apache-apply-configtestfailed').Answer, $view)
         "$record $($record.ErrorDetails) $($record.Exception.Message)" | Should -Not -Match 'SECRETHASH'
         "$($record.ErrorDetails)" | Should -Match 'not shown'
     }
 
-    It 'is no error for a read or a change' -ForEach @(@{ Name = 'status' }, @{ Name = 'profile' }, @{ Name = 'wireguard-unchanged' }, @{ Name = 'apache-wouldchange' }) {
+    It 'is no error for <Name>' -ForEach @(@{ Name = 'status' }, @{ Name = 'profile' }, @{ Name = 'wireguard-facts' }, @{ Name = 'wireguard-apply-stale' }, @{ Name = 'wireguard-apply-changed' }) {
         [HomeTunnel.Cmdlets.HostErrors]::FromAnswer('relay', (Read-Answer $Name).Answer, (New-View 'Apache')) | Should -BeNullOrEmpty
-    }
-
-    It 'takes an answer in a state it does not know as a failure' {
-        $a = [HomeTunnel.Hosts.AgentAnswer]::From(@{ State = 'Frobnicated' })
-        $a.ChangeState | Should -Be 'Failed'
-        $record = [HomeTunnel.Cmdlets.HostErrors]::FromAnswer('relay', $a, (New-View 'Apache'))
-        $record.FullyQualifiedErrorId | Should -Be 'HostOperationFailed'
-    }
-
-    It 'reads the host profile' {
-        $p = [HomeTunnel.Hosts.HostProfile]::From((Read-Answer 'profile').Answer.Payload['Profile'])
-        $p.OsId | Should -Be 'debian'
-        $p.WebServer | Should -Be 'apache2'
-        $p.PackageManager | Should -Be 'apt-get'
-        $p.WireGuard | Should -BeIn 'kernel', 'userspace'
     }
 }

@@ -4,18 +4,40 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Management.Automation;
 using System.Threading;
+using HomeTunnel.Apache;
 using HomeTunnel.Hosts;
+using HomeTunnel.WireGuard;
 
 namespace HomeTunnel.Cmdlets;
 
-/// <summary>One change to make on hosts: what to ask the agent, how to show it, and the files it writes.</summary>
-public sealed record HostChange(string Kind, string Name, string Action, Func<Hashtable> MakeRequest, IReadOnlyDictionary<string, string?> Wanted);
+/// <summary>
+/// One change to make on hosts: what to ask the agent, how to show it, the files it writes, and how the
+/// module plans it from a host's facts (<see cref="WireGuardPlanner"/>, <see cref="ApachePlanner"/>).
+/// </summary>
+public sealed record HostChange(string Kind, string Name, string Action, Func<Hashtable> MakeRequest, IReadOnlyDictionary<string, string?> Wanted,
+    Func<Hashtable, bool, HostPlan> Planner)
+{
+    /// <summary>Install (config given) or uninstall (null) a WireGuard interface.</summary>
+    public static HostChange WireGuard(WireGuardConfig? config, string interfaceName, string action)
+    {
+        WireGuardConfig request = config ?? new WireGuardConfig();
+        return new HostChange("WireGuard", interfaceName, action, () => AgentRequest.WireGuard(request, interfaceName, uninstall: config is null),
+            AgentRequest.WireGuardFiles(config, interfaceName),
+            (facts, force) => WireGuardPlanner.Plan(facts, config, interfaceName, uninstall: config is null, force));
+    }
+
+    /// <summary>Install or uninstall Apache proxy sites, all in one step per relay.</summary>
+    public static HostChange Apache(ApacheProxySite[] sites, bool uninstall, string action) =>
+        new("Apache", string.Join(", ", sites.Select(s => s.ServerName)), action, () => AgentRequest.Apache(sites, uninstall),
+            AgentRequest.ApacheFiles(sites, uninstall), (facts, force) => ApachePlanner.Plan(facts, sites, uninstall, force));
+}
 
 /// <summary>
 /// The one apply core of every cmdlet that changes hosts (Install-*, Uninstall-*, Publish-HomeService):
-/// plan → ShouldProcess with the diff → apply → result. A plan comes first only when someone will look at
-/// it (-WhatIf, or a confirmation prompt); otherwise each host is one call, planned and applied there.
-/// Errors are written per host, and the other hosts go on.
+/// facts → plan (here, in C#) → ShouldProcess with the diff → apply → result. An unchanged host is one
+/// call; a change is two (facts, then the plan with the fingerprint of the facts it was made from). A
+/// host that changed in between answers Stale with its new facts, and is planned again once. Errors are
+/// written per host, and the other hosts go on.
 /// </summary>
 internal sealed class HostApply
 {
@@ -38,58 +60,102 @@ internal sealed class HostApply
     {
         string[] secrets = change.MakeRequest()["Secrets"] as string[] ?? Array.Empty<string>();
         var view = new HostView(change.Kind, change.Name, change.Wanted, secrets);
-        Hashtable Request(bool planOnly)
+        Hashtable Request(HostPlan? plan = null, string? fingerprint = null)
         {
             Hashtable r = change.MakeRequest();
             r["Force"] = _force;
-            r["PlanOnly"] = planOnly;
+            if (plan is not null)
+            {
+                r["Plan"] = plan.Plan;
+                r["Fingerprint"] = fingerprint;
+            }
             return r;
         }
         var results = new List<(HostCall, HostChangeResult)>();
-        IEnumerable<HostTarget> approved = targets;
-        if (ask && WantsPreview())
+        var pending = new Dictionary<HostTarget, (HostPlan Plan, string Fingerprint, string Diff)>();
+        bool preview = ask && WantsPreview();
+        foreach (HostCall call in HostInvoker.Invoke(targets, _ => Request(), _throttle, _stop))
         {
-            var ok = new List<HostTarget>();
-            foreach (HostCall plan in HostInvoker.Invoke(targets, _ => Request(planOnly: true), _throttle, _stop))
+            if (ReportFailure(call, view) || Planned(call.Target, call.Answer!, change, view) is not { } planned)
             {
-                if (ReportFailure(plan, view))
+                continue;
+            }
+            if (!planned.Plan.Changed)
+            {
+                results.Add((call, Result(call, view, ChangeState.Unchanged, Array.Empty<string>(), string.Empty)));
+                continue;
+            }
+            bool go = !ask || (preview ? _cmdlet.ShouldProcess(call.Target.Name, $"{change.Action}\n{planned.Diff}") : _cmdlet.ShouldProcess(call.Target.Name, change.Action));
+            if (go)
+            {
+                pending[call.Target] = (planned.Plan, call.Answer!.Fingerprint, planned.Diff);
+            }
+        }
+        for (int attempt = 0; attempt < 2 && pending.Count > 0; attempt++)
+        {
+            var calls = HostInvoker.Invoke(pending.Keys.ToList(), t => Request(pending[t].Plan, pending[t].Fingerprint), _throttle, _stop, (call, done, total) =>
+            {
+                if (total > 1)
+                {
+                    _cmdlet.WriteProgress(new ProgressRecord(1, change.Action, $"{done} of {total} hosts done ({call.Target.Name})")
+                    {
+                        PercentComplete = done * 100 / total,
+                        RecordType = done == total ? ProgressRecordType.Completed : ProgressRecordType.Processing,
+                    });
+                }
+            });
+            var again = new Dictionary<HostTarget, (HostPlan, string, string)>();
+            foreach (HostCall call in calls)
+            {
+                if (ReportFailure(call, view))
                 {
                     continue;
                 }
-                if (plan.Answer!.ChangeState == ChangeState.Unchanged)
+                AgentAnswer answer = call.Answer!;
+                if (answer.State != "Stale")
                 {
-                    results.Add((plan, Result(plan, view)));
+                    results.Add((call, Result(call, view, answer.ChangeState, answer.Actions, pending[call.Target].Diff)));
                     continue;
                 }
-                if (_cmdlet.ShouldProcess(plan.Target.Name, $"{change.Action}\n{view.Diff(plan.Answer)}"))
+                // Another apply ran in between: plan again from the facts the worker read under the lock.
+                if (Planned(call.Target, answer, change, view) is not { } replanned)
                 {
-                    ok.Add(plan.Target);
+                    continue;
+                }
+                if (!replanned.Plan.Changed)
+                {
+                    results.Add((call, Result(call, view, ChangeState.Unchanged, Array.Empty<string>(), string.Empty)));
+                }
+                else if (attempt == 0)
+                {
+                    again[call.Target] = (replanned.Plan, answer.Fingerprint, replanned.Diff);
+                }
+                else
+                {
+                    _cmdlet.WriteError(HostErrors.FromAnswer(call.Target.Name, AgentAnswer.Failure("HostBusy",
+                        "The host changed twice while this apply waited for it; nothing was changed. Run the same command again."), view)!);
                 }
             }
-            approved = ok;
+            pending = again;
         }
-        else if (ask)
-        {
-            approved = targets.Where(t => _cmdlet.ShouldProcess(t.Name, change.Action)).ToList();
-        }
-        var list = approved.ToList();
-        if (list.Count == 0)
-        {
-            return results;
-        }
-        var calls = HostInvoker.Invoke(list, _ => Request(planOnly: false), _throttle, _stop, (call, done, total) =>
-        {
-            if (total > 1)
-            {
-                _cmdlet.WriteProgress(new ProgressRecord(1, change.Action, $"{done} of {total} hosts done ({call.Target.Name})")
-                {
-                    PercentComplete = done * 100 / total,
-                    RecordType = done == total ? ProgressRecordType.Completed : ProgressRecordType.Processing,
-                });
-            }
-        });
-        results.AddRange(calls.Where(c => !ReportFailure(c, view)).Select(c => (c, Result(c, view))));
         return results;
+    }
+
+    /// <summary>The module's plan for one host's facts, or null when it refused (the error is written).</summary>
+    private (HostPlan Plan, string Diff)? Planned(HostTarget target, AgentAnswer answer, HostChange change, HostView view)
+    {
+        if (answer.Facts is not Hashtable facts)
+        {
+            _cmdlet.WriteError(HostErrors.FromAnswer(target.Name, AgentAnswer.Failure("HostOperationFailed", $"The agent answered '{answer.State}' without facts."), view)!);
+            return null;
+        }
+        HostPlan plan = change.Planner(facts, _force);
+        if (plan.ErrorId is not null)
+        {
+            _cmdlet.WriteError(HostErrors.FromAnswer(target.Name, AgentAnswer.Failure(plan.ErrorId, plan.Message), view)!);
+            return null;
+        }
+        return (plan, HostDiff.Build(plan.Files, change.Wanted, view.Secrets));
     }
 
     private bool WantsPreview()
@@ -117,17 +183,16 @@ internal sealed class HostApply
         return record is not null;
     }
 
-    private HostChangeResult Result(HostCall call, HostView view)
+    private HostChangeResult Result(HostCall call, HostView view, ChangeState state, IReadOnlyList<string> actions, string diff)
     {
-        AgentAnswer r = call.Answer!;
         var result = new HostChangeResult
         {
             Host = call.Target.Name,
             Kind = view.Kind,
             Name = view.Name,
-            State = r.ChangeState,
-            Actions = r.Actions,
-            Diff = view.Diff(r),
+            State = state,
+            Actions = actions,
+            Diff = diff,
             Duration = call.Duration,
         };
         _cmdlet.WriteVerbose($"{result.Host}: {view.Kind} {view.Name}: {result.State}{(result.Actions.Count > 0 ? " (" + string.Join("; ", result.Actions) + ")" : string.Empty)}");

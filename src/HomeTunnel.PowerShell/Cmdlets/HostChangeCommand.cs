@@ -31,15 +31,13 @@ public abstract class HostChangeCommand : HomeTunnelCmdlet
     public SwitchParameter Force { get; set; }
 
     /// <summary>Runs one change on every target host through the shared apply core; writes results, progress and errors.</summary>
-    /// <param name="wanted">Each file the change writes (or, with null, removes), by its path on the host: the diff's other side.</param>
-    protected void RunOnHosts(string kind, string name, string action, Func<Hashtable> makeRequest, object? passThru,
-        IReadOnlyDictionary<string, string?> wanted)
+    protected void RunOnHosts(HostChange change, object? passThru)
     {
         List<HostTarget> targets = HostTarget.For(Session);
         try
         {
             var core = new HostApply(this, StopToken, ThrottleLimit, Force);
-            foreach (var (_, result) in core.Run(targets, new HostChange(kind, name, action, makeRequest, wanted), ask: true))
+            foreach (var (_, result) in core.Run(targets, change, ask: true))
             {
                 if (PassThru && passThru is not null)
                 {

@@ -37,7 +37,7 @@ public static class HostErrors
     /// <summary>The error an answer carries, or null when it is not a failure (an unknown state is one).</summary>
     public static ErrorRecord? FromAnswer(string host, AgentAnswer r, HostView view)
     {
-        if (r.State == "Read" || r.ChangeState != ChangeState.Failed)
+        if (r.IsData || r.ChangeState != ChangeState.Failed)
         {
             return null;
         }

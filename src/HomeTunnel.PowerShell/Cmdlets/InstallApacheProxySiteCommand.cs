@@ -46,7 +46,6 @@ public sealed class InstallApacheProxySiteCommand : HostChangeCommand
             throw new HomeTunnelException(error.Check, ErrorKind.InvalidData, error.Message + " Nothing was changed.", error.Target);
         }
         string names = string.Join(", ", sites.Select(s => s.ServerName));
-        RunOnHosts("Apache", names, $"Install Apache proxy site(s) {names}", () => AgentRequest.Apache(sites, uninstall: false), sites.Length == 1 ? sites[0] : sites,
-            AgentRequest.ApacheFiles(sites, uninstall: false));
+        RunOnHosts(HostChange.Apache(sites, uninstall: false, $"Install Apache proxy site(s) {names}"), sites.Length == 1 ? sites[0] : sites);
     }
 }

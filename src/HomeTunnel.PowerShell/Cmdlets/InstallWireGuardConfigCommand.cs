@@ -28,7 +28,6 @@ public sealed class InstallWireGuardConfigCommand : HostChangeCommand
                 $"The config for {ifName} has no PrivateKey; wg-quick could not bring it up. Nothing was changed.", InputObject.Name ?? ifName);
         }
         InputObject.EnsureInstallable();
-        RunOnHosts("WireGuard", ifName, $"Install WireGuard config {ifName} ({InputObject.Peers.Count} peer(s))",
-            () => AgentRequest.WireGuard(InputObject, ifName, uninstall: false), InputObject, AgentRequest.WireGuardFiles(InputObject, ifName));
+        RunOnHosts(HostChange.WireGuard(InputObject, ifName, $"Install WireGuard config {ifName} ({InputObject.Peers.Count} peer(s))"), InputObject);
     }
 }

@@ -127,10 +127,9 @@ public sealed class PublishHomeServiceCommand : HomeTunnelCmdlet
         var core = new HostApply(this, StopToken, throttle: 2, force: false);
         var steps = new (HostChange Change, PSSession? Session)[]
         {
-            (WireGuardChange(relayConfig, ifName), RelaySession),
-            (WireGuardChange(homeConfig, ifName), HomeSession),
-            (new HostChange("Apache", name, $"Install Apache proxy site {name}", () => AgentRequest.Apache(new[] { site }, uninstall: false),
-                AgentRequest.ApacheFiles(new[] { site }, uninstall: false)), RelaySession),
+            (HostChange.WireGuard(relayConfig, ifName, $"Install WireGuard config {ifName} ({relayConfig.Peers.Count} peer(s))"), RelaySession),
+            (HostChange.WireGuard(homeConfig, ifName, $"Install WireGuard config {ifName} ({homeConfig.Peers.Count} peer(s))"), HomeSession),
+            (HostChange.Apache(new[] { site }, uninstall: false, $"Install Apache proxy site {name}"), RelaySession),
         };
         for (int i = 0; i < steps.Length; i++)
         {
@@ -169,10 +168,6 @@ public sealed class PublishHomeServiceCommand : HomeTunnelCmdlet
             Path = result,
         });
     }
-
-    private static HostChange WireGuardChange(WireGuardConfig config, string ifName) =>
-        new("WireGuard", ifName, $"Install WireGuard config {ifName} ({config.Peers.Count} peer(s))",
-            () => AgentRequest.WireGuard(config, ifName, uninstall: false), AgentRequest.WireGuardFiles(config, ifName));
 
     /// <summary>Checks the new path until it passes (the first handshake takes a moment) or WaitSeconds run out; Ctrl+C ends the wait.</summary>
     private TunnelPathResult CheckPath(string name, string ifName)

@@ -27,6 +27,6 @@ public sealed class UninstallApacheProxySiteCommand : HostChangeCommand
         }
         ApacheProxySite[] sites = _names.Distinct().Select(n => new ApacheProxySite { ServerName = n, Backend = ProxyBackend.Parse("http://127.0.0.1/") }).ToArray();
         string names = string.Join(", ", sites.Select(s => s.ServerName));
-        RunOnHosts("Apache", names, $"Uninstall Apache proxy site(s) {names}", () => AgentRequest.Apache(sites, uninstall: true), null, AgentRequest.ApacheFiles(sites, uninstall: true));
+        RunOnHosts(HostChange.Apache(sites, uninstall: true, $"Uninstall Apache proxy site(s) {names}"), null);
     }
 }

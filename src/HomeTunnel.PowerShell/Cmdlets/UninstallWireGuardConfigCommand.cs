@@ -16,8 +16,6 @@ public sealed class UninstallWireGuardConfigCommand : HostChangeCommand
     protected override void Process()
     {
         string ifName = Checks.InterfaceName(InterfaceName);
-        var empty = new WireGuardConfig();
-        RunOnHosts("WireGuard", ifName, $"Uninstall WireGuard interface {ifName}", () => AgentRequest.WireGuard(empty, ifName, uninstall: true), null,
-            AgentRequest.WireGuardFiles(null, ifName));
+        RunOnHosts(HostChange.WireGuard(null, ifName, $"Uninstall WireGuard interface {ifName}"), null);
     }
 }

@@ -1,10 +1,13 @@
 # HomeTunnel's agent: the one script that runs on a host (through a PSSession, or in a local runspace).
 # It needs nothing but pwsh and the host's own tools. Secrets arrive as arguments, never in script text.
 #
-#   Session phase (the remote call): plan read-only; answer -WhatIf and no-op applies at once. When there
-#   is something to change, hand the request to a detached worker (its own session, stdio on a file) and
-#   wait for its result, so a dropped SSH connection cannot stop an apply half-way.
-#   Worker phase: take the host lock, plan again, apply, roll back on failure, write the result.
+#   The agent gathers facts and acts; the module decides. A change takes two calls:
+#   Facts: read-only; the files as the host has them, the live interface, the enabled sites and modules,
+#   with a fingerprint of them. The module plans from these (Hosts/WireGuardPlanner.cs, ApachePlanner.cs).
+#   Apply: the module's plan and the fingerprint it was made from. The request goes to a detached worker
+#   (its own session, stdio on a file), so a dropped SSH connection cannot stop an apply half-way; the
+#   worker takes the host lock, reads the facts again, applies the plan if they are the same, and answers
+#   'Stale' with the new facts if not (the module plans again). It rolls back on failure.
 param(
     [hashtable] $Request,
     [string] $RequestFile
@@ -69,10 +72,11 @@ function Start-DetachedCommand {
     [pscustomobject]@{ ExitCode = $r.ExitCode; Out = $text; Err = $text }
 }
 
-function Read-HostFile([string] $Path) {
-    # A link is not followed: its target may be any file of the host (/etc/shadow), and is not ours to show.
+function Read-HostFile([string] $Path, [switch] $FollowLink) {
+    # A file HomeTunnel would write is read without following a link: the link's target may be any file of
+    # the host (/etc/shadow), and is not ours to show. (The probe follows sites-enabled's links: Apache does.)
     $info = [System.IO.FileInfo]::new($Path)
-    if ($info.Exists -and $info.LinkTarget) { return "(a symbolic link to $($info.LinkTarget))" }
+    if (-not $FollowLink -and $info.Exists -and $info.LinkTarget) { return "(a symbolic link to $($info.LinkTarget))" }
     if ($script:IsRoot) {
         if ([System.IO.File]::Exists($Path)) { return [System.IO.File]::ReadAllText($Path) }
         return $null
@@ -126,11 +130,10 @@ function Remove-HostFile([string] $Path) {
 
 function Test-Systemd { Test-Path '/run/systemd/system' }
 
-function Assert-Owned([string] $Path, $Current, $Req) {
-    # HomeTunnel replaces or deletes only files it wrote (they start with its marker), unless -Force.
-    if ($null -ne $Current -and -not $Current.StartsWith('# Managed by HomeTunnel') -and -not $Req.Force) {
-        throw (New-AgentError 'NotOwnedByHomeTunnel' "$Path exists and was not written by HomeTunnel; nothing was changed. To adopt it, run the same command with -Force (its old content is shown in the result's Diff)." "read $Path" '')
-    }
+function Get-Fingerprint([string[]] $Parts) {
+    # What a plan was made from, in one value: the worker applies only if the host still looks the same.
+    $bytes = [System.Text.Encoding]::UTF8.GetBytes(($Parts -join "`0"))
+    [System.Convert]::ToHexString([System.Security.Cryptography.SHA256]::HashData($bytes))
 }
 
 # ---------------------------------------------------------------- WireGuard
@@ -165,34 +168,19 @@ function ConvertTo-IpList([string[]] $Items) {
     $list -join ','
 }
 
-function Get-WireGuardPlan($Req) {
+function Get-WireGuardFacts($Req) {
     $if = $Req.InterfaceName
     $path = "/etc/wireguard/$if.conf"
-    $current = Read-HostFile $path
-    Assert-Owned $path $current $Req
     $live = Get-WgLive $if
-    if ($null -ne $live -and $null -eq $current -and -not $Req.Force) {
-        # An interface someone else brought up (wg set, another tool): syncconf would replace its peers.
-        throw (New-AgentError 'NotOwnedByHomeTunnel' "Interface $if is up but has no config HomeTunnel wrote ($path); nothing was changed. To take it over, run the same command with -Force." "wg show $if" '')
-    }
-    $plan = @{ Path = $path; Current = $current; Live = $live; FileChanged = $false; LiveChanged = $false; Up = ($null -ne $live) }
-    if ($Req.Uninstall) {
-        $plan.FileChanged = $null -ne $current
-        $plan.LiveChanged = $null -ne $live
-        return $plan
-    }
-    $plan.FileChanged = $current -cne $Req.Text
-    if ($live) {
-        $want = $Req.LivePeers
-        $same = ($want.Keys.Count -eq $live.Peers.Keys.Count) -and (-not $Req.LivePort -or "$($live.ListenPort)" -eq "$($Req.LivePort)")
-        foreach ($k in $want.Keys) {
-            $wantIps = ConvertTo-IpList @($want[$k])
-            if (-not $live.Peers.ContainsKey($k) -or $live.Peers[$k].AllowedIPs -ne $wantIps) { $same = $false }
-        }
-        $plan.LiveChanged = -not $same
-    }
-    else { $plan.LiveChanged = $true }
-    $plan
+    $peers = if ($live) { @(foreach ($k in $live.Peers.Keys) { @{ PublicKey = $k; AllowedIPs = $live.Peers[$k].AllowedIPs } }) } else { @() }
+    @{ Path = $path; Current = (Read-HostFile $path); Up = ($null -ne $live); ListenPort = $(if ($live) { "$($live.ListenPort)" } else { '' }); Peers = $peers }
+}
+
+function Get-WireGuardFingerprint($F) {
+    $peers = [System.Collections.Generic.List[string]]::new()
+    foreach ($p in $F.Peers) { $peers.Add("$($p.PublicKey)=$($p.AllowedIPs)") }
+    $peers.Sort([System.StringComparer]::Ordinal)
+    Get-Fingerprint (@($F.Path, "$($null -eq $F.Current)", "$($F.Current)", "$($F.Up)", $F.ListenPort) + $peers)
 }
 
 function Sync-WgAddresses([string] $If, [string[]] $Addresses, [string[]] $Routes) {
@@ -292,50 +280,43 @@ function Test-ApacheConfig {
     [pscustomobject]@{ Ok = $r.ExitCode -eq 0; Output = ($r.Err + $r.Out).Trim() }
 }
 
-function Assert-NameFree([string] $Etc, $Site) {
-    # A name another enabled site already serves would be answered by whichever file Apache reads first:
-    # one of the two sites would silently go dark. Only the names are compared; no text leaves the host.
-    $names = [System.Collections.Generic.HashSet[string]]::new([string[]]@($Site.Names), [System.StringComparer]::OrdinalIgnoreCase)
+function Get-EnabledSiteNames([string] $Etc, [string[]] $Except) {
+    # Which names the other enabled sites serve: only names leave the host, never a file's text.
     foreach ($file in [System.IO.Directory]::GetFiles("$Etc/sites-enabled")) {
-        if ([System.IO.Path]::GetFileName($file) -eq $Site.FileName) { continue }
+        if ([System.IO.Path]::GetFileName($file) -in $Except) { continue }
         $text = try { [System.IO.File]::ReadAllText($file) } catch { '' }
-        foreach ($m in [regex]::Matches($text, '(?im)^[ \t]*Server(?:Name|Alias)[ \t]+([^\r\n#]+)')) {
-            foreach ($n in ($m.Groups[1].Value -split '\s+')) {
-                $bare = ($n.Trim('"', "'") -replace ':\d+$', '').TrimEnd('.')
-                if ($bare -and $names.Contains($bare)) {
-                    throw (New-AgentError 'ServerNameTaken' "$bare is already served by $file, which is not this site; nothing was changed. Remove it from that site first, or run the same command with -Force." "read $file" '')
-                }
-            }
+        $names = foreach ($m in [regex]::Matches($text, '(?im)^[ \t]*Server(?:Name|Alias)[ \t]+([^\r\n#]+)')) {
+            foreach ($n in ($m.Groups[1].Value -split '\s+')) { $bare = ($n.Trim('"', "'") -replace ':\d+$', '').TrimEnd('.'); if ($bare) { $bare } }
         }
+        @{ File = $file; Names = @($names) }
     }
 }
 
-function Get-ApachePlan($Req) {
+function Get-ApacheFacts($Req) {
     $etc = '/etc/apache2'
     $sites = foreach ($s in $Req.Sites) {
         $available = "$etc/sites-available/$($s.FileName)"
-        $current = Read-HostFile $available
-        Assert-Owned $available $current $Req
         $enabledPath = "$etc/sites-enabled/$($s.FileName)"
         $enabled = [System.IO.File]::Exists($enabledPath)
-        if ($enabled -and -not $Req.Force) {
-            # a2ensite makes a link to sites-available; a file of its own there is someone else's site.
-            $target = [System.IO.FileInfo]::new($enabledPath).LinkTarget
-            if (-not $target -or [System.IO.Path]::GetFileName($target) -ne $s.FileName) {
-                throw (New-AgentError 'NotOwnedByHomeTunnel' "$enabledPath is not HomeTunnel's link to sites-available/$($s.FileName); nothing was changed. To take it over, run the same command with -Force." "read $enabledPath" '')
-            }
-        }
-        if (-not $Req.Uninstall -and $current -cne $s.Text -and -not $Req.Force) { Assert-NameFree $etc $s }
-        $missing = @($s.Modules | Where-Object { -not [System.IO.File]::Exists("$etc/mods-enabled/$_.load") })
-        $changed = if ($Req.Uninstall) { $null -ne $current -or $enabled } else { $current -cne $s.Text -or -not $enabled -or $missing.Count -gt 0 }
         @{
-            FileName = $s.FileName; Name = $s.Name; Path = $available; Current = $current; Enabled = $enabled
-            MissingModules = $missing; Changed = $changed
+            FileName = $s.FileName; Path = $available; Current = (Read-HostFile $available); Enabled = $enabled
+            EnabledTarget = $(if ($enabled) { "$([System.IO.FileInfo]::new($enabledPath).LinkTarget)" } else { '' })
         }
     }
-    # Nothing is "Unchanged" on a relay whose Apache does not serve: an install starts it.
-    $running = Test-ApacheRunning
-    @{ Sites = @($sites); Running = $running; Changed = [bool](@($sites | Where-Object { $_.Changed }).Count) -or (-not $Req.Uninstall -and -not $running) }
+    $modules = @(foreach ($f in [System.IO.Directory]::GetFiles("$etc/mods-enabled", '*.load')) { [System.IO.Path]::GetFileNameWithoutExtension($f) })
+    @{
+        Sites = @($sites); Modules = $modules; Running = (Test-ApacheRunning)
+        OtherSites = @(Get-EnabledSiteNames $etc @($Req.Sites | ForEach-Object { $_.FileName }))
+    }
+}
+
+function Get-ApacheFingerprint($F) {
+    $parts = [System.Collections.Generic.List[string]]::new()
+    foreach ($s in $F.Sites) { $parts.Add("$($s.Path)|$($null -eq $s.Current)|$($s.Current)|$($s.Enabled)|$($s.EnabledTarget)") }
+    $modules = [string[]]@($F.Modules); [System.Array]::Sort($modules, [System.StringComparer]::Ordinal)
+    $parts.Add($modules -join ','); $parts.Add("$($F.Running)")
+    foreach ($o in $F.OtherSites) { $parts.Add("$($o.File)=$($o.Names -join ',')") }
+    Get-Fingerprint $parts.ToArray()
 }
 
 function Invoke-ApacheApply($Req, $Plan) {
@@ -460,7 +441,7 @@ function Get-RelayProbe($Req) {
         if ($last.Name -ieq $name) { $vhosts += @{ Port = $last.Port; File = $last.File } }
     }
     $file = @($vhosts | Where-Object { $_.File } | ForEach-Object { $_.File }) | Select-Object -First 1
-    $text = if ($file) { Read-HostFile $file } else { $null }
+    $text = if ($file) { Read-HostFile $file -FollowLink } else { $null }
     $backend = $null; $backendError = $null
     if ($text -and $text -match '(?im)^\s*ProxyPass\s+\S+\s+(https?)://(\[[^\]]+\]|[^\s/:]+)(?::(\d+))?') {
         $port = if ($Matches[3]) { [int]$Matches[3] } elseif ($Matches[1] -eq 'https') { 443 } else { 80 }
@@ -488,19 +469,17 @@ function Get-HomeProbe($Req) {
 
 # ---------------------------------------------------------------- dispatch
 
-# One table per phase, keyed by the request's Kind: a new kind of change is a row, not a branch.
+# One row per kind of change, keyed by the request's Kind: a new kind is a row, not a branch.
 $script:Changes = @{
     WireGuard = @{
-        Plan    = { param($Req) Get-WireGuardPlan $Req }
-        Changed = { param($Req, $Plan) $Plan.FileChanged -or ($Plan.LiveChanged -and -not $Req.Uninstall) -or ($Req.Uninstall -and $Plan.Up) }
-        Files   = { param($Req, $Plan) @{ Path = $Plan.Path; Current = $Plan.Current; LiveOnly = (-not $Plan.FileChanged -and $Plan.LiveChanged) } }
-        Apply   = { param($Req, $Plan) Invoke-WireGuardApply $Req $Plan }
+        Facts       = { param($Req) Get-WireGuardFacts $Req }
+        Fingerprint = { param($Facts) Get-WireGuardFingerprint $Facts }
+        Apply       = { param($Req, $Plan) Invoke-WireGuardApply $Req $Plan }
     }
     Apache    = @{
-        Plan    = { param($Req) Get-ApachePlan $Req }
-        Changed = { param($Req, $Plan) $Plan.Changed }
-        Files   = { param($Req, $Plan) foreach ($s in $Plan.Sites) { if ($s.Changed) { @{ Path = $s.Path; Current = $s.Current; LiveOnly = $false } } } }
-        Apply   = { param($Req, $Plan) Invoke-ApacheApply $Req $Plan }
+        Facts       = { param($Req) Get-ApacheFacts $Req }
+        Fingerprint = { param($Facts) Get-ApacheFingerprint $Facts }
+        Apply       = { param($Req, $Plan) Invoke-ApacheApply $Req $Plan }
     }
 }
 $script:Reads = @{
@@ -549,11 +528,14 @@ function Invoke-Worker($Req) {
     $lock = Enter-HostLock
     try {
         $change = Get-Change $Req
-        $plan = & $change.Plan $Req
-        if (-not (& $change.Changed $Req $plan)) { return @{ State = 'Unchanged'; Actions = @(); Files = @() } }
-        $files = @(& $change.Files $Req $plan)
-        $state = & $change.Apply $Req $plan
-        @{ State = $state; Actions = @($script:Actions); Files = $files }
+        $facts = & $change.Facts $Req
+        $fingerprint = & $change.Fingerprint $facts
+        if ($fingerprint -ne $Req.Fingerprint) {
+            # Another apply (or a person) changed the host since the module planned: it plans again.
+            return @{ State = 'Stale'; Facts = $facts; Fingerprint = $fingerprint; Actions = @() }
+        }
+        $state = & $change.Apply $Req $Req.Plan
+        @{ State = $state; Actions = @($script:Actions) }
     }
     finally { $lock.Dispose() }
 }
@@ -645,10 +627,9 @@ try {
         $p = Get-HostProfile
         throw (New-AgentError 'WebServerNotSupported' "This host has no Debian-style Apache (/etc/apache2): its profile is $($p.OsId) $($p.OsVersion), web server '$($p.WebServer)'. Install apache2, or see docs for the supported platforms.")
     }
-    $plan = & $change.Plan $Request
-    $changed = & $change.Changed $Request $plan
-    if ($Request.PlanOnly -or -not $changed) {
-        return @{ State = if ($changed) { 'WouldChange' } else { 'Unchanged' }; Actions = @(); Files = @(if ($changed) { & $change.Files $Request $plan }) }
+    if ($null -eq $Request['Plan']) {
+        $facts = & $change.Facts $Request
+        return @{ State = 'Facts'; Facts = $facts; Fingerprint = (& $change.Fingerprint $facts) }
     }
     Invoke-InWorker $Request $MyInvocation.MyCommand.ScriptBlock.ToString()
 }

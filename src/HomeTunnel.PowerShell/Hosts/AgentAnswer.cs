@@ -32,6 +32,17 @@ public sealed class AgentAnswer
     public IReadOnlyList<HostFileFact> Files { get; init; } = Array.Empty<HostFileFact>();
     public Hashtable Payload { get; init; } = new();
 
+    /// <summary>The host's facts, in a Facts or Stale answer: what the module plans from.</summary>
+    public Hashtable? Facts => AgentValue.Unwrap(Payload["Facts"]) as Hashtable;
+
+    /// <summary>The fingerprint of those facts: an apply is done only if the host still matches it.</summary>
+    public string Fingerprint => AgentValue.Text(Payload["Fingerprint"]);
+
+    /// <summary>States that carry data rather than an outcome: no error, no change result.</summary>
+    public bool IsData => State is "Read" or "Facts" or "Stale";
+
+    public static AgentAnswer Failure(string errorId, string message) => new() { State = nameof(ChangeState.Failed), ErrorId = errorId, Message = message };
+
     /// <summary>The change state; an answer this module does not know is a failure, never a silent success.</summary>
     public ChangeState ChangeState => Enum.TryParse(State, out ChangeState s) && Enum.IsDefined(s) ? s : ChangeState.Failed;
 

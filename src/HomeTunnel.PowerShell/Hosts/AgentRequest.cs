@@ -26,31 +26,21 @@ public static class AgentRequest
 
     public static string AgentText => Script.Value;
 
-    public static Hashtable WireGuard(WireGuardConfig config, string interfaceName, bool uninstall)
-    {
-        var livePeers = new Hashtable();
-        foreach (WireGuardPeerSection p in config.Peers)
-        {
-            livePeers[p.PublicKey] = p.AllowedIPs.Select(a => a.Network.ToString()).ToArray();
-        }
-        return Base("WireGuard", interfaceName, new[] { config.PrivateKey?.RevealBase64() }
+    public static Hashtable WireGuard(WireGuardConfig config, string interfaceName, bool uninstall) =>
+        Base("WireGuard", interfaceName, new[] { config.PrivateKey?.RevealBase64() }
                 .Concat(config.Peers.Select(p => p.PresharedKey?.RevealBase64())).Where(s => s is not null).ToArray()!,
             uninstall,
             ("InterfaceName", interfaceName),
             ("Text", config.RevealText()),
             ("StrippedText", config.RevealStrippedText()),
             ("Addresses", config.Address.Select(a => a.ToString()).ToArray()),
-            ("Routes", config.Peers.SelectMany(p => p.AllowedIPs).Select(a => a.Network.ToString()).Distinct().ToArray()),
-            ("LivePeers", livePeers),
-            ("LivePort", config.ListenPort?.ToString(System.Globalization.CultureInfo.InvariantCulture)));
-    }
+            ("Routes", config.Peers.SelectMany(p => p.AllowedIPs).Select(a => a.Network.ToString()).Distinct().ToArray()));
 
     public static Hashtable Apache(ApacheProxySite[] sites, bool uninstall) =>
         Base("Apache", string.Join(", ", sites.Select(s => s.ServerName)), Array.Empty<string>(), uninstall,
             ("Sites", sites.Select(s => new Hashtable
             {
                 ["Name"] = s.ServerName,
-                ["Names"] = s.ServerAliases.Prepend(s.ServerName).ToArray(),
                 ["FileName"] = s.FileName,
                 ["Text"] = s.Text,
                 ["Modules"] = s.RequiredModules.ToArray(),
@@ -85,7 +75,6 @@ public static class AgentRequest
             ["Name"] = name,
             ["Secrets"] = secrets,
             ["Uninstall"] = uninstall,
-            ["PlanOnly"] = false,
             ["TimeoutSeconds"] = DefaultTimeoutSeconds,
         };
         foreach (var (key, value) in values)

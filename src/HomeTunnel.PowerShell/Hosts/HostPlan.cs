@@ -1,0 +1,24 @@
+using System;
+using System.Collections;
+using System.Collections.Generic;
+
+namespace HomeTunnel.Hosts;
+
+/// <summary>
+/// What the module decided from a host's facts: whether anything changes, the plan the agent's worker
+/// applies (as it crosses the session), the files for the diff, or why nothing may be done at all.
+/// </summary>
+public sealed class HostPlan
+{
+    public bool Changed { get; init; }
+    public Hashtable Plan { get; init; } = new();
+    public IReadOnlyList<HostFileFact> Files { get; init; } = Array.Empty<HostFileFact>();
+
+    /// <summary>Set when the change is refused (NotOwnedByHomeTunnel, ServerNameTaken): nothing is applied.</summary>
+    public string? ErrorId { get; init; }
+    public string Message { get; init; } = string.Empty;
+
+    public const string Marker = "# Managed by HomeTunnel";
+
+    public static HostPlan Refused(string errorId, string message) => new() { ErrorId = errorId, Message = message };
+}
