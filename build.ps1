@@ -123,8 +123,10 @@ function Invoke-Test {
     $env:HOMETUNNEL_MODULE = $moduleOut
     $result = Invoke-Pester -Configuration $config
     # The plain closing line CI reads.
-    "$($result.PassedCount) passed, $($result.FailedCount) failed, $($result.SkippedCount) skipped"
-    if ($result.FailedCount -gt 0 -or $result.Result -ne 'Passed') { exit 1 }
+    # A file that fails before its tests run (discovery, BeforeAll) counts as failed, not as nothing.
+    $failed = $result.FailedCount + $result.FailedContainersCount + $result.FailedBlocksCount
+    "$($result.PassedCount) passed, $failed failed, $($result.SkippedCount) skipped"
+    if ($failed -gt 0 -or $result.Result -ne 'Passed') { exit 1 }
 }
 
 function Invoke-Package {

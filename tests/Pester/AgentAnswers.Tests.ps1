@@ -2,6 +2,10 @@
 # (tools/Record-AgentAnswers.ps1, keys replaced by {{KEY:n}}) read into typed answers, planned from
 # (WireGuardPlanner, ApachePlanner), shown as diffs and turned into ErrorRecords. Each fixture gets fresh
 # keys, so the tests also prove that none of them leaks.
+BeforeDiscovery {
+    . $PSScriptRoot/Common.ps1   # the error ids below are read from the module's agent while the tests are found
+}
+
 BeforeAll {
     . $PSScriptRoot/Common.ps1
     $script:Fixtures = Join-Path $PSScriptRoot 'fixtures/agent'
@@ -181,3 +185,31 @@ Describe 'Errors from recorded answers' {
         [HomeTunnel.Cmdlets.HostErrors]::FromAnswer('relay', (Read-Answer $Name).Answer, (New-View 'Apache')) | Should -BeNullOrEmpty
     }
 }
+
+Describe 'Every error id a host can send' {
+    It 'is known to the module with its own category: <Id>' -ForEach @(
+        @([regex]::Matches([HomeTunnel.Hosts.AgentRequest]::AgentText, "New-AgentError '([A-Za-z]+)'") | ForEach-Object { $_.Groups[1].Value } | Sort-Object -Unique) +
+        @('NotOwnedByHomeTunnel', 'ServerNameTaken') | ForEach-Object { @{ Id = $_ } }
+    ) {
+        [HomeTunnel.Cmdlets.HostErrors]::KnownIds.ContainsKey($Id) | Should -BeTrue
+        $record = [HomeTunnel.Cmdlets.HostErrors]::FromAnswer('relay', [HomeTunnel.Hosts.AgentAnswer]::Failure($Id, 'm'), (New-View 'Apache'))
+        $record.FullyQualifiedErrorId | Should -Be $Id
+        $record.CategoryInfo.Category | Should -Be ([string][HomeTunnel.Cmdlets.HostErrors]::KnownIds[$Id])
+    }
+
+    It 'classifies ssh''s words once into a typed id with its remedy: <Id>' -ForEach @(
+        @{ Id = 'HostKeyChanged'; Text = "@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@`n@    WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!     @`nHost key verification failed." }
+        @{ Id = 'HostKeyUnknown'; Text = 'No ED25519 host key is known for vps.example.test and you have requested strict checking. Host key verification failed.' }
+        @{ Id = 'SshAuthenticationFailed'; Text = 'root@vps.example.test: Permission denied (publickey).' }
+        @{ Id = 'SshNoPowerShellSubsystem'; Text = 'subsystem request failed on channel 0' }
+        @{ Id = 'SshConnectFailed'; Text = 'ssh: connect to host vps.example.test port 22: Connection refused' }
+    ) {
+        [HomeTunnel.Hosts.SshTarget]::ClassifySshFailure($Text) | Should -Be $Id
+        [HomeTunnel.Remedies]::For($Id, 'vps.example.test', 22, '/root/.ssh/known_hosts') | Should -Match 'vps.example.test'
+    }
+
+    It 'says a changed host key may be a man in the middle, and never to accept it blindly' {
+        [HomeTunnel.Remedies]::For('HostKeyChanged', 'vps.example.test', 22, $null) | Should -Match 'in the middle'
+    }
+}
+

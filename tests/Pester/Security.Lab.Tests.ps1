@@ -176,3 +176,25 @@ Import-WireGuardConfig '$file' | Install-WireGuardConfig -Session `$vps
     }
 }
 
+Describe 'Ctrl+C during Test-TunnelPath' -Tag Lab {
+    It 'returns within seconds while every probe waits on a relay that drops everything' {
+        $script = Join-Path $lab.Directory 'cancel-path.ps1'
+        Set-Content $script @"
+Import-Module '$ModulePath'
+'STARTED'
+Test-TunnelPath $($lab.SiteName) -RelayAddress $($a.Relay) -DnsServer $($a.Dns) -TimeoutSeconds 60
+'NOT-STOPPED'
+"@
+        Set-LabBlackhole $lab relay -Traffic All
+        try {
+            # Ready when the check's connection to the relay is waiting for an answer that never comes.
+            $r = Invoke-LabCtrlC -ScriptPath $script -Ready { [bool](ss -Htn state syn-sent "dst $($a.Relay)") }
+            $r.Ready | Should -BeTrue -Because $r.Output
+            $r.ExitedMs | Should -Not -BeNullOrEmpty
+            $r.ExitedMs | Should -BeLessThan 5000 -Because 'Ctrl+C ends the probes at once (the deadline is 60 s)'
+            $r.Output | Should -Not -Match 'NOT-STOPPED'
+        }
+        finally { Set-LabBlackhole $lab relay -Off }
+    }
+}
+

@@ -30,6 +30,9 @@ public static class HostErrors
         ["WebServerNotSupported"] = ErrorKind.NotInstalled,
     };
 
+    /// <summary>Every error id a host can answer with (the agent's and the planners'), and its category.</summary>
+    public static IReadOnlyDictionary<string, ErrorKind> KnownIds => Kinds;
+
     /// <summary>The error of a failed call, or null when the host answered.</summary>
     public static ErrorRecord? FromCall(HostCall call, HostView view) =>
         call.Error is not null ? HomeTunnelCmdlet.ToErrorRecord(call.Error) : FromAnswer(call.Target.Name, call.Answer!, view);
