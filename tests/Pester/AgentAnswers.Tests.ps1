@@ -52,6 +52,14 @@ Describe 'Recorded answers, read once' {
         ([HomeTunnel.Cmdlets.HostErrors]::FromAnswer('relay', $a, (New-View 'Apache'))).FullyQualifiedErrorId | Should -Be 'HostOperationFailed'
     }
 
+    It 'names the live peers from the config file with the module''s parser, and keeps nothing else of it' {
+        $status = (Read-Answer 'status').Answer.Payload['Status']
+        $peers = [HomeTunnel.Probes.TunnelPeerStatus]::FromAgent($status, 'relay', 'wg0', 2000000000)
+        # Recorded after the apply that added home3 (tools/Record-AgentAnswers.ps1).
+        @($peers.Name | Sort-Object) | Should -Be @('home', 'home3')
+        ($peers | ConvertTo-Json -Depth 4 -WarningAction Ignore) | Should -Not -Match 'PrivateKey'
+    }
+
     It 'reads the host profile' {
         $p = [HomeTunnel.Hosts.HostProfile]::From((Read-Answer 'profile').Answer.Payload['Profile'])
         $p.OsId | Should -Be 'debian'

@@ -393,22 +393,11 @@ function Get-WgStatus($Req) {
     if ($null -eq $dump) {
         throw (New-AgentError 'InterfaceNotFound' "Interface $if is not up on this host." "wg show $if dump" $script:WgError)
     }
-    # Names come from the '# Name =' comments HomeTunnel writes in the config; the key lines are not kept.
-    $names = @{}
-    $conf = Read-HostFile "/etc/wireguard/$if.conf"
-    if ($conf) {
-        $name = $null
-        foreach ($l in $conf -split "`n") {
-            if ($l -match '^\[') { $name = $null }
-            elseif ($l -match '^# Name = (.+)$') { $name = $Matches[1].Trim() }
-            elseif ($l -match '^\s*PublicKey\s*=\s*(\S+)' -and $name) { $names[$Matches[1]] = $name }
-        }
-        $conf = $null
-    }
+    # The config file goes back as a fact: the module reads the peers' names from it with its own parser.
     $peers = foreach ($f in $dump.Rows) {
-        @{ PublicKey = $f[0]; Name = $names[$f[0]]; Endpoint = $f[2]; AllowedIPs = $f[3]; LatestHandshake = $f[4]; RxBytes = $f[5]; TxBytes = $f[6]; Keepalive = $f[7] }
+        @{ PublicKey = $f[0]; Endpoint = $f[2]; AllowedIPs = $f[3]; LatestHandshake = $f[4]; RxBytes = $f[5]; TxBytes = $f[6]; Keepalive = $f[7] }
     }
-    @{ PublicKey = $dump.PublicKey; ListenPort = $dump.ListenPort; Peers = @($peers) }
+    @{ PublicKey = $dump.PublicKey; ListenPort = $dump.ListenPort; Peers = @($peers); Config = (Read-HostFile "/etc/wireguard/$if.conf") }
 }
 
 # ---------------------------------------------------------------- Probe (read-only, for Test-TunnelPath)

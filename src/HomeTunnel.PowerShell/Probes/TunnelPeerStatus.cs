@@ -49,10 +49,32 @@ public sealed class TunnelPeerStatus
         : a.TotalHours < 2 ? string.Create(CultureInfo.InvariantCulture, $"{a.TotalMinutes:0} min ago")
         : string.Create(CultureInfo.InvariantCulture, $"{a.TotalHours:0.#} h ago");
 
+    /// <summary>
+    /// The peers' names, from the '# Name =' lines HomeTunnel writes, read with the module's own parser; a
+    /// file it cannot read (hand-written, with hooks) just gives no names. Nothing else of it is kept.
+    /// </summary>
+    private static IReadOnlyDictionary<string, string> Names(string? config)
+    {
+        if (string.IsNullOrEmpty(config) || config.StartsWith("(a symbolic link", StringComparison.Ordinal))
+        {
+            return new Dictionary<string, string>();
+        }
+        try
+        {
+            return WireGuard.WireGuardConfigParser.Parse(config, "the interface's config").Peers
+                .Where(p => p.Name is not null).GroupBy(p => p.PublicKey).ToDictionary(g => g.Key, g => g.First().Name!, StringComparer.Ordinal);
+        }
+        catch (HomeTunnelException)
+        {
+            return new Dictionary<string, string>();
+        }
+    }
+
     /// <summary>Reads the agent's public dump of an interface. <paramref name="now"/> is the host's clock.</summary>
     public static IReadOnlyList<TunnelPeerStatus> FromAgent(Hashtable status, string host, string interfaceName, long now)
     {
         string ifKey = AgentValue.Text(status["PublicKey"]);
+        IReadOnlyDictionary<string, string> names = Names(AgentValue.Unwrap(status["Config"]) as string);
         int? port = int.TryParse(AgentValue.Text(status["ListenPort"]), NumberStyles.None, CultureInfo.InvariantCulture, out int p) && p > 0 ? p : null;
         var list = new List<TunnelPeerStatus>();
         foreach (object? o in AgentValue.Items(status["Peers"]))
@@ -71,7 +93,7 @@ public sealed class TunnelPeerStatus
                 InterfaceName = interfaceName,
                 InterfacePublicKey = ifKey,
                 ListenPort = port,
-                Name = AgentValue.Text(peer["Name"]) is { Length: > 0 } n ? n : null,
+                Name = names.TryGetValue(AgentValue.Text(peer["PublicKey"]), out string? n) ? n : null,
                 PublicKey = AgentValue.Text(peer["PublicKey"]),
                 Endpoint = endpoint is "(none)" or "" ? null : endpoint,
                 AllowedIPs = allowed is "(none)" or "" ? Array.Empty<string>() : allowed.Split(','),
