@@ -1,5 +1,6 @@
 # HomeTunnel's agent: the one script that runs on a host (through a PSSession, or in a local runspace).
-# It needs nothing but pwsh and the host's own tools. Secrets arrive as arguments, never in script text.
+# It needs nothing but pwsh and the host's own tools. Secrets arrive as arguments, never in script text;
+# what it sends back is raw, and the module redacts it before anyone sees it (Hosts/Redaction.cs).
 #
 #   The agent gathers facts and acts; the module decides. A change takes two calls:
 #   Facts: read-only; the files as the host has them, the live interface, the enabled sites and modules,
@@ -21,7 +22,6 @@ Set-StrictMode -Version 3.0
 $script:IsRoot = [Environment]::UserName -eq 'root'
 $script:RunDir = if ($script:IsRoot) { '/run/hometunnel' } else { [System.IO.Path]::Combine($HOME, '.hometunnel', 'run') }
 $script:Actions = [System.Collections.Generic.List[string]]::new()
-$script:Secrets = @()
 $script:WgError = ''
 
 function New-AgentError([string] $Id, [string] $Message, [string] $Command = '', [string] $Stderr = '') {
@@ -30,13 +30,6 @@ function New-AgentError([string] $Id, [string] $Message, [string] $Command = '',
     $e.Data['Command'] = $Command
     $e.Data['Stderr'] = $Stderr
     $e
-}
-
-function Protect-Text([string] $Text) {
-    # wg prints keys in some errors: every secret we were given, and anything labelled as a key, is redacted.
-    if (-not $Text) { return $Text }
-    foreach ($s in $script:Secrets) { if ($s) { $Text = $Text.Replace($s, '(redacted)') } }
-    [regex]::Replace($Text, '(?im)^(\s*(PrivateKey|PresharedKey)\s*=\s*).*$', '$1(redacted)')
 }
 
 function Invoke-Native {
@@ -57,7 +50,7 @@ function Invoke-Native {
     $p.WaitForExit()
     $result = [pscustomobject]@{ ExitCode = $p.ExitCode; Out = $out; Err = $errTask.Result }
     if ($p.ExitCode -ne 0 -and -not $AllowFailure) {
-        throw (New-AgentError 'CommandFailed' "'$Command $($Arguments -join ' ')' failed with exit code $($p.ExitCode)." "$Command $($Arguments -join ' ')" (Protect-Text ($result.Err + $result.Out)))
+        throw (New-AgentError 'CommandFailed' "'$Command $($Arguments -join ' ')' failed with exit code $($p.ExitCode)." "$Command $($Arguments -join ' ')" ($result.Err + $result.Out))
     }
     $result
 }
@@ -142,7 +135,7 @@ function Read-WgDump([string] $If) {
     # Public facts only: 'wg show <if> dump' starts with the private key, which is dropped as the text is
     # split and never kept. $null when the interface is not up (with wg's words in $script:WgError).
     $r = Invoke-Native wg @('show', $If, 'dump') -AllowFailure
-    if ($r.ExitCode -ne 0) { $script:WgError = Protect-Text $r.Err; return $null }
+    if ($r.ExitCode -ne 0) { $script:WgError = $r.Err; return $null }
     # Plain loops: per-peer cmdlet pipelines would make a change cost grow with the peers.
     $lines = $r.Out.Split("`n", [System.StringSplitOptions]::RemoveEmptyEntries)
     $r = $null
@@ -222,7 +215,7 @@ function Invoke-WireGuardApply($Req, $Plan) {
         if ($Plan.Up) {
             if (Test-Systemd) { Invoke-Native systemctl @('disable', '--now', "wg-quick@$if") -AllowFailure | Out-Null }
             $r = Start-DetachedCommand wg-quick @('down', $if)
-            if ($r.ExitCode -ne 0 -and (Get-WgLive $if)) { throw (New-AgentError 'WgQuickDownFailed' "wg-quick down $if failed." "wg-quick down $if" (Protect-Text $r.Err)) }
+            if ($r.ExitCode -ne 0 -and (Get-WgLive $if)) { throw (New-AgentError 'WgQuickDownFailed' "wg-quick down $if failed." "wg-quick down $if" $r.Err) }
             $script:Actions.Add("wg-quick down $if")
         }
         if ($null -ne $Plan.Current) { Remove-HostFile $path; $script:Actions.Add("removed $path") }
@@ -241,7 +234,7 @@ function Invoke-WireGuardApply($Req, $Plan) {
             }
             else {
                 $r = Start-DetachedCommand wg-quick @('up', $if)
-                if ($r.ExitCode -ne 0) { throw (New-AgentError 'WgQuickUpFailed' "wg-quick up $if failed." "wg-quick up $if" (Protect-Text $r.Err)) }
+                if ($r.ExitCode -ne 0) { throw (New-AgentError 'WgQuickUpFailed' "wg-quick up $if failed." "wg-quick up $if" $r.Err) }
                 $script:Actions.Add("wg-quick up $if")
             }
         }
@@ -560,7 +553,7 @@ function Invoke-InWorker($Req, [string] $AgentText) {
     while (-not (Test-Path $result) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
     if (-not (Test-Path $result)) {
         # The worker still needs its files: a stopped or timed-out call leaves them to the 15-minute sweep.
-        throw (New-AgentError 'WorkerTimedOut' "The apply did not finish within $($Req.TimeoutSeconds) s; it may still complete. Run the same command again to see where it stands." '' (Protect-Text (Get-Content -Raw $log -ErrorAction Ignore)))
+        throw (New-AgentError 'WorkerTimedOut' "The apply did not finish within $($Req.TimeoutSeconds) s; it may still complete. Run the same command again to see where it stands." '' (Get-Content -Raw $log -ErrorAction Ignore))
     }
     try { Get-Content -Raw $result | ConvertFrom-Json -AsHashtable }
     finally { Remove-Item $result, $log, $agent -ErrorAction Ignore }
@@ -569,14 +562,13 @@ function Invoke-InWorker($Req, [string] $AgentText) {
 function ConvertTo-ErrorResult($err) {
     $ex = $err.Exception
     $id = if ($ex.Data.Contains('HomeTunnelErrorId')) { $ex.Data['HomeTunnelErrorId'] } else { 'HostOperationFailed' }
-    @{ State = 'Failed'; ErrorId = $id; Message = (Protect-Text $ex.Message); Command = "$($ex.Data['Command'])"; Stderr = (Protect-Text "$($ex.Data['Stderr'])"); Actions = @($script:Actions) }
+    @{ State = 'Failed'; ErrorId = $id; Message = $ex.Message; Command = "$($ex.Data['Command'])"; Stderr = "$($ex.Data['Stderr'])"; Actions = @($script:Actions) }
 }
 
 # Worker phase: started detached with a request file.
 if ($RequestFile) {
     $req = Get-Content -Raw $RequestFile | ConvertFrom-Json -AsHashtable
     Remove-Item $RequestFile
-    $script:Secrets = @($req.Secrets)
     $out = try { Invoke-Worker $req } catch { ConvertTo-ErrorResult $_ }
     $tmp = "$RequestFile.tmp"
     [System.IO.File]::WriteAllText($tmp, ($out | ConvertTo-Json -Depth 6 -Compress))
@@ -595,7 +587,6 @@ function Clear-StaleRunFile {
 }
 
 # Session phase.
-$script:Secrets = @($Request.Secrets)
 try {
     if ($Request.Version -ne 2) {
         # The module sends its own agent each call, so this means a request made for another agent.
