@@ -73,6 +73,10 @@ Describe 'Imported Apache text is held to an allow-list' {
         @{ Case = 'a ProxyPassMatch elsewhere'; Id = 'ApacheOpenProxy:ProxyPassMatch'; Inside = '    ProxyPassMatch ^/(.*) http://10.0.0.9/$1' }
         @{ Case = 'a ProxyPass to a websocket elsewhere'; Id = 'ApacheOpenProxy:ProxyPass'; Inside = '    ProxyPass /ws ws://metadata.internal/' }
         @{ Case = 'a ProxyRemote'; Id = 'ApacheOpenProxy:ProxyRemote'; Inside = '    ProxyRemote * http://evil.example:8080' }
+        @{ Case = 'a backend on the relay itself'; Id = 'ApacheOpenProxy:ProxyPass'; Backend = 'http://127.0.0.1:2019/' }
+        @{ Case = 'a backend named localhost'; Id = 'ApacheOpenProxy:ProxyPass'; Backend = 'http://localhost:8080/' }
+        @{ Case = 'a backend on the metadata service'; Id = 'ApacheOpenProxy:ProxyPass'; Backend = 'http://169.254.169.254/latest/meta-data/' }
+        @{ Case = 'a backend on the IPv6 loopback'; Id = 'ApacheOpenProxy:ProxyPass'; Backend = 'http://[::1]:9000/' }
         @{ Case = 'a Proxy section'; Id = 'ApacheOpenProxy:Proxy'; Inside = "    <Proxy *>`n        Require all granted`n    </Proxy>" }
         @{ Case = 'AllowCONNECT'; Id = 'ApacheOpenProxy:AllowCONNECT'; Inside = '    AllowCONNECT 22' }
         @{ Case = 'a balancer member'; Id = 'ApacheOpenProxy:BalancerMember'; Inside = '    BalancerMember http://10.0.0.9/' }
@@ -114,6 +118,7 @@ Describe 'Imported Apache text is held to an allow-list' {
         @{ Case = 'an unknown directive'; Id = 'ApacheDirectiveNotAllowed:MadeUpDirective'; Inside = '    MadeUpDirective on' }
     ) {
         $text = & $Site ([string] $_['Inside']) ([string] $_['Outside'])
+        if ($_['Backend']) { $text = $text.Replace('http://192.168.4.2:3000/', $_['Backend']) }
         $record = Get-ErrorRecord { ConvertFrom-ApacheProxySite $text }
         $record.FullyQualifiedErrorId | Should -BeLike "$Id`:*" -Because $record.Exception.Message
         $record.CategoryInfo.Category | Should -Be 'SecurityError'
@@ -158,6 +163,13 @@ Describe 'Imported Apache text is held to an allow-list' {
         $site = ConvertFrom-ApacheProxySite (& $Site $inside)
         $site.ExtraDirectives.Count | Should -Be 9
         (ConvertFrom-ApacheProxySite $site.Text).Text | Should -BeExactly $site.Text
+    }
+
+    It 'lets a user who types a backend on the relay itself have it, where an imported file may not' {
+        $site = New-ApacheProxySite -ServerName local.example.test -Backend http://127.0.0.1:8080/
+        { $site.EnsureInstallable() } | Should -Not -Throw
+        (Get-ErrorRecord { ConvertFrom-ApacheProxySite $site.Text }).FullyQualifiedErrorId | Should -BeLike 'ApacheOpenProxy:ProxyPass:*'
+        (ConvertFrom-ApacheProxySite $site.Text -AllowDirective ProxyPass).ServerName | Should -Be 'local.example.test'
     }
 
     It 'round-trips quoted arguments with their quotes' {

@@ -102,8 +102,15 @@ public static class ApacheImportPolicy
     }
 
     /// <summary>Checks the children of a VirtualHost (recursively) against the allow-list.</summary>
-    public static void CheckVirtualHost(ApacheDirective vhost, string where, ISet<string> allow, ProxyBackend? backend)
+    public static void CheckVirtualHost(ApacheDirective vhost, string where, ISet<string> allow, ProxyBackend? backend, bool ownBackend = false)
     {
+        if (backend is not null && !ownBackend && !allow.Contains("ProxyPass") && RelayInternal(backend.Host) is { } what)
+        {
+            // A site whose backend is the relay itself or the cloud's metadata service hands the internet
+            // what only the relay should reach (admin ports, instance credentials).
+            ApacheDirective pass = vhost.Children!.FirstOrDefault(d => d.Is("ProxyPass") && d.Args.Count >= 2 && d.Args[1] != "!") ?? vhost;
+            throw Refuse("ApacheOpenProxy", pass, where, $"proxies the internet to {what} ({backend})");
+        }
         foreach (ApacheDirective d in vhost.Children ?? Array.Empty<ApacheDirective>())
         {
             Check(d, where, allow, backend, insideLocation: false);
@@ -328,6 +335,31 @@ public static class ApacheImportPolicy
         }
         string host = u.Host.Trim('[', ']');
         return host.Equals(backend.Host.Trim('[', ']'), StringComparison.OrdinalIgnoreCase);
+    }
+
+    /// <summary>What a backend host is, when it is the relay itself or a link-local service; null otherwise.</summary>
+    private static string? RelayInternal(string host)
+    {
+        string h = host.Trim('[', ']');
+        if (h.Equals("localhost", StringComparison.OrdinalIgnoreCase) || h.EndsWith(".localhost", StringComparison.OrdinalIgnoreCase))
+        {
+            return "the relay itself";
+        }
+        if (!System.Net.IPAddress.TryParse(h, out System.Net.IPAddress? ip))
+        {
+            return null;
+        }
+        if (ip.IsIPv4MappedToIPv6)
+        {
+            ip = ip.MapToIPv4();
+        }
+        if (System.Net.IPAddress.IsLoopback(ip) || ip.Equals(System.Net.IPAddress.Any) || ip.Equals(System.Net.IPAddress.IPv6Any))
+        {
+            return "the relay itself";
+        }
+        byte[] b = ip.GetAddressBytes();
+        bool linkLocal = ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? b[0] == 169 && b[1] == 254 : ip.IsIPv6LinkLocal;
+        return linkLocal ? "a link-local service of the relay's network (such as the cloud's metadata service)" : null;
     }
 
     private static HomeTunnelException Refuse(string cls, ApacheDirective d, string where, string why) =>

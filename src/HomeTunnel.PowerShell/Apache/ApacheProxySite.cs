@@ -101,7 +101,7 @@ public sealed class ApacheProxySite
     public void EnsureInstallable()
     {
         string text = Text;
-        IReadOnlyList<ApacheProxySite> again = ApacheSiteParser.Parse(text, $"the site {ServerName}", AllowedDirectives);
+        IReadOnlyList<ApacheProxySite> again = ApacheSiteParser.Parse(text, $"the site {ServerName}", AllowedDirectives, ownBackend: true);
         if (again.Count != 1 || again[0].ServerName != ServerName || !string.Equals(again[0].Text, text, StringComparison.Ordinal))
         {
             throw new HomeTunnelException("SiteNotStable", ErrorKind.InvalidData,

@@ -30,11 +30,13 @@ public static partial class ApacheSiteParser
         public readonly List<ApacheDirective> Extras = new();
     }
 
-    public static IReadOnlyList<ApacheProxySite> Parse(string text, string? source = null, IEnumerable<string>? allowDirectives = null)
+    /// <param name="ownBackend">The text is HomeTunnel's own rendering of a site whose backend the user chose
+    /// (New-ApacheProxySite -Backend may name a service on the relay itself); imported text may not.</param>
+    public static IReadOnlyList<ApacheProxySite> Parse(string text, string? source = null, IEnumerable<string>? allowDirectives = null, bool ownBackend = false)
     {
         try
         {
-            return ParseCore(text, source, allowDirectives);
+            return ParseCore(text, source, allowDirectives, ownBackend);
         }
         catch (Exception e) when (e is not HomeTunnelException)
         {
@@ -43,7 +45,7 @@ public static partial class ApacheSiteParser
         }
     }
 
-    private static IReadOnlyList<ApacheProxySite> ParseCore(string text, string? source, IEnumerable<string>? allowDirectives)
+    private static IReadOnlyList<ApacheProxySite> ParseCore(string text, string? source, IEnumerable<string>? allowDirectives, bool ownBackend)
     {
         string where = source ?? "Apache config text";
         var allow = new HashSet<string>(allowDirectives ?? Array.Empty<string>(), StringComparer.OrdinalIgnoreCase);
@@ -73,7 +75,7 @@ public static partial class ApacheSiteParser
             ApacheProxySite site = Build(group.ToList(), globals, mdomains, where, source, allowed);
             foreach (VHost v in group)
             {
-                ApacheImportPolicy.CheckVirtualHost(v.Section, where, allow, site.Backend);
+                ApacheImportPolicy.CheckVirtualHost(v.Section, where, allow, site.Backend, ownBackend);
             }
             sites.Add(site);
             globals = new List<string>(); // file-level extras belong to the first site of the file
