@@ -281,6 +281,20 @@ Describe 'Configs are checked before they are made or installed' {
     }
 }
 
+Describe 'Role mismatches are refused when the object is made' {
+    It 'refuses a relay peer piped into New-ApacheProxySite' {
+        $record = Get-ErrorRecord { $Relay | New-ApacheProxySite -ServerName a.example.test -Port 3000 }
+        Assert-HomeTunnelError $record 'RoleMismatch' 'InvalidArgument' 'relay'
+        $record.Exception.Message | Should -Match 'Home peer'
+    }
+
+    It 'refuses a home-to-home config' {
+        $other = New-TunnelPeer -Name home2 -Role Home -Address 192.168.4.3/32
+        $record = Get-ErrorRecord { New-WireGuardConfig -For $HomePeer -Peer $other }
+        Assert-HomeTunnelError $record 'RoleMismatch' 'InvalidArgument'
+    }
+}
+
 Describe 'Sites are checked before they are installed' {
     It 'refuses two sites that answer one name, before any host' {
         $a = $HomePeer | New-ApacheProxySite -ServerName a.example.test -Port 3000

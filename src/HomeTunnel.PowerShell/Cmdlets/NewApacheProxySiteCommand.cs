@@ -79,6 +79,12 @@ public sealed class NewApacheProxySiteCommand : HomeTunnelCmdlet
 
     protected override void Process()
     {
+        if ((InputObject is PSObject r ? r.BaseObject : InputObject) is WireGuard.TunnelPeer { Role: WireGuard.TunnelRole.Relay } relay && Backend is null)
+        {
+            // The relay's address as a backend would proxy the internet into the relay itself.
+            throw HomeTunnelException.Invalid("RoleMismatch",
+                $"Peer '{relay.Name}' is the relay: a site proxies to the home peer the service runs on. Pipe the Home peer instead ($homePeer | New-ApacheProxySite ...).", relay.Name);
+        }
         if ((InputObject is PSObject p ? p.BaseObject : InputObject) is IDictionary table)
         {
             WriteObject(ApacheProxySite.Create(ApacheSiteSpec.FromDictionary(Unwrap(table))));

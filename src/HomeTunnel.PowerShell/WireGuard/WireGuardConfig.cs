@@ -70,6 +70,12 @@ public sealed class WireGuardConfig
             {
                 continue; // a list of all peers may include the interface's own: it is not its own peer
             }
+            if (self.Role == TunnelRole.Home && p.Role == TunnelRole.Home)
+            {
+                // Home machines reach each other only through the relay; a home-to-home config never handshakes.
+                throw new HomeTunnelException("RoleMismatch", ErrorKind.InvalidArgument,
+                    $"Peer '{self.Name}' and peer '{p.Name}' are both Home peers: a home's config lists the relay. Use New-WireGuardConfig -For $homePeer -Peer $relayPeer.", p.Name);
+            }
             if (!seen.Add(p.PublicKey))
             {
                 throw new HomeTunnelException("DuplicatePeer", ErrorKind.InvalidArgument,
