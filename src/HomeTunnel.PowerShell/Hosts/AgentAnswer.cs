@@ -29,7 +29,6 @@ public sealed class AgentAnswer
     public string Command { get; init; } = string.Empty;
     public string Stderr { get; init; } = string.Empty;
     public IReadOnlyList<string> Actions { get; init; } = Array.Empty<string>();
-    public IReadOnlyList<HostFileFact> Files { get; init; } = Array.Empty<HostFileFact>();
     public Hashtable Payload { get; init; } = new();
 
     /// <summary>The host's facts, in a Facts or Stale answer: what the module plans from.</summary>
@@ -54,9 +53,6 @@ public sealed class AgentAnswer
         Command = AgentValue.Text(h["Command"]),
         Stderr = AgentValue.Text(h["Stderr"]),
         Actions = AgentValue.Items(h["Actions"]).Select(AgentValue.Text).ToArray(),
-        Files = AgentValue.Items(h["Files"]).Select(AgentValue.Unwrap).OfType<Hashtable>()
-            .Select(f => new HostFileFact(AgentValue.Text(f["Path"]), AgentValue.Unwrap(f["Current"]) as string, AgentValue.Truth(f["LiveOnly"])))
-            .ToArray(),
         Payload = h,
     };
 }

@@ -9,7 +9,6 @@ public enum ChangeState
     Created,
     Changed,
     Removed,
-    WouldChange,
     Failed,
 }
 

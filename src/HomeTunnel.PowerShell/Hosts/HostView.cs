@@ -22,9 +22,6 @@ public sealed class HostView
     public IReadOnlyDictionary<string, string?> Wanted { get; }
     public IReadOnlyCollection<string> Secrets { get; }
 
-    /// <summary>The diff of an answer's file facts against what is wanted, redacted.</summary>
-    public string Diff(AgentAnswer answer) => HostDiff.Build(answer.Files, Wanted, Secrets);
-
     /// <summary>Host text made fit for an error: redacted, and no line of a file HomeTunnel did not write.</summary>
     public string Safe(string? text) => Redaction.ForError(text, Secrets, Wanted.Keys.ToArray());
 }
