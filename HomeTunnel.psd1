@@ -29,6 +29,7 @@
         'Uninstall-ApacheProxySite'
         'Get-TunnelStatus'
         'Test-TunnelPath'
+        'Initialize-TunnelHost'
         'Publish-HomeService'
         'Register-TunnelPathCheck'
         'Unregister-TunnelPathCheck'

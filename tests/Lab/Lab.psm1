@@ -69,7 +69,9 @@ function Invoke-LabHost {
     #>
     # No param block: every argument after the host name belongs to the command, '-w' included.
     $lab, $hostName, $command = $args
-    & nsenter -t $lab.Hosts[$hostName].AnchorPid -n -m -- @command
+    $h = $lab.Hosts[$hostName]
+    if ($h['Container']) { & nsenter -t $h.AnchorPid -a -- @command }
+    else { & nsenter -t $h.AnchorPid -n -m -- @command }
 }
 
 function Start-LabProcess {
@@ -304,7 +306,7 @@ function Start-Lab {
     .PARAMETER Index
         0 to 15: picks the lab's addresses on the runner's side (its /28 of 203.0.113.0/24).
     #>
-    param([ValidatePattern('^[a-z][a-z0-9]{1,5}$')] [string] $Prefix = 'htl', [ValidateRange(0, 15)] [int] $Index = 0)
+    param([ValidatePattern('^[a-z][a-z0-9]{1,5}$')] [string] $Prefix = 'htl', [ValidateRange(0, 15)] [int] $Index = 0, [switch] $Systemd)
     if (-not ($IsLinux -and (id -u) -eq '0')) { throw 'The lab needs root on Linux (network namespaces).' }
     Stop-Lab -Prefix $Prefix   # whatever a crashed earlier run left under this prefix
 
@@ -329,7 +331,10 @@ function Start-Lab {
     }
     try {
         $a = $lab.Addresses
-        foreach ($h in $script:HostNames) { New-LabHost $lab $h }
+        $assets = if ($Systemd) { Get-LabSystemdAsset }
+        foreach ($h in $script:HostNames) {
+            if ($Systemd -and $h -in 'relay', 'home') { New-LabContainerHost $lab $h $assets } else { New-LabHost $lab $h }
+        }
 
         # The internet: a bridge in 'inet' (which is also the DNS and ACME host), the runner on it.
         Invoke-LabHost $lab inet ip link add br0 type bridge
@@ -368,6 +373,17 @@ function Start-Lab {
 
         New-LabSshIdentity $lab
         Start-LabDns $lab
+        if ($Systemd) {
+            # Bare booted hosts: systemd and sshd, nothing else; packages come from the lab's own repository.
+            Start-LabProcess $lab inet 'repo' @('python3', '-m', 'http.server', '8080', '--bind', $a.Dns, '--directory', (Join-Path $assets 'repo')) | Out-Null
+            $lab | Add-Member -NotePropertyName Assets -NotePropertyValue $assets
+            foreach ($h in 'relay', 'home') { Initialize-LabContainerRoot $lab $h $assets }
+            foreach ($h in 'relay', 'home') { Start-LabContainer $lab $h }
+            Wait-LabCondition { Test-LabTcp $a.Dns 8080 } 'the lab package repository'
+            Wait-LabCondition { Test-LabTcp $a.Relay 22 } 'sshd on the relay container' 60
+            Wait-LabCondition { Test-LabTcp $a.HomeMgmt 22 } 'sshd on the home container' 60
+            return $lab
+        }
         Start-LabAcme $lab
         Start-LabSshd $lab relay @($a.Relay)
         Start-LabSshd $lab home @($a.HomeMgmt)
@@ -385,6 +401,121 @@ function Start-Lab {
     catch {
         Stop-Lab -Lab $lab
         throw
+    }
+}
+
+# ---------------------------------------------------------------- booted systemd hosts (LAB.md)
+
+function Get-LabSystemdAsset {
+    <# The cached bare Debian root, package repository and PowerShell archive; built once per machine (≈ 80 s). #>
+    $dir = '/var/cache/hometunnel-lab/systemd-v1'
+    if (-not (Test-Path (Join-Path $dir 'pwsh-linux-x64.tar.gz'))) {
+        $null = Get-LabPwsh
+        $unix = Get-Item (Join-Path $script:RepoRoot 'out/lab-pwsh/.store/powershell/*/powershell/*/tools/net*/any/unix') | Select-Object -First 1
+        $dotnet = Split-Path (Get-Item (Get-Command dotnet).Source).ResolvedTarget
+        if (-not $dotnet) { $dotnet = Split-Path (Get-Command dotnet).Source }
+        New-Item -ItemType Directory -Force (Split-Path $dir) | Out-Null
+        # One builder at a time on a machine; a second waits and then finds the cache.
+        Invoke-Checked flock (Join-Path (Split-Path $dir) '.build.lock') bash -c "test -f '$dir/pwsh-linux-x64.tar.gz' || bash '$PSScriptRoot/build-systemd-assets.sh' '$dir' '$($unix.FullName)' '$dotnet'" | Out-Null
+    }
+    $dir
+}
+
+function New-LabContainerHost($Lab, [string] $HostName, [string] $Assets) {
+    # A namespace for a booted container: its network is the lab's, its file system a copy of the bare root.
+    $ns = "$($Lab.Prefix)-$HostName"
+    $dir = New-Item -ItemType Directory -Force (Join-Path $Lab.Directory $HostName)
+    Invoke-Checked ip netns add $ns | Out-Null
+    Invoke-Checked ip -n $ns link set lo up | Out-Null
+    $root = Join-Path $dir.FullName 'root'
+    Invoke-Checked cp -a (Join-Path $Assets 'root') $root | Out-Null
+    $Lab.Hosts[$HostName] = @{ Namespace = $ns; AnchorPid = 0; Directory = $dir.FullName; Container = $true; Root = $root; Supervisor = 0 }
+}
+
+function Initialize-LabContainerRoot($Lab, [string] $HostName, [string] $Assets) {
+    # What a VPS provider's image has: a hostname, a resolver, an apt source, the user's SSH key, fresh host keys.
+    $root = $Lab.Hosts[$HostName].Root
+    Invoke-Checked ssh-keygen -q -A -f $root | Out-Null
+    Set-Content -LiteralPath "$root/etc/hostname" -Value $HostName
+    Set-Content -LiteralPath "$root/etc/resolv.conf" -Value "nameserver $($Lab.Addresses.Dns)"
+    Set-Content -LiteralPath "$root/etc/apt/sources.list" -Value "deb [trusted=yes] http://$($Lab.Addresses.Dns):8080/ ./"
+    # This machine has cgroup v1 only: systemd inside a container is then never told that a unit's cgroup
+    # emptied (no release agent), so stopping wg-quick@ (whose wireguard-go forked away) waits out the whole
+    # stop timeout on every reboot. A VPS with cgroup v2 has no such wait; the lab shortens it to 5 s.
+    New-Item -ItemType Directory -Force "$root/etc/systemd/system.conf.d" | Out-Null
+    Set-Content -LiteralPath "$root/etc/systemd/system.conf.d/hometunnel-lab.conf" -Value "[Manager]`nDefaultTimeoutStopSec=5s"
+    New-Item -ItemType Directory -Force "$root/root/.ssh" | Out-Null
+    Invoke-Checked chmod 700 "$root/root/.ssh" | Out-Null
+    Copy-Item (Join-Path $Lab.Directory 'authorized_keys') "$root/root/.ssh/authorized_keys"
+    Invoke-Checked chmod 600 "$root/root/.ssh/authorized_keys" | Out-Null
+}
+
+function Get-LabContainerInit($Lab, [string] $HostName) {
+    # The container's PID 1 (systemd), seen from here: the process in its namespace whose innermost PID is 1.
+    foreach ($p in @(ip netns pids $Lab.Hosts[$HostName].Namespace 2>$null)) {
+        $status = Get-Content "/proc/$p/status" -ErrorAction Ignore
+        $nspid = $status | Where-Object { $_ -like 'NSpid:*' }
+        if ($nspid -and ($nspid -split '\s+')[-1] -eq '1') { return [int]$p }
+    }
+    0
+}
+
+function Start-LabContainer {
+    <#
+    .SYNOPSIS
+        Powers a container host on: systemd-nspawn boots it in its lab namespace, under a supervisor that boots it
+        again when it reboots (nspawn's exit 133). Waits until systemd says the boot is over.
+    #>
+    param([Parameter(Mandatory)] $Lab, [Parameter(Mandatory)] [string] $HostName)
+    $h = $Lab.Hosts[$HostName]
+    $log = Join-Path $h.Directory 'nspawn.log'
+    # CAP_NET_ADMIN: nspawn keeps it from a container that joins an existing namespace, and wg-quick needs it.
+    $nspawn = "SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=0 systemd-nspawn -q -D '$($h.Root)' -M '$($Lab.Prefix)-$HostName' --boot --register=no --keep-unit --capability=CAP_NET_ADMIN " +
+        "--network-namespace-path=/run/netns/$($h.Namespace) --console=passive --resolv-conf=off --timezone=off --link-journal=no"
+    $power = Join-Path $h.Directory 'power.sh'
+    Set-Content -LiteralPath $power -Value "while :; do $nspawn; rc=`$?; echo `$rc >> '$($h.Directory)/exits'; [ `$rc -eq 133 ] || exit `$rc; done"
+    $p = Start-Process -FilePath bash -ArgumentList $power -PassThru -RedirectStandardOutput $log -RedirectStandardError "$log.err"
+    $Lab.Pids.Add($p.Id)
+    Add-Content -LiteralPath (Join-Path $Lab.Directory 'pids') -Value $p.Id
+    $h.Supervisor = $p.Id
+    Wait-LabContainerBoot $Lab $HostName
+}
+
+function Wait-LabContainerBoot($Lab, [string] $HostName, [int] $OldInit = 0, [double] $TimeoutSeconds = 120) {
+    $h = $Lab.Hosts[$HostName]
+    Wait-LabCondition { ($script:init = Get-LabContainerInit $Lab $HostName) -gt 0 -and $script:init -ne $OldInit } "$HostName's systemd to start" $TimeoutSeconds
+    $h.AnchorPid = $script:init
+    Wait-LabCondition {
+        $state = Invoke-LabHost $Lab $HostName systemctl is-system-running 2>$null
+        "$state" -in 'running', 'degraded'
+    } "$HostName to finish booting" $TimeoutSeconds
+    # Boot order is systemd's business: sshd may still be starting when the system says it is up.
+    Wait-LabCondition { "$(Invoke-LabHost $Lab $HostName systemctl is-active ssh 2>$null)" -eq 'active' } "sshd in $HostName" $TimeoutSeconds
+}
+
+function Restart-LabContainer {
+    <#
+    .SYNOPSIS
+        -Reboot: 'systemctl reboot' inside (the supervisor boots it again). -PowerCut: SIGKILL to its PID 1, then power on.
+        Returns when the host has booted again.
+    #>
+    param([Parameter(Mandatory)] $Lab, [Parameter(Mandatory)] [string] $HostName, [Parameter(Mandatory)] [ValidateSet('Reboot', 'PowerCut')] [string] $How)
+    $h = $Lab.Hosts[$HostName]
+    $old = $h.AnchorPid
+    if ($How -eq 'Reboot') {
+        $said = Invoke-LabHost $Lab $HostName systemctl reboot 2>&1
+        try { Wait-LabCondition { -not (Test-LabProcessAlive $old) } "$HostName to go down" 60 }
+        catch {
+            $jobs = Invoke-LabHost $Lab $HostName systemctl list-jobs --no-pager 2>&1 | Out-String
+            throw "$_ (systemctl reboot said: $said; PID $old; jobs: $jobs)"
+        }
+        Wait-LabContainerBoot $Lab $HostName -OldInit $old
+    }
+    else {
+        kill -9 $old
+        $supervisor = $h.Supervisor
+        Wait-LabCondition { -not (Test-LabProcessAlive $supervisor) -and (Get-LabContainerInit $Lab $HostName) -eq 0 } "$HostName to be off" 60
+        Start-LabContainer $Lab $HostName
     }
 }
 
@@ -559,4 +690,4 @@ function Invoke-LabCtrlC {
     }
 }
 
-Export-ModuleMember -Function Get-LabPwsh, Invoke-LabCtrlC, Start-LabHomeService, Stop-LabHomeService, Stop-LabWireGuard, Set-LabBlackhole, Get-LabHostProcessId, Start-Lab, Stop-Lab, Test-LabProcessAlive, Get-LabStateHash, Invoke-LabHost, New-LabSession, Get-LabSshOption, Invoke-LabHttp, Set-LabDnsRecord, Get-LabProcessId, Wait-LabCondition, Test-LabTcp
+Export-ModuleMember -Function Start-LabContainer, Restart-LabContainer, Get-LabContainerInit, Get-LabPwsh, Invoke-LabCtrlC, Start-LabHomeService, Stop-LabHomeService, Stop-LabWireGuard, Set-LabBlackhole, Get-LabHostProcessId, Start-Lab, Stop-Lab, Test-LabProcessAlive, Get-LabStateHash, Invoke-LabHost, New-LabSession, Get-LabSshOption, Invoke-LabHttp, Set-LabDnsRecord, Get-LabProcessId, Wait-LabCondition, Test-LabTcp

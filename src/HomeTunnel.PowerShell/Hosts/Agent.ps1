@@ -166,14 +166,50 @@ function Get-WireGuardFacts($Req) {
     $path = "/etc/wireguard/$if.conf"
     $live = Get-WgLive $if
     $peers = if ($live) { @(foreach ($k in $live.Peers.Keys) { @{ PublicKey = $k; AllowedIPs = $live.Peers[$k].AllowedIPs } }) } else { @() }
-    @{ Path = $path; Current = (Read-HostFile $path); Up = ($null -ne $live); ListenPort = $(if ($live) { "$($live.ListenPort)" } else { '' }); Peers = $peers }
+    @{ Path = $path; Current = (Read-HostFile $path); Up = ($null -ne $live); ListenPort = $(if ($live) { "$($live.ListenPort)" } else { '' }); Peers = $peers; Boot = (Get-WgBootFacts $if $Req.BootUnits) }
+}
+
+function Get-WgBootFacts([string] $If, [string[]] $Units) {
+    # .NET only (on the no-op path): is wg-quick@ wanted at boot, is HomeTunnel's watch on, what its unit files hold.
+    if (-not [System.IO.Directory]::Exists('/run/systemd/system')) { return @{ Systemd = $false } }
+    $texts = @{}
+    foreach ($u in $Units) { $texts[$u] = Read-HostFile $u }
+    @{
+        Systemd  = $true
+        Enabled  = [System.IO.File]::Exists("/etc/systemd/system/multi-user.target.wants/wg-quick@$If.service")
+        Watching = [System.IO.File]::Exists("/etc/systemd/system/timers.target.wants/hometunnel-wg-watch@$If.timer")
+        Units    = $texts
+    }
+}
+
+function Set-WgBoot([string] $If, $Boot, [switch] $Uninstall) {
+    if (-not $Boot.Changed) { return }
+    $timer = "hometunnel-wg-watch@$If.timer"
+    if ($Uninstall -or -not $Boot.Watch) {
+        if ($Boot.Watching) { Invoke-Native systemctl @('disable', '--now', $timer) -AllowFailure | Out-Null; $script:Actions.Add("systemctl disable --now $timer") }
+        if ($Uninstall) { return }
+    }
+    if ($Boot.Enable) { Invoke-Native systemctl @('enable', "wg-quick@$If") | Out-Null; $script:Actions.Add("systemctl enable wg-quick@$If") }
+    if ($Boot.Watch) {
+        foreach ($path in @($Boot.Units.Keys)) {
+            $dir = [System.IO.Path]::GetDirectoryName($path)
+            if (-not [System.IO.Directory]::Exists($dir)) { Invoke-Native mkdir @('-p', $dir) | Out-Null }
+            Write-HostFileAtomic $path $Boot.Units[$path] '0644'; $script:Actions.Add("wrote $path")
+        }
+        if ($Boot.Units.Count -gt 0) { Invoke-Native systemctl @('daemon-reload') | Out-Null }
+        if (-not $Boot.Watching -or $Boot.Units.Count -gt 0) {
+            Invoke-Native systemctl @('enable', '--now', $timer) | Out-Null; $script:Actions.Add("systemctl enable --now $timer")
+        }
+    }
 }
 
 function Get-WireGuardFingerprint($F) {
     $peers = [System.Collections.Generic.List[string]]::new()
     foreach ($p in $F.Peers) { $peers.Add("$($p.PublicKey)=$($p.AllowedIPs)") }
     $peers.Sort([System.StringComparer]::Ordinal)
-    Get-Fingerprint (@($F.Path, "$($null -eq $F.Current)", "$($F.Current)", "$($F.Up)", $F.ListenPort) + $peers)
+    $b = $F.Boot
+    $boot = if ($b.Systemd) { "$($b.Enabled)|$($b.Watching)|" + (@($b.Units.Keys | Sort-Object | ForEach-Object { "$_=$($b.Units[$_])" }) -join '|') } else { 'none' }
+    Get-Fingerprint (@($F.Path, "$($null -eq $F.Current)", "$($F.Current)", "$($F.Up)", $F.ListenPort, $boot) + $peers)
 }
 
 function Sync-WgAddresses([string] $If, [string[]] $Addresses, [string[]] $Routes) {
@@ -219,6 +255,7 @@ function Invoke-WireGuardApply($Req, $Plan) {
             $script:Actions.Add("wg-quick down $if")
         }
         if ($null -ne $Plan.Current) { Remove-HostFile $path; $script:Actions.Add("removed $path") }
+        Set-WgBoot $if $Plan.Boot -Uninstall
         return 'Removed'
     }
     if (-not (Test-Path /etc/wireguard)) { Invoke-Native mkdir @('-p', '-m', '0700', '/etc/wireguard') | Out-Null }
@@ -246,6 +283,8 @@ function Invoke-WireGuardApply($Req, $Plan) {
             $script:Actions.Add("wg syncconf $if")
             Sync-WgAddresses $if $Req.Addresses $Req.Routes
         }
+        if (-not $Plan.Up -and (Test-Systemd)) { $Plan.Boot.Enable = $false }   # enable --now did it
+        Set-WgBoot $if $Plan.Boot
     }
     catch {
         # Put the old file back byte for byte: the next restart must not find a file that failed.
@@ -266,6 +305,12 @@ function Test-ApacheRunning {
     if (-not [System.IO.File]::Exists($pidFile)) { return $false }
     $text = try { [System.IO.File]::ReadAllText($pidFile).Trim() } catch { '' }
     $text -match '^\d+$' -and [System.IO.Directory]::Exists("/proc/$text")
+}
+
+function Test-ApacheAtBoot {
+    # On systemd: is apache2.service wanted at boot? (.NET only, like Test-ApacheRunning.) Elsewhere: not ours to say.
+    if (-not [System.IO.Directory]::Exists('/run/systemd/system')) { return $null }
+    [System.IO.File]::Exists('/etc/systemd/system/multi-user.target.wants/apache2.service')
 }
 
 function Test-ApacheConfig {
@@ -298,7 +343,7 @@ function Get-ApacheFacts($Req) {
     }
     $modules = @(foreach ($f in [System.IO.Directory]::GetFiles("$etc/mods-enabled", '*.load')) { [System.IO.Path]::GetFileNameWithoutExtension($f) })
     @{
-        Sites = @($sites); Modules = $modules; Running = (Test-ApacheRunning)
+        Sites = @($sites); Modules = $modules; Running = (Test-ApacheRunning); AtBoot = (Test-ApacheAtBoot)
         OtherSites = @(Get-EnabledSiteNames $etc @($Req.Sites | ForEach-Object { $_.FileName }))
     }
 }
@@ -307,7 +352,7 @@ function Get-ApacheFingerprint($F) {
     $parts = [System.Collections.Generic.List[string]]::new()
     foreach ($s in $F.Sites) { $parts.Add("$($s.Path)|$($null -eq $s.Current)|$($s.Current)|$($s.Enabled)|$($s.EnabledTarget)") }
     $modules = [string[]]@($F.Modules); [System.Array]::Sort($modules, [System.StringComparer]::Ordinal)
-    $parts.Add($modules -join ','); $parts.Add("$($F.Running)")
+    $parts.Add($modules -join ','); $parts.Add("$($F.Running)|$($F.AtBoot)")
     foreach ($o in $F.OtherSites) { $parts.Add("$($o.File)=$($o.Names -join ',')") }
     Get-Fingerprint $parts.ToArray()
 }
@@ -375,6 +420,10 @@ function Invoke-ApacheApply($Req, $Plan) {
         Invoke-Native apache2ctl @('start') | Out-Null
         $script:Actions.Add('apache2ctl start')
     }
+    if (-not $Req.Uninstall -and $Plan.AtBoot -eq $false) {
+        Invoke-Native systemctl @('enable', 'apache2') | Out-Null
+        $script:Actions.Add('systemctl enable apache2')
+    }
     if ($Req.Uninstall) { 'Removed' } elseif ($touched.Count -gt 0 -and @($touched | Where-Object { $null -eq $_.Current }).Count -eq $touched.Count) { 'Created' } else { 'Changed' }
 }
 
@@ -390,7 +439,15 @@ function Get-WgStatus($Req) {
     $peers = foreach ($f in $dump.Rows) {
         @{ PublicKey = $f[0]; Endpoint = $f[2]; AllowedIPs = $f[3]; LatestHandshake = $f[4]; RxBytes = $f[5]; TxBytes = $f[6]; Keepalive = $f[7] }
     }
-    @{ PublicKey = $dump.PublicKey; ListenPort = $dump.ListenPort; Peers = @($peers); Config = (Read-HostFile "/etc/wireguard/$if.conf") }
+    @{ PublicKey = $dump.PublicKey; ListenPort = $dump.ListenPort; Peers = @($peers); Config = (Read-HostFile "/etc/wireguard/$if.conf"); UpSeconds = (Get-InterfaceUpSeconds $if) }
+}
+
+function Get-InterfaceUpSeconds([string] $If) {
+    # How long the interface has been up: wireguard-go's socket is made when it starts; a kernel interface
+    # leaves no such trace, so the time since boot bounds it from above.
+    $sock = "/run/wireguard/$If.sock"
+    if ([System.IO.File]::Exists($sock)) { return [long]([DateTime]::UtcNow - [System.IO.File]::GetLastWriteTimeUtc($sock)).TotalSeconds }
+    try { [long][double]::Parse(([System.IO.File]::ReadAllText('/proc/uptime') -split ' ')[0], [cultureinfo]::InvariantCulture) } catch { $null }
 }
 
 # ---------------------------------------------------------------- Probe (read-only, for Test-TunnelPath)

@@ -34,7 +34,8 @@ public static class AgentRequest
             ("Text", config.RevealText()),
             ("StrippedText", config.RevealStrippedText()),
             ("Addresses", config.Address.Select(a => a.ToString()).ToArray()),
-            ("Routes", config.Peers.SelectMany(p => p.AllowedIPs).Select(a => a.Network.ToString()).Distinct().ToArray()));
+            ("Routes", config.Peers.SelectMany(p => p.AllowedIPs).Select(a => a.Network.ToString()).Distinct().ToArray()),
+            ("BootUnits", TunnelBootUnits.Files.Keys.ToArray()));
 
     public static Hashtable Apache(ApacheProxySite[] sites, bool uninstall) =>
         Base("Apache", string.Join(", ", sites.Select(s => s.ServerName)), Array.Empty<string>(), uninstall,

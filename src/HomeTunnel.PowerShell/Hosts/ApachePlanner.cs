@@ -21,6 +21,8 @@ public static class ApachePlanner
         var others = AgentValue.Items(facts["OtherSites"]).Select(AgentValue.Unwrap).OfType<Hashtable>()
             .Select(o => (File: AgentValue.Text(o["File"]), Names: AgentValue.Items(o["Names"]).Select(AgentValue.Text).ToList())).ToList();
         bool running = AgentValue.Truth(facts["Running"]);
+        // A host without the fact (no systemd, or an older answer) starts Apache its own way at boot.
+        bool atBoot = facts["AtBoot"] is null || AgentValue.Truth(facts["AtBoot"]);
         var planned = new List<Hashtable>();
         var files = new List<HostFileFact>();
         foreach (ApacheProxySite site in sites)
@@ -76,12 +78,13 @@ public static class ApachePlanner
                 files.Add(new HostFileFact(path, current, LiveOnly: false));
             }
         }
-        // Nothing is "Unchanged" on a relay whose Apache does not serve: an install starts it.
-        bool any = files.Count > 0 || (!uninstall && !running);
+        // Nothing is "Unchanged" on a relay whose Apache does not serve, or would not after a reboot: an install
+        // starts it and enables it at boot.
+        bool any = files.Count > 0 || (!uninstall && (!running || !atBoot));
         return new HostPlan
         {
             Changed = any,
-            Plan = new Hashtable { ["Sites"] = planned.ToArray(), ["Running"] = running, ["Changed"] = any },
+            Plan = new Hashtable { ["Sites"] = planned.ToArray(), ["Running"] = running, ["AtBoot"] = atBoot, ["Changed"] = any },
             Files = files,
         };
     }

@@ -40,7 +40,32 @@ public static class WireGuardPlanner
             fileChanged = !string.Equals(current, config.RevealText(), StringComparison.Ordinal);
             liveChanged = !up || !SameLive(facts, config);
         }
-        bool changed = fileChanged || liveChanged;
+        // On systemd: wg-quick@ enabled at boot, and on the side that dials, the watch (TunnelBootUnits).
+        Hashtable boot = AgentValue.Unwrap(facts["Boot"]) as Hashtable ?? new Hashtable();
+        bool systemd = AgentValue.Truth(boot["Systemd"]);
+        bool wantWatch = systemd && !uninstall && config is not null && config.Peers.Any(p => p.Endpoint is not null);
+        var unitFiles = AgentValue.Unwrap(boot["Units"]) as Hashtable ?? new Hashtable();
+        var unitsToWrite = new Hashtable();
+        if (wantWatch)
+        {
+            foreach (var (unitPath, text) in TunnelBootUnits.Files)
+            {
+                string? have = AgentValue.Unwrap(unitFiles[unitPath]) as string;
+                if (have is not null && !have.StartsWith(HostPlan.Marker, StringComparison.Ordinal) && !force)
+                {
+                    return HostPlan.Refused("NotOwnedByHomeTunnel",
+                        $"{unitPath} exists and was not written by HomeTunnel; nothing was changed. To replace it, run the same command with -Force.");
+                }
+                if (!string.Equals(have, text, StringComparison.Ordinal))
+                {
+                    unitsToWrite[unitPath] = text;
+                }
+            }
+        }
+        bool enabled = AgentValue.Truth(boot["Enabled"]);
+        bool watching = AgentValue.Truth(boot["Watching"]);
+        bool bootChanged = systemd && (uninstall ? watching : (!enabled || wantWatch != watching || unitsToWrite.Count > 0));
+        bool changed = fileChanged || liveChanged || bootChanged;
         return new HostPlan
         {
             Changed = changed,
@@ -51,6 +76,14 @@ public static class WireGuardPlanner
                 ["Up"] = up,
                 ["FileChanged"] = fileChanged,
                 ["LiveChanged"] = liveChanged,
+                ["Boot"] = new Hashtable
+                {
+                    ["Changed"] = bootChanged,
+                    ["Enable"] = systemd && !uninstall && !enabled,
+                    ["Watch"] = wantWatch,
+                    ["Watching"] = watching,
+                    ["Units"] = unitsToWrite,
+                },
             },
             Files = changed ? new[] { new HostFileFact(path, current, LiveOnly: !fileChanged && liveChanged) } : Array.Empty<HostFileFact>(),
         };

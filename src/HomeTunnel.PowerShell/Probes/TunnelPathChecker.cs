@@ -338,7 +338,9 @@ public static class TunnelPathChecker
                 "Add the home peer to the relay's config (New-WireGuardConfig -For $relayPeer -Peer $homePeer | Install-WireGuardConfig -Session $relay).");
         }
         string who = peer.Name ?? peer.PublicKey[..8];
-        var (status, detail) = Judge(o, peer, $"relay sees {who}");
+        long? relayUp = AgentValue.Unwrap(wg["UpSeconds"]) is { } ru ? Convert.ToInt64(ru, CultureInfo.InvariantCulture) : null;
+        var (status, detail) = Judge(o, peer, $"relay sees {who}", relayUp);
+        bool waiting = detail.Contains(WaitingText, StringComparison.Ordinal);
         string remedy = peer.HandshakeAge is null
             ? $"The home side never reached the relay: check its {ifName} is up, its Endpoint is the relay's public address and port, and that UDP {peer.ListenPort?.ToString(CultureInfo.InvariantCulture) ?? "port"} is open on the VPS firewall."
             : $"The home machine has not reached the relay for {peer.HandshakeAgeText.Replace(" ago", string.Empty, StringComparison.Ordinal)}: check it is on and online and its {ifName} is up; with PersistentKeepalive it comes back by itself once the path is open.";
@@ -364,7 +366,9 @@ public static class TunnelPathChecker
                     return Hop(o, TunnelHop.Tunnel, HopStatus.Fail, took, $"the home machine's {ifName} has no peer with the relay's key {peer.InterfacePublicKey[..8]}…",
                         "Install the home config made with the relay as its peer (New-WireGuardConfig -For $homePeer -Peer $relayPeer).");
                 }
-                var (homeStatus, homeDetail) = Judge(o, relayPeer, "home sees the relay");
+                long? homeUp = AgentValue.Unwrap(homeWg["UpSeconds"]) is { } hu ? Convert.ToInt64(hu, CultureInfo.InvariantCulture) : null;
+                var (homeStatus, homeDetail) = Judge(o, relayPeer, "home sees the relay", homeUp);
+                waiting |= homeDetail.Contains(WaitingText, StringComparison.Ordinal);
                 detail += "; " + homeDetail;
                 if (homeStatus > status)
                 {
@@ -372,14 +376,25 @@ public static class TunnelPathChecker
                 }
             }
         }
+        if (waiting && status == HopStatus.Warn)
+        {
+            remedy = $"{ifName} came up moments ago (a boot, a restart): WireGuard's first handshake follows within seconds once both ends are up, and the home side retries by itself (PersistentKeepalive). Run the check again in a minute; if it still waits then, it is a failure.";
+        }
         return Hop(o, TunnelHop.Tunnel, status, took, detail, remedy);
     }
 
-    private static (HopStatus, string) Judge(TunnelPathOptions o, TunnelPeerStatus peer, string who)
+    private const string WaitingText = "waiting for the first handshake";
+
+    /// <summary>How long after an interface comes up its first handshake may still be on the way: a rekey (120 s) plus a keepalive (25 s).</summary>
+    private static readonly TimeSpan FirstHandshakeWindow = TimeSpan.FromSeconds(150);
+
+    private static (HopStatus, string) Judge(TunnelPathOptions o, TunnelPeerStatus peer, string who, long? upSeconds)
     {
         if (peer.HandshakeAge is not { } age)
         {
-            return (HopStatus.Fail, $"{who}: no handshake ever");
+            return upSeconds is { } up && up >= 0 && up < FirstHandshakeWindow.TotalSeconds
+                ? (HopStatus.Warn, $"{who}: {WaitingText} ({o.InterfaceName} up {up} s)")
+                : (HopStatus.Fail, $"{who}: no handshake ever");
         }
         string bytes = $"{Size(peer.ReceivedBytes)} in, {Size(peer.SentBytes)} out";
         if (age > o.HandshakeFail)

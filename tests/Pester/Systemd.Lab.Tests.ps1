@@ -1,0 +1,201 @@
+# From two bare booted hosts to a published service, and back by themselves after reboots and power cuts.
+# The relay and the home machine are systemd-nspawn containers running systemd inside the lab's namespaces,
+# made from a Debian root that has only systemd and sshd (built once per machine, see tests/Lab). Their apt
+# source is a repository served inside the lab; PowerShell comes through -PowerShellPackage.
+BeforeAll {
+    . $PSScriptRoot/Common.ps1
+    Import-Module "$RepoRoot/tests/Lab/Lab.psm1" -Force
+    $clock = [System.Diagnostics.Stopwatch]::StartNew()
+    $lab = Start-Lab -Prefix htsd -Index 3 -Systemd
+    $labSeconds = $clock.Elapsed.TotalSeconds
+    $a = $lab.Addresses
+    $known = Join-Path $lab.Directory 'user_known_hosts'
+    $peerFile = Join-Path $lab.Directory 'peers.json'
+
+    # What the VPS provider's console (or the home machine's screen) shows: the fingerprint of the host key.
+    function Get-ConsoleFingerprint([string] $HostName) {
+        ((ssh-keygen -lf "$($lab.Hosts[$HostName].Root)/etc/ssh/ssh_host_ed25519_key.pub") -split ' ')[1]
+    }
+    $init = @{ UserName = 'root'; KeyFilePath = $lab.KeyFile; KnownHostsPath = $known; PowerShellPackage = (Join-Path $lab.Assets 'pwsh-linux-x64.tar.gz') }
+    function Initialize-Relay { Initialize-TunnelHost $a.Relay -Role Relay @init -ExpectedHostKeyFingerprint (Get-ConsoleFingerprint relay) @args }
+    function Initialize-Home { Initialize-TunnelHost $a.HomeMgmt -Role Home @init -ExpectedHostKeyFingerprint (Get-ConsoleFingerprint home) @args }
+    function Publish-LabService($RelaySession, $HomeSession) {
+        Publish-HomeService $lab.SiteName 3000 -RelaySession $RelaySession -HomeSession $HomeSession -RelayEndpoint $a.Relay `
+            -PeerFile $peerFile -DnsServer $a.Dns -WaitSeconds 60 -Confirm:$false
+    }
+    function Test-LabPath {
+        Test-TunnelPath $lab.SiteName -RelayHostName $a.Relay -HomeHostName $a.HomeMgmt -UserName root -KeyFilePath $lab.KeyFile `
+            -KnownHostsFile $known -DnsServer $a.Dns -TimeoutSeconds 10
+    }
+    function Get-HostFileHash([string] $HostName, [string[]] $Path) {
+        foreach ($p in $Path) { "$p $((Get-FileHash -LiteralPath (Join-Path $lab.Hosts[$HostName].Root $p)).Hash)" }
+    }
+    # The home machine's own service: a unit of its own, as any service on a home server is.
+    function Install-LabHomeService {
+        $root = $lab.Hosts.home.Root
+        New-Item -ItemType Directory -Force "$root/opt/lab" | Out-Null
+        Copy-Item "$RepoRoot/tests/Lab/HomeService.ps1" "$root/opt/lab/HomeService.ps1"
+        Set-Content -LiteralPath "$root/etc/systemd/system/lab-home-service.service" -Value @(
+            '[Unit]', 'Description=The lab''s home service', 'After=network.target', ''
+            '[Service]', 'ExecStart=/usr/bin/pwsh -NoLogo -NoProfile -File /opt/lab/HomeService.ps1 -Port 3000', 'Restart=always', ''
+            '[Install]', 'WantedBy=multi-user.target'
+        )
+        Invoke-LabHost $lab home systemctl daemon-reload
+        Invoke-LabHost $lab home systemctl enable --now lab-home-service 2>&1 | Out-Null
+        Wait-LabCondition { (Invoke-LabHost $lab home ss -Hltn 'sport = :3000') -match 'LISTEN' } 'the home service' 60
+    }
+    # After a restart: no command typed; the path must pass and the visitor get a 200 within 60 s of both being up.
+    function Wait-Recovered([string] $What) {
+        $up = [System.Diagnostics.Stopwatch]::StartNew()
+        Wait-LabCondition { (Invoke-LabHttp $lab "http://$($lab.SiteName)/").Status -eq '200' } "the visitor's 200 after $What" 60
+        $visitorSeconds = $up.Elapsed.TotalSeconds
+        $path = $null
+        Wait-LabCondition { ($script:path = Test-LabPath).Status -eq 'Pass' } "Test-TunnelPath to pass after $What" ([Math]::Max(5, 60 - $up.Elapsed.TotalSeconds))
+        [pscustomobject]@{ What = $What; VisitorSeconds = [Math]::Round($visitorSeconds, 1); PathSeconds = [Math]::Round($up.Elapsed.TotalSeconds, 1) }
+    }
+    $timings = [System.Collections.Generic.List[object]]::new()
+}
+AfterAll {
+    Get-PSSession | Remove-PSSession
+    if ($timings.Count) { $timings | Format-Table | Out-String | Write-Host }
+    if ($lab) { Stop-Lab $lab }
+}
+
+Describe 'Initialize-TunnelHost on bare hosts' -Tag Lab {
+    It 'starts from hosts with no PowerShell, no WireGuard and no Apache' {
+        foreach ($h in 'relay', 'home') {
+            $root = $lab.Hosts[$h].Root
+            Test-Path "$root/usr/bin/pwsh" | Should -BeFalse
+            Test-Path "$root/usr/bin/wg" | Should -BeFalse
+            Test-Path "$root/usr/sbin/apache2" | Should -BeFalse
+            Get-Content "$root/etc/ssh/sshd_config" | Should -Not -Match 'powershell'
+        }
+    }
+
+    It 'refuses a host key that is not the expected one, and trusts nothing' {
+        $e = Get-ErrorRecord { Initialize-TunnelHost $a.Relay -Role Relay @init -ExpectedHostKeyFingerprint 'SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' }
+        Assert-HomeTunnelError $e 'HostKeyMismatch' 'SecurityError' $a.Relay
+        $e.Exception.Message | Should -Match ([regex]::Escape((Get-ConsoleFingerprint relay)))
+        Test-Path $known | Should -BeFalse
+        Test-Path "$($lab.Hosts.relay.Root)/usr/bin/pwsh" | Should -BeFalse
+    }
+
+    It 'refuses to trust an unseen key without a prompt to confirm it' {
+        # A script (no one to ask) and no -ExpectedHostKeyFingerprint: the fingerprint is shown, nothing trusted.
+        $e = Get-ErrorRecord { Initialize-TunnelHost $a.Relay -Role Relay @init }
+        Assert-HomeTunnelError $e 'HostKeyNotConfirmed' 'SecurityError' $a.Relay
+        $e.Exception.Message | Should -Match ([regex]::Escape((Get-ConsoleFingerprint relay)))
+        Test-Path $known | Should -BeFalse
+    }
+
+    It 'shows the plan with -WhatIf and changes nothing' {
+        $before = Get-HostFileHash relay 'etc/ssh/sshd_config', 'var/lib/dpkg/status'
+        # What if: lines go to the host, so a transcript is what sees them.
+        $transcript = Join-Path $lab.Directory 'whatif.txt'
+        Start-Transcript -LiteralPath $transcript -UseMinimalHeader | Out-Null
+        try { Initialize-Relay -WhatIf } finally { Stop-Transcript | Out-Null }
+        Get-Content -Raw $transcript | Should -Match "What if: .*Trust host key $([regex]::Escape((Get-ConsoleFingerprint relay)))"
+        (Get-HostFileHash relay 'etc/ssh/sshd_config', 'var/lib/dpkg/status') | Should -Be $before
+        Test-Path $known | Should -BeFalse
+    }
+
+    It 'brings both to a published service a visitor reaches: two lines of the user''s script' {
+        $clock = [System.Diagnostics.Stopwatch]::StartNew()
+        $script:relay = Initialize-Relay
+        $script:box = Initialize-Home
+        $relay | Should -BeOfType System.Management.Automation.Runspaces.PSSession
+        $relay.State | Should -Be 'Opened'
+        $box.State | Should -Be 'Opened'
+        $initSeconds = $clock.Elapsed.TotalSeconds
+        Install-LabHomeService
+        $published = Publish-LabService $relay $box
+        $published.Status | Should -Be 'Pass'
+        Wait-LabCondition { (Invoke-LabHttp $lab "http://$($lab.SiteName)/").Status -eq '200' } 'the visitor''s first 200' 30
+        $timings.Add([pscustomobject]@{ What = 'bare hosts to first 200 (Initialize x2 + Publish)'; VisitorSeconds = [Math]::Round($clock.Elapsed.TotalSeconds, 1); PathSeconds = [Math]::Round($initSeconds, 1) })
+        (Invoke-LabHttp $lab "http://$($lab.SiteName)/").Body | Should -Match 'hometunnel-lab-home-service'
+        Get-Content $known | Should -HaveCount 2
+    }
+
+    It 'left what a reboot needs enabled, and the sshd_config as sshd -t accepts it' {
+        Invoke-LabHost $lab relay systemctl is-enabled apache2 | Should -Be 'enabled'
+        Invoke-LabHost $lab relay systemctl is-enabled wg-quick@wg0 | Should -Be 'enabled'
+        Invoke-LabHost $lab home systemctl is-enabled wg-quick@wg0 | Should -Be 'enabled'
+        Invoke-LabHost $lab relay sshd -t
+        $LASTEXITCODE | Should -Be 0
+        Get-Content "$($lab.Hosts.relay.Root)/etc/ssh/sshd_config" | Select-String '^Subsystem powershell /usr/bin/pwsh ' | Should -HaveCount 1
+    }
+
+    It 'changes nothing when run again' {
+        $files = 'etc/ssh/sshd_config', 'var/lib/dpkg/status', 'etc/wireguard/wg0.conf'
+        $beforeRelay = Get-HostFileHash relay ($files + 'etc/apache2/sites-available/site.example.test.conf')
+        $beforeHome = Get-HostFileHash home $files
+        $verbose = @(Initialize-Relay -Verbose 4>&1) + @(Initialize-Home -Verbose 4>&1)
+        $sessions = @($verbose | Where-Object { $_ -is [System.Management.Automation.Runspaces.PSSession] })
+        $sessions | Should -HaveCount 2
+        ($verbose | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }).Message | Should -Not -Match '^Step '
+        $again = Publish-LabService $sessions[0] $sessions[1]
+        @($again.Changes.State | Select-Object -Unique) | Should -Be @('Unchanged')
+        Get-HostFileHash relay ($files + 'etc/apache2/sites-available/site.example.test.conf') | Should -Be $beforeRelay
+        Get-HostFileHash home $files | Should -Be $beforeHome
+        Get-Content $known | Should -HaveCount 2
+    }
+}
+
+Describe 'A bad sshd_config never reaches a remote host' -Tag Lab {
+    It 'is caught by sshd -t, and the old file is back byte for byte' {
+        $root = $lab.Hosts.relay.Root
+        $config = "$root/etc/ssh/sshd_config"
+        # Back to a relay without the subsystem line, with an sshd that refuses any config carrying it (the fault).
+        Set-Content -LiteralPath $config -Value (Get-Content $config | Where-Object { $_ -notmatch '^Subsystem powershell|^# Added by HomeTunnel' })
+        Set-Content -LiteralPath "$root/usr/local/sbin/sshd" -Value @(
+            '#!/bin/sh'
+            'if [ "$1" = -t ] && grep -q "^Subsystem powershell" /etc/ssh/sshd_config; then echo "line 99: Bad configuration option: injected fault" >&2; exit 255; fi'
+            'exec /usr/sbin/sshd "$@"'
+        )
+        chmod 755 "$root/usr/local/sbin/sshd"
+        $before = (Get-FileHash $config).Hash
+        try {
+            $e = Get-ErrorRecord { Initialize-Relay }
+            Assert-HomeTunnelError $e 'SshdConfigInvalid' 'InvalidOperation' $a.Relay
+            $e.Exception.Message | Should -Match 'injected fault'
+            (Get-FileHash $config).Hash | Should -Be $before
+            @(Get-ChildItem "$root/etc/ssh" -Force -Filter '.sshd_config.hometunnel*') | Should -BeNullOrEmpty
+        }
+        finally { Remove-Item "$root/usr/local/sbin/sshd" -Force }
+        # sshd still takes logins, and a run without the fault finishes the job.
+        $s = Initialize-Relay
+        $s.State | Should -Be 'Opened'
+        Get-Content $config | Select-String '^Subsystem powershell ' | Should -HaveCount 1
+    }
+}
+
+Describe 'After a reboot or a power cut, the path comes back by itself' -Tag Lab {
+    BeforeAll { Get-PSSession | Remove-PSSession }
+
+    It 'after <How> of the <HostName>' -ForEach @(
+        @{ HostName = 'relay'; How = 'Reboot' }
+        @{ HostName = 'home'; How = 'Reboot' }
+        @{ HostName = 'relay'; How = 'PowerCut' }
+        @{ HostName = 'home'; How = 'PowerCut' }
+    ) {
+        Restart-LabContainer $lab $HostName -How $How
+        $t = Wait-Recovered "$How of the $HostName"
+        $timings.Add($t)
+        $t.VisitorSeconds | Should -BeLessOrEqual 60
+    }
+
+    It 'names a freshly booted home''s tunnel as waiting for its first handshake, not as a failure' {
+        # Keep the home side from reaching the relay, so the first handshake cannot come yet.
+        Set-LabBlackhole $lab carrier -Traffic Forward
+        try {
+            Restart-LabContainer $lab home -How Reboot
+            $r = Test-LabPath
+            $tunnel = $r.Hops | Where-Object Hop -eq 'Tunnel'
+            $tunnel.Status | Should -Be 'Warn'
+            $tunnel.Detail | Should -Match 'home sees the relay: waiting for the first handshake \(wg0 up \d+ s\)'
+            $tunnel.Remedy | Should -Match 'came up moments ago'
+        }
+        finally { Set-LabBlackhole $lab carrier -Off }
+        $timings.Add((Wait-Recovered 'the carrier''s outage'))
+    }
+}
