@@ -85,6 +85,8 @@ function Install-TestPrerequisite {
         wg = 'wireguard-tools'; 'wireguard-go' = 'wireguard-go'; apache2ctl = 'apache2'; sshd = 'openssh-server'
         ip = 'iproute2'; nft = 'nftables'; ping = 'iputils-ping'; curl = 'curl'; dnsmasq = 'dnsmasq'
         pebble = 'pebble'; conntrack = 'conntrack'; openssl = 'openssl'; sudo = 'sudo'
+        # The booted systemd hosts (Systemd.Lab.Tests.ps1): containers, their Debian root, their repository.
+        'systemd-nspawn' = 'systemd-container'; debootstrap = 'debootstrap'; 'dpkg-scanpackages' = 'dpkg-dev'; python3 = 'python3'
     }
     $missing = @($needed.Keys | Where-Object {
             -not (Get-Command $_ -ErrorAction Ignore) -and -not (Test-Path "/usr/sbin/$_") -and -not (Test-Path "/usr/bin/$_")

@@ -7,7 +7,7 @@ BeforeAll {
     . $PSScriptRoot/Common.ps1
     $approved = (Get-Verb).Verb
     # Verbs whose cmdlets change a host or a file: they must honour -WhatIf and -Confirm.
-    $changing = 'Install', 'Uninstall', 'Publish', 'Register', 'Unregister', 'Export'
+    $changing = 'Install', 'Uninstall', 'Publish', 'Register', 'Unregister', 'Export', 'Initialize'
 }
 
 Describe '<Name> follows the module''s rules' -ForEach $Commands {
@@ -43,9 +43,9 @@ Describe '<Name> follows the module''s rules' -ForEach $Commands {
     }
 
     It 'binds the names objects carry by property name' {
-        # Deliberate exceptions: Test-TunnelPath's -Port is the relay's ports, not a site's backend port; an
-        # export's -Path is where to write, not a property of what is written.
-        $exceptions = @('Test-TunnelPath:Port')
+        # Deliberate exceptions: Test-TunnelPath's -Port is the relay's ports, not a site's backend port; Initialize-TunnelHost's
+        # -Port is SSH's; an export's -Path is where to write, not a property of what is written.
+        $exceptions = @('Test-TunnelPath:Port', 'Initialize-TunnelHost:Port')
         foreach ($p in 'ServerName', 'InterfaceName', 'Path', 'Name', 'Address', 'Port') {
             if ("$($Name):$p" -in $exceptions) { continue }
             if ($command.Parameters.ContainsKey($p) -and $command.Noun -notin 'TunnelPeer', 'TunnelKeyPair' -and -not ($command.Verb -eq 'Export')) {

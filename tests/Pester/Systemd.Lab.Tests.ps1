@@ -120,6 +120,9 @@ Describe 'Initialize-TunnelHost on bare hosts' -Tag Lab {
         Invoke-LabHost $lab relay systemctl is-enabled apache2 | Should -Be 'enabled'
         Invoke-LabHost $lab relay systemctl is-enabled wg-quick@wg0 | Should -Be 'enabled'
         Invoke-LabHost $lab home systemctl is-enabled wg-quick@wg0 | Should -Be 'enabled'
+        # The side that dials watches the tunnel, so a restarted relay is found in seconds; the relay does not.
+        Invoke-LabHost $lab home systemctl is-active hometunnel-wg-watch@wg0.timer | Should -Be 'active'
+        Invoke-LabHost $lab relay systemctl is-enabled hometunnel-wg-watch@wg0.timer 2>$null | Should -Not -Be 'enabled'
         Invoke-LabHost $lab relay sshd -t
         $LASTEXITCODE | Should -Be 0
         Get-Content "$($lab.Hosts.relay.Root)/etc/ssh/sshd_config" | Select-String '^Subsystem powershell /usr/bin/pwsh ' | Should -HaveCount 1
