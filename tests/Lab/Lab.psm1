@@ -519,6 +519,26 @@ function Restart-LabContainer {
     }
 }
 
+function Get-LabConsoleFingerprint($Lab, [string] $HostName) {
+    <# What the VPS provider's console (or the machine's own screen) shows: the SHA256 fingerprint of its ed25519 host key. #>
+    ((ssh-keygen -lf "$($Lab.Hosts[$HostName].Root)/etc/ssh/ssh_host_ed25519_key.pub") -split ' ')[1]
+}
+
+function Install-LabContainerService($Lab) {
+    <# The home container's own service on :3000, as a unit of its own (as any service on a home server is); needs pwsh there. #>
+    $root = $Lab.Hosts.home.Root
+    New-Item -ItemType Directory -Force "$root/opt/lab" | Out-Null
+    Copy-Item (Join-Path $PSScriptRoot 'HomeService.ps1') "$root/opt/lab/HomeService.ps1"
+    Set-Content -LiteralPath "$root/etc/systemd/system/lab-home-service.service" -Value @(
+        '[Unit]', 'Description=The lab''s home service', 'After=network.target', ''
+        '[Service]', 'ExecStart=/usr/bin/pwsh -NoLogo -NoProfile -File /opt/lab/HomeService.ps1 -Port 3000', 'Restart=always', ''
+        '[Install]', 'WantedBy=multi-user.target'
+    )
+    Invoke-LabHost $Lab home systemctl daemon-reload
+    Invoke-LabHost $Lab home systemctl enable --now lab-home-service 2>&1 | Out-Null
+    Wait-LabCondition { (Invoke-LabHost $Lab home ss -Hltn 'sport = :3000') -match 'LISTEN' } 'the home service' 60
+}
+
 function Get-LabHostProcessId($Lab, [string] $HostName, [string] $Pattern) {
     # PIDs of the processes inside one lab host whose command line matches a pattern.
     foreach ($p in @(ip netns pids "$($Lab.Prefix)-$HostName" 2>$null)) {
@@ -690,4 +710,4 @@ function Invoke-LabCtrlC {
     }
 }
 
-Export-ModuleMember -Function Start-LabContainer, Restart-LabContainer, Get-LabContainerInit, Get-LabPwsh, Invoke-LabCtrlC, Start-LabHomeService, Stop-LabHomeService, Stop-LabWireGuard, Set-LabBlackhole, Get-LabHostProcessId, Start-Lab, Stop-Lab, Test-LabProcessAlive, Get-LabStateHash, Invoke-LabHost, New-LabSession, Get-LabSshOption, Invoke-LabHttp, Set-LabDnsRecord, Get-LabProcessId, Wait-LabCondition, Test-LabTcp
+Export-ModuleMember -Function Get-LabConsoleFingerprint, Install-LabContainerService, Start-LabContainer, Restart-LabContainer, Get-LabContainerInit, Get-LabPwsh, Invoke-LabCtrlC, Start-LabHomeService, Stop-LabHomeService, Stop-LabWireGuard, Set-LabBlackhole, Get-LabHostProcessId, Start-Lab, Stop-Lab, Test-LabProcessAlive, Get-LabStateHash, Invoke-LabHost, New-LabSession, Get-LabSshOption, Invoke-LabHttp, Set-LabDnsRecord, Get-LabProcessId, Wait-LabCondition, Test-LabTcp

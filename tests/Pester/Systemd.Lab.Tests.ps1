@@ -12,13 +12,9 @@ BeforeAll {
     $known = Join-Path $lab.Directory 'user_known_hosts'
     $peerFile = Join-Path $lab.Directory 'peers.json'
 
-    # What the VPS provider's console (or the home machine's screen) shows: the fingerprint of the host key.
-    function Get-ConsoleFingerprint([string] $HostName) {
-        ((ssh-keygen -lf "$($lab.Hosts[$HostName].Root)/etc/ssh/ssh_host_ed25519_key.pub") -split ' ')[1]
-    }
     $init = @{ UserName = 'root'; KeyFilePath = $lab.KeyFile; KnownHostsPath = $known; PowerShellPackage = (Join-Path $lab.Assets 'pwsh-linux-x64.tar.gz') }
-    function Initialize-Relay { Initialize-TunnelHost $a.Relay -Role Relay @init -ExpectedHostKeyFingerprint (Get-ConsoleFingerprint relay) @args }
-    function Initialize-Home { Initialize-TunnelHost $a.HomeMgmt -Role Home @init -ExpectedHostKeyFingerprint (Get-ConsoleFingerprint home) @args }
+    function Initialize-Relay { Initialize-TunnelHost $a.Relay -Role Relay @init -ExpectedHostKeyFingerprint (Get-LabConsoleFingerprint $lab relay) @args }
+    function Initialize-Home { Initialize-TunnelHost $a.HomeMgmt -Role Home @init -ExpectedHostKeyFingerprint (Get-LabConsoleFingerprint $lab home) @args }
     function Publish-LabService($RelaySession, $HomeSession) {
         Publish-HomeService $lab.SiteName 3000 -RelaySession $RelaySession -HomeSession $HomeSession -RelayEndpoint $a.Relay `
             -PeerFile $peerFile -DnsServer $a.Dns -WaitSeconds 60 -Confirm:$false
@@ -29,20 +25,6 @@ BeforeAll {
     }
     function Get-HostFileHash([string] $HostName, [string[]] $Path) {
         foreach ($p in $Path) { "$p $((Get-FileHash -LiteralPath (Join-Path $lab.Hosts[$HostName].Root $p)).Hash)" }
-    }
-    # The home machine's own service: a unit of its own, as any service on a home server is.
-    function Install-LabHomeService {
-        $root = $lab.Hosts.home.Root
-        New-Item -ItemType Directory -Force "$root/opt/lab" | Out-Null
-        Copy-Item "$RepoRoot/tests/Lab/HomeService.ps1" "$root/opt/lab/HomeService.ps1"
-        Set-Content -LiteralPath "$root/etc/systemd/system/lab-home-service.service" -Value @(
-            '[Unit]', 'Description=The lab''s home service', 'After=network.target', ''
-            '[Service]', 'ExecStart=/usr/bin/pwsh -NoLogo -NoProfile -File /opt/lab/HomeService.ps1 -Port 3000', 'Restart=always', ''
-            '[Install]', 'WantedBy=multi-user.target'
-        )
-        Invoke-LabHost $lab home systemctl daemon-reload
-        Invoke-LabHost $lab home systemctl enable --now lab-home-service 2>&1 | Out-Null
-        Wait-LabCondition { (Invoke-LabHost $lab home ss -Hltn 'sport = :3000') -match 'LISTEN' } 'the home service' 60
     }
     # After a restart: no command typed; the path must pass and the visitor get a 200 within 60 s of both being up.
     function Wait-Recovered([string] $What) {
@@ -72,10 +54,22 @@ Describe 'Initialize-TunnelHost on bare hosts' -Tag Lab {
         }
     }
 
+    It 'has, on the relay, an nftables firewall that drops what it does not allow (as some VPS images do)' {
+        Invoke-LabHost $lab relay env DEBIAN_FRONTEND=noninteractive apt-get install -y -q nftables 2>&1 | Out-Null
+        Set-Content -LiteralPath "$($lab.Hosts.relay.Root)/etc/nftables.conf" -Value @(
+            '#!/usr/sbin/nft -f', 'flush ruleset', 'table inet filter {'
+            '  chain input { type filter hook input priority filter; policy drop; ct state established,related accept; iif lo accept; tcp dport 22 accept; }'
+            '}'
+        )
+        Invoke-LabHost $lab relay systemctl enable --now nftables 2>&1 | Out-Null
+        Invoke-LabHost $lab relay nft list chain inet filter input | Out-String | Should -Match 'policy drop'
+        Test-LabTcp $a.Relay 22 | Should -BeTrue
+    }
+
     It 'refuses a host key that is not the expected one, and trusts nothing' {
         $e = Get-ErrorRecord { Initialize-TunnelHost $a.Relay -Role Relay @init -ExpectedHostKeyFingerprint 'SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' }
         Assert-HomeTunnelError $e 'HostKeyMismatch' 'SecurityError' $a.Relay
-        $e.Exception.Message | Should -Match ([regex]::Escape((Get-ConsoleFingerprint relay)))
+        $e.Exception.Message | Should -Match ([regex]::Escape((Get-LabConsoleFingerprint $lab relay)))
         Test-Path $known | Should -BeFalse
         Test-Path "$($lab.Hosts.relay.Root)/usr/bin/pwsh" | Should -BeFalse
     }
@@ -84,7 +78,7 @@ Describe 'Initialize-TunnelHost on bare hosts' -Tag Lab {
         # A script (no one to ask) and no -ExpectedHostKeyFingerprint: the fingerprint is shown, nothing trusted.
         $e = Get-ErrorRecord { Initialize-TunnelHost $a.Relay -Role Relay @init }
         Assert-HomeTunnelError $e 'HostKeyNotConfirmed' 'SecurityError' $a.Relay
-        $e.Exception.Message | Should -Match ([regex]::Escape((Get-ConsoleFingerprint relay)))
+        $e.Exception.Message | Should -Match ([regex]::Escape((Get-LabConsoleFingerprint $lab relay)))
         Test-Path $known | Should -BeFalse
     }
 
@@ -94,7 +88,7 @@ Describe 'Initialize-TunnelHost on bare hosts' -Tag Lab {
         $transcript = Join-Path $lab.Directory 'whatif.txt'
         Start-Transcript -LiteralPath $transcript -UseMinimalHeader | Out-Null
         try { Initialize-Relay -WhatIf } finally { Stop-Transcript | Out-Null }
-        Get-Content -Raw $transcript | Should -Match "What if: .*Trust host key $([regex]::Escape((Get-ConsoleFingerprint relay)))"
+        Get-Content -Raw $transcript | Should -Match "What if: .*Trust host key $([regex]::Escape((Get-LabConsoleFingerprint $lab relay)))"
         (Get-HostFileHash relay 'etc/ssh/sshd_config', 'var/lib/dpkg/status') | Should -Be $before
         Test-Path $known | Should -BeFalse
     }
@@ -107,7 +101,7 @@ Describe 'Initialize-TunnelHost on bare hosts' -Tag Lab {
         $relay.State | Should -Be 'Opened'
         $box.State | Should -Be 'Opened'
         $initSeconds = $clock.Elapsed.TotalSeconds
-        Install-LabHomeService
+        Install-LabContainerService $lab
         $published = Publish-LabService $relay $box
         $published.Status | Should -Be 'Pass'
         Wait-LabCondition { (Invoke-LabHttp $lab "http://$($lab.SiteName)/").Status -eq '200' } 'the visitor''s first 200' 30
@@ -125,6 +119,12 @@ Describe 'Initialize-TunnelHost on bare hosts' -Tag Lab {
         Invoke-LabHost $lab relay systemctl is-enabled hometunnel-wg-watch@wg0.timer 2>$null | Should -Not -Be 'enabled'
         Invoke-LabHost $lab relay sshd -t
         $LASTEXITCODE | Should -Be 0
+        # The relay's firewall: HomeTunnel's three rules at the head of the input chain, the owner's rules untouched.
+        $chain = Invoke-LabHost $lab relay nft list chain inet filter input | Out-String
+        foreach ($rule in 'udp dport 51820 accept comment "HomeTunnel"', 'tcp dport 80 accept comment "HomeTunnel"', 'tcp dport 443 accept comment "HomeTunnel"', 'tcp dport 22 accept', 'policy drop') {
+            $chain | Should -Match ([regex]::Escape($rule))
+        }
+        Invoke-LabHost $lab relay systemctl is-enabled hometunnel-firewall | Should -Be 'enabled'
         Get-Content "$($lab.Hosts.relay.Root)/etc/ssh/sshd_config" | Select-String '^Subsystem powershell /usr/bin/pwsh ' | Should -HaveCount 1
     }
 
@@ -183,6 +183,8 @@ Describe 'After a reboot or a power cut, the path comes back by itself' -Tag Lab
     ) {
         Restart-LabContainer $lab $HostName -How $How
         $t = Wait-Recovered "$How of the $HostName"
+        # nftables loaded its own file at boot; the relay's ports are open again because HomeTunnel's unit ran after it.
+        (Invoke-LabHost $lab relay nft list chain inet filter input | Select-String 'comment "HomeTunnel"') | Should -HaveCount 3
         $timings.Add($t)
         $t.VisitorSeconds | Should -BeLessOrEqual 60
     }
