@@ -55,7 +55,8 @@ Describe 'Initialize-TunnelHost on bare hosts' -Tag Lab {
     }
 
     It 'has, on the relay, an nftables firewall that drops what it does not allow (as some VPS images do)' {
-        Invoke-LabHost $lab relay env DEBIAN_FRONTEND=noninteractive apt-get install -y -q nftables 2>&1 | Out-Null
+        $out = Invoke-LabHost $lab relay sh -c 'apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q nftables' 2>&1
+        $LASTEXITCODE | Should -Be 0 -Because ($out | Out-String)
         Set-Content -LiteralPath "$($lab.Hosts.relay.Root)/etc/nftables.conf" -Value @(
             '#!/usr/sbin/nft -f', 'flush ruleset', 'table inet filter {'
             '  chain input { type filter hook input priority filter; policy drop; ct state established,related accept; iif lo accept; tcp dport 22 accept; }'
