@@ -73,6 +73,6 @@ foreach ($route in 'HomeTunnel', 'Manual') {
     finally { Stop-Lab $lab }
 }
 $ht = $results.HomeTunnel; $manual = $results.Manual
-New-BenchRow -Figure '7. bare hosts → visitor''s first 200 (wall time)' -HomeTunnelMs $ht.Ms -Alternative 'seed''s manual steps, scripted' -AlternativeMs $manual.Ms `
+New-BenchRow -Figure '9. bare hosts → visitor''s first 200 (wall time)' -HomeTunnelMs $ht.Ms -Alternative 'seed''s manual steps, scripted' -AlternativeMs $manual.Ms `
     -Target 'not slower (≤ 1.1×)' -Met ($ht.Ms -le 1.1 * $manual.Ms) `
     -Note "commands typed: $($ht.Commands) lines (2 Initialize-TunnelHost with the host keys' fingerprints, 1 Publish-HomeService) vs $($manual.Commands) (per host: check and trust the key, install packages, copy and unpack PowerShell, add the subsystem; then the seed's script); the manual route also leaves no firewall step, nothing enabled at boot and no watch"
