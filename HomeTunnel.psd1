@@ -8,6 +8,7 @@
     Copyright              = '(c) HomeTunnel contributors. MIT licence.'
     Description            = 'Publish services that run at home behind double NAT through a rented relay: WireGuard tunnel, Apache reverse proxy and DNS, built as pipeline objects, applied over PowerShell remoting over SSH, and checked hop by hop with Test-TunnelPath.'
     PowerShellVersion      = '7.5'
+    HelpInfoURI            = 'https://github.com/hometunnel/HomeTunnel/tree/main/docs/en-US'
     CompatiblePSEditions   = @('Core')
     FormatsToProcess       = @('HomeTunnel.Format.ps1xml')
     CmdletsToExport        = @(

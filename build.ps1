@@ -68,6 +68,7 @@ function Invoke-Build {
     $helpBuilder = Join-Path $root 'tools/ConvertTo-MamlHelp.ps1'
     if (Test-Path $helpBuilder) {
         & $helpBuilder -DocsPath (Join-Path $root 'docs/en-US') -OutputPath (Join-Path $moduleOut 'en-US/HomeTunnel.PowerShell.dll-Help.xml')
+        Copy-Item (Join-Path $root 'docs/en-US/about_*.help.txt') (Join-Path $moduleOut 'en-US')
     }
     Write-Host "Built HomeTunnel $version into $moduleOut"
 }

@@ -130,6 +130,15 @@ foreach ($file in Get-ChildItem $DocsPath -Filter '*-*.md' | Sort-Object Name) {
         }
     }
 
+    # -WhatIf and -Confirm are common to every cmdlet that supports ShouldProcess: the pages show them in
+    # SYNTAX only, and the help gets them here, so Get-Help -Parameter WhatIf and the syntax have them.
+    if (($s['SYNTAX'] -join "`n") -match '\[-WhatIf\]') {
+        $params = @($params) + @(
+            [pscustomobject]@{ Name = 'WhatIf'; Description = @('Shows what would change, and changes nothing.'); Type = 'SwitchParameter'; Sets = @('(All)'); Aliases = 'wi'; Required = 'False'; Position = 'Named'; Default = 'False'; Pipeline = 'False' }
+            [pscustomobject]@{ Name = 'Confirm'; Description = @('Asks before each change.'); Type = 'SwitchParameter'; Sets = @('(All)'); Aliases = 'cf'; Required = 'False'; Position = 'Named'; Default = 'False'; Pipeline = 'False' }
+        )
+    }
+
     $w.WriteStartElement('command', 'command', $ns.command)
     $w.WriteAttributeString('xmlns', 'maml', $null, $ns.maml)
     $w.WriteAttributeString('xmlns', 'dev', $null, $ns.dev)
@@ -190,14 +199,23 @@ foreach ($file in Get-ChildItem $DocsPath -Filter '*-*.md' | Sort-Object Name) {
     }
     $w.WriteEndElement()
 
+    # Get-Help -Online opens the first related link's URI: the page's 'online version' goes first.
     $w.WriteStartElement('command', 'relatedLinks', $ns.command)
+    $online = ($lines | Where-Object { $_ -match '^online version:\s*(https?://\S+)' } | Select-Object -First 1) -replace '^online version:\s*', ''
+    $links = [System.Collections.Generic.List[object]]::new()
+    if ($online) { $links.Add(@('Online Version:', $online)) }
     foreach ($l in $s['RELATED LINKS']) {
         if ($l -match '^\[(.+?)\]\((.*?)\)') {
-            $w.WriteStartElement('maml', 'navigationLink', $ns.maml)
-            $w.WriteElementString('maml', 'linkText', $ns.maml, $Matches[1])
-            $w.WriteElementString('maml', 'uri', $ns.maml, $(if ($Matches[2] -match '^https?://') { $Matches[2] } else { '' }))
-            $w.WriteEndElement()
+            $text, $target = $Matches[1], $Matches[2]
+            if ($target -eq $online) { continue }
+            $links.Add(@($text, $(if ($target -match '^https?://') { $target } else { '' })))
         }
+    }
+    foreach ($link in $links) {
+        $w.WriteStartElement('maml', 'navigationLink', $ns.maml)
+        $w.WriteElementString('maml', 'linkText', $ns.maml, $link[0])
+        $w.WriteElementString('maml', 'uri', $ns.maml, $link[1])
+        $w.WriteEndElement()
     }
     $w.WriteEndElement()
     $w.WriteEndElement()

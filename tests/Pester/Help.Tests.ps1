@@ -63,6 +63,59 @@ Describe 'Help page of <_>' -ForEach $Commands {
     }
 }
 
+Describe 'Compiled help of <_> matches the cmdlet' -ForEach $Commands {
+    BeforeAll {
+        $name = $_
+        $command = Get-Command $name
+        $help = Get-Help $name -Full
+        $optional = [System.Management.Automation.PSCmdlet]::OptionalCommonParameters
+    }
+
+    It 'has every parameter, -WhatIf and -Confirm included, with its pipeline input' {
+        $own = @($command.Parameters.Keys | Where-Object { $_ -notin [System.Management.Automation.PSCmdlet]::CommonParameters -and ($_ -notin $optional -or $_ -in 'WhatIf', 'Confirm') } | Sort-Object)
+        @($help.parameters.parameter.name | Sort-Object) | Should -Be $own
+        foreach ($p in $help.parameters.parameter) {
+            $sets = $command.Parameters[$p.name].ParameterSets.Values
+            $byValue = [bool]($sets | Where-Object ValueFromPipeline)
+            $byName = [bool]($sets | Where-Object ValueFromPipelineByPropertyName)
+            ($p.pipelineInput -match 'ByValue') | Should -Be $byValue -Because "-$($p.name) pipeline input (ByValue)"
+            ($p.pipelineInput -match 'ByPropertyName') | Should -Be $byName -Because "-$($p.name) pipeline input (ByPropertyName)"
+        }
+        if ($command.Parameters.ContainsKey('WhatIf')) {
+            (Get-Help $name -Parameter WhatIf).name | Should -Be 'WhatIf'
+            (Get-Help $name -Parameter Confirm).name | Should -Be 'Confirm'
+        }
+    }
+
+    It 'shows one syntax per parameter set, each with that set''s parameters' {
+        $items = @($help.syntax.syntaxItem)
+        $items.Count | Should -Be $command.ParameterSets.Count
+        foreach ($set in $command.ParameterSets) {
+            $want = @($set.Parameters.Name | Where-Object { $_ -notin [System.Management.Automation.PSCmdlet]::CommonParameters -and ($_ -notin $optional -or $_ -in 'WhatIf', 'Confirm') } | Sort-Object)
+            $match = $items | Where-Object { (@($_.parameter.name | Sort-Object) -join ',') -eq ($want -join ',') }
+            $match | Should -Not -BeNullOrEmpty -Because "the set '$($set.Name)' ($($want -join ', ')) needs its syntax"
+        }
+    }
+
+    It 'opens its page with Get-Help -Online' {
+        $uri = @($help.relatedLinks.navigationLink)[0].uri
+        $uri | Should -Be "https://github.com/hometunnel/HomeTunnel/blob/main/docs/en-US/$name.md"
+    }
+}
+
+Describe 'The module''s about topic and help address' {
+    It 'is found by Get-Help about_HomeTunnel, with the concepts and the troubleshooting' {
+        $text = Get-Help about_HomeTunnel | Out-String
+        foreach ($word in 'relay', 'OWNERSHIP', 'THE APPLY MODEL', 'TROUBLESHOOTING', 'Initialize-TunnelHost', '-Prefix') {
+            $text | Should -Match ([regex]::Escape($word))
+        }
+    }
+
+    It 'has a HelpInfoURI' {
+        (Get-Module HomeTunnel).HelpInfoUri | Should -Match '^https://'
+    }
+}
+
 Describe 'The examples in the help pages run' {
     It '<Name>: <Title>' -ForEach $OfflineExamples {
         $dir = Join-Path $TestDrive ([guid]::NewGuid().ToString('N'))
