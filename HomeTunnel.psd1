@@ -32,6 +32,9 @@
         'Test-TunnelPath'
         'Initialize-TunnelHost'
         'Publish-HomeService'
+        'New-TunnelPortForward'
+        'Install-TunnelPortForward'
+        'Uninstall-TunnelPortForward'
         'Register-TunnelPathCheck'
         'Unregister-TunnelPathCheck'
     )

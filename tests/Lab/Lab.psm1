@@ -123,6 +123,7 @@ function New-LabHost($Lab, [string] $HostName) {
     # This host's own copies of the folders WireGuard, Apache and the resolver use.
     $mounts = [ordered]@{
         '/etc/wireguard'    = 'etc-wireguard'
+        '/etc/hometunnel'   = 'etc-hometunnel'
         '/run/wireguard'    = 'run-wireguard'
         '/etc/apache2'      = 'etc-apache2'
         '/run/apache2'      = 'run-apache2'
@@ -710,4 +711,4 @@ function Invoke-LabCtrlC {
     }
 }
 
-Export-ModuleMember -Function Get-LabConsoleFingerprint, Install-LabContainerService, Start-LabContainer, Restart-LabContainer, Get-LabContainerInit, Get-LabPwsh, Invoke-LabCtrlC, Start-LabHomeService, Stop-LabHomeService, Stop-LabWireGuard, Set-LabBlackhole, Get-LabHostProcessId, Start-Lab, Stop-Lab, Test-LabProcessAlive, Get-LabStateHash, Invoke-LabHost, New-LabSession, Get-LabSshOption, Invoke-LabHttp, Set-LabDnsRecord, Get-LabProcessId, Wait-LabCondition, Test-LabTcp
+Export-ModuleMember -Function Start-LabProcess, Get-LabConsoleFingerprint, Install-LabContainerService, Start-LabContainer, Restart-LabContainer, Get-LabContainerInit, Get-LabPwsh, Invoke-LabCtrlC, Start-LabHomeService, Stop-LabHomeService, Stop-LabWireGuard, Set-LabBlackhole, Get-LabHostProcessId, Start-Lab, Stop-Lab, Test-LabProcessAlive, Get-LabStateHash, Invoke-LabHost, New-LabSession, Get-LabSshOption, Invoke-LabHttp, Set-LabDnsRecord, Get-LabProcessId, Wait-LabCondition, Test-LabTcp

@@ -44,8 +44,8 @@ Describe '<Name> follows the module''s rules' -ForEach $Commands {
 
     It 'binds the names objects carry by property name' {
         # Deliberate exceptions: Test-TunnelPath's -Port is the relay's ports, not a site's backend port; Initialize-TunnelHost's
-        # -Port is SSH's; an export's -Path is where to write, not a property of what is written.
-        $exceptions = @('Test-TunnelPath:Port', 'Initialize-TunnelHost:Port')
+        # -Port is SSH's; New-TunnelPortForward's -Port and -Address are the forward's own, not the piped peer's; an export's -Path is where to write, not a property of what is written.
+        $exceptions = @('Test-TunnelPath:Port', 'Initialize-TunnelHost:Port', 'New-TunnelPortForward:Port', 'New-TunnelPortForward:Address')
         foreach ($p in 'ServerName', 'InterfaceName', 'Path', 'Name', 'Address', 'Port') {
             if ("$($Name):$p" -in $exceptions) { continue }
             if ($command.Parameters.ContainsKey($p) -and $command.Noun -notin 'TunnelPeer', 'TunnelKeyPair' -and -not ($command.Verb -eq 'Export')) {

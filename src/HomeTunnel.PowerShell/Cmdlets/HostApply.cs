@@ -26,6 +26,11 @@ public sealed record HostChange(string Kind, string Name, string Action, Func<Ha
             (facts, force) => WireGuardPlanner.Plan(facts, config, interfaceName, uninstall: config is null, force));
     }
 
+    /// <summary>Install or uninstall port forwards on a relay, all in one step and one table load.</summary>
+    public static HostChange Forward(HomeTunnel.Forwards.TunnelPortForward[] forwards, bool uninstall, string action) =>
+        new("Forward", string.Join(", ", forwards.Select(f => f.Key)), action, () => AgentRequest.Forward(forwards, uninstall),
+            AgentRequest.ForwardFiles(forwards, uninstall), (facts, force) => HomeTunnel.Forwards.ForwardPlanner.Plan(facts, forwards, uninstall, force));
+
     /// <summary>Install or uninstall Apache proxy sites, all in one step per relay.</summary>
     public static HostChange Apache(ApacheProxySite[] sites, bool uninstall, string action) =>
         new("Apache", string.Join(", ", sites.Select(s => s.ServerName)), action, () => AgentRequest.Apache(sites, uninstall),

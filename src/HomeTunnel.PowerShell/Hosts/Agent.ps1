@@ -427,6 +427,75 @@ function Invoke-ApacheApply($Req, $Plan) {
     if ($Req.Uninstall) { 'Removed' } elseif ($touched.Count -gt 0 -and @($touched | Where-Object { $null -eq $_.Current }).Count -eq $touched.Count) { 'Created' } else { 'Changed' }
 }
 
+# ---------------------------------------------------------------- Port forwards (nftables, table ip hometunnel)
+
+function Get-ForwardFacts($Req) {
+    $nft = [bool](Get-Command nft -CommandType Application -ErrorAction Ignore)
+    $files = @{}
+    foreach ($p in $Req.Paths) { $files[$p] = Read-HostFile $p }
+    $dir = '/etc/hometunnel/forwards.d'
+    $existing = if ([System.IO.Directory]::Exists($dir)) { @(foreach ($f in [System.IO.Directory]::GetFiles($dir, '*.nft')) { [System.IO.Path]::GetFileNameWithoutExtension($f) }) } else { @() }
+    $live = @(); $loaded = $false
+    if ($nft) {
+        $t = Invoke-Native nft @('list', 'table', 'ip', 'hometunnel') -AllowFailure
+        if ($t.ExitCode -eq 0) {
+            $loaded = $true
+            $live = @([regex]::Matches($t.Out, 'comment "hometunnel (\S+)') | ForEach-Object { $_.Groups[1].Value } | Select-Object -Unique)
+        }
+    }
+    $systemd = [System.IO.Directory]::Exists('/run/systemd/system')
+    @{
+        Nft = $nft; Files = $files; Existing = $existing; Live = $live; TableLoaded = $loaded
+        IpForward = $(try { [System.IO.File]::ReadAllText('/proc/sys/net/ipv4/ip_forward').Trim() } catch { '' })
+        Systemd = $systemd
+        UnitEnabled = $systemd -and [System.IO.File]::Exists('/etc/systemd/system/multi-user.target.wants/hometunnel-forwards.service')
+    }
+}
+
+function Get-ForwardFingerprint($F) {
+    $parts = [System.Collections.Generic.List[string]]::new()
+    foreach ($k in @($F.Files.Keys | Sort-Object)) { $parts.Add("$k=$($F.Files[$k])") }
+    $parts.Add((@($F.Existing | Sort-Object) -join ',')); $parts.Add((@($F.Live | Sort-Object) -join ','))
+    $parts.Add("$($F.TableLoaded)|$($F.IpForward)|$($F.UnitEnabled)")
+    Get-Fingerprint $parts.ToArray()
+}
+
+function Invoke-ForwardApply($Req, $Plan) {
+    $table = '/etc/hometunnel/forwards.nft'
+    try {
+        foreach ($d in '/etc/hometunnel', '/etc/hometunnel/forwards.d') { if (-not [System.IO.Directory]::Exists($d)) { Invoke-Native mkdir @('-p', '-m', '0755', $d) | Out-Null } }
+        foreach ($path in @($Plan.Writes.Keys)) { Write-HostFileAtomic $path $Plan.Writes[$path] '0644'; $script:Actions.Add("wrote $path") }
+        foreach ($path in @($Plan.Removes)) { Remove-HostFile $path; $script:Actions.Add("removed $path") }
+        if ($Plan.DropTable) {
+            if ($Plan.DisableUnit) { Invoke-Native systemctl @('disable', 'hometunnel-forwards.service') -AllowFailure | Out-Null; $script:Actions.Add('systemctl disable hometunnel-forwards') }
+            Invoke-Native nft @('delete', 'table', 'ip', 'hometunnel') -AllowFailure | Out-Null
+            $script:Actions.Add('nft delete table ip hometunnel')
+        }
+        if ($Plan.Reload) {
+            $check = Invoke-Native nft @('-c', '-f', $table) -AllowFailure
+            if ($check.ExitCode -ne 0) { throw (New-AgentError 'NftRejected' "nft refused the forwards; the previous files were put back. $($check.Err)" "nft -c -f $table" $check.Err) }
+            if ($Plan.IpForward) { Invoke-Native sysctl @('-q', '-w', 'net.ipv4.ip_forward=1') | Out-Null; $script:Actions.Add('sysctl net.ipv4.ip_forward=1') }
+            Invoke-Native nft @('-f', $table) | Out-Null
+            $script:Actions.Add("nft -f $table")
+        }
+        if ($Plan.EnableUnit) {
+            Invoke-Native systemctl @('daemon-reload') | Out-Null
+            Invoke-Native systemctl @('enable', 'hometunnel-forwards.service') | Out-Null
+            $script:Actions.Add('systemctl enable hometunnel-forwards')
+        }
+    }
+    catch {
+        foreach ($path in @($Plan.Backup.Keys)) {
+            $old = $Plan.Backup[$path]
+            if ($null -eq $old) { Remove-HostFile $path } else { Write-HostFileAtomic $path $old '0644' }
+        }
+        if ($null -ne $Plan.Backup[$table]) { Invoke-Native nft @('-f', $table) -AllowFailure | Out-Null }
+        $script:Actions.Add('rolled back')
+        throw
+    }
+    if ($Req.Uninstall) { 'Removed' } elseif (@($Plan.Writes.Keys | Where-Object { $_ -like '/etc/hometunnel/forwards.d/*' -and $null -eq $Plan.Backup[$_] }).Count -gt 0) { 'Created' } else { 'Changed' }
+}
+
 # ---------------------------------------------------------------- Status (read-only)
 
 function Get-WgStatus($Req) {
@@ -514,6 +583,11 @@ $script:Changes = @{
         Facts       = { param($Req) Get-WireGuardFacts $Req }
         Fingerprint = { param($Facts) Get-WireGuardFingerprint $Facts }
         Apply       = { param($Req, $Plan) Invoke-WireGuardApply $Req $Plan }
+    }
+    Forward   = @{
+        Facts       = { param($Req) Get-ForwardFacts $Req }
+        Fingerprint = { param($Facts) Get-ForwardFingerprint $Facts }
+        Apply       = { param($Req, $Plan) Invoke-ForwardApply $Req $Plan }
     }
     Apache    = @{
         Facts       = { param($Req) Get-ApacheFacts $Req }

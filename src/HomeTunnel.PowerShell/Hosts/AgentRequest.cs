@@ -37,6 +37,23 @@ public static class AgentRequest
             ("Routes", config.Peers.SelectMany(p => p.AllowedIPs).Select(a => a.Network.ToString()).Distinct().ToArray()),
             ("BootUnits", TunnelBootUnits.Files.Keys.ToArray()));
 
+    public static Hashtable Forward(HomeTunnel.Forwards.TunnelPortForward[] forwards, bool uninstall) =>
+        Base("Forward", string.Join(", ", forwards.Select(f => f.Key)), Array.Empty<string>(), uninstall,
+            ("Paths", new[] { HomeTunnel.Forwards.TunnelPortForward.TablePath, HomeTunnel.Forwards.TunnelPortForward.UnitPath }
+                .Concat(forwards.Select(f => $"{HomeTunnel.Forwards.TunnelPortForward.Folder}/{f.FileName}")).ToArray()));
+
+    /// <summary>The forward files a change writes (or, for an uninstall, removes), and the table file.</summary>
+    public static IReadOnlyDictionary<string, string?> ForwardFiles(HomeTunnel.Forwards.TunnelPortForward[] forwards, bool uninstall)
+    {
+        var d = forwards.ToDictionary(f => $"{HomeTunnel.Forwards.TunnelPortForward.Folder}/{f.FileName}", f => uninstall ? null : (string?)f.Text);
+        if (!uninstall && forwards.Length > 0)
+        {
+            d[HomeTunnel.Forwards.TunnelPortForward.TablePath] = HomeTunnel.Forwards.TunnelPortForward.TableText(forwards[0].InterfaceName);
+            d[HomeTunnel.Forwards.TunnelPortForward.UnitPath] = HomeTunnel.Forwards.TunnelPortForward.Unit;
+        }
+        return d;
+    }
+
     public static Hashtable Apache(ApacheProxySite[] sites, bool uninstall) =>
         Base("Apache", string.Join(", ", sites.Select(s => s.ServerName)), Array.Empty<string>(), uninstall,
             ("Sites", sites.Select(s => new Hashtable

@@ -1,0 +1,142 @@
+using System;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.RegularExpressions;
+using HomeTunnel.Hosts;
+
+namespace HomeTunnel.Forwards;
+
+public enum ForwardProtocol { Tcp, Udp }
+
+/// <summary>
+/// A port on the relay forwarded into the tunnel to a port of a home peer: TCP or UDP, one port or a range
+/// kept 1:1. On the relay it is one small nftables file in HomeTunnel's own table (ip hometunnel): a DNAT in
+/// prerouting and a masquerade into the tunnel, so the home side sees the relay's tunnel address.
+/// </summary>
+public sealed class TunnelPortForward
+{
+    private static readonly Regex PortRange = new(@"\A([0-9]{1,5})(?:-([0-9]{1,5}))?\z", RegexOptions.CultureInvariant);
+    private static readonly Regex Name = new(@"\A[A-Za-z0-9._-]{1,64}\z", RegexOptions.CultureInvariant);
+
+    public const string TablePath = "/etc/hometunnel/forwards.nft";
+    public const string Folder = "/etc/hometunnel/forwards.d";
+
+    public ForwardProtocol Protocol { get; private init; }
+    public int PublicPort { get; private init; }
+    public int PublicPortEnd { get; private init; }
+    public IPAddress Address { get; private init; } = IPAddress.None;
+    public int Port { get; private init; }
+    public int PortEnd => Port + (PublicPortEnd - PublicPort);
+    public string Peer { get; private init; } = string.Empty;
+    public string InterfaceName { get; private init; } = "wg0";
+
+    /// <summary>"tcp-2222" or "udp-27015-27030": the forward's key on the relay and its file's name.</summary>
+    public string Key => $"{Protocol.ToString().ToLowerInvariant()}-{Ports(PublicPort, PublicPortEnd, '-')}";
+    public string FileName => Key + ".nft";
+    public string PublicPorts => Ports(PublicPort, PublicPortEnd, '-');
+    public string HomePorts => Ports(Port, PortEnd, '-');
+
+    public static TunnelPortForward Create(ForwardProtocol protocol, string publicPort, string? port, IPAddress address, string peer, string interfaceName)
+    {
+        var (from, to) = ParseRange(publicPort, "PublicPort");
+        var (homeFrom, homeTo) = port is null ? (from, to) : ParseRange(port, "Port");
+        if (homeTo - homeFrom != to - from)
+        {
+            throw HomeTunnelException.Invalid("ForwardRangeMismatch",
+                $"The public ports {publicPort} and the home ports {port} are not the same number of ports; a range is forwarded port for port.", port);
+        }
+        if (to > from && homeFrom != from)
+        {
+            throw HomeTunnelException.Invalid("ForwardRangeShifted",
+                $"A range is forwarded to the same port numbers at home (nftables maps ranges 1:1 only): give -Port {publicPort} or leave it out.", port);
+        }
+        if (address.AddressFamily != AddressFamily.InterNetwork || IPAddress.IsLoopback(address) || address.Equals(IPAddress.Any) || address.Equals(IPAddress.Broadcast))
+        {
+            throw HomeTunnelException.Invalid("ForwardAddressInvalid", $"'{address}' is not a home peer's IPv4 tunnel address a relay can forward to.", address.ToString());
+        }
+        string ifName = Checks.InterfaceName(interfaceName);
+        if (!Name.IsMatch(peer))
+        {
+            throw HomeTunnelException.Invalid("InvalidName", $"'{peer}' is not a peer name a forward can carry (letters, digits, '.', '_', '-').", peer);
+        }
+        return new TunnelPortForward
+        {
+            Protocol = protocol, PublicPort = from, PublicPortEnd = to, Port = homeFrom, Address = address, Peer = peer, InterfaceName = ifName,
+        };
+    }
+
+    private static (int, int) ParseRange(string text, string what)
+    {
+        Match m = PortRange.Match(text ?? string.Empty);
+        if (!m.Success)
+        {
+            throw HomeTunnelException.Invalid($"{what}Invalid", $"'{text}' is not a port or a range of ports (2222, 27015-27030).", text);
+        }
+        int from = int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture);
+        int to = m.Groups[2].Success ? int.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture) : from;
+        if (from < 1 || to > 65535 || to < from || to - from > 1023)
+        {
+            throw HomeTunnelException.Invalid($"{what}Invalid", $"'{text}' is not a port range HomeTunnel forwards (1-65535, low to high, at most 1,024 ports).", text);
+        }
+        return (from, to);
+    }
+
+    private static string Ports(int from, int to, char dash) =>
+        from == to ? from.ToString(CultureInfo.InvariantCulture) : $"{from.ToString(CultureInfo.InvariantCulture)}{dash}{to.ToString(CultureInfo.InvariantCulture)}";
+
+    /// <summary>The forward's rules, added to HomeTunnel's table when the table file includes this file.</summary>
+    public string Text
+    {
+        get
+        {
+            string proto = Protocol.ToString().ToLowerInvariant();
+            string comment = $"\"hometunnel {Key} {Peer}\"";
+            string target = PublicPortEnd > PublicPort ? Address.ToString() : $"{Address}:{Port.ToString(CultureInfo.InvariantCulture)}";
+            return HostPlan.Marker + "\n" +
+                $"# {proto} {PublicPorts} on the relay -> {Address}:{HomePorts} ({Peer}) through {InterfaceName}\n" +
+                $"add rule ip hometunnel prerouting iifname != \"{InterfaceName}\" {proto} dport {PublicPorts} dnat to {target} comment {comment}\n" +
+                $"add rule ip hometunnel postrouting oifname \"{InterfaceName}\" ip daddr {Address} {proto} dport {HomePorts} ct status dnat masquerade comment {comment}\n";
+        }
+    }
+
+    /// <summary>
+    /// HomeTunnel's table: replaced as a whole on every load (so a reload never doubles a rule), then each
+    /// forward's file adds its rules. Forwarding between the tunnel and the outside is allowed only for the
+    /// connections these rules made (ct status dnat); everything else that would cross the tunnel is dropped.
+    /// </summary>
+    public static string TableText(string interfaceName) =>
+        HostPlan.Marker + "\n" +
+        "# The relay's port forwards into the tunnel (Install-TunnelPortForward). Loaded at boot by hometunnel-forwards.service.\n" +
+        "table ip hometunnel\n" +
+        "delete table ip hometunnel\n" +
+        "table ip hometunnel {\n" +
+        "  chain prerouting { type nat hook prerouting priority dstnat; policy accept; }\n" +
+        "  chain postrouting { type nat hook postrouting priority srcnat; policy accept; }\n" +
+        "  chain forward {\n" +
+        "    type filter hook forward priority filter; policy accept;\n" +
+        "    ct status dnat accept\n" +
+        $"    iifname \"{interfaceName}\" drop\n" +
+        $"    oifname \"{interfaceName}\" drop\n" +
+        "  }\n" +
+        "}\n" +
+        $"include \"{Folder}/*.nft\"\n";
+
+    public const string UnitPath = "/etc/systemd/system/hometunnel-forwards.service";
+
+    public const string Unit =
+        HostPlan.Marker + "\n" +
+        "[Unit]\n" +
+        "Description=HomeTunnel: the relay's port forwards into the tunnel\n" +
+        "After=nftables.service network-pre.target\n\n" +
+        "[Service]\n" +
+        "Type=oneshot\n" +
+        "RemainAfterExit=yes\n" +
+        "ExecStartPre=/sbin/sysctl -q -w net.ipv4.ip_forward=1\n" +
+        "ExecStart=/usr/sbin/nft -f " + TablePath + "\n" +
+        "ExecStop=/usr/sbin/nft delete table ip hometunnel\n\n" +
+        "[Install]\n" +
+        "WantedBy=multi-user.target\n";
+
+    public override string ToString() => $"{Protocol.ToString().ToLowerInvariant()} {PublicPorts} -> {Address}:{HomePorts} ({Peer})";
+}
