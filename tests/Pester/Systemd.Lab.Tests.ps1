@@ -145,6 +145,21 @@ Describe 'Initialize-TunnelHost on bare hosts' -Tag Lab {
     }
 }
 
+Describe 'A port forward on a systemd relay' -Tag Lab {
+    It 'carries TCP from the internet to home, and its boot unit is enabled' {
+        $peers = Import-TunnelPeer $peerFile
+        $homePeer = $peers | Where-Object Role -EQ Home
+        $s = Initialize-Relay
+        # A container's /proc/sys is read-only (a VPS's is not): the lab turns forwarding on from outside, as
+        # the relay's own sysctl would; the boot unit's sysctl is best-effort for that reason.
+        ip netns exec $lab.Hosts.relay.Namespace sysctl -qw net.ipv4.ip_forward=1 | Out-Null
+        $r = $homePeer | New-TunnelPortForward -Protocol Tcp -PublicPort 8080 -Port 3000 | Install-TunnelPortForward -Session $s
+        $r.State | Should -Be 'Created'
+        Wait-LabCondition { (Invoke-LabHttp $lab "http://$($a.Relay):8080/").Status -eq '200' } 'the forwarded port' 20
+        Invoke-LabHost $lab relay systemctl is-enabled hometunnel-forwards | Should -Be 'enabled'
+    }
+}
+
 Describe 'A bad sshd_config never reaches a remote host' -Tag Lab {
     It 'is caught by sshd -t, and the old file is back byte for byte' {
         $root = $lab.Hosts.relay.Root
@@ -184,8 +199,10 @@ Describe 'After a reboot or a power cut, the path comes back by itself' -Tag Lab
     ) {
         Restart-LabContainer $lab $HostName -How $How
         $t = Wait-Recovered "$How of the $HostName"
-        # nftables loaded its own file at boot; the relay's ports are open again because HomeTunnel's unit ran after it.
+        # nftables loaded its own file at boot (flush ruleset); the relay's ports are open and the forward is back
+        # because HomeTunnel's units ran after it.
         (Invoke-LabHost $lab relay nft list chain inet filter input | Select-String 'comment "HomeTunnel"') | Should -HaveCount 3
+        Wait-LabCondition { (Invoke-LabHttp $lab "http://$($a.Relay):8080/").Status -eq '200' } "the forwarded port after $How of the $HostName" 30
         $timings.Add($t)
         $t.VisitorSeconds | Should -BeLessOrEqual 60
     }

@@ -132,7 +132,7 @@ public sealed class TunnelPortForward
         "[Service]\n" +
         "Type=oneshot\n" +
         "RemainAfterExit=yes\n" +
-        "ExecStartPre=/sbin/sysctl -q -w net.ipv4.ip_forward=1\n" +
+        "ExecStartPre=-/sbin/sysctl -q -w net.ipv4.ip_forward=1\n" +
         "ExecStart=/usr/sbin/nft -f " + TablePath + "\n" +
         "ExecStop=/usr/sbin/nft delete table ip hometunnel\n\n" +
         "[Install]\n" +
