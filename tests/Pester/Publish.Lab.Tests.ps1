@@ -47,6 +47,23 @@ Describe 'Publish-HomeService' -Tag Lab {
         $r.Changes.State | Should -Be @('Unchanged', 'Unchanged', 'Created')
     }
 
+    It 'publishes a port forward beside the site, and again changes nothing' {
+        $r = Publish $lab.SiteName 3000 -Forward @{ Protocol = 'Tcp'; PublicPort = 8081; Port = 3000 }
+        $r.Changes.State | Should -Be @('Unchanged', 'Unchanged', 'Unchanged', 'Created')
+        $r.Changes[3].Kind | Should -Be 'Forward'
+        (Invoke-LabHttp $lab "http://$($a.Relay):8081/").Body | Should -Match 'hometunnel-lab-home-service'
+        (Publish $lab.SiteName 3000 -Forward @{ Protocol = 'Tcp'; PublicPort = 8081; Port = 3000 }).Changes.State | Should -Be @('Unchanged', 'Unchanged', 'Unchanged', 'Unchanged')
+    }
+
+    It 'refuses a forward it cannot read before touching any host' {
+        $before = Get-LabStateHash $lab relay
+        $e = Get-ErrorRecord { Publish $lab.SiteName 3000 -Forward @{ Protocol = 'Sctp'; PublicPort = 9 } }
+        Assert-HomeTunnelError $e 'ForwardProtocolInvalid' 'InvalidArgument' 'Sctp'
+        $e = Get-ErrorRecord { Publish $lab.SiteName 3000 -Forward @{ Protocol = 'Tcp'; PublicPort = 9; Target = 'x' } }
+        Assert-HomeTunnelError $e 'ForwardPropertyUnknown' 'InvalidArgument' 'Target'
+        Get-LabStateHash $lab relay | Should -Be $before
+    }
+
     It 'refuses a peer file without private keys before touching any host' {
         $public = Join-Path $TestDrive 'public.json'
         Import-TunnelPeer $peers | Export-TunnelPeer $public

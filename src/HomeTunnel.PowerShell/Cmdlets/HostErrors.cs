@@ -28,6 +28,8 @@ public static class HostErrors
         ["UnsupportedAgentVersion"] = ErrorKind.InvalidOperation,
         ["UnknownRequestKind"] = ErrorKind.InvalidOperation,
         ["WebServerNotSupported"] = ErrorKind.NotInstalled,
+        ["NftRejected"] = ErrorKind.InvalidData,
+        ["NftNotInstalled"] = ErrorKind.NotInstalled,
     };
 
     /// <summary>Every error id a host can answer with (the agent's and the planners'), and its category.</summary>

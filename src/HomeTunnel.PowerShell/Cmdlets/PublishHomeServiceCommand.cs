@@ -83,6 +83,14 @@ public sealed class PublishHomeServiceCommand : HomeTunnelCmdlet
     [ValidateNotNullOrEmpty]
     public string? DnsServer { get; set; }
 
+    /// <summary>
+    /// Ports of the relay forwarded into the tunnel to the home peer as well, for what is not a web site:
+    /// hashtables with Protocol, PublicPort and (optionally) Port, as New-TunnelPortForward takes them.
+    /// </summary>
+    [Parameter]
+    [ValidateNotNull]
+    public System.Collections.Hashtable[]? Forward { get; set; }
+
     /// <summary>How long to wait for the new path to pass (the first handshake takes a moment).</summary>
     [Parameter]
     [ValidateRange(0, 600)]
@@ -108,6 +116,7 @@ public sealed class PublishHomeServiceCommand : HomeTunnelCmdlet
             Port = Port,
             Https = Https,
         });
+        var forwards = (Forward ?? Array.Empty<System.Collections.Hashtable>()).Select(h => ForwardFrom(h, homePeer, ifName)).ToArray();
         var findings = TunnelConfigChecker.Check(book.Peers, new[] { relayConfig, homeConfig }, new[] { site })
             .Where(f => f.Severity == FindingSeverity.Error).ToList();
         if (findings.Count > 0)
@@ -131,6 +140,10 @@ public sealed class PublishHomeServiceCommand : HomeTunnelCmdlet
             (HostChange.WireGuard(homeConfig, ifName, $"Install WireGuard config {ifName} ({homeConfig.Peers.Count} peer(s))"), HomeSession),
             (HostChange.Apache(new[] { site }, uninstall: false, $"Install Apache proxy site {name}"), RelaySession),
         };
+        if (forwards.Length > 0)
+        {
+            steps = steps.Append((HostChange.Forward(forwards, uninstall: false, $"Install port forward(s) {string.Join(", ", forwards.Select(f => f.ToString()))}"), (PSSession?)RelaySession)).ToArray();
+        }
         for (int i = 0; i < steps.Length; i++)
         {
             var (change, session) = steps[i];
@@ -167,6 +180,22 @@ public sealed class PublishHomeServiceCommand : HomeTunnelCmdlet
             Changes = changes,
             Path = result,
         });
+    }
+
+    private static HomeTunnel.Forwards.TunnelPortForward ForwardFrom(System.Collections.Hashtable h, TunnelPeer homePeer, string ifName)
+    {
+        string? Get(string key) => h.Keys.Cast<object>().FirstOrDefault(k => string.Equals(k?.ToString(), key, StringComparison.OrdinalIgnoreCase)) is { } k ? h[k]?.ToString() : null;
+        var unknown = h.Keys.Cast<object>().Select(k => k?.ToString() ?? string.Empty)
+            .FirstOrDefault(k => !new[] { "Protocol", "PublicPort", "Port" }.Contains(k, StringComparer.OrdinalIgnoreCase));
+        if (unknown is not null)
+        {
+            throw HomeTunnelException.Invalid("ForwardPropertyUnknown", $"'{unknown}' is not a forward property; use Protocol, PublicPort and Port.", unknown);
+        }
+        if (!Enum.TryParse(Get("Protocol"), ignoreCase: true, out HomeTunnel.Forwards.ForwardProtocol protocol) || !Enum.IsDefined(protocol))
+        {
+            throw HomeTunnelException.Invalid("ForwardProtocolInvalid", $"Protocol '{Get("Protocol")}' is not Tcp or Udp.", Get("Protocol"));
+        }
+        return HomeTunnel.Forwards.TunnelPortForward.Create(protocol, Get("PublicPort") ?? string.Empty, Get("Port"), homePeer.Address.IP, homePeer.Name, ifName);
     }
 
     /// <summary>Checks the new path until it passes (the first handshake takes a moment) or WaitSeconds run out; Ctrl+C ends the wait.</summary>
