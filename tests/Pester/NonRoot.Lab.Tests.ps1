@@ -26,7 +26,7 @@ Describe 'Neither root nor sudo' -Tag Lab {
         $out = Invoke-AsNobody @'
 $r = New-TunnelPeer -Name relay -Role Relay -Address 192.168.4.1/24 -Endpoint 127.0.0.1
 $h = New-TunnelPeer -Name home -Role Home -Address 192.168.4.2/32
-New-WireGuardConfig -For $h -Peer $r | Install-WireGuardConfig -InterfaceName wg5 -ErrorAction SilentlyContinue -ErrorVariable e
+New-WireGuardConfig -For $h -Peer $r | Install-WireGuardConfig -Local -InterfaceName wg5 -ErrorAction SilentlyContinue -ErrorVariable e
 "ID=$($e[0].FullyQualifiedErrorId)"; "CAT=$($e[0].CategoryInfo.Category)"; "TARGET=$($e[0].TargetObject)"; "UID=$(id -u)"
 '@
         $out | Should -Match '(?m)^UID=65534'
@@ -38,7 +38,7 @@ New-WireGuardConfig -For $h -Peer $r | Install-WireGuardConfig -InterfaceName wg
 
     It 'Install-ApacheProxySite fails the same way' {
         $out = Invoke-AsNobody @'
-New-ApacheProxySite -ServerName nobody.example.test -Backend http://192.168.4.2:3000/ | Install-ApacheProxySite -ErrorAction SilentlyContinue -ErrorVariable e
+New-ApacheProxySite -ServerName nobody.example.test -Backend http://192.168.4.2:3000/ | Install-ApacheProxySite -Local -ErrorAction SilentlyContinue -ErrorVariable e
 "ID=$($e[0].FullyQualifiedErrorId)"
 '@
         $out | Should -Match '(?m)^ID=NotRootNorSudo,' -Because $out
@@ -68,12 +68,12 @@ Import-Module '$userModule'
 `$h = New-TunnelPeer -Name home -Role Home -Address 10.66.0.2/32
 `$c = New-WireGuardConfig -For `$r -Peer `$h
 "WHO=`$(id -un)"
-"FIRST=`$((`$c | Install-WireGuardConfig -InterfaceName wg7 -ErrorAction Continue).State)"
-"AGAIN=`$((`$c | Install-WireGuardConfig -InterfaceName wg7).State)"
+"FIRST=`$((`$c | Install-WireGuardConfig -Local -InterfaceName wg7 -ErrorAction Continue).State)"
+"AGAIN=`$((`$c | Install-WireGuardConfig -Local -InterfaceName wg7).State)"
 "MODE=`$(sudo -n sh -c 'stat -c "%a %U" /etc/wireguard/wg7.conf')"
 "PEERS=`$(sudo -n wg show wg7 peers)"
-"STATUS=`$((Get-TunnelStatus -InterfaceName wg7).Name)"
-"REMOVED=`$((Uninstall-WireGuardConfig -InterfaceName wg7 -Confirm:`$false).State)"
+"STATUS=`$((Get-TunnelStatus -Local -InterfaceName wg7).Name)"
+"REMOVED=`$((Uninstall-WireGuardConfig -Local -InterfaceName wg7 -Confirm:`$false).State)"
 sudo -n cat /etc/wireguard/wg7.conf 2>`$null | Out-Null
 "GONE=`$(`$LASTEXITCODE -ne 0)"
 "@

@@ -64,6 +64,15 @@ Describe 'Publish-HomeService' -Tag Lab {
         Get-LabStateHash $lab relay | Should -Be $before
     }
 
+    It 'has no default home machine: neither -HomeSession nor -LocalHome, or both, is refused before any host' {
+        $before = Get-LabStateHash $lab relay
+        $e = Get-ErrorRecord { Publish-HomeService $lab.SiteName 3000 -RelaySession $vps -PeerFile $peers }
+        Assert-HomeTunnelError $e 'HostRequired' 'InvalidArgument' 'HomeSession'
+        $e = Get-ErrorRecord { Publish $lab.SiteName 3000 -LocalHome }
+        Assert-HomeTunnelError $e 'HostConflict' 'InvalidArgument' 'LocalHome'
+        Get-LabStateHash $lab relay | Should -Be $before
+    }
+
     It 'refuses a peer file without private keys before touching any host' {
         $public = Join-Path $TestDrive 'public.json'
         Import-TunnelPeer $peers | Export-TunnelPeer $public

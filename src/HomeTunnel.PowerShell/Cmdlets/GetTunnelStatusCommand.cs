@@ -19,6 +19,10 @@ public sealed class GetTunnelStatusCommand : HomeTunnelCmdlet
     [ValidateNotNullOrEmpty]
     public PSSession[]? Session { get; set; }
 
+    /// <summary>Read this machine's interface (there is no default host).</summary>
+    [Parameter]
+    public SwitchParameter Local { get; set; }
+
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [ArgumentCompleter(typeof(InterfaceNameCompleter))]
     public string InterfaceName { get; set; } = "wg0";
@@ -30,7 +34,7 @@ public sealed class GetTunnelStatusCommand : HomeTunnelCmdlet
     protected override void Process()
     {
         string ifName = Checks.InterfaceName(InterfaceName);
-        var targets = HostTarget.For(Session);
+        var targets = HostTarget.Choose(Session, Local);
         try
         {
             foreach (HostCall call in HostInvoker.Invoke(targets, _ => AgentRequest.Status(ifName), ThrottleLimit, StopToken))

@@ -19,6 +19,10 @@ public abstract class HostChangeCommand : HomeTunnelCmdlet
     [ValidateNotNullOrEmpty]
     public PSSession[]? Session { get; set; }
 
+    /// <summary>Work on this machine (there is no default host: without -Session or -Local the cmdlet stops).</summary>
+    [Parameter]
+    public SwitchParameter Local { get; set; }
+
     [Parameter]
     [ValidateRange(1, 1024)]
     public int ThrottleLimit { get; set; } = 32;
@@ -33,7 +37,7 @@ public abstract class HostChangeCommand : HomeTunnelCmdlet
     /// <summary>Runs one change on every target host through the shared apply core; writes results, progress and errors.</summary>
     protected void RunOnHosts(HostChange change, object? passThru)
     {
-        List<HostTarget> targets = HostTarget.For(Session);
+        List<HostTarget> targets = HostTarget.Choose(Session, Local);
         try
         {
             var core = new HostApply(this, StopToken, ThrottleLimit, Force);

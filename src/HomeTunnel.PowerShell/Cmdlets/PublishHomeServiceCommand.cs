@@ -43,9 +43,13 @@ public sealed class PublishHomeServiceCommand : HomeTunnelCmdlet
     [Parameter(Mandatory = true)]
     public PSSession RelaySession { get; set; } = null!;
 
-    /// <summary>The home machine; this machine when absent.</summary>
+    /// <summary>The home machine; or -LocalHome for this machine.</summary>
     [Parameter]
     public PSSession? HomeSession { get; set; }
+
+    /// <summary>This machine is the home machine (there is no default: without -HomeSession or -LocalHome the cmdlet stops).</summary>
+    [Parameter]
+    public SwitchParameter LocalHome { get; set; }
 
     /// <summary>The relay's public name or address the home side dials; the relay session's host by default.</summary>
     [Parameter]
@@ -98,6 +102,8 @@ public sealed class PublishHomeServiceCommand : HomeTunnelCmdlet
 
     protected override void Process()
     {
+        // No silent default: the home machine is a session, or this machine said out loud.
+        HostTarget.Require(HomeSession is not null, LocalHome, "HomeSession", "LocalHome");
         string name = DnsName.Normalize(ServerName, "ServerName", "ServerName");
         string ifName = Checks.InterfaceName(InterfaceName);
         string endpoint = RelayEndpoint ?? RelaySession.ComputerName;

@@ -25,6 +25,8 @@ public static class Remedies
         ["HostKeyMismatch"] = "The host offers a key whose fingerprint is not the one you expected: someone may be in the middle, or the fingerprint was copied wrong. Compare again on the provider's console before anything else.",
         ["HostKeyNotConfirmed"] = "Compare the fingerprint shown with the host's own ('ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub' on its console), then pass it as -ExpectedHostKeyFingerprint.",
         ["SshdConfigInvalid"] = "sshd refused the sshd_config with the powershell subsystem line and the old file is back: 'sshd -t' on the host shows which line it objects to.",
+        ["HostRequired"] = "Give -Session with the hosts' PSSessions (New-PSSession -HostName ..., or Initialize-TunnelHost for a bare host), or -Local to work on this machine on purpose.",
+        ["HostConflict"] = "Give either -Session or -Local, not both.",
         ["HostBusy"] = "Another HomeTunnel apply holds the host lock: wait for it to finish, then run the command again.",
         ["WorkerTimedOut"] = "Run the same command again: it shows where the host stands and finishes what is left.",
         ["UnsupportedAgentVersion"] = "Use the same HomeTunnel version on both sides: the module sends its own agent, so reimport the module (Import-Module HomeTunnel -Force).",
