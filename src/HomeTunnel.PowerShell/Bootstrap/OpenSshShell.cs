@@ -14,24 +14,14 @@ public sealed record ShellResult(int ExitCode, string Output, string Error);
 /// Runs fixed scripts on a host through the plain OpenSSH client — the one thing a fresh host has. Never
 /// prompts: batch mode, strict host keys, the known_hosts file given; as root, or through 'sudo -n'.
 /// </summary>
-public sealed class OpenSshShell
+public sealed class OpenSshShell(string hostName, string userName, string? keyFilePath, int port, string knownHostsFile, int connectTimeoutSeconds = 10)
 {
-    public OpenSshShell(string hostName, string userName, string? keyFilePath, int port, string knownHostsFile, int connectTimeoutSeconds = 10)
-    {
-        HostName = hostName;
-        UserName = userName;
-        KeyFilePath = keyFilePath;
-        Port = port;
-        KnownHostsFile = knownHostsFile;
-        ConnectTimeoutSeconds = connectTimeoutSeconds;
-    }
-
-    public string HostName { get; }
-    public string UserName { get; }
-    public string? KeyFilePath { get; }
-    public int Port { get; }
-    public string KnownHostsFile { get; }
-    public int ConnectTimeoutSeconds { get; }
+    public string HostName { get; } = hostName;
+    public string UserName { get; } = userName;
+    public string? KeyFilePath { get; } = keyFilePath;
+    public int Port { get; } = port;
+    public string KnownHostsFile { get; } = knownHostsFile;
+    public int ConnectTimeoutSeconds { get; } = connectTimeoutSeconds;
 
     /// <summary>The arguments of ssh for one script (the script itself travels as one quoted remote command).</summary>
     public IReadOnlyList<string> Arguments(string script)

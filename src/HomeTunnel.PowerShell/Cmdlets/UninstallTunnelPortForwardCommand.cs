@@ -8,7 +8,7 @@ using HomeTunnel.Hosts;
 namespace HomeTunnel.Cmdlets;
 
 /// <summary>Removes port forwards from relays by protocol and public port; with the last one, HomeTunnel's table and boot unit go too.</summary>
-[Cmdlet(VerbsLifecycle.Uninstall, "TunnelPortForward", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = "Port")]
+[Cmdlet(VerbsLifecycle.Uninstall, "TunnelPortForward", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = "Object")]
 [OutputType(typeof(HostChangeResult))]
 public sealed class UninstallTunnelPortForwardCommand : HostChangeCommand
 {
