@@ -228,6 +228,8 @@ Describe 'Host keys and the SSH command line' {
         $argv | Should -Contain 'BatchMode=yes'
         # What the remote login shell runs (ssh hands it the string): the script, quotes intact.
         sh -c ($argv[-1] -replace '^sudo -n sh -c ', 'printf %s ') | Should -BeExactly "echo 'it''s'"
+        # ssh splits an -o value at white space: a known_hosts path with a space is quoted for it.
+        [HomeTunnel.Bootstrap.OpenSshShell]::new('h.example.test', 'root', $null, 22, '/tmp/my hosts/kh', 10).Arguments('true') | Should -Contain 'UserKnownHostsFile="/tmp/my hosts/kh"'
     }
 }
 

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Diagnostics;
 using System.IO;
+using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 
@@ -28,7 +29,7 @@ public sealed class OpenSshShell(string hostName, string userName, string? keyFi
     {
         var args = new List<string>
         {
-            "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes", "-o", $"UserKnownHostsFile={KnownHostsFile}",
+            "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes", "-o", $"UserKnownHostsFile={SshOptionPath(KnownHostsFile)}",
             "-o", $"ConnectTimeout={ConnectTimeoutSeconds}", "-o", "ServerAliveInterval=15", "-o", "ServerAliveCountMax=4",
             "-p", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-l", UserName,
         };
@@ -42,6 +43,19 @@ public sealed class OpenSshShell(string hostName, string userName, string? keyFi
         string elevate = UserName == "root" ? string.Empty : "sudo -n ";
         args.Add($"{elevate}sh -c {Quote(script)}");
         return args;
+    }
+
+    /// <summary>
+    /// A path as one value of an ssh -o option: ssh splits such values at white space (UserKnownHostsFile takes a
+    /// list), so a path with a space is double-quoted; one with a double quote or a line break cannot be said.
+    /// </summary>
+    public static string SshOptionPath(string path)
+    {
+        if (path.IndexOfAny(new[] { '"', '\n', '\r' }) >= 0)
+        {
+            throw HomeTunnelException.Invalid("PathNotUsable", $"ssh cannot be given the path '{path}' (it holds a double quote or a line break).", path);
+        }
+        return path.Any(char.IsWhiteSpace) ? $"\"{path}\"" : path;
     }
 
     /// <summary>One POSIX sh word: single quotes, each ' written as '\''.</summary>
