@@ -64,6 +64,19 @@ Describe 'Install-TunnelPortForward on the lab relay' -Tag Lab {
         Send-LabUdp 5353 | Should -Be 'ping from 192.168.4.1'
     }
 
+    It 'is checked by Test-TunnelPath -Forward: one Forward hop each, TCP by a connection, UDP by a request and its answer' {
+        $r = Test-TunnelPath $lab.SiteName -RelaySession $vps -HomeSession $box -DnsServer $a.Dns -Forward $tcp, $udp -UdpRequest 'ping'
+        $r.Status | Should -Be 'Pass' -Because ($r.ToTable())
+        $hops = @($r.Hops | Where-Object Hop -EQ 'Forward')
+        $hops | Should -HaveCount 2
+        $hops.Detail | Should -Be @('tcp 8080 -> 192.168.4.2:3000: connects through the relay', 'udp 5353 -> 192.168.4.2:7777: answers through the relay')
+        # A forward that is not there fails its hop, with the remedy to install it.
+        $missing = $homePeer | New-TunnelPortForward -Protocol Udp -PublicPort 5354 -Port 7777
+        $r = Test-TunnelPath $lab.SiteName -RelaySession $vps -HomeSession $box -DnsServer $a.Dns -Forward $missing -TimeoutSeconds 5
+        $r.FailedHop | Should -Be 'Forward'
+        $r.Remedy | Should -Match 'Install-TunnelPortForward'
+    }
+
     It 'lets through only the connections it forwards between the tunnel and the outside' {
         $rules = Invoke-LabHost $lab relay nft list chain ip hometunnel forward | Out-String
         $rules | Should -Match 'ct status dnat accept'

@@ -54,6 +54,16 @@ public sealed class TestTunnelPathCommand : HomeTunnelCmdlet
     [Parameter]
     public SwitchParameter LocalHome { get; set; }
 
+    /// <summary>Port forwards to check too, end to end from here through the relay (a Forward hop each).</summary>
+    [Parameter]
+    [ValidateNotNull]
+    public HomeTunnel.Forwards.TunnelPortForward[]? Forward { get; set; }
+
+    /// <summary>The text a UDP forward's probe sends; the home service must answer it.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? UdpRequest { get; set; }
+
     [Parameter]
     [ValidateNotNullOrEmpty]
     public string? RelayAddress { get; set; }
@@ -134,6 +144,8 @@ public sealed class TestTunnelPathCommand : HomeTunnelCmdlet
                 SkipHops = SkipHop ?? Array.Empty<TunnelHop>(),
                 Relay = RelayProbeHost(),
                 Home = HomeProbeHost(),
+                Forwards = Forward ?? Array.Empty<HomeTunnel.Forwards.TunnelPortForward>(),
+                UdpRequest = UdpRequest is null ? new TunnelPathOptions().UdpRequest : System.Text.Encoding.UTF8.GetBytes(UdpRequest),
             };
             WriteVerbose($"Checking the path to {name} (deadline {TimeoutSeconds} s).");
             TunnelPathResult result = TunnelPathChecker.Check(options, StopToken);

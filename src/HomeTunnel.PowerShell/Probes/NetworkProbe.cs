@@ -40,6 +40,30 @@ public static class NetworkProbe
         }
     }
 
+    /// <summary>Sends one datagram and waits for one back: the only way to see a UDP service answer. Null on an answer.</summary>
+    public static async Task<string?> UdpExchangeAsync(IPAddress address, int port, byte[] request, TimeSpan timeout, CancellationToken cancel)
+    {
+        using var timed = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        timed.CancelAfter(timeout);
+        using var socket = new Socket(address.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        try
+        {
+            await socket.ConnectAsync(new IPEndPoint(address, port), timed.Token).ConfigureAwait(false);
+            await socket.SendAsync(request, SocketFlags.None, timed.Token).ConfigureAwait(false);
+            var buffer = new byte[2048];
+            int n = await socket.ReceiveAsync(buffer, SocketFlags.None, timed.Token).ConfigureAwait(false);
+            return n >= 0 ? null : "no answer";
+        }
+        catch (OperationCanceledException)
+        {
+            return $"no answer within {timeout.TotalSeconds:0.#} s";
+        }
+        catch (SocketException e)
+        {
+            return e.SocketErrorCode == SocketError.ConnectionRefused ? "port unreachable (nothing listens there)" : e.Message;
+        }
+    }
+
     /// <summary>GET <paramref name="url"/> from <paramref name="address"/>, sending <paramref name="hostHeader"/> (and SNI).</summary>
     public static async Task<HttpAnswer> GetAsync(IPAddress address, Uri url, string hostHeader, TimeSpan timeout, CancellationToken cancel)
     {

@@ -10,6 +10,9 @@ public enum TunnelHop
     Tunnel,
     HomeService,
     EndToEnd,
+
+    /// <summary>A port forward (Test-TunnelPath -Forward), from outside through the relay to home; one per forward.</summary>
+    Forward,
 }
 
 /// <summary>How a hop fared. Skipped hops had nothing to check (no session, no HTTPS).</summary>

@@ -66,8 +66,18 @@ public static class TunnelPathChecker
             return address is null ? null : await NetworkProbe.GetAsync(address, new Uri($"http://{ProbeHostName}/"), ProbeHostName, Step(10), cancel).ConfigureAwait(false);
         }, cancel);
 
+        var forwards = o.Forwards.Select(f => Time(async () =>
+        {
+            IPAddress? address = (await relayAddress.ConfigureAwait(false)).Value;
+            return address is null ? "no address for the relay"
+                : f.Protocol == HomeTunnel.Forwards.ForwardProtocol.Tcp
+                    ? await NetworkProbe.ConnectAsync(address, f.PublicPort, Step(3), cancel).ConfigureAwait(false)
+                    : await NetworkProbe.UdpExchangeAsync(address, f.PublicPort, o.UdpRequest, Step(3), cancel).ConfigureAwait(false);
+        }, cancel)).ToArray();
+
         var all = new List<Task> { dns, relayAddress, site, fallback };
         all.AddRange(ports);
+        all.AddRange(forwards);
         if (relay is not null)
         {
             all.Add(relay);
@@ -89,6 +99,7 @@ public static class TunnelPathChecker
             HomeServiceHop(o, relay is null ? null : Get(relay)),
             EndToEndHop(o, Get(site), Get(fallback)),
         };
+        hops.AddRange(o.Forwards.Select((f, i) => ForwardHop(o, f, Get(forwards[i]))));
         if (o.Relay?.Close is { } close && relayRunspace is not null)
         {
             // A session that opened after the deadline is closed when it arrives.
@@ -430,6 +441,20 @@ public static class TunnelPathChecker
             ? $"Start the service on the home machine, listening on {uri.Host} (or 0.0.0.0) port {uri.Port}."
             : $"The home machine does not answer on port {uri.Port} over the tunnel: check the tunnel (above), and that its firewall lets the relay's tunnel address in.";
         return Hop(o, TunnelHop.HomeService, HopStatus.Fail, relay!.Elapsed, $"the relay cannot reach {backend}: {why}", remedy);
+    }
+
+    private static TunnelPathHopResult ForwardHop(TunnelPathOptions o, HomeTunnel.Forwards.TunnelPortForward f, Timed<string?> probe)
+    {
+        string what = $"{f.Protocol.ToString().ToLowerInvariant()} {f.PublicPort} -> {f.Address}:{f.Port}";
+        string? why = probe.Error ?? probe.Value;
+        if (why is null)
+        {
+            return Hop(o, TunnelHop.Forward, HopStatus.Pass, probe.Elapsed, $"{what}: {(f.Protocol == HomeTunnel.Forwards.ForwardProtocol.Tcp ? "connects" : "answers")} through the relay");
+        }
+        string remedy = f.Protocol == HomeTunnel.Forwards.ForwardProtocol.Udp
+            ? $"Check that the forward is installed (Install-TunnelPortForward), the tunnel passes, and the service at {f.Address}:{f.Port} answers the request this check sends (-UdpRequest); a UDP service that answers nothing cannot be seen from outside."
+            : $"Check that the forward is installed (Install-TunnelPortForward -Session $relay), the tunnel passes, and something listens at {f.Address}:{f.Port} on the home machine.";
+        return Hop(o, TunnelHop.Forward, HopStatus.Fail, probe.Elapsed, $"{what}: {why}", remedy);
     }
 
     private static TunnelPathHopResult EndToEndHop(TunnelPathOptions o, Timed<HttpAnswer?> site, Timed<HttpAnswer?> fallback)

@@ -57,4 +57,8 @@ public sealed class TunnelPathOptions
     public TunnelHop[] SkipHops { get; init; } = Array.Empty<TunnelHop>();
     public ProbeHost? Relay { get; init; }
     public ProbeHost? Home { get; init; }
+    /// <summary>Port forwards to check end to end from here, through the relay's public address.</summary>
+    public HomeTunnel.Forwards.TunnelPortForward[] Forwards { get; init; } = Array.Empty<HomeTunnel.Forwards.TunnelPortForward>();
+    /// <summary>What a UDP forward's probe sends; the service must answer it (UDP has no connection to see).</summary>
+    public byte[] UdpRequest { get; init; } = System.Text.Encoding.ASCII.GetBytes("hometunnel-probe\n");
 }
