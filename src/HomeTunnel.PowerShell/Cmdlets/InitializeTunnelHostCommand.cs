@@ -111,7 +111,7 @@ public sealed class InitializeTunnelHostCommand : HomeTunnelCmdlet
             }
         }
         WriteProgress(new ProgressRecord(3, $"Initialize {host}", "Done") { RecordType = ProgressRecordType.Completed });
-        if (MyInvocation.BoundParameters.ContainsKey("WhatIf") && ((SwitchParameter)MyInvocation.BoundParameters["WhatIf"]).IsPresent)
+        if (MyInvocation.BoundParameters.TryGetValue("WhatIf", out object? whatIf) && whatIf is SwitchParameter { IsPresent: true })
         {
             return;
         }

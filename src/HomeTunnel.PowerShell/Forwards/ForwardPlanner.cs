@@ -31,7 +31,7 @@ public static class ForwardPlanner
         string ifName = forwards.Count > 0 ? forwards[0].InterfaceName : "wg0";
 
         var owned = new List<string> { TunnelPortForward.TablePath, TunnelPortForward.UnitPath };
-        owned.AddRange(forwards.Select(f => $"{TunnelPortForward.Folder}/{f.FileName}"));
+        owned.AddRange(forwards.Select(f => f.Path));
         foreach (string path in owned)
         {
             if (!force && Current(path) is string text && !text.StartsWith(HostPlan.Marker, StringComparison.Ordinal))
@@ -46,7 +46,7 @@ public static class ForwardPlanner
         var after = new HashSet<string>(existing, StringComparer.Ordinal);
         foreach (TunnelPortForward f in forwards)
         {
-            string path = $"{TunnelPortForward.Folder}/{f.FileName}";
+            string path = f.Path;
             if (uninstall)
             {
                 if (Current(path) is not null)
@@ -99,6 +99,12 @@ public static class ForwardPlanner
         {
             files.Add(new HostFileFact(TunnelPortForward.TablePath, Current(TunnelPortForward.TablePath), LiveOnly: true));
         }
+        // Every file the change may touch, as it is now (null: absent): what a failed apply puts back.
+        var backup = new Hashtable();
+        foreach (string path in owned)
+        {
+            backup[path] = Current(path);
+        }
         return new HostPlan
         {
             Changed = changed,
@@ -106,7 +112,7 @@ public static class ForwardPlanner
             {
                 ["Writes"] = writes,
                 ["Removes"] = removes.ToArray(),
-                ["Backup"] = owned.Concat(removes).Distinct().ToDictionary(p => p, Current).Aggregate(new Hashtable(), (h, kv) => { h[kv.Key] = kv.Value; return h; }),
+                ["Backup"] = backup,
                 ["Reload"] = reload,
                 ["DropTable"] = dropTable,
                 ["IpForward"] = after.Count > 0 && !ipForward,

@@ -32,10 +32,13 @@ public sealed class TunnelPortForward
     public string InterfaceName { get; private init; } = "wg0";
 
     /// <summary>"tcp-2222" or "udp-27015-27030": the forward's key on the relay and its file's name.</summary>
-    public string Key => $"{Protocol.ToString().ToLowerInvariant()}-{Ports(PublicPort, PublicPortEnd, '-')}";
+    public string Key => $"{Protocol.ToString().ToLowerInvariant()}-{Ports(PublicPort, PublicPortEnd)}";
     public string FileName => Key + ".nft";
-    public string PublicPorts => Ports(PublicPort, PublicPortEnd, '-');
-    public string HomePorts => Ports(Port, PortEnd, '-');
+
+    /// <summary>The forward's file on the relay.</summary>
+    public string Path => $"{Folder}/{FileName}";
+    public string PublicPorts => Ports(PublicPort, PublicPortEnd);
+    public string HomePorts => Ports(Port, PortEnd);
 
     public static TunnelPortForward Create(ForwardProtocol protocol, string publicPort, string? port, IPAddress address, string peer, string interfaceName)
     {
@@ -82,8 +85,8 @@ public sealed class TunnelPortForward
         return (from, to);
     }
 
-    private static string Ports(int from, int to, char dash) =>
-        from == to ? from.ToString(CultureInfo.InvariantCulture) : $"{from.ToString(CultureInfo.InvariantCulture)}{dash}{to.ToString(CultureInfo.InvariantCulture)}";
+    private static string Ports(int from, int to) =>
+        from == to ? from.ToString(CultureInfo.InvariantCulture) : $"{from.ToString(CultureInfo.InvariantCulture)}-{to.ToString(CultureInfo.InvariantCulture)}";
 
     /// <summary>The forward's rules, added to HomeTunnel's table when the table file includes this file.</summary>
     public string Text

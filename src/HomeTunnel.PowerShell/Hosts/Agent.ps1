@@ -121,7 +121,8 @@ function Remove-HostFile([string] $Path) {
     if ($script:IsRoot) { Remove-Item -LiteralPath $Path -Force -ErrorAction Ignore } else { Invoke-Native rm @('-f', $Path) | Out-Null }
 }
 
-function Test-Systemd { Test-Path '/run/systemd/system' }
+# .NET only: it is asked on the no-op path, where loading the Management module for Test-Path costs more than the rest.
+function Test-Systemd { [System.IO.Directory]::Exists('/run/systemd/system') }
 
 function Get-Fingerprint([string[]] $Parts) {
     # What a plan was made from, in one value: the worker applies only if the host still looks the same.
@@ -171,7 +172,7 @@ function Get-WireGuardFacts($Req) {
 
 function Get-WgBootFacts([string] $If, [string[]] $Units) {
     # .NET only (on the no-op path): is wg-quick@ wanted at boot, is HomeTunnel's watch on, what its unit files hold.
-    if (-not [System.IO.Directory]::Exists('/run/systemd/system')) { return @{ Systemd = $false } }
+    if (-not (Test-Systemd)) { return @{ Systemd = $false } }
     $texts = @{}
     foreach ($u in $Units) { $texts[$u] = Read-HostFile $u }
     @{
@@ -309,7 +310,7 @@ function Test-ApacheRunning {
 
 function Test-ApacheAtBoot {
     # On systemd: is apache2.service wanted at boot? (.NET only, like Test-ApacheRunning.) Elsewhere: not ours to say.
-    if (-not [System.IO.Directory]::Exists('/run/systemd/system')) { return $null }
+    if (-not (Test-Systemd)) { return $null }
     [System.IO.File]::Exists('/etc/systemd/system/multi-user.target.wants/apache2.service')
 }
 
@@ -443,7 +444,7 @@ function Get-ForwardFacts($Req) {
             $live = @([regex]::Matches($t.Out, 'comment "hometunnel (\S+)') | ForEach-Object { $_.Groups[1].Value } | Select-Object -Unique)
         }
     }
-    $systemd = [System.IO.Directory]::Exists('/run/systemd/system')
+    $systemd = Test-Systemd
     @{
         Nft = $nft; Files = $files; Existing = $existing; Live = $live; TableLoaded = $loaded
         IpForward = $(try { [System.IO.File]::ReadAllText('/proc/sys/net/ipv4/ip_forward').Trim() } catch { '' })
@@ -617,7 +618,7 @@ function Get-HostProfile {
     $pm = foreach ($c in 'apt-get', 'dnf', 'yum', 'apk', 'zypper', 'pacman') { if ([System.IO.File]::Exists("/usr/bin/$c") -or [System.IO.File]::Exists("/sbin/$c")) { $c; break } }
     @{
         OsId = "$($os['ID'])"; OsLike = "$($os['ID_LIKE'])"; OsVersion = "$($os['VERSION_ID'])"
-        Init = if ([System.IO.Directory]::Exists('/run/systemd/system')) { 'systemd' } elseif ([System.IO.File]::Exists('/sbin/openrc-run')) { 'openrc' } else { 'none' }
+        Init = if (Test-Systemd) { 'systemd' } elseif ([System.IO.File]::Exists('/sbin/openrc-run')) { 'openrc' } else { 'none' }
         WebServer = if ([System.IO.Directory]::Exists('/etc/apache2')) { 'apache2' } elseif ([System.IO.Directory]::Exists('/etc/httpd')) { 'httpd' } else { 'none' }
         PackageManager = "$pm"
         WireGuard = if ([System.IO.Directory]::Exists('/sys/module/wireguard')) { 'kernel' } elseif ([System.IO.File]::Exists('/usr/bin/wireguard-go')) { 'userspace' } else { 'none' }

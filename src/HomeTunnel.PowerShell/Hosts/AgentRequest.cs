@@ -40,12 +40,12 @@ public static class AgentRequest
     public static Hashtable Forward(HomeTunnel.Forwards.TunnelPortForward[] forwards, bool uninstall) =>
         Base("Forward", string.Join(", ", forwards.Select(f => f.Key)), Array.Empty<string>(), uninstall,
             ("Paths", new[] { HomeTunnel.Forwards.TunnelPortForward.TablePath, HomeTunnel.Forwards.TunnelPortForward.UnitPath }
-                .Concat(forwards.Select(f => $"{HomeTunnel.Forwards.TunnelPortForward.Folder}/{f.FileName}")).ToArray()));
+                .Concat(forwards.Select(f => f.Path)).ToArray()));
 
     /// <summary>The forward files a change writes (or, for an uninstall, removes), and the table file.</summary>
     public static IReadOnlyDictionary<string, string?> ForwardFiles(HomeTunnel.Forwards.TunnelPortForward[] forwards, bool uninstall)
     {
-        var d = forwards.ToDictionary(f => $"{HomeTunnel.Forwards.TunnelPortForward.Folder}/{f.FileName}", f => uninstall ? null : (string?)f.Text);
+        var d = forwards.ToDictionary(f => f.Path, f => uninstall ? null : (string?)f.Text);
         if (!uninstall && forwards.Length > 0)
         {
             d[HomeTunnel.Forwards.TunnelPortForward.TablePath] = HomeTunnel.Forwards.TunnelPortForward.TableText(forwards[0].InterfaceName);

@@ -445,7 +445,7 @@ public static class TunnelPathChecker
 
     private static TunnelPathHopResult ForwardHop(TunnelPathOptions o, HomeTunnel.Forwards.TunnelPortForward f, Timed<string?> probe)
     {
-        string what = $"{f.Protocol.ToString().ToLowerInvariant()} {f.PublicPort} -> {f.Address}:{f.Port}";
+        string what = $"{f.Protocol.ToString().ToLowerInvariant()} {f.PublicPorts} -> {f.Address}:{f.HomePorts}";
         string? why = probe.Error ?? probe.Value;
         if (why is null)
         {
