@@ -11,8 +11,12 @@ BeforeAll {
     $relayPeer = New-TunnelPeer -Name relay -Role Relay -Address 192.168.4.1/24 -ListenPort 51820 -Endpoint $a.Relay
     $homePeer = New-TunnelPeer -Name home -Role Home -Address 192.168.4.2/32 -PresharedKey
     $secrets = @($relayPeer.PrivateKey.RevealBase64(), $homePeer.PrivateKey.RevealBase64(), $homePeer.PresharedKey.RevealBase64())
+    # A site's basic-auth password is a secret too: only its bcrypt hash may reach the relay.
+    $doorPassword = 'Secrets-Door-Pass-5e71'
+    $doorCredential = [pscredential]::new('alice', (ConvertTo-SecureString $doorPassword -AsPlainText -Force))
     # Also their halves and hex form: a leak is a leak even when cut or re-encoded.
-    $needles = @($secrets) + @($secrets | ForEach-Object { $_.Substring(0, 20) }) + @($secrets | ForEach-Object { [Convert]::ToHexString([Convert]::FromBase64String($_)) })
+    $needles = @($secrets) + @($secrets | ForEach-Object { $_.Substring(0, 20) }) + @($secrets | ForEach-Object { [Convert]::ToHexString([Convert]::FromBase64String($_)) }) +
+        @($doorPassword, '$2y$')
     function Find-Secret([string] $Text) { foreach ($n in $needles) { if ($Text.Contains($n, [StringComparison]::OrdinalIgnoreCase)) { return $n } } }
     $transcript = Join-Path $TestDrive 'transcript.txt'
     $started = Get-Date
@@ -41,6 +45,11 @@ Describe 'No key material leaks' -Tag Lab {
                 $homeConfig | Install-WireGuardConfig -Session $box -Verbose -Debug
                 $relayConfig | Install-WireGuardConfig -Session $vps -WhatIf -Verbose
                 $site | Install-ApacheProxySite -Session $vps -Verbose -Debug
+                $door = $homePeer | New-ApacheProxySite -ServerName door.example.test -Port 3000 -Credential $doorCredential -AllowFrom 203.0.113.0/24
+                $objects.Add($door)
+                $door | Install-ApacheProxySite -Session $vps -WhatIf -Verbose
+                $door | Install-ApacheProxySite -Session $vps -PassThru -Verbose -Debug
+                $door | Format-List * -Force | Out-String
                 $relayPeer, $homePeer | Export-TunnelPeer (Join-Path $scratch 'public.json') -Verbose
                 $relayPeer, $homePeer | Export-TunnelPeer (Join-Path $scratch 'secret.json') -IncludePrivateKey -Verbose
                 Import-TunnelPeer (Join-Path $scratch 'secret.json') -Verbose
@@ -79,10 +88,15 @@ Describe 'No key material leaks' -Tag Lab {
         Find-Secret ($objects | Format-List * -Force | Out-String) | Should -BeNullOrEmpty
     }
 
-    It 'on disk, only in the 0600 configs and the 0600 peer file asked for' {
+    It 'on disk, only in the 0600 configs and the 0600 peer file asked for (and a door''s hash only in its 0640 htpasswd file)' {
+        $htpasswd = "$($lab.Hosts.relay.Directory)/etc-apache2/hometunnel/door.example.test.htpasswd"
+        Get-Content -Raw $htpasswd | Should -Match '^# Managed by HomeTunnel.*\nalice:\$2y\$' -Because 'the door was installed'
+        Get-Content -Raw $htpasswd | Should -Not -Match $doorPassword
+        (stat -c '%a %G' $htpasswd) | Should -Be '640 www-data'
+
         $allowed = @(
             "$($lab.Hosts.relay.Directory)/etc-wireguard/wg0.conf", "$($lab.Hosts.home.Directory)/etc-wireguard/wg0.conf",
-            (Join-Path $scratch 'secret.json'), (Join-Path $scratch 'pub.json'), (Join-Path $scratch 'wg0.conf'), $transcript
+            (Join-Path $scratch 'secret.json'), (Join-Path $scratch 'pub.json'), (Join-Path $scratch 'wg0.conf'), $transcript, $htpasswd
         )
         $roots = @($lab.Directory, $scratch, '/run/hometunnel', '/tmp', (Join-Path $HOME '.hometunnel')) | Where-Object { Test-Path $_ }
         $leaks = foreach ($root in $roots) {
@@ -95,7 +109,7 @@ Describe 'No key material leaks' -Tag Lab {
             }
         }
         @($leaks | Select-Object -Unique) | Should -BeNullOrEmpty
-        foreach ($f in $allowed | Where-Object { $_ -ne $transcript -and (Test-Path $_) }) {
+        foreach ($f in $allowed | Where-Object { $_ -notin $transcript, $htpasswd -and (Test-Path $_) }) {
             (stat -c '%a' $f) | Should -Be '600' -Because "$f holds keys"
         }
     }

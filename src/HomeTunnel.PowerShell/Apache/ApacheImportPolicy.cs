@@ -102,7 +102,8 @@ public static class ApacheImportPolicy
     }
 
     /// <summary>Checks the children of a VirtualHost (recursively) against the allow-list.</summary>
-    public static void CheckVirtualHost(ApacheDirective vhost, string where, ISet<string> allow, ProxyBackend? backend, bool ownBackend = false)
+    /// <param name="own">Sections the parser read as the model's own rendering (a site's door): written by HomeTunnel from validated values, not imported text.</param>
+    public static void CheckVirtualHost(ApacheDirective vhost, string where, ISet<string> allow, ProxyBackend? backend, bool ownBackend = false, IReadOnlySet<ApacheDirective>? own = null)
     {
         if (backend is not null && !ownBackend && !allow.Contains("ProxyPass") && RelayInternal(backend.Host) is { } what)
         {
@@ -111,7 +112,7 @@ public static class ApacheImportPolicy
             ApacheDirective pass = vhost.Children!.FirstOrDefault(d => d.Is("ProxyPass") && d.Args.Count >= 2 && d.Args[1] != "!") ?? vhost;
             throw Refuse("ApacheOpenProxy", pass, where, $"proxies the internet to {what} ({backend})");
         }
-        foreach (ApacheDirective d in vhost.Children ?? Array.Empty<ApacheDirective>())
+        foreach (ApacheDirective d in (vhost.Children ?? Array.Empty<ApacheDirective>()).Where(d => own is null || !own.Contains(d)))
         {
             Check(d, where, allow, backend, insideLocation: false);
         }

@@ -48,6 +48,21 @@ public sealed class ApacheProxySite
     /// <summary>"ProxyPass /.well-known/acme-challenge/ !" so certificate renewals are answered by the relay.</summary>
     public bool AcmeChallengeException { get; init; }
 
+    /// <summary>The client networks let through the site's door (canonical CIDRs); empty: everyone.</summary>
+    public IReadOnlyList<string> AllowFrom { get; init; } = Array.Empty<string>();
+
+    /// <summary>The one user the door lets in with a password (basic auth over HomeTunnel's htpasswd file); null: no password.</summary>
+    public string? BasicAuthUser { get; init; }
+
+    /// <summary>The htpasswd file on the relay behind the door, when there is a user.</summary>
+    public string? PasswordFile => BasicAuthUser is null ? null : BasicAuthFile.PathFor(ServerName);
+
+    /// <summary>
+    /// The password, only as given to New-ApacheProxySite -Credential; internal, so no formatter, JSON or
+    /// CLIXML sees it. Null for a site read back from text: an install keeps the hash already on the relay.
+    /// </summary>
+    internal System.Security.SecureString? BasicAuthPassword { get; init; }
+
     /// <summary>Directives of a parsed VirtualHost the model does not interpret, kept in order (a nested section is one entry).</summary>
     public IReadOnlyList<string> ExtraDirectives { get; init; } = Array.Empty<string>();
 
@@ -87,6 +102,14 @@ public sealed class ApacheProxySite
             if (Tls == TlsMode.Acme)
             {
                 list.Add("md");
+            }
+            if (AllowFrom.Count > 0)
+            {
+                list.Add("authz_host");
+            }
+            if (BasicAuthUser is not null)
+            {
+                list.AddRange(new[] { "authn_core", "authn_file", "auth_basic", "authz_user" });
             }
             return list.Distinct().ToArray();
         }
@@ -161,6 +184,13 @@ public sealed class ApacheProxySite
                 $"ServerAlias '{wildcard}' cannot get an ACME certificate over HTTP (wildcards need a DNS challenge); use -CertificateFile, or drop the wildcard.", wildcard);
         }
 
+        string? user = spec.BasicAuthUser is null ? null : SiteDoor.UserName(spec.BasicAuthUser);
+        if (spec.BasicAuthPassword is not null && user is null)
+        {
+            throw HomeTunnelException.Invalid("BasicAuthUserMissing", $"ServerName '{serverName}': a basic-auth password needs its user; give -Credential (user and password).", serverName);
+        }
+        System.Security.SecureString? password = user is null || spec.BasicAuthPassword is null ? null : BasicAuthFile.Check(spec.BasicAuthPassword, user);
+
         return new ApacheProxySite
         {
             ServerName = serverName,
@@ -182,6 +212,9 @@ public sealed class ApacheProxySite
             Retry = Seconds(spec.Retry ?? DefaultRetry, "Retry", 0, 3600),
             ProxyTimeout = Seconds(spec.ProxyTimeout ?? DefaultProxyTimeout, "ProxyTimeout", 1, 86400),
             AcmeChallengeException = spec.AcmeChallengeException ?? true,
+            AllowFrom = SiteDoor.AllowList(spec.AllowFrom),
+            BasicAuthUser = user,
+            BasicAuthPassword = password,
         };
     }
 

@@ -28,6 +28,14 @@ public static partial class ApacheSiteParser
         public readonly List<ApacheDirective> Passes = new();
         public readonly List<ApacheDirective> Reverses = new();
         public readonly List<ApacheDirective> Extras = new();
+
+        /// <summary>The door section read as the model's (SiteDoor), and the ACME opening beside it.</summary>
+        public ApacheDirective? Door, AcmeOpening;
+        public IReadOnlyList<string> DoorAllow = Array.Empty<string>();
+        public string? DoorUser;
+
+        /// <summary>Sections that are the model's own rendering: the import policy does not judge them as imported text.</summary>
+        public readonly HashSet<ApacheDirective> Own = new();
     }
 
     /// <param name="ownBackend">The text is HomeTunnel's own rendering of a site whose backend the user chose
@@ -75,7 +83,7 @@ public static partial class ApacheSiteParser
             ApacheProxySite site = Build(group.ToList(), globals, mdomains, where, source, allowed);
             foreach (VHost v in group)
             {
-                ApacheImportPolicy.CheckVirtualHost(v.Section, where, allow, site.Backend, ownBackend);
+                ApacheImportPolicy.CheckVirtualHost(v.Section, where, allow, site.Backend, ownBackend, v.Own);
             }
             sites.Add(site);
             globals = new List<string>(); // file-level extras belong to the first site of the file
@@ -117,7 +125,17 @@ public static partial class ApacheSiteParser
     private static void Consume(VHost v, ApacheDirective d, string where)
     {
         IReadOnlyList<string> a = d.Args;
-        if (d.IsSection)
+        if (d.IsSection && v.Door is null && v.ServerName is not null && SiteDoor.TryRead(d, v.ServerName, out IReadOnlyList<string> allow, out string? user))
+        {
+            v.Door = d;
+            v.DoorAllow = allow;
+            v.DoorUser = user;
+        }
+        else if (d.IsSection && v.AcmeOpening is null && SiteDoor.IsAcmeOpening(d))
+        {
+            v.AcmeOpening = d;
+        }
+        else if (d.IsSection)
         {
             v.Extras.Add(d);
         }
@@ -255,6 +273,24 @@ public static partial class ApacheSiteParser
         var extras = new List<string>();
         foreach (VHost v in group)
         {
+            // The door is the proxying VirtualHost's; a door elsewhere that says something else stays as written.
+            bool sameDoor = proxy.Door is not null && v.Door is not null && v.DoorUser == proxy.DoorUser && v.DoorAllow.SequenceEqual(proxy.DoorAllow);
+            if (v.Door is not null && (sameDoor || ReferenceEquals(v, proxy)))
+            {
+                v.Own.Add(v.Door);
+            }
+            else if (v.Door is not null)
+            {
+                v.Extras.Add(v.Door);
+            }
+            if (v.AcmeOpening is not null && v.Door is not null && v.Own.Contains(v.Door) && proxy.AcmeException)
+            {
+                v.Own.Add(v.AcmeOpening);
+            }
+            else if (v.AcmeOpening is not null)
+            {
+                v.Extras.Add(v.AcmeOpening);
+            }
             if (v.Redirect is not null && !(ReferenceEquals(v, http) && httpRedirect))
             {
                 v.Extras.Add(v.Redirect); // a redirect the model does not write stays as it was
@@ -311,6 +347,8 @@ public static partial class ApacheSiteParser
             Retry = retry,
             ProxyTimeout = proxy.ProxyTimeout,
             AcmeChallengeException = proxy.AcmeException,
+            AllowFrom = proxy.DoorAllow,
+            BasicAuthUser = proxy.DoorUser,
             ExtraDirectives = extras.AsReadOnly(),
             ExtraGlobalDirectives = globals.AsReadOnly(),
             ExtraProxyParameters = extraParams.AsReadOnly(),

@@ -26,6 +26,9 @@ public sealed class ApacheSiteSpec
     public int? Retry { get; set; }
     public int? ProxyTimeout { get; set; }
     public bool? AcmeChallengeException { get; set; }
+    public string[]? AllowFrom { get; set; }
+    public string? BasicAuthUser { get; set; }
+    public System.Security.SecureString? BasicAuthPassword { get; set; }
 
     /// <summary>
     /// A spec from a dictionary whose keys are the property names (any case); ServerAlias is taken for
@@ -37,6 +40,14 @@ public sealed class ApacheSiteSpec
         foreach (DictionaryEntry entry in values)
         {
             string key = entry.Key?.ToString() ?? string.Empty;
+            if (key.Equals("Credential", StringComparison.OrdinalIgnoreCase))
+            {
+                var credential = (entry.Value is System.Management.Automation.PSObject p ? p.BaseObject : entry.Value) as System.Management.Automation.PSCredential
+                    ?? throw HomeTunnelException.Invalid("SitePropertyWrongType", "Site property 'Credential' must be a PSCredential (Get-Credential), never a password as text.", key);
+                spec.BasicAuthUser = credential.UserName;
+                spec.BasicAuthPassword = credential.Password;
+                continue;
+            }
             string name = key.Equals("ServerAlias", StringComparison.OrdinalIgnoreCase) ? nameof(ServerAliases) : key;
             PropertyInfo? prop = typeof(ApacheSiteSpec).GetProperty(name, BindingFlags.Public | BindingFlags.Instance | BindingFlags.IgnoreCase);
             if (prop is null)
@@ -59,12 +70,16 @@ public sealed class ApacheSiteSpec
                 null => null,
                 _ when target == typeof(string[]) => value is IEnumerable e && value is not string ? e.Cast<object>().Select(o => o?.ToString() ?? string.Empty).ToArray() : new[] { value.ToString() ?? string.Empty },
                 _ when target == typeof(string) => value.ToString(),
+                // A password arrives only as a SecureString: text would already have been in a script or history.
+                _ when target == typeof(System.Security.SecureString) => value as System.Security.SecureString ?? throw new InvalidCastException(),
                 _ => System.Convert.ChangeType(value, target, System.Globalization.CultureInfo.InvariantCulture),
             };
         }
         catch (Exception e) when (e is FormatException or InvalidCastException or OverflowException)
         {
-            throw HomeTunnelException.Invalid("SitePropertyWrongType", $"Site property '{key}' = '{value}' is not a {target.Name}.", value);
+            throw target == typeof(System.Security.SecureString)
+                ? HomeTunnelException.Invalid("SitePropertyWrongType", $"Site property '{key}' must be a SecureString (Read-Host -AsSecureString), never a password as text; the value is not shown.", key)
+                : HomeTunnelException.Invalid("SitePropertyWrongType", $"Site property '{key}' = '{value}' is not a {target.Name}.", value);
         }
     }
 }

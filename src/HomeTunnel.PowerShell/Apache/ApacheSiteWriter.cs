@@ -111,6 +111,20 @@ internal static class ApacheSiteWriter
         }
         Line(sb, pass.ToString());
         Line(sb, $"ProxyPassReverse {s.Path} {s.Backend}");
+        if (s.AllowFrom.Count > 0 || s.BasicAuthUser is not null)
+        {
+            foreach (string line in SiteDoor.Lines(s.ServerName, s.AllowFrom, s.BasicAuthUser))
+            {
+                Line(sb, line);
+            }
+            if (s.AcmeChallengeException)
+            {
+                foreach (string line in SiteDoor.AcmeLines())
+                {
+                    Line(sb, line);
+                }
+            }
+        }
     }
 
     private static IEnumerable<string> Parameters(ApacheProxySite s)

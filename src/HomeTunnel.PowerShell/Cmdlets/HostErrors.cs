@@ -25,6 +25,7 @@ public static class HostErrors
         ["FileWriteFailed"] = ErrorKind.WriteError,
         ["NotOwnedByHomeTunnel"] = ErrorKind.ResourceExists,
         ["ServerNameTaken"] = ErrorKind.ResourceExists,
+        ["BasicAuthPasswordMissing"] = ErrorKind.InvalidArgument,
         ["UnsupportedAgentVersion"] = ErrorKind.InvalidOperation,
         ["UnknownRequestKind"] = ErrorKind.InvalidOperation,
         ["WebServerNotSupported"] = ErrorKind.NotInstalled,

@@ -68,6 +68,19 @@ public sealed class NewApacheProxySiteCommand : HomeTunnelCmdlet
     [Parameter]
     public SwitchParameter AcmeChallengeException { get; set; }
 
+    /// <summary>Only these client networks (CIDRs, or single addresses) reach the site; others get 403.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public string[]? AllowFrom { get; set; }
+
+    /// <summary>The one user and password a visitor must give (basic auth); only the bcrypt hash reaches the relay.</summary>
+    [Parameter]
+    [Credential]
+    public PSCredential? Credential { get; set; }
+
+    /// <summary>The basic-auth user without a password: an install keeps the hash already on the relay for this user.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public string? BasicAuthUser { get; set; }
+
     [Parameter]
     public int? ConnectTimeout { get; set; }
 
@@ -79,6 +92,11 @@ public sealed class NewApacheProxySiteCommand : HomeTunnelCmdlet
 
     protected override void Process()
     {
+        if (Credential is not null && BasicAuthUser is not null && Credential.UserName != BasicAuthUser)
+        {
+            throw HomeTunnelException.Invalid("BasicAuthUserConflict",
+                $"-BasicAuthUser '{BasicAuthUser}' and -Credential's user '{Credential.UserName}' differ; give one of them.", BasicAuthUser);
+        }
         if ((InputObject is PSObject r ? r.BaseObject : InputObject) is WireGuard.TunnelPeer { Role: WireGuard.TunnelRole.Relay } relay && Backend is null)
         {
             // The relay's address as a backend would proxy the internet into the relay itself.
@@ -111,6 +129,9 @@ public sealed class NewApacheProxySiteCommand : HomeTunnelCmdlet
             ConnectTimeout = ConnectTimeout,
             Retry = Retry,
             ProxyTimeout = ProxyTimeout,
+            AllowFrom = AllowFrom,
+            BasicAuthUser = Credential?.UserName ?? BasicAuthUser,
+            BasicAuthPassword = Credential?.Password,
         }));
     }
 

@@ -95,6 +95,16 @@ public sealed class PublishHomeServiceCommand : HomeTunnelCmdlet
     [ValidateNotNull]
     public System.Collections.Hashtable[]? Forward { get; set; }
 
+    /// <summary>Only these client networks reach the site (New-ApacheProxySite -AllowFrom).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string[]? AllowFrom { get; set; }
+
+    /// <summary>The user and password a visitor must give (New-ApacheProxySite -Credential).</summary>
+    [Parameter]
+    [Credential]
+    public PSCredential? Credential { get; set; }
+
     /// <summary>How long to wait for the new path to pass (the first handshake takes a moment).</summary>
     [Parameter]
     [ValidateRange(0, 600)]
@@ -121,6 +131,9 @@ public sealed class PublishHomeServiceCommand : HomeTunnelCmdlet
             Address = homePeer.Address.IP.ToString(),
             Port = Port,
             Https = Https,
+            AllowFrom = AllowFrom,
+            BasicAuthUser = Credential?.UserName,
+            BasicAuthPassword = Credential?.Password,
         });
         var forwards = (Forward ?? Array.Empty<System.Collections.Hashtable>()).Select(h => ForwardFrom(h, homePeer, ifName)).ToArray();
         var findings = TunnelConfigChecker.Check(book.Peers, new[] { relayConfig, homeConfig }, new[] { site })

@@ -18,6 +18,7 @@ public static class Remedies
         ["NotRootNorSudo"] = "Connect as root, or give the user password-less sudo for wg and apache2ctl (docs/sudo.md).",
         ["NotOwnedByHomeTunnel"] = "HomeTunnel replaces or deletes only files it wrote. To adopt a hand-made file, run the command again with -Force after reading what -WhatIf shows will be lost (docs/security.md).",
         ["ServerNameTaken"] = "Another enabled site on {host} already answers that name: remove the name from it (or disable it) first, so that exactly one site serves each name.",
+        ["BasicAuthPasswordMissing"] = "Give the site its user and password once: New-ApacheProxySite ... -Credential (Get-Credential). Later runs may name just -BasicAuthUser: the hash on {host} is kept.",
         ["ApacheConfigBroken"] = "Fix the relay's Apache configuration first ('apache2ctl configtest' on the relay shows what is wrong); HomeTunnel changes nothing on a broken one.",
         ["ConfigTestFailed"] = "The new site did not pass 'apache2ctl configtest' and was rolled back; check the site's directives (Test-TunnelConfig, -WhatIf).",
         ["NftNotInstalled"] = "Install nftables on {host} ('apt-get install nftables'), then run the command again.",

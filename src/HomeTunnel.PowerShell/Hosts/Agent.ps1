@@ -78,7 +78,7 @@ function Read-HostFile([string] $Path, [switch] $FollowLink) {
     if ($r.ExitCode -eq 0) { $r.Out } else { $null }
 }
 
-function Write-HostFileAtomic([string] $Path, [string] $Text, [string] $Mode) {
+function Write-HostFileAtomic([string] $Path, [string] $Text, [string] $Mode, [string] $Group = '') {
     # Staged beside the target, flushed, renamed over it: a reader sees the old file or the new one.
     $dir = Split-Path $Path -Parent
     $stage = Join-Path $dir ".$(Split-Path $Path -Leaf).hometunnel-$([guid]::NewGuid().ToString('N'))"
@@ -95,6 +95,8 @@ function Write-HostFileAtomic([string] $Path, [string] $Text, [string] $Mode) {
                 $fs.Flush($true)
             }
             finally { $fs.Dispose() }
+            # A group (www-data reads an htpasswd file) is set on the staged file: the target is never readable by more.
+            if ($Group) { Invoke-Native chgrp @($Group, $stage) | Out-Null }
             [System.IO.File]::Move($stage, $Path, $true)
         }
         catch {
@@ -106,7 +108,7 @@ function Write-HostFileAtomic([string] $Path, [string] $Text, [string] $Mode) {
         $tmp = Join-Path $script:RunDir ([guid]::NewGuid().ToString('N'))
         [System.IO.File]::WriteAllText($tmp, $Text)
         try {
-            Invoke-Native install @('-m', $Mode, '-o', 'root', '-g', 'root', $tmp, $stage) | Out-Null
+            Invoke-Native install @('-m', $Mode, '-o', 'root', '-g', $(if ($Group) { $Group } else { 'root' }), $tmp, $stage) | Out-Null
             Invoke-Native mv @('-f', $stage, $Path) | Out-Null
         }
         catch {
@@ -340,6 +342,7 @@ function Get-ApacheFacts($Req) {
         @{
             FileName = $s.FileName; Path = $available; Current = (Read-HostFile $available); Enabled = $enabled
             EnabledTarget = $(if ($enabled) { "$([System.IO.FileInfo]::new($enabledPath).LinkTarget)" } else { '' })
+            PasswordCurrent = $(if ($s.PasswordPath) { Read-HostFile $s.PasswordPath } else { $null })
         }
     }
     $modules = @(foreach ($f in [System.IO.Directory]::GetFiles("$etc/mods-enabled", '*.load')) { [System.IO.Path]::GetFileNameWithoutExtension($f) })
@@ -351,11 +354,25 @@ function Get-ApacheFacts($Req) {
 
 function Get-ApacheFingerprint($F) {
     $parts = [System.Collections.Generic.List[string]]::new()
-    foreach ($s in $F.Sites) { $parts.Add("$($s.Path)|$($null -eq $s.Current)|$($s.Current)|$($s.Enabled)|$($s.EnabledTarget)") }
+    foreach ($s in $F.Sites) { $parts.Add("$($s.Path)|$($null -eq $s.Current)|$($s.Current)|$($s.Enabled)|$($s.EnabledTarget)|$($null -eq $s.PasswordCurrent)|$($s.PasswordCurrent)") }
     $modules = [string[]]@($F.Modules); [System.Array]::Sort($modules, [System.StringComparer]::Ordinal)
     $parts.Add($modules -join ','); $parts.Add("$($F.Running)|$($F.AtBoot)")
     foreach ($o in $F.OtherSites) { $parts.Add("$($o.File)=$($o.Names -join ',')") }
     Get-Fingerprint $parts.ToArray()
+}
+
+function Set-SitePasswordFile($Site) {
+    # The htpasswd file behind a site's door: 0640 root:www-data (Apache's workers read it per request).
+    # The plan holds only a bcrypt hash; the actions name the file, never its content.
+    if (-not $Site.PasswordChanged) { return }
+    if ($null -eq $Site.PasswordText) {
+        Remove-HostFile $Site.PasswordPath; $script:Actions.Add("removed $($Site.PasswordPath)")
+        return
+    }
+    $dir = Split-Path $Site.PasswordPath -Parent
+    if (-not [System.IO.Directory]::Exists($dir)) { Invoke-Native install @('-d', '-m', '0755', '-o', 'root', '-g', 'root', $dir) | Out-Null }
+    Write-HostFileAtomic $Site.PasswordPath $Site.PasswordText '0640' 'www-data'
+    $script:Actions.Add("wrote $($Site.PasswordPath)")
 }
 
 function Invoke-ApacheApply($Req, $Plan) {
@@ -373,8 +390,10 @@ function Invoke-ApacheApply($Req, $Plan) {
             if ($Req.Uninstall) {
                 if ($site.Enabled) { Invoke-Native a2dissite @('-q', $site.FileName) | Out-Null; $script:Actions.Add("a2dissite $($site.FileName)") }
                 if ($null -ne $site.Current) { Remove-HostFile $site.Path; $script:Actions.Add("removed $($site.Path)") }
+                Set-SitePasswordFile $site
                 continue
             }
+            Set-SitePasswordFile $site
             foreach ($m in $site.MissingModules | Where-Object { $_ -notin $enabledModules }) {
                 Invoke-Native a2enmod @('-q', $m) | Out-Null
                 $enabledModules.Add($m); $script:Actions.Add("a2enmod $m")
@@ -392,6 +411,9 @@ function Invoke-ApacheApply($Req, $Plan) {
         foreach ($site in $touched) {
             $name = $site.FileName
             if ($null -eq $site.Current) { Remove-HostFile $site.Path } else { Write-HostFileAtomic $site.Path $site.Current '0644' }
+            if ($site.PasswordChanged) {
+                if ($null -eq $site.PasswordCurrent) { Remove-HostFile $site.PasswordPath } else { Write-HostFileAtomic $site.PasswordPath $site.PasswordCurrent '0640' 'www-data' }
+            }
             $isEnabled = Test-Path -LiteralPath "/etc/apache2/sites-enabled/$name"
             if ($site.Enabled -and -not $isEnabled) { Invoke-Native a2ensite @('-q', $name) -AllowFailure | Out-Null }
             if (-not $site.Enabled -and $isEnabled) { Invoke-Native a2dissite @('-q', $name) -AllowFailure | Out-Null }

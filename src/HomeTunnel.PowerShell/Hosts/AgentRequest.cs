@@ -62,6 +62,7 @@ public static class AgentRequest
                 ["FileName"] = s.FileName,
                 ["Text"] = s.Text,
                 ["Modules"] = s.RequiredModules.ToArray(),
+                ["PasswordPath"] = BasicAuthFile.PathFor(s.ServerName),
             }).ToArray()));
 
     /// <summary>The file a WireGuard change writes (or removes), by its path on the host.</summary>
@@ -69,8 +70,17 @@ public static class AgentRequest
         new Dictionary<string, string?> { [$"/etc/wireguard/{interfaceName}.conf"] = config?.RevealText() };
 
     /// <summary>The files an Apache change writes (or, for an uninstall, removes), by their paths on the host.</summary>
-    public static IReadOnlyDictionary<string, string?> ApacheFiles(ApacheProxySite[] sites, bool uninstall) =>
-        sites.ToDictionary(s => $"/etc/apache2/sites-available/{s.FileName}", s => uninstall ? null : (string?)s.Text);
+    /// The htpasswd file behind a door is shown as its user with "(bcrypt hash)": never a hash, old or new.</summary>
+    public static IReadOnlyDictionary<string, string?> ApacheFiles(ApacheProxySite[] sites, bool uninstall)
+    {
+        var files = new Dictionary<string, string?>();
+        foreach (ApacheProxySite s in sites)
+        {
+            files[$"/etc/apache2/sites-available/{s.FileName}"] = uninstall ? null : s.Text;
+            files[BasicAuthFile.PathFor(s.ServerName)] = uninstall || s.BasicAuthUser is null ? null : BasicAuthFile.Display(s.ServerName, s.BasicAuthUser);
+        }
+        return files;
+    }
 
     public static Hashtable Status(string interfaceName) =>
         Base("Status", interfaceName, Array.Empty<string>(), false, ("InterfaceName", interfaceName));

@@ -61,8 +61,12 @@ public static class ApachePlanner
                     }
                 }
             }
+            if (PasswordPlan(f, site, uninstall, force) is not { } pw)
+            {
+                return PasswordRefusal(f, site, force);
+            }
             string[] missing = uninstall ? Array.Empty<string>() : site.RequiredModules.Where(m => !modules.Contains(m)).ToArray();
-            bool changed = uninstall ? current is not null || enabled : textChanged || !enabled || missing.Length > 0;
+            bool changed = uninstall ? current is not null || enabled || pw.Changed : textChanged || !enabled || missing.Length > 0 || pw.Changed;
             planned.Add(new Hashtable
             {
                 ["FileName"] = site.FileName,
@@ -72,10 +76,18 @@ public static class ApachePlanner
                 ["Enabled"] = enabled,
                 ["MissingModules"] = missing,
                 ["Changed"] = changed,
+                ["PasswordPath"] = pw.Path,
+                ["PasswordCurrent"] = pw.Current,
+                ["PasswordText"] = pw.Text,
+                ["PasswordChanged"] = pw.Changed,
             });
-            if (changed)
+            if (changed && (textChanged || uninstall || !pw.Changed))
             {
                 files.Add(new HostFileFact(path, current, LiveOnly: false));
+            }
+            if (pw.Changed)
+            {
+                files.Add(new HostFileFact(pw.Path, pw.Current, LiveOnly: false));
             }
         }
         // Nothing is "Unchanged" on a relay whose Apache does not serve, or would not after a reboot: an install
@@ -87,5 +99,49 @@ public static class ApachePlanner
             Plan = new Hashtable { ["Sites"] = planned.ToArray(), ["Running"] = running, ["AtBoot"] = atBoot, ["Changed"] = any },
             Files = files,
         };
+    }
+
+    private sealed record PasswordChange(string Path, string? Current, string? Text, bool Changed);
+
+    /// <summary>
+    /// The htpasswd file behind a site's door: kept when it is HomeTunnel's and holds the user (and the given
+    /// password's hash), written anew otherwise, removed when the door has no user any more (only if it is
+    /// HomeTunnel's). Null when it cannot be planned: not HomeTunnel's file, or a user without a password
+    /// and no hash on the relay to keep.
+    /// </summary>
+    private static PasswordChange? PasswordPlan(Hashtable f, ApacheProxySite site, bool uninstall, bool force)
+    {
+        string path = BasicAuthFile.PathFor(site.ServerName);
+        string? current = AgentValue.Unwrap(f["PasswordCurrent"]) as string;
+        bool ours = current is not null && current.StartsWith(HostPlan.Marker, StringComparison.Ordinal);
+        if (uninstall || site.BasicAuthUser is null)
+        {
+            // Someone else's file at our path is left alone: HomeTunnel removes only what it wrote.
+            return new PasswordChange(path, current, ours ? null : current, ours);
+        }
+        if (current is not null && !ours && !force)
+        {
+            return null;
+        }
+        if (BasicAuthFile.Holds(current, site.ServerName, site.BasicAuthUser, site.BasicAuthPassword))
+        {
+            return new PasswordChange(path, current, current, false);
+        }
+        if (site.BasicAuthPassword is null)
+        {
+            return null;
+        }
+        return new PasswordChange(path, current, BasicAuthFile.Text(site.ServerName, site.BasicAuthUser, site.BasicAuthPassword), true);
+    }
+
+    private static HostPlan PasswordRefusal(Hashtable f, ApacheProxySite site, bool force)
+    {
+        string path = BasicAuthFile.PathFor(site.ServerName);
+        string? current = AgentValue.Unwrap(f["PasswordCurrent"]) as string;
+        return !force && current is not null && !current.StartsWith(HostPlan.Marker, StringComparison.Ordinal)
+            ? HostPlan.Refused("NotOwnedByHomeTunnel",
+                $"{path} exists and was not written by HomeTunnel; nothing was changed. To replace it, run the same command with -Force.")
+            : HostPlan.Refused("BasicAuthPasswordMissing",
+                $"{site.ServerName} lets in user '{site.BasicAuthUser}' but no password was given and {path} holds none for that user; nothing was changed. Give the site -Credential once.");
     }
 }

@@ -25,6 +25,10 @@ public static partial class Redaction
     [GeneratedRegex(@"(?i)\A\s*PublicKey\s*=\s*[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=\s*(#.*)?\z")]
     private static partial Regex PublicLine();
 
+    /// <summary>A bcrypt hash (an htpasswd line behind a site's door): not a password, but not for any stream either.</summary>
+    [GeneratedRegex(@"\$2[abxy]\$\d\d\$[./A-Za-z0-9]{53}")]
+    private static partial Regex BcryptHash();
+
     [GeneratedRegex(@"Syntax error on line \d+ of (?<file>[^:\s]+):")]
     private static partial Regex ApacheSyntaxError();
 
@@ -41,6 +45,7 @@ public static partial class Redaction
                 text = text.Replace(s, WireGuard.SecretKey.Redacted, StringComparison.Ordinal);
             }
         }
+        text = BcryptHash().Replace(text, "(bcrypt hash)");
         string[] lines = text.Split('\n');
         for (int i = 0; i < lines.Length; i++)
         {

@@ -475,7 +475,10 @@ public static class TunnelPathChecker
             return Hop(o, TunnelHop.EndToEnd, HopStatus.Fail, site.Elapsed, $"GET {url}: {a.Status}, but it is the relay's default site", "See the Apache hop.");
         }
         string forwarded = a.Body.Contains("X-Forwarded-For", StringComparison.OrdinalIgnoreCase) ? ", X-Forwarded-For reached the app" : string.Empty;
-        string detail = $"GET {url}: {a.Status}, {Size(System.Text.Encoding.UTF8.GetByteCount(a.Body))}{forwarded}";
+        // A site behind a door (-AllowFrom, basic auth) answers a stranger 403 or 401 itself: the path up to the
+        // door works, and the HomeService hop looked behind it from the relay.
+        string door = a.Status is 401 or 403 ? " (the site's door answered; the HomeService hop checks behind it)" : string.Empty;
+        string detail = $"GET {url}: {a.Status}, {Size(System.Text.Encoding.UTF8.GetByteCount(a.Body))}{forwarded}{door}";
         return a.Status >= 500
             ? Hop(o, TunnelHop.EndToEnd, HopStatus.Warn, site.Elapsed, detail + " (the home service reports an error)", "The path works; the home service itself answers with an error.")
             : Hop(o, TunnelHop.EndToEnd, HopStatus.Pass, site.Elapsed, detail);

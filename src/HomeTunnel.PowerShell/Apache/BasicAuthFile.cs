@@ -1,0 +1,95 @@
+using System;
+using System.Linq;
+using System.Runtime.InteropServices;
+using System.Security;
+using System.Text.RegularExpressions;
+
+namespace HomeTunnel.Apache;
+
+/// <summary>
+/// The htpasswd file behind a site's basic-auth door: one per site under /etc/apache2/hometunnel, 0640
+/// root:www-data, HomeTunnel's marker as a comment (mod_authn_file skips '#' lines) and one
+/// "user:$2y$..." line. Only the bcrypt hash is ever written; the password lives in a SecureString and is
+/// in plain memory only while it is hashed or checked against the hash already on the relay, which is
+/// kept when it matches, so a re-apply changes nothing.
+/// </summary>
+public static partial class BasicAuthFile
+{
+    public const string Folder = "/etc/apache2/hometunnel";
+
+    /// <summary>Apache checks the hash on every request (mod_authn_file caches nothing): 10 is OWASP's floor and ≈ 60 ms in C.</summary>
+    public const int WorkFactor = 10;
+
+    [GeneratedRegex(@"\A\$2[abxy]\$(?<cost>\d\d)\$[./A-Za-z0-9]{53}\z")]
+    private static partial Regex BcryptHash();
+
+    public static string PathFor(string serverName) => $"{Folder}/{serverName}.htpasswd";
+
+    /// <summary>The file for a user and a password: hashed with a new salt.</summary>
+    public static string Text(string serverName, string user, SecureString password) =>
+        $"# Managed by HomeTunnel: the basic-auth user of {serverName}\n{user}:{Hash(password)}\n";
+
+    /// <summary>What a diff shows for the file: never a hash, whatever it is.</summary>
+    public static string Display(string serverName, string user) =>
+        $"# Managed by HomeTunnel: the basic-auth user of {serverName}\n{user}:(a new bcrypt hash)\n";
+
+    /// <summary>Whether the file on the relay is HomeTunnel's, names this user, and (with a password) holds its hash.</summary>
+    public static bool Holds(string? current, string serverName, string user, SecureString? password)
+    {
+        if (current is null || !current.StartsWith(Hosts.HostPlan.Marker, StringComparison.Ordinal))
+        {
+            return false;
+        }
+        string[] lines = current.Split('\n').Where(l => l.Length > 0 && l[0] != '#').ToArray();
+        if (lines.Length != 1 || !lines[0].StartsWith(user + ":", StringComparison.Ordinal))
+        {
+            return false;
+        }
+        string hash = lines[0][(user.Length + 1)..];
+        Match m = BcryptHash().Match(hash);
+        // A cost out of range is not ours: checking a planted $2y$31$ would take days.
+        if (!m.Success || int.Parse(m.Groups["cost"].Value, System.Globalization.CultureInfo.InvariantCulture) is < 4 or > 14)
+        {
+            return false;
+        }
+        bool same = current == $"# Managed by HomeTunnel: the basic-auth user of {serverName}\n{user}:{hash}\n";
+        return same && (password is null || WithPlain(password, plain => BCrypt.Net.BCrypt.Verify(plain, hash)));
+    }
+
+    private static string Hash(SecureString password) =>
+        WithPlain(password, plain => BCrypt.Net.BCrypt.HashPassword(plain, BCrypt.Net.BCrypt.GenerateSalt(WorkFactor, 'y')));
+
+    private static T WithPlain<T>(SecureString password, Func<string, T> use)
+    {
+        IntPtr p = Marshal.SecureStringToGlobalAllocUnicode(password);
+        try
+        {
+            return use(Marshal.PtrToStringUni(p) ?? string.Empty);
+        }
+        finally
+        {
+            Marshal.ZeroFreeGlobalAllocUnicode(p);
+        }
+    }
+
+    /// <summary>A password a door can use: not empty, no line break (it is typed at a browser's prompt).</summary>
+    public static SecureString Check(SecureString? password, string user)
+    {
+        if (password is null || password.Length == 0)
+        {
+            throw HomeTunnelException.Invalid("BasicAuthPasswordEmpty", $"The password for basic-auth user '{user}' is empty; give -Credential with a password.", user);
+        }
+        string? why = WithPlain(password, plain =>
+            plain.Any(c => c is '\r' or '\n' or '\0') ? "has a line break or NUL, which a browser cannot send"
+            // bcrypt reads 72 bytes and ignores the rest: a longer one would seem stronger than it is.
+            : System.Text.Encoding.UTF8.GetByteCount(plain) > 72 ? "is longer than the 72 bytes bcrypt reads (the rest would be ignored)"
+            : null);
+        if (why is not null)
+        {
+            throw HomeTunnelException.Invalid("BasicAuthPasswordInvalid", $"The password for basic-auth user '{user}' {why}; use another.", user);
+        }
+        SecureString copy = password.Copy();
+        copy.MakeReadOnly();
+        return copy;
+    }
+}
