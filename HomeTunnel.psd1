@@ -35,8 +35,12 @@
         'New-TunnelPortForward'
         'Install-TunnelPortForward'
         'Uninstall-TunnelPortForward'
+        'Install-TunnelHomeFirewall'
+        'Uninstall-TunnelHomeFirewall'
         'Register-TunnelPathCheck'
         'Unregister-TunnelPathCheck'
+        'Invoke-TunnelPathCheck'
+        'Get-TunnelPathCheck'
     )
     FunctionsToExport      = @()
     AliasesToExport        = @()

@@ -17,6 +17,10 @@ if ($isRoot -and (Get-Command ansible-playbook -ErrorAction Ignore)) {
     Write-Host 'Lab: apply vs Ansible, scale, Test-TunnelPath'
     foreach ($r in & (Join-Path $PSScriptRoot 'Lab.ps1') -ModulePath $ModulePath -Runs $Runs) { $rows.Add($r); $r | Format-List | Out-Host }
 }
+if ($isRoot) {
+    Write-Host 'Lab: a TCP forward beside the Apache path and the tunnel alone'
+    foreach ($r in & (Join-Path $PSScriptRoot 'Forward.ps1') -ModulePath $ModulePath) { $rows.Add($r); $r | Format-List | Out-Host }
+}
 if ($isRoot -and (Get-Command systemd-nspawn -ErrorAction Ignore)) {
     Write-Host 'Lab: bare hosts to a published service (booted systemd containers)'
     foreach ($r in & (Join-Path $PSScriptRoot 'Bootstrap.ps1') -ModulePath $ModulePath) { $rows.Add($r); $r | Format-List | Out-Host }

@@ -122,6 +122,18 @@ try {
     $verdict = Get-Median @($results | ForEach-Object { $_.Duration.TotalMilliseconds })
     $slowest = Get-Median @($results | ForEach-Object { ($_.Hops.Duration | Measure-Object TotalMilliseconds -Maximum).Maximum })
     New-BenchRow '6a. Test-TunnelPath, healthy path' $verdict 'its slowest single hop' $slowest '≤ 1.2× slowest hop' ($verdict -le 1.2 * $slowest) ("sum of hops {0:0} ms" -f (Get-Median @($results | ForEach-Object { ($_.Hops.Duration | Measure-Object TotalMilliseconds -Sum).Sum })))
+    # 6c. One check, many names: 100 names on one relay vs one, sessions opened by the check as a scheduled run does.
+    $many = 1..100 | ForEach-Object { "n$_.example.test" }
+    $null = $many | ForEach-Object { New-ApacheProxySite -ServerName $_ -Backend http://192.168.4.2:3000/ } | Install-ApacheProxySite -Session $admin
+    $records = [ordered]@{} + $lab.DnsRecords
+    foreach ($n in $many) { $records[$n] = $a.Relay }
+    Set-LabDnsRecord $lab -Records $records
+    $how = @{ RelayHostName = $a.Relay; UserName = 'root'; KeyFilePath = $lab.KeyFile; KnownHostsFile = $lab.KnownHostsFile; HomeHostName = $a.HomeMgmt; DnsServer = $a.Dns }
+    Wait-LabCondition { @(Test-TunnelPath $many @how | Where-Object Status -NE 'Pass').Count -eq 0 } 'all 100 names passing' 60
+    $one = Measure-Median { $null = Test-TunnelPath $many[0] @how } -Runs $Runs
+    $hundred = Measure-Median { $r = @(Test-TunnelPath $many @how); if ($r.Count -ne 100 -or @($r | Where-Object Status -NE 'Pass').Count) { throw 'not 100 passes' } } -Runs $Runs
+    New-BenchRow '6c. Test-TunnelPath, 100 names on one relay (sessions opened included)' $hundred 'one name, the same way' $one '≤ 1.5× one name' ($hundred -le 1.5 * $one) 'one SSH session and one agent call per host for all 100'
+    $null = Uninstall-ApacheProxySite $many -Session $admin -Confirm:$false
     $blackhole = New-LabSession $lab relay
     Set-LabBlackhole $lab relay -Traffic All
     try {

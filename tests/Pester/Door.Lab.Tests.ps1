@@ -70,6 +70,10 @@ Describe 'Doors on a site, on the lab relay' -Tag Lab {
         Get-Door inet @('-u', "alice:$secret") | Should -Be '200'
         # Not proxied, not behind the door: the relay itself answers (404 here, mod_md's token during a renewal).
         (Invoke-LabHttp $lab "http://$($lab.SiteName)/.well-known/acme-challenge/probe").Status | Should -Be '404'
+        # The path check sees the door answer from outside and looks behind it from the relay.
+        $r = Test-TunnelPath $lab.SiteName -RelaySession $vps -HomeSession $box -DnsServer $a.Dns
+        $r.Status | Should -Be 'Pass' -Because ($r.ToTable())
+        ($r.Hops | Where-Object Hop -EQ 'EndToEnd').Detail | Should -Match "the site's door answered"
     }
 
     It 'refuses a user without a password when the relay holds no hash for it, and changes nothing' {

@@ -50,6 +50,26 @@ Describe 'Install-TunnelPortForward on the lab relay' -Tag Lab {
         Send-LabUdp 5353 | Should -Be 'ping from 192.168.4.1'
     }
 
+    It 'takes ssh -p 2222 from the internet to the home machine''s sshd, which sees the relay''s tunnel address' {
+        # The home machine's sshd, listening on its tunnel address too (the lab's own listens on management only).
+        $dir = $lab.Hosts.home.Directory
+        $config = Join-Path $dir 'sshd_config_tunnel'
+        (Get-Content (Join-Path $dir 'sshd_config')) -replace '^ListenAddress .*', "ListenAddress $($a.HomeTunnel)" -replace '^PidFile .*', "PidFile $dir/sshd-tunnel.pid" |
+            Set-Content -LiteralPath $config
+        $null = Start-LabProcess $lab home 'sshd-tunnel' @('/usr/sbin/sshd', '-D', '-e', '-f', $config)
+        Wait-LabCondition { (Invoke-LabHost $lab home ss -Hltn "src $($a.HomeTunnel) and sport = :22") -match 'LISTEN' } 'sshd on the tunnel address' 20
+        $ssh = $homePeer | New-TunnelPortForward -Protocol Tcp -PublicPort 2222 -Port 22
+        ($ssh | Install-TunnelPortForward -Session $vps).State | Should -Be 'Created'
+        # The visitor trusts the home machine's own host key for [relay]:2222: the answer comes from home, not the relay.
+        $known = Join-Path $lab.Directory 'known_hosts_2222'
+        Set-Content -LiteralPath $known -Value "[$($a.Relay)]:2222 $((Get-Content "$dir/ssh_host_ed25519_key.pub").Split(' ')[0..1] -join ' ')"
+        $out = Invoke-LabHost $lab client ssh -p 2222 -i $lab.KeyFile -o BatchMode=yes -o "UserKnownHostsFile=$known" -o GlobalKnownHostsFile=/dev/null "root@$($a.Relay)" 'echo "client=${SSH_CLIENT%% *}"; ip -4 -o addr show dev wg0' 2>&1
+        $LASTEXITCODE | Should -Be 0 -Because "$out"
+        "$out" | Should -Match 'client=192\.168\.4\.1\b'
+        "$out" | Should -Match 'inet 192\.168\.4\.2/32'
+        ($ssh | Uninstall-TunnelPortForward -Session $vps -Confirm:$false).State | Should -Be 'Removed'
+    }
+
     It 'changes nothing when applied again, and never touches another table' {
         ($tcp, $udp | Install-TunnelPortForward -Session $vps).State | Should -Be 'Unchanged'
         Invoke-LabHost $lab relay nft list table inet owner | Out-String | Should -Be $ownerBefore
@@ -75,6 +95,16 @@ Describe 'Install-TunnelPortForward on the lab relay' -Tag Lab {
         $r = Test-TunnelPath $lab.SiteName -RelaySession $vps -HomeSession $box -DnsServer $a.Dns -Forward $missing -TimeoutSeconds 5
         $r.FailedHop | Should -Be 'Forward'
         $r.Remedy | Should -Match 'Install-TunnelPortForward'
+        ($r.Hops | Where-Object Hop -EQ 'Forward').Detail | Should -Match 'the relay has no rule for udp-5354'
+        # Loaded, but nothing listens at home: the relay's own connection says so, and the remedy is the service.
+        $dead = $homePeer | New-TunnelPortForward -Protocol Tcp -PublicPort 8090 -Port 3999
+        $null = $dead | Install-TunnelPortForward -Session $vps
+        try {
+            $r = Test-TunnelPath $lab.SiteName -RelaySession $vps -HomeSession $box -DnsServer $a.Dns -Forward $dead -TimeoutSeconds 10
+            ($r.Hops | Where-Object Hop -EQ 'Forward').Detail | Should -Match 'the rule is loaded, but the relay cannot reach 192\.168\.4\.2:3999 either'
+            $r.Remedy | Should -Match 'Start the service on the home machine'
+        }
+        finally { $null = $dead | Uninstall-TunnelPortForward -Session $vps -Confirm:$false }
     }
 
     It 'lets through only the connections it forwards between the tunnel and the outside' {

@@ -44,7 +44,7 @@ BeforeAll {
         Command = 'sshd=/usr/sbin/sshd', 'pwsh=/usr/bin/pwsh', 'wg=/usr/bin/wg'
         Subsystem = 'subsystem sftp /usr/lib/openssh/sftp-server', 'subsystem powershell /usr/bin/pwsh -sshs -NoLogo -NoProfile'
         Enabled = 'apache2=enabled'
-        Package = 'iproute2', 'wireguard-tools', 'wireguard-go', 'apache2', 'libicu72', 'ca-certificates'
+        Package = 'iproute2', 'wireguard-tools', 'nftables', 'wireguard-go', 'apache2', 'libicu72', 'ca-certificates'
     }
 }
 
@@ -53,7 +53,7 @@ Describe 'The Debian profile' {
         $steps = Get-Plan (New-ProbeOutput) -Package $archive
         $steps.Id | Should -Be @('Packages', 'PowerShell', 'SshSubsystem', 'WebServerAtBoot')
         $steps[0].Script | Should -BeExactly ("set -e`nDEBIAN_FRONTEND=noninteractive apt-get update -q`n" +
-            "DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends wireguard-tools wireguard-go apache2 libicu72 ca-certificates`n")
+            "DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends wireguard-tools nftables wireguard-go apache2 libicu72 ca-certificates`n")
         $steps[1].StdinFile | Should -Be $archive
         $steps[1].Script | Should -Match 'tar -xzf "\$tmp/powershell.tar.gz" -C "\$dir.new"'
         $steps[1].Script | Should -Match 'ln -sfn "\$dir/pwsh" /usr/bin/pwsh'
@@ -70,7 +70,7 @@ Describe 'The Debian profile' {
 
     It 'leaves wireguard-go out where the kernel has WireGuard, and Apache out on a home machine' {
         $steps = Get-Plan (New-ProbeOutput -KernelWireGuard -Command 'pwsh=/usr/bin/pwsh') -Role Home
-        $steps[0].Description | Should -Be 'install wireguard-tools'
+        $steps[0].Description | Should -Be 'install wireguard-tools nftables'
     }
 
     It 'takes the .deb with apt, which brings its dependencies' {
@@ -81,7 +81,7 @@ Describe 'The Debian profile' {
 
     It 'installs from Microsoft''s repository for the exact release when no package is given' {
         $steps = Get-Plan (New-ProbeOutput -OsRelease $ubuntu) -Role Home
-        $steps[0].Script | Should -Match 'install -y -q --no-install-recommends wireguard-tools wireguard-go curl ca-certificates$'
+        $steps[0].Script | Should -Match 'install -y -q --no-install-recommends wireguard-tools nftables wireguard-go curl ca-certificates$'
         $steps[1].Script | Should -Match ([regex]::Escape('https://packages.microsoft.com/config/ubuntu/24.04/packages-microsoft-prod.deb'))
         $steps[1].Script | Should -Match '(?m)^DEBIAN_FRONTEND=noninteractive apt-get install -y -q powershell$'
     }
@@ -106,7 +106,7 @@ Describe 'The Fedora/RHEL profile' {
     It 'plans a Fedora home machine with dnf and the .rpm, and reloads sshd' {
         $steps = Get-Plan (New-ProbeOutput -OsRelease $fedora -KernelWireGuard -Package 'openssh-server') -Role Home -Package $rpm
         $steps.Id | Should -Be @('Packages', 'PowerShell', 'SshSubsystem')
-        $steps[0].Script | Should -BeExactly "set -e`ndnf install -y -q wireguard-tools iproute`n"
+        $steps[0].Script | Should -BeExactly "set -e`ndnf install -y -q wireguard-tools iproute nftables`n"
         $steps[1].Script | Should -Match 'dnf install -y -q "\$tmp/powershell.rpm"'
         $steps[2].Script | Should -Match '(?m)^systemctl reload sshd$'
     }

@@ -8,12 +8,13 @@ BeforeAll {
         @{ Nft = $true; Files = $Files; Existing = $Existing; Live = $Live; TableLoaded = $Loaded; IpForward = $IpForward; Systemd = $Systemd; UnitEnabled = $Enabled }
     }
     function Get-Plan($Facts, $Forwards, [switch] $Uninstall, [switch] $Force) {
-        [HomeTunnel.Forwards.ForwardPlanner]::Plan($Facts, [HomeTunnel.Forwards.TunnelPortForward[]]@($Forwards), [bool]$Uninstall, [bool]$Force)
+        $list = [HomeTunnel.Forwards.INftRuleFile[]]@($Forwards)
+        [HomeTunnel.Forwards.NftTablePlanner]::Plan($Facts, [HomeTunnel.Forwards.NftTable]::Forwards, $list, [HomeTunnel.Forwards.TunnelPortForward]::TableText('wg0'), [bool]$Uninstall, [bool]$Force, $false)
     }
     $tcp = $homePeer | New-TunnelPortForward -Protocol Tcp -PublicPort 2222 -Port 22
     $dir = [HomeTunnel.Forwards.TunnelPortForward]::Folder
     $tablePath = [HomeTunnel.Forwards.TunnelPortForward]::TablePath
-    $unitPath = [HomeTunnel.Forwards.TunnelPortForward]::UnitPath
+    $unitPath = [HomeTunnel.Forwards.NftTable]::Forwards.UnitPath
 }
 
 Describe 'New-TunnelPortForward' {
@@ -66,7 +67,7 @@ Describe 'The forward planner' {
     }
 
     It 'is Unchanged when the files, the live table, forwarding and the unit all match' {
-        $files = @{ "$dir/tcp-2222.nft" = $tcp.Text; $tablePath = [HomeTunnel.Forwards.TunnelPortForward]::TableText('wg0'); $unitPath = [HomeTunnel.Forwards.TunnelPortForward]::Unit }
+        $files = @{ "$dir/tcp-2222.nft" = $tcp.Text; $tablePath = [HomeTunnel.Forwards.TunnelPortForward]::TableText('wg0'); $unitPath = [HomeTunnel.Forwards.NftTable]::Forwards.Unit }
         (Get-Plan (New-Facts $files -Existing 'tcp-2222' -Live 'tcp-2222' -Loaded $true -IpForward '1' -Systemd $true -Enabled $true) $tcp).Changed | Should -BeFalse
     }
 

@@ -25,7 +25,8 @@ Describe 'Publish-HomeService' -Tag Lab {
     It 'makes the peers, installs both ends and the site, and the path passes' {
         $r = Publish $lab.SiteName 3000
         $r.Status | Should -Be 'Pass' -Because ($r.Path.ToTable())
-        $r.Changes.State | Should -Be @('Created', 'Created', 'Created')
+        $r.Changes.State | Should -Be @('Created', 'Created', 'Created', 'Created')
+        $r.Changes.Kind | Should -Be @('WireGuard', 'HomeFirewall', 'WireGuard', 'Apache') -Because 'the home side is fenced before its tunnel comes up'
         (stat -c '%a' $peers) | Should -Be '600'
         $saved = Import-TunnelPeer $peers
         @($saved.Role | ForEach-Object ToString | Sort-Object) | Should -Be @('Home', 'Relay')
@@ -37,22 +38,22 @@ Describe 'Publish-HomeService' -Tag Lab {
     It 'reuses the peers the second time and changes nothing' {
         $keys = (Get-Content -Raw $peers)
         $r = Publish $lab.SiteName 3000
-        $r.Changes.State | Should -Be @('Unchanged', 'Unchanged', 'Unchanged')
+        $r.Changes.State | Should -Be @('Unchanged', 'Unchanged', 'Unchanged', 'Unchanged')
         Get-Content -Raw $peers | Should -BeExactly $keys
     }
 
     It 'adds a second service to the same home machine with only a new site' {
         $r = Publish other.example.test 3000
         $r.Status | Should -Be 'Pass' -Because ($r.Path.ToTable())
-        $r.Changes.State | Should -Be @('Unchanged', 'Unchanged', 'Created')
+        $r.Changes.State | Should -Be @('Unchanged', 'Unchanged', 'Unchanged', 'Created')
     }
 
     It 'publishes a port forward beside the site, and again changes nothing' {
         $r = Publish $lab.SiteName 3000 -Forward @{ Protocol = 'Tcp'; PublicPort = 8081; Port = 3000 }
-        $r.Changes.State | Should -Be @('Unchanged', 'Unchanged', 'Unchanged', 'Created')
-        $r.Changes[3].Kind | Should -Be 'Forward'
+        $r.Changes.State | Should -Be @('Unchanged', 'Unchanged', 'Unchanged', 'Unchanged', 'Created')
+        $r.Changes[4].Kind | Should -Be 'Forward'
         (Invoke-LabHttp $lab "http://$($a.Relay):8081/").Body | Should -Match 'hometunnel-lab-home-service'
-        (Publish $lab.SiteName 3000 -Forward @{ Protocol = 'Tcp'; PublicPort = 8081; Port = 3000 }).Changes.State | Should -Be @('Unchanged', 'Unchanged', 'Unchanged', 'Unchanged')
+        (Publish $lab.SiteName 3000 -Forward @{ Protocol = 'Tcp'; PublicPort = 8081; Port = 3000 }).Changes.State | Should -Be @('Unchanged', 'Unchanged', 'Unchanged', 'Unchanged', 'Unchanged')
     }
 
     It 'refuses a forward it cannot read before touching any host' {

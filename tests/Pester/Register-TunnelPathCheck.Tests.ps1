@@ -3,7 +3,7 @@ BeforeAll {
     . $PSScriptRoot/Common.ps1
     function New-Plan([hashtable] $Parameters = @{}, [int] $Interval = 5) {
         [HomeTunnel.Scheduling.TunnelPathCheckPlan]@{
-            Name = 'site.example.com'; ServerName = 'site.example.com'; IntervalMinutes = $Interval
+            Name = 'site.example.com'; ServerNames = [string[]]@('site.example.com'); IntervalMinutes = $Interval
             ModulePath = '/opt/HomeTunnel'; PwshCommand = @('/usr/bin/pwsh'); ScriptPath = '/etc/hometunnel/checks/site.example.com.ps1'
             LogPath = '/var/log/hometunnel/site.example.com.jsonl'
             Parameters = [HomeTunnel.Scheduling.TunnelPathCheckPlan]::CheckParameters($Parameters)
@@ -29,11 +29,33 @@ Describe 'The check script' {
         $plan.DataPath | Should -Be '/etc/hometunnel/checks/site.example.com.json'
     }
 
-    It 'logs one JSON line with the exit code and exits 1 on Fail' {
+    It 'runs Invoke-TunnelPathCheck on its data, exits 1 on Fail and 2 when it could not run, and logs that itself' {
         $text = (New-Plan).Script()
-        $text | Should -Match 'ExitCode = \$code'
-        $text | Should -Match "if \(\`$result.Status -eq 'Fail'\) \{ 1 \}"
+        $text | Should -Match 'Invoke-TunnelPathCheck -DataPath \$dataPath'
+        $text | Should -Match "Where-Object Status -EQ 'Error'\).Count\) \{ 2 \} elseif \(@\(\`$records \| Where-Object Status -EQ 'Fail'\).Count\) \{ 1 \} else \{ 0 \}"
+        $text | Should -Match 'ExitCode = 2'
         $text | Should -Match 'ConvertTo-Json -Compress'
+    }
+
+    It 'keeps the notify targets, reminder and metrics path as data, the tokens only there' {
+        $plan = [HomeTunnel.Scheduling.TunnelPathCheckPlan]@{
+            Name = 'both'; ServerNames = [string[]]@('a.example.com', 'b.example.com'); IntervalMinutes = 5; ModulePath = '/opt/HomeTunnel'
+            PwshCommand = @('/usr/bin/pwsh'); ScriptPath = '/etc/hometunnel/checks/both.ps1'; LogPath = '/var/log/hometunnel/both.jsonl'
+            Notify = [HomeTunnel.Scheduling.NotifyTarget[]]@([HomeTunnel.Scheduling.NotifyTarget]::Parse('https://ntfy.sh/tok-1', 'Auto'))
+            ReminderHours = 6; MetricsPath = '/var/lib/node-exporter/hometunnel.prom'
+        }
+        $plan.Script() | Should -Not -Match 'tok-1|ntfy'
+        $data = $plan.Data() | ConvertFrom-Json -AsHashtable
+        $data.ServerNames | Should -Be @('a.example.com', 'b.example.com')
+        $data.Notify[0].Uri | Should -Be 'https://ntfy.sh/tok-1'
+        $data.Notify[0].Kind | Should -Be 'Ntfy'
+        $data.ReminderHours | Should -Be 6
+        $data.MetricsPath | Should -Be '/var/lib/node-exporter/hometunnel.prom'
+        $file = Join-Path $TestDrive 'both.json'
+        Set-Content -LiteralPath $file -Value $plan.Data()
+        $back = [HomeTunnel.Scheduling.CheckData]::Load($file)
+        $back.ServerNames | Should -Be @('a.example.com', 'b.example.com')
+        $back.Notify[0].Display | Should -Be 'https://ntfy.sh/…'
     }
 }
 
@@ -57,7 +79,7 @@ Describe 'The scheduler entries' {
     }
 
     It 'shell-quotes paths with spaces or quotes in the command line' {
-        $plan = [HomeTunnel.Scheduling.TunnelPathCheckPlan]@{ Name = 'a'; ServerName = 'a.example'; IntervalMinutes = 5; PwshCommand = @('/opt/my pwsh/pwsh'); ScriptPath = "/tmp/it's.ps1" }
+        $plan = [HomeTunnel.Scheduling.TunnelPathCheckPlan]@{ Name = 'a'; ServerNames = [string[]]@('a.example'); IntervalMinutes = 5; PwshCommand = @('/opt/my pwsh/pwsh'); ScriptPath = "/tmp/it's.ps1" }
         $plan.CommandLine() | Should -Be "'/opt/my pwsh/pwsh' -NoProfile -NonInteractive -File '/tmp/it'\''s.ps1'"
     }
 }

@@ -126,6 +126,8 @@ Describe 'Initialize-TunnelHost on bare hosts' -Tag Lab {
             $chain | Should -Match ([regex]::Escape($rule))
         }
         Invoke-LabHost $lab relay systemctl is-enabled hometunnel-firewall | Should -Be 'enabled'
+        # The home side's own fence on the tunnel, loaded at boot too.
+        Invoke-LabHost $lab home systemctl is-enabled hometunnel-home-firewall | Should -Be 'enabled'
         Get-Content "$($lab.Hosts.relay.Root)/etc/ssh/sshd_config" | Select-String '^Subsystem powershell /usr/bin/pwsh ' | Should -HaveCount 1
     }
 
@@ -157,6 +159,33 @@ Describe 'A port forward on a systemd relay' -Tag Lab {
         $r.State | Should -Be 'Created'
         Wait-LabCondition { (Invoke-LabHttp $lab "http://$($a.Relay):8080/").Status -eq '200' } 'the forwarded port' 20
         Invoke-LabHost $lab relay systemctl is-enabled hometunnel-forwards | Should -Be 'enabled'
+    }
+}
+
+Describe 'A scheduled check on a systemd host' -Tag Lab {
+    It 'runs from its timer for real, marks a failing run failed, and notifies the receiver' {
+        $received = Join-Path $lab.Directory 'received.jsonl'
+        $null = Start-LabProcess $lab inet 'receiver' @('python3', "$RepoRoot/tests/Lab/Receiver.py", $a.Dns, '8090', $received)
+        Wait-LabCondition { Test-LabTcp $a.Dns 8090 } 'the receiver' 20
+        # The module goes onto the home machine the way a user would copy it there.
+        Copy-Item -Recurse $ModulePath "$($lab.Hosts.home.Root)/opt/HomeTunnel"
+        $s = Initialize-Home
+        $hook = "http://$($a.Dns):8090/hook/systemd-tok-5e1"
+        $reg = Invoke-Command $s {
+            Import-Module /opt/HomeTunnel/HomeTunnel.psd1
+            Register-TunnelPathCheck nosuch.example.test @{ RelayAddress = $using:a.Relay; DnsServer = $using:a.Dns; TimeoutSeconds = 5 } -Name broken -IntervalMinutes 1 -NotifyUri $using:hook
+        }
+        $reg.Scheduler.ToString() | Should -Be 'Systemd'
+        try {
+            Wait-LabCondition { (Test-Path $received) -and @(Get-Content $received | ConvertFrom-Json | Where-Object path -EQ '/hook/systemd-tok-5e1').Count -gt 0 } 'the timer''s first notice' 150
+            $notice = (Get-Content $received | ConvertFrom-Json | Where-Object path -EQ '/hook/systemd-tok-5e1' | Select-Object -First 1).body | ConvertFrom-Json
+            $notice.event | Should -Be 'Down'
+            $notice.failedHop | Should -Be 'Dns'
+            # Exit code 1: systemd marks the run failed, where an OnFailure= unit would see it.
+            Wait-LabCondition { "$(Invoke-LabHost $lab home systemctl show hometunnel-check-broken.service -p Result --value)" -eq 'exit-code' } 'the failed run''s result' 30
+            Invoke-LabHost $lab home journalctl -u hometunnel-check-broken.service --no-pager | Out-String | Should -Not -Match 'systemd-tok'
+        }
+        finally { Invoke-Command $s { Unregister-TunnelPathCheck broken } | Out-Null }
     }
 }
 
@@ -203,6 +232,12 @@ Describe 'After a reboot or a power cut, the path comes back by itself' -Tag Lab
         # because HomeTunnel's units ran after it.
         (Invoke-LabHost $lab relay nft list chain inet filter input | Select-String 'comment "HomeTunnel"') | Should -HaveCount 3
         Wait-LabCondition { (Invoke-LabHttp $lab "http://$($a.Relay):8080/").Status -eq '200' } "the forwarded port after $How of the $HostName" 30
+        # The home firewall is back too: from the relay, the published port answers and the home's sshd does not.
+        Invoke-LabHost $lab home nft list table inet hometunnel | Out-String | Should -Match 'hometunnel tcp-3000'
+        Invoke-LabHost $lab relay timeout 3 bash -c "exec 3<>/dev/tcp/$($a.HomeTunnel)/3000"
+        $LASTEXITCODE | Should -Be 0
+        Invoke-LabHost $lab relay timeout 3 bash -c "exec 3<>/dev/tcp/$($a.HomeTunnel)/22"
+        $LASTEXITCODE | Should -Not -Be 0 -Because 'the home machine''s sshd is not published'
         $timings.Add($t)
         $t.VisitorSeconds | Should -BeLessOrEqual 60
     }

@@ -36,7 +36,7 @@ Import-Module '$ModulePath'
 `$reg = Register-TunnelPathCheck $($lab.SiteName) @{ RelayHostName = '$($a.Relay)'; UserName = 'root'; KeyFilePath = '$($lab.KeyFile)'; KnownHostsFile = '$($lab.KnownHostsFile)'; HomeHostName = '$($a.HomeMgmt)'; DnsServer = '$($a.Dns)' } -Scheduler Cron -IntervalMinutes 5
 `$line = (Get-Content "/etc/cron.d/hometunnel-check-site_example_test") -match 'HomeTunnel check'
 "CRON=`$line"
-`$command = (`$line -split ' ', 7)[6] -replace ' >/dev/null 2>&1 # HomeTunnel check .*$', ''
+`$command = (`$line -split ' ', 7)[6] -replace ' >/dev/null # HomeTunnel check .*$', ''
 sh -c `$command
 "EXIT=`$LASTEXITCODE"
 "LOG=`$(Get-Content `$reg.LogPath -Raw)"
@@ -69,3 +69,158 @@ Import-Module '$ModulePath'
         $json.ExitCode | Should -Be 1
     }
 }
+
+Describe 'A check that tells someone: notices on a change, a reminder, metrics' -Tag Lab {
+    BeforeAll {
+        # The receiver stands on the internet side, like ntfy.sh or a webhook would.
+        $received = Join-Path $lab.Directory 'received.jsonl'
+        $receiver = Start-LabProcess $lab inet 'receiver' @('python3', "$RepoRoot/tests/Lab/Receiver.py", $a.Dns, '8090', $received)
+        Wait-LabCondition { Test-LabTcp $a.Dns 8090 } 'the receiver' 20
+        $hook = "http://$($a.Dns):8090/hook/tok-web-71c3"
+        $ping = "http://$($a.Dns):8090/ping/5a8f2c1e-aaaa-bbbb-cccc-71c3deadbeef"
+        $topic = "http://$($a.Dns):8090/topic-tok-ntfy-71c3"
+        $tokens = 'tok-web-71c3', '5a8f2c1e-aaaa-bbbb-cccc-71c3deadbeef', 'topic-tok-ntfy-71c3'
+        $logs = Join-Path $TestDrive 'logs'
+        $metrics = Join-Path $TestDrive 'metrics/hometunnel.prom'
+        $parameters = "@{ RelayHostName = '$($a.Relay)'; UserName = 'root'; KeyFilePath = '$($lab.KeyFile)'; KnownHostsFile = '$($lab.KnownHostsFile)'; HomeHostName = '$($a.HomeMgmt)'; DnsServer = '$($a.Dns)'; TimeoutSeconds = 10 }"
+        # Registered once in the overlay (the machine's /etc untouched); the scripts and data it wrote are kept here.
+        $reg = Invoke-InOverlay @"
+Import-Module '$ModulePath'
+Start-Transcript -LiteralPath '$TestDrive/register-transcript.txt' | Out-Null
+Register-TunnelPathCheck $($lab.SiteName) $parameters -Name web -Scheduler Cron -LogPath '$logs/web.jsonl' -MetricsPath '$metrics' -ReminderHours 0.002 -NotifyUri '$hook', '$ping' -WhatIf -Verbose
+`$r = Register-TunnelPathCheck $($lab.SiteName) $parameters -Name web -Scheduler Cron -LogPath '$logs/web.jsonl' -MetricsPath '$metrics' -ReminderHours 0.002 -NotifyUri '$hook', '$ping' -Verbose
+`$r | Format-List * | Out-String
+`$r | ConvertTo-Json
+`$null = Register-TunnelPathCheck $($lab.SiteName) $parameters -Name phone -Scheduler Cron -LogPath '$logs/phone.jsonl' -ReminderHours 0 -NotifyUri '$topic' -NotifyKind Ntfy
+Get-TunnelPathCheck | Format-Table | Out-String -Width 300
+Get-TunnelPathCheck web | ConvertTo-Json -Depth 5
+"MODE=`$(stat -c '%a' /etc/hometunnel/checks/web.json)"
+Stop-Transcript | Out-Null
+"@
+        $checks = Join-Path $TestDrive 'checks'
+        $null = New-Item -ItemType Directory -Force $checks
+        Copy-Item "$($reg.Scratch)/etc-up/hometunnel/checks/*" $checks
+        $pwsh = (@(Get-PwshCommand) | ForEach-Object { "'$_'" }) -join ' '
+        function Invoke-Check([string] $Name) {
+            # As cron runs it: sh -c with the command, stdout thrown away.
+            $clock = [Diagnostics.Stopwatch]::StartNew()
+            $err = sh -c "$pwsh -NoProfile -NonInteractive -File '$checks/$Name.ps1' >/dev/null" 2>&1 | Out-String
+            [pscustomobject]@{ Exit = $LASTEXITCODE; Seconds = $clock.Elapsed.TotalSeconds; Stderr = $err }
+        }
+        function Get-Received { if (Test-Path $received) { @(Get-Content $received | ConvertFrom-Json) } else { @() } }
+        function Get-Hooks { @(Get-Received | Where-Object path -Like '/hook/*' | ForEach-Object { $_.body | ConvertFrom-Json }) }
+        function Get-Topic { @(Get-Received | Where-Object path -Like '/topic-*') }
+        function Get-Pings { @(Get-Received | Where-Object path -Like '/ping/*' | ForEach-Object path) }
+        function Set-HomeService([bool] $Running) {
+            $ns = $lab.Hosts.home.Namespace
+            $pids = @(ip netns pids $ns | Where-Object { (Get-Content -Raw "/proc/$_/cmdline" -ErrorAction Ignore) -match 'HomeService\.ps1' })
+            if (-not $Running) {
+                $pids | ForEach-Object { Stop-Process -Id $_ -Force }
+                Wait-LabCondition { -not ((Invoke-LabHost $lab home ss -Hltn 'sport = :3000') -match 'LISTEN') } 'the home service to stop' 20
+            }
+            elseif ($pids.Count -eq 0) {
+                $null = Start-LabProcess $lab home 'service' @($lab.PwshPath, '-NoLogo', '-NoProfile', '-File', "$RepoRoot/tests/Lab/HomeService.ps1", '-Port', '3000')
+                Wait-LabCondition { (Invoke-LabHost $lab home ss -Hltn 'sport = :3000') -match 'LISTEN' } 'the home service' 60
+            }
+        }
+    }
+    AfterAll { Set-HomeService $true }
+
+    It 'registers with the tokens only in the 0600 data file: not in -WhatIf, verbose, the result, JSON or Get-TunnelPathCheck' {
+        $reg.Output | Should -Match '(?m)^MODE=600'
+        $reg.Output | Should -Match 'Webhook http://203\.0\.113\.\d+:8090/…'
+        $reg.Output | Should -Match 'Healthchecks http://203\.0\.113\.\d+:8090/…'
+        $reg.Output | Should -Match 'Ntfy http://203\.0\.113\.\d+:8090/…'
+        $shown = $reg.Output + (Get-Content -Raw "$TestDrive/register-transcript.txt")
+        foreach ($t in $tokens) { $shown | Should -Not -Match $t }
+        Get-Content -Raw "$checks/web.json" | Should -Match 'tok-web-71c3' -Because 'the data file is where the token lives'
+    }
+
+    It 'healthy: the webhook and the topic hear nothing, healthchecks gets its ping' {
+        (Invoke-Check web).Exit | Should -Be 0
+        (Invoke-Check phone).Exit | Should -Be 0
+        Get-Hooks | Should -HaveCount 0
+        Get-Topic | Should -HaveCount 0
+        Get-Pings | Should -Be @('/ping/5a8f2c1e-aaaa-bbbb-cccc-71c3deadbeef')
+    }
+
+    It 'home service stopped: exactly one Down naming the HomeService hop; still stopped: nothing more' {
+        Set-HomeService $false
+        (Invoke-Check web).Exit | Should -Be 1
+        (Invoke-Check phone).Exit | Should -Be 1
+        $hooks = Get-Hooks
+        $hooks | Should -HaveCount 1
+        $hooks[0].event | Should -Be 'Down'
+        $hooks[0].failedHop | Should -Be 'HomeService'
+        $hooks[0].serverName | Should -Be $lab.SiteName
+        $hooks[0].remedy | Should -Not -BeNullOrEmpty
+        (Get-Topic)[0].title | Should -Be "$($lab.SiteName) is down"
+        (Get-Topic)[0].priority | Should -Be 'urgent'
+        (Get-Pings)[-1] | Should -Be '/ping/5a8f2c1e-aaaa-bbbb-cccc-71c3deadbeef/fail'
+        (Invoke-Check web).Exit | Should -Be 1
+        (Invoke-Check phone).Exit | Should -Be 1
+        Get-Hooks | Should -HaveCount 1 -Because 'no change, and the reminder''s interval has not passed'
+        Get-Topic | Should -HaveCount 1
+    }
+
+    It 'still stopped after the reminder interval: one reminder (the ntfy check, with none set, stays quiet)' {
+        $downAt = [DateTimeOffset]::Parse((Get-Hooks)[0].time)
+        Wait-LabCondition { [DateTimeOffset]::UtcNow -gt $downAt.AddHours(0.002) } 'the reminder interval' 30
+        $null = Invoke-Check web
+        $null = Invoke-Check phone
+        (Get-Hooks).event | Should -Be @('Down', 'Reminder')
+        Get-Topic | Should -HaveCount 1
+    }
+
+    It 'started again: one recovery each' {
+        Set-HomeService $true
+        (Invoke-Check web).Exit | Should -Be 0
+        (Invoke-Check phone).Exit | Should -Be 0
+        (Get-Hooks).event | Should -Be @('Down', 'Reminder', 'Recovered')
+        (Get-Topic).title | Should -Be @("$($lab.SiteName) is down", "$($lab.SiteName) is back")
+        (Get-Pings)[-1] | Should -Be '/ping/5a8f2c1e-aaaa-bbbb-cccc-71c3deadbeef'
+    }
+
+    It 'a slow receiver: the run still ends in bounded time, logs the failed delivery, and the next run tells it again' {
+        Set-Content -LiteralPath "$received.slow" -Value 'slow'
+        Set-HomeService $false
+        try {
+            $run = Invoke-Check phone
+            $run.Exit | Should -Be 1
+            $run.Seconds | Should -BeLessThan 60 -Because 'deliveries are bounded (5 s per attempt, 3 attempts, 25 s in all)'
+            $line = Get-Content "$logs/phone.jsonl" | ConvertFrom-Json | Where-Object Type -EQ 'Notify' | Select-Object -Last 1
+            $line.Delivered | Should -BeFalse
+            $line.Event | Should -Be 'Down'
+            $line.Attempts | Should -Be 3
+            $line.Target | Should -Match '/…$'
+        }
+        finally { Remove-Item "$received.slow" }
+        $null = Invoke-Check phone
+        (Get-Topic).title[-1] | Should -Be "$($lab.SiteName) is down" -Because 'the notice that did not get through is sent on the next run'
+    }
+
+    It 'a receiver that is down: the run ends, and the failure is logged' {
+        Stop-Process -Id $receiver.Id -Force
+        Set-HomeService $true
+        $run = Invoke-Check phone
+        $run.Exit | Should -Be 0
+        $run.Seconds | Should -BeLessThan 60
+        $line = Get-Content "$logs/phone.jsonl" | ConvertFrom-Json | Where-Object Type -EQ 'Notify' | Select-Object -Last 1
+        $line.Delivered | Should -BeFalse
+        $line.Event | Should -Be 'Recovered'
+        $line.Error | Should -Not -BeNullOrEmpty
+    }
+
+    It 'writes the metrics file, and no token in the log, the state or the metrics' {
+        $text = Get-Content -Raw $metrics
+        $text | Should -Match "(?m)^hometunnel_path_status\{check=`"web`",server_name=`"$([regex]::Escape($lab.SiteName))`"\} 0$"
+        $text | Should -Match '(?m)^hometunnel_handshake_age_seconds\{check="web",server_name="[^"]+"\} [0-9.]+$'
+        $text | Should -Match '(?m)^hometunnel_hop_status\{check="web",server_name="[^"]+",hop="HomeService"\} 0$'
+        foreach ($f in (Get-ChildItem -Recurse -File $logs, (Split-Path $metrics))) {
+            $body = Get-Content -Raw $f.FullName
+            foreach ($t in $tokens) { $body | Should -Not -Match $t -Because "$($f.Name) is not where a token lives" }
+        }
+        (stat -c '%a' (Join-Path $logs 'web.state.json')) | Should -Be '600'
+    }
+}
+

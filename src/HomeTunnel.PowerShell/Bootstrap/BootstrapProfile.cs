@@ -77,7 +77,7 @@ public sealed class DebianProfile : BootstrapProfile
 
     public override IReadOnlyList<string> Packages(TunnelRole role, bool needsWireGuardGo)
     {
-        var list = new List<string> { "wireguard-tools", "iproute2" };
+        var list = new List<string> { "wireguard-tools", "iproute2", "nftables" }; // nft: the relay's forwards, the home firewall
         if (needsWireGuardGo)
         {
             list.Add("wireguard-go");
@@ -131,7 +131,7 @@ public sealed class FedoraProfile : BootstrapProfile
 
     public override IReadOnlyList<string> Packages(TunnelRole role, bool needsWireGuardGo)
     {
-        var list = new List<string> { "wireguard-tools", "iproute" };
+        var list = new List<string> { "wireguard-tools", "iproute", "nftables" };
         if (role == TunnelRole.Relay)
         {
             list.AddRange(new[] { "httpd", "mod_md", "mod_ssl" });
@@ -179,7 +179,7 @@ public sealed class AlpineProfile : BootstrapProfile
 
     public override IReadOnlyList<string> Packages(TunnelRole role, bool needsWireGuardGo)
     {
-        var list = new List<string> { "wireguard-tools", "iproute2" };
+        var list = new List<string> { "wireguard-tools", "iproute2", "nftables" }; // nft: the relay's forwards, the home firewall
         if (needsWireGuardGo)
         {
             list.Add("wireguard-go");

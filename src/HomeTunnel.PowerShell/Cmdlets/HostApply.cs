@@ -28,8 +28,16 @@ public sealed record HostChange(string Kind, string Name, string Action, Func<Ha
 
     /// <summary>Install or uninstall port forwards on a relay, all in one step and one table load.</summary>
     public static HostChange Forward(HomeTunnel.Forwards.TunnelPortForward[] forwards, bool uninstall, string action) =>
-        new("Forward", string.Join(", ", forwards.Select(f => f.Key)), action, () => AgentRequest.Forward(forwards, uninstall),
-            AgentRequest.ForwardFiles(forwards, uninstall), (facts, force) => HomeTunnel.Forwards.ForwardPlanner.Plan(facts, forwards, uninstall, force));
+        Nft(HomeTunnel.Forwards.NftTable.Forwards, forwards, HomeTunnel.Forwards.TunnelPortForward.TableText(forwards.Length > 0 ? forwards[0].InterfaceName : "wg0"), uninstall, all: false, action);
+
+    /// <summary>Open (or close) ports of the home machine's firewall on the tunnel; <paramref name="all"/> takes the firewall away.</summary>
+    public static HostChange HomeFirewall(HomeTunnel.Forwards.HomePortOpening[] openings, string interfaceName, bool uninstall, bool all, string action) =>
+        Nft(HomeTunnel.Forwards.NftTable.HomeFirewall, openings, HomeTunnel.Forwards.HomePortOpening.TableText(interfaceName), uninstall, all, action);
+
+    private static HostChange Nft(HomeTunnel.Forwards.NftTable table, HomeTunnel.Forwards.INftRuleFile[] items, string tableText, bool uninstall, bool all, string action) =>
+        new(table.Kind, all ? "all" : string.Join(", ", items.Select(f => f.Key)), action, () => AgentRequest.NftRules(table, items, uninstall, all),
+            AgentRequest.NftRuleFiles(table, items, tableText, uninstall),
+            (facts, force) => HomeTunnel.Forwards.NftTablePlanner.Plan(facts, table, items, tableText, uninstall, force, all));
 
     /// <summary>Install or uninstall Apache proxy sites, all in one step per relay.</summary>
     public static HostChange Apache(ApacheProxySite[] sites, bool uninstall, string action) =>

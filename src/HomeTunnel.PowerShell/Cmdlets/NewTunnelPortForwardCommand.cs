@@ -35,6 +35,13 @@ public sealed class NewTunnelPortForwardCommand : HomeTunnelCmdlet
     [Parameter(ValueFromPipelineByPropertyName = true)]
     public string InterfaceName { get; set; } = "wg0";
 
+    /// <summary>
+    /// The home service sees the visitor's address, not the relay's tunnel address. The home machine's config then
+    /// needs New-WireGuardConfig -PreserveClientAddress (Publish-HomeService does both).
+    /// </summary>
+    [Parameter]
+    public SwitchParameter PreserveClientAddress { get; set; }
+
     protected override void Process()
     {
         IPAddress address;
@@ -57,6 +64,6 @@ public sealed class NewTunnelPortForwardCommand : HomeTunnelCmdlet
             }
             name = "home";
         }
-        WriteObject(TunnelPortForward.Create(Protocol, PublicPort, Port, address, name, InterfaceName));
+        WriteObject(TunnelPortForward.Create(Protocol, PublicPort, Port, address, name, InterfaceName, PreserveClientAddress));
     }
 }

@@ -18,7 +18,15 @@ public sealed class NewWireGuardConfigCommand : HomeTunnelCmdlet
     [AllowEmptyCollection]
     public TunnelPeer[] Peer { get; set; } = System.Array.Empty<TunnelPeer>();
 
+    /// <summary>
+    /// For a home machine behind forwards made with -PreserveClientAddress: the relay may send any source address,
+    /// and replies from the tunnel address go back through the tunnel by a routing table of their own. The home
+    /// machine's own default route stays as it is.
+    /// </summary>
+    [Parameter]
+    public SwitchParameter PreserveClientAddress { get; set; }
+
     protected override void Process() => _peers.AddRange(Peer);
 
-    protected override void End() => WriteObject(WireGuardConfig.Create(For, _peers));
+    protected override void End() => WriteObject(WireGuardConfig.Create(For, _peers, PreserveClientAddress));
 }

@@ -124,7 +124,9 @@ public sealed class PublishHomeServiceCommand : HomeTunnelCmdlet
         TunnelPeerBook book = TunnelPeerBook.OpenOrCreate(path, endpoint, RelayTunnelAddress, ListenPort);
         TunnelPeer homePeer = book.Home(HomeName, HomeTunnelAddress);
         WireGuardConfig relayConfig = WireGuardConfig.Create(book.Relay, book.Homes);
-        WireGuardConfig homeConfig = WireGuardConfig.Create(homePeer, new[] { book.Relay });
+        var forwards = (Forward ?? Array.Empty<System.Collections.Hashtable>()).Select(h => ForwardFrom(h, homePeer, ifName)).ToArray();
+        // A forward that keeps the visitor's address needs the home side's return route.
+        WireGuardConfig homeConfig = WireGuardConfig.Create(homePeer, new[] { book.Relay }, forwards.Any(f => f.PreserveClientAddress));
         ApacheProxySite site = ApacheProxySite.Create(new ApacheSiteSpec
         {
             ServerName = name,
@@ -135,7 +137,10 @@ public sealed class PublishHomeServiceCommand : HomeTunnelCmdlet
             BasicAuthUser = Credential?.UserName,
             BasicAuthPassword = Credential?.Password,
         });
-        var forwards = (Forward ?? Array.Empty<System.Collections.Hashtable>()).Select(h => ForwardFrom(h, homePeer, ifName)).ToArray();
+        // The home machine's firewall on the tunnel opens exactly what is published, to the relay's tunnel address.
+        var openings = forwards.Select(f => HomeTunnel.Forwards.HomePortOpening.ForForward(f, book.Relay.Address.IP))
+            .Prepend(HomeTunnel.Forwards.HomePortOpening.ForSite(site, book.Relay.Address.IP, ifName))
+            .GroupBy(o => o.Key).Select(g => g.OrderBy(o => o.Source is null ? 0 : 1).First()).ToArray();
         var findings = TunnelConfigChecker.Check(book.Peers, new[] { relayConfig, homeConfig }, new[] { site })
             .Where(f => f.Severity == FindingSeverity.Error).ToList();
         if (findings.Count > 0)
@@ -156,6 +161,8 @@ public sealed class PublishHomeServiceCommand : HomeTunnelCmdlet
         var steps = new (HostChange Change, PSSession? Session)[]
         {
             (HostChange.WireGuard(relayConfig, ifName, $"Install WireGuard config {ifName} ({relayConfig.Peers.Count} peer(s))"), RelaySession),
+            // Fenced before the tunnel comes up: a relay that is broken into reaches only what is published.
+            (HostChange.HomeFirewall(openings, ifName, uninstall: false, all: false, $"Install the home firewall on {ifName} opening {string.Join(", ", openings.Select(o => o.Key))}"), HomeSession),
             (HostChange.WireGuard(homeConfig, ifName, $"Install WireGuard config {ifName} ({homeConfig.Peers.Count} peer(s))"), HomeSession),
             (HostChange.Apache(new[] { site }, uninstall: false, $"Install Apache proxy site {name}"), RelaySession),
         };
@@ -205,16 +212,18 @@ public sealed class PublishHomeServiceCommand : HomeTunnelCmdlet
     {
         string? Get(string key) => h.Keys.Cast<object>().FirstOrDefault(k => string.Equals(k?.ToString(), key, StringComparison.OrdinalIgnoreCase)) is { } k ? h[k]?.ToString() : null;
         var unknown = h.Keys.Cast<object>().Select(k => k?.ToString() ?? string.Empty)
-            .FirstOrDefault(k => !new[] { "Protocol", "PublicPort", "Port" }.Contains(k, StringComparer.OrdinalIgnoreCase));
+            .FirstOrDefault(k => !new[] { "Protocol", "PublicPort", "Port", "PreserveClientAddress" }.Contains(k, StringComparer.OrdinalIgnoreCase));
         if (unknown is not null)
         {
-            throw HomeTunnelException.Invalid("ForwardPropertyUnknown", $"'{unknown}' is not a forward property; use Protocol, PublicPort and Port.", unknown);
+            throw HomeTunnelException.Invalid("ForwardPropertyUnknown", $"'{unknown}' is not a forward property; use Protocol, PublicPort, Port and PreserveClientAddress.", unknown);
         }
+        bool preserve = Get("PreserveClientAddress") is { } keep && (bool.TryParse(keep, out bool b) ? b
+            : throw HomeTunnelException.Invalid("ForwardPropertyWrongType", $"PreserveClientAddress '{keep}' is not $true or $false.", keep));
         if (!Enum.TryParse(Get("Protocol"), ignoreCase: true, out HomeTunnel.Forwards.ForwardProtocol protocol) || !Enum.IsDefined(protocol))
         {
             throw HomeTunnelException.Invalid("ForwardProtocolInvalid", $"Protocol '{Get("Protocol")}' is not Tcp or Udp.", Get("Protocol"));
         }
-        return HomeTunnel.Forwards.TunnelPortForward.Create(protocol, Get("PublicPort") ?? string.Empty, Get("Port"), homePeer.Address.IP, homePeer.Name, ifName);
+        return HomeTunnel.Forwards.TunnelPortForward.Create(protocol, Get("PublicPort") ?? string.Empty, Get("Port"), homePeer.Address.IP, homePeer.Name, ifName, preserve);
     }
 
     /// <summary>Checks the new path until it passes (the first handshake takes a moment) or WaitSeconds run out; Ctrl+C ends the wait.</summary>

@@ -12,7 +12,12 @@ public sealed class TunnelPathCheckRegistration
 {
     public string Name { get; init; } = string.Empty;
     public string ServerName { get; init; } = string.Empty;
+    public string[] ServerNames { get; init; } = Array.Empty<string>();
     public CheckScheduler Scheduler { get; init; }
+
+    /// <summary>Where the news goes, as "Ntfy https://ntfy.sh/…": the tokens stay in the 0600 data file.</summary>
+    public string[] NotifyTargets { get; init; } = Array.Empty<string>();
+    public string? MetricsPath { get; init; }
     public int IntervalMinutes { get; init; }
     public string ScriptPath { get; init; } = string.Empty;
     public string LogPath { get; init; } = string.Empty;
@@ -29,8 +34,10 @@ public sealed class TunnelPathCheckRegistration
 [OutputType(typeof(TunnelPathCheckRegistration))]
 public sealed class RegisterTunnelPathCheckCommand : HomeTunnelCmdlet
 {
+    /// <summary>The names to check, all on one relay: each run checks them together (one session per host).</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
-    public string ServerName { get; set; } = string.Empty;
+    [ValidateNotNullOrEmpty]
+    public string[] ServerName { get; set; } = Array.Empty<string>();
 
     /// <summary>Test-TunnelPath's parameters for each run, e.g. @{ RelayHostName = 'vps'; UserName = 'root'; LocalHome = $true }.</summary>
     [Parameter(Position = 1)]
@@ -51,14 +58,36 @@ public sealed class RegisterTunnelPathCheckCommand : HomeTunnelCmdlet
     [Parameter]
     public CheckScheduler Scheduler { get; set; } = CheckScheduler.Auto;
 
+    /// <summary>Where to send news (a webhook, an ntfy topic, a healthchecks ping URL); a token in it is kept only in the 0600 data file.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string[]? NotifyUri { get; set; }
+
+    /// <summary>What the -NotifyUri are; Auto recognises hc-ping.com and ntfy hosts, anything else is a webhook.</summary>
+    [Parameter]
+    public NotifyKind NotifyKind { get; set; } = NotifyKind.Auto;
+
+    /// <summary>While a name stays down, tell again after this many hours (0: only on changes).</summary>
+    [Parameter]
+    [ValidateRange(0, 8760)]
+    public double ReminderHours { get; set; } = 24;
+
+    /// <summary>A Prometheus textfile-collector file (.prom) the check replaces on every run.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? MetricsPath { get; set; }
+
     /// <summary>Replace a unit, cron file or script of the same name that HomeTunnel did not write.</summary>
     [Parameter]
     public SwitchParameter Force { get; set; }
 
     protected override void Process()
     {
-        string server = DnsName.Normalize(ServerName, "ServerName", "ServerName");
+        string[] servers = ServerName.Select(n => DnsName.Normalize(n, "ServerName", "ServerName")).Distinct().ToArray();
+        string server = servers[0];
         string name = TunnelPathCheckPlan.CheckName(Name ?? server);
+        NotifyTarget[] notify = (NotifyUri ?? Array.Empty<string>()).Select(u => NotifyTarget.Parse(u, NotifyKind)).ToArray();
+        string? metrics = MetricsPath is null ? null : CheckMetrics.CheckPath(FileSystemPath(MetricsPath));
         int interval = TunnelPathCheckPlan.CheckInterval(IntervalMinutes);
         var parameters = TunnelPathCheckPlan.CheckParameters(TestParameter);
         foreach (string pathKey in new[] { "KeyFilePath", "KnownHostsFile", "TrustedCertificateFile" })
@@ -74,15 +103,20 @@ public sealed class RegisterTunnelPathCheckCommand : HomeTunnelCmdlet
         var plan = new TunnelPathCheckPlan
         {
             Name = name,
-            ServerName = server,
+            ServerNames = servers,
             IntervalMinutes = interval,
+            Scheduler = scheduler,
+            Notify = notify,
+            ReminderHours = ReminderHours,
+            MetricsPath = metrics,
             ModulePath = module,
             PwshCommand = PwshCommand(),
             ScriptPath = Path.Combine(where.ScriptDirectory, name + ".ps1"),
             LogPath = LogPath is null ? Path.Combine(where.LogDirectory, name + ".jsonl") : TunnelPathCheckPlan.CheckLogPath(FileSystemPath(LogPath)),
             Parameters = parameters,
         };
-        if (!ShouldProcess(name, $"Register a {scheduler} check of {server} every {interval} min, logging to {plan.LogPath}"))
+        string told = notify.Length == 0 ? string.Empty : $", telling {string.Join(", ", notify.Select(n => n.ToString()))}";
+        if (!ShouldProcess(name, $"Register a {scheduler} check of {string.Join(", ", servers)} every {interval} min, logging to {plan.LogPath}{told}"))
         {
             return;
         }
@@ -95,6 +129,9 @@ public sealed class RegisterTunnelPathCheckCommand : HomeTunnelCmdlet
         {
             Name = name,
             ServerName = server,
+            ServerNames = servers,
+            NotifyTargets = notify.Select(n => n.ToString()).ToArray(),
+            MetricsPath = metrics,
             Scheduler = scheduler,
             IntervalMinutes = interval,
             ScriptPath = plan.ScriptPath,

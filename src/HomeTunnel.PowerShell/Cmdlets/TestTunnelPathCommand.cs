@@ -115,8 +115,27 @@ public sealed class TestTunnelPathCommand : HomeTunnelCmdlet
     [Parameter]
     public SwitchParameter Quiet { get; set; }
 
+    private readonly System.Collections.Generic.List<string> _names = new();
+
     protected override void Process()
     {
+        foreach (string raw in ServerName)
+        {
+            string name = DnsName.Normalize(raw, "ServerName", "ServerName");
+            if (!_names.Contains(name))
+            {
+                _names.Add(name);
+            }
+        }
+    }
+
+    /// <summary>All names at once: one session and one agent call per host, however many names (TunnelPathChecker.CheckMany).</summary>
+    protected override void End()
+    {
+        if (_names.Count == 0)
+        {
+            return;
+        }
         string ifName = Checks.InterfaceName(InterfaceName);
         var dns = DnsServer is null ? null : DnsProbe.ParseServer(DnsServer);
         if (HandshakeWarnSeconds > HandshakeFailSeconds)
@@ -124,34 +143,32 @@ public sealed class TestTunnelPathCommand : HomeTunnelCmdlet
             throw HomeTunnelException.Invalid("HandshakeThresholdOrder", $"-HandshakeWarnSeconds ({HandshakeWarnSeconds}) must not exceed -HandshakeFailSeconds ({HandshakeFailSeconds}).", HandshakeWarnSeconds);
         }
         X509Certificate2Collection? roots = TrustedCertificateFile is null ? null : ReadRoots(FileSystemPath(TrustedCertificateFile));
-        foreach (string raw in ServerName)
+        var options = new TunnelPathOptions
         {
-            string name = DnsName.Normalize(raw, "ServerName", "ServerName");
-            var options = new TunnelPathOptions
-            {
-                ServerName = name,
-                RelayAddress = RelayAddress,
-                DnsServer = dns,
-                Ports = Port ?? (Https ? new[] { 80, 443 } : new[] { 80 }),
-                Https = Https,
-                UrlPath = UrlPath,
-                InterfaceName = ifName,
-                Deadline = TimeSpan.FromSeconds(TimeoutSeconds),
-                HandshakeWarn = TimeSpan.FromSeconds(HandshakeWarnSeconds),
-                HandshakeFail = TimeSpan.FromSeconds(HandshakeFailSeconds),
-                CertificateWarnDays = CertificateWarnDays,
-                TrustedRoots = roots,
-                SkipHops = SkipHop ?? Array.Empty<TunnelHop>(),
-                Relay = RelayProbeHost(),
-                Home = HomeProbeHost(),
-                Forwards = Forward ?? Array.Empty<HomeTunnel.Forwards.TunnelPortForward>(),
-                UdpRequest = UdpRequest is null ? new TunnelPathOptions().UdpRequest : System.Text.Encoding.UTF8.GetBytes(UdpRequest),
-            };
-            WriteVerbose($"Checking the path to {name} (deadline {TimeoutSeconds} s).");
-            TunnelPathResult result = TunnelPathChecker.Check(options, StopToken);
+            ServerName = _names[0],
+            RelayAddress = RelayAddress,
+            DnsServer = dns,
+            Ports = Port ?? (Https ? new[] { 80, 443 } : new[] { 80 }),
+            Https = Https,
+            UrlPath = UrlPath,
+            InterfaceName = ifName,
+            Deadline = TimeSpan.FromSeconds(TimeoutSeconds),
+            HandshakeWarn = TimeSpan.FromSeconds(HandshakeWarnSeconds),
+            HandshakeFail = TimeSpan.FromSeconds(HandshakeFailSeconds),
+            CertificateWarnDays = CertificateWarnDays,
+            TrustedRoots = roots,
+            SkipHops = SkipHop ?? Array.Empty<TunnelHop>(),
+            Relay = RelayProbeHost(),
+            Home = HomeProbeHost(),
+            Forwards = Forward ?? Array.Empty<HomeTunnel.Forwards.TunnelPortForward>(),
+            UdpRequest = UdpRequest is null ? new TunnelPathOptions().UdpRequest : System.Text.Encoding.UTF8.GetBytes(UdpRequest),
+        };
+        WriteVerbose($"Checking the path to {string.Join(", ", _names)} (deadline {TimeoutSeconds} s).");
+        foreach (TunnelPathResult result in TunnelPathChecker.CheckMany(options, _names, StopToken))
+        {
             foreach (TunnelPathHopResult hop in result.Hops)
             {
-                WriteVerbose($"{hop.Hop}: {hop.Status} in {hop.DurationMs} ms: {hop.Detail}");
+                WriteVerbose($"{result.ServerName}: {hop.Hop}: {hop.Status} in {hop.DurationMs} ms: {hop.Detail}");
             }
             if (Quiet)
             {

@@ -14,13 +14,13 @@ public enum ForwardProtocol { Tcp, Udp }
 /// kept 1:1. On the relay it is one small nftables file in HomeTunnel's own table (ip hometunnel): a DNAT in
 /// prerouting and a masquerade into the tunnel, so the home side sees the relay's tunnel address.
 /// </summary>
-public sealed class TunnelPortForward
+public sealed class TunnelPortForward : INftRuleFile
 {
     private static readonly Regex PortRange = new(@"\A([0-9]{1,5})(?:-([0-9]{1,5}))?\z", RegexOptions.CultureInvariant);
     private static readonly Regex Name = new(@"\A[A-Za-z0-9._-]{1,64}\z", RegexOptions.CultureInvariant);
 
-    public const string TablePath = "/etc/hometunnel/forwards.nft";
-    public const string Folder = "/etc/hometunnel/forwards.d";
+    public static string TablePath => NftTable.Forwards.TablePath;
+    public static string Folder => NftTable.Forwards.Folder;
 
     public ForwardProtocol Protocol { get; private init; }
     public int PublicPort { get; private init; }
@@ -31,6 +31,13 @@ public sealed class TunnelPortForward
     public string Peer { get; private init; } = string.Empty;
     public string InterfaceName { get; private init; } = "wg0";
 
+    /// <summary>
+    /// The home service sees the visitor's address instead of the relay's tunnel address: the relay does not
+    /// masquerade, so the home side must route its replies back through the tunnel (New-WireGuardConfig
+    /// -PreserveClientAddress, which Publish-HomeService sets for such a forward).
+    /// </summary>
+    public bool PreserveClientAddress { get; private init; }
+
     /// <summary>"tcp-2222" or "udp-27015-27030": the forward's key on the relay and its file's name.</summary>
     public string Key => $"{Protocol.ToString().ToLowerInvariant()}-{Ports(PublicPort, PublicPortEnd)}";
     public string FileName => Key + ".nft";
@@ -40,7 +47,7 @@ public sealed class TunnelPortForward
     public string PublicPorts => Ports(PublicPort, PublicPortEnd);
     public string HomePorts => Ports(Port, PortEnd);
 
-    public static TunnelPortForward Create(ForwardProtocol protocol, string publicPort, string? port, IPAddress address, string peer, string interfaceName)
+    public static TunnelPortForward Create(ForwardProtocol protocol, string publicPort, string? port, IPAddress address, string peer, string interfaceName, bool preserveClientAddress = false)
     {
         var (from, to) = ParseRange(publicPort, "PublicPort");
         var (homeFrom, homeTo) = port is null ? (from, to) : ParseRange(port, "Port");
@@ -66,6 +73,7 @@ public sealed class TunnelPortForward
         return new TunnelPortForward
         {
             Protocol = protocol, PublicPort = from, PublicPortEnd = to, Port = homeFrom, Address = address, Peer = peer, InterfaceName = ifName,
+            PreserveClientAddress = preserveClientAddress,
         };
     }
 
@@ -96,10 +104,12 @@ public sealed class TunnelPortForward
             string proto = Protocol.ToString().ToLowerInvariant();
             string comment = $"\"hometunnel {Key} {Peer}\"";
             string target = PublicPortEnd > PublicPort ? Address.ToString() : $"{Address}:{Port.ToString(CultureInfo.InvariantCulture)}";
-            return HostPlan.Marker + "\n" +
-                $"# {proto} {PublicPorts} on the relay -> {Address}:{HomePorts} ({Peer}) through {InterfaceName}\n" +
-                $"add rule ip hometunnel prerouting iifname != \"{InterfaceName}\" {proto} dport {PublicPorts} dnat to {target} comment {comment}\n" +
-                $"add rule ip hometunnel postrouting oifname \"{InterfaceName}\" ip daddr {Address} {proto} dport {HomePorts} ct status dnat masquerade comment {comment}\n";
+            string text = HostPlan.Marker + "\n" +
+                $"# {proto} {PublicPorts} on the relay -> {Address}:{HomePorts} ({Peer}) through {InterfaceName}{(PreserveClientAddress ? ", the visitor's address kept" : string.Empty)}\n" +
+                $"add rule ip hometunnel prerouting iifname != \"{InterfaceName}\" {proto} dport {PublicPorts} dnat to {target} comment {comment}\n";
+            // Without the masquerade the home side sees the visitor's address (and routes its replies back itself).
+            return PreserveClientAddress ? text
+                : text + $"add rule ip hometunnel postrouting oifname \"{InterfaceName}\" ip daddr {Address} {proto} dport {HomePorts} ct status dnat masquerade comment {comment}\n";
         }
     }
 
@@ -124,22 +134,6 @@ public sealed class TunnelPortForward
         "  }\n" +
         "}\n" +
         $"include \"{Folder}/*.nft\"\n";
-
-    public const string UnitPath = "/etc/systemd/system/hometunnel-forwards.service";
-
-    public const string Unit =
-        HostPlan.Marker + "\n" +
-        "[Unit]\n" +
-        "Description=HomeTunnel: the relay's port forwards into the tunnel\n" +
-        "After=nftables.service network-pre.target\n\n" +
-        "[Service]\n" +
-        "Type=oneshot\n" +
-        "RemainAfterExit=yes\n" +
-        "ExecStartPre=-/sbin/sysctl -q -w net.ipv4.ip_forward=1\n" +
-        "ExecStart=/usr/sbin/nft -f " + TablePath + "\n" +
-        "ExecStop=/usr/sbin/nft delete table ip hometunnel\n\n" +
-        "[Install]\n" +
-        "WantedBy=multi-user.target\n";
 
     public override string ToString() => $"{Protocol.ToString().ToLowerInvariant()} {PublicPorts} -> {Address}:{HomePorts} ({Peer})";
 }

@@ -262,6 +262,12 @@ function Invoke-WireGuardApply($Req, $Plan) {
         return 'Removed'
     }
     if (-not (Test-Path /etc/wireguard)) { Invoke-Native mkdir @('-p', '-m', '0700', '/etc/wireguard') | Out-Null }
+    if ($Plan.Restart) {
+        # The interface's routing changes (Table, the return route's hooks): down with the old file, so its own
+        # PostDown undoes what its PostUp did; up again with the new one below.
+        $r = Start-DetachedCommand wg-quick @('down', $if)
+        if ($r.ExitCode -ne 0 -and (Get-WgLive $if)) { throw (New-AgentError 'WgQuickDownFailed' "wg-quick down $if failed." "wg-quick down $if" $r.Err) }
+    }
     if ($Plan.FileChanged) {
         Write-HostFileAtomic $path $Req.Text '0600'
         $script:Actions.Add("wrote $path")
@@ -277,6 +283,11 @@ function Invoke-WireGuardApply($Req, $Plan) {
                 if ($r.ExitCode -ne 0) { throw (New-AgentError 'WgQuickUpFailed' "wg-quick up $if failed." "wg-quick up $if" $r.Err) }
                 $script:Actions.Add("wg-quick up $if")
             }
+        }
+        elseif ($Plan.Restart) {
+            $r = Start-DetachedCommand wg-quick @('up', $if)
+            if ($r.ExitCode -ne 0) { throw (New-AgentError 'WgQuickUpFailed' "wg-quick up $if failed." "wg-quick up $if" $r.Err) }
+            $script:Actions.Add("wg-quick down $if; wg-quick up $if")
         }
         elseif ($Plan.LiveChanged) {
             $stripped = Join-Path $script:RunDir "$if-$([guid]::NewGuid().ToString('N')).conf"
@@ -294,6 +305,8 @@ function Invoke-WireGuardApply($Req, $Plan) {
         if ($Plan.FileChanged) {
             if ($null -eq $Plan.Current) { Remove-HostFile $path } else { Write-HostFileAtomic $path $Plan.Current '0600' }
             $script:Actions.Add("restored $path")
+            # A restart that failed half-way: the old tunnel comes back up.
+            if ($Plan.Restart -and $null -ne $Plan.Current -and -not (Get-WgLive $if)) { $null = Start-DetachedCommand wg-quick @('up', $if); $script:Actions.Add("wg-quick up $if (the old config)") }
         }
         throw
     }
@@ -452,30 +465,36 @@ function Invoke-ApacheApply($Req, $Plan) {
 
 # ---------------------------------------------------------------- Port forwards (nftables, table ip hometunnel)
 
-function Get-ForwardFacts($Req) {
+# One of HomeTunnel's nftables tables (the relay's forwards, the home machine's firewall): the request says
+# which (Forwards/NftTable.cs); one rule file per item in its folder, a table file that replaces the table and
+# includes them, a boot unit. Only that table is ever listed, loaded or deleted.
+
+function Get-NftTableFacts($Req) {
+    $t = $Req.Table
     $nft = [bool](Get-Command nft -CommandType Application -ErrorAction Ignore)
     $files = @{}
     foreach ($p in $Req.Paths) { $files[$p] = Read-HostFile $p }
-    $dir = '/etc/hometunnel/forwards.d'
-    $existing = if ([System.IO.Directory]::Exists($dir)) { @(foreach ($f in [System.IO.Directory]::GetFiles($dir, '*.nft')) { [System.IO.Path]::GetFileNameWithoutExtension($f) }) } else { @() }
+    $existing = if ([System.IO.Directory]::Exists($t.Folder)) { @(foreach ($f in [System.IO.Directory]::GetFiles($t.Folder, '*.nft')) { [System.IO.Path]::GetFileNameWithoutExtension($f) }) } else { @() }
+    # Uninstalling everything: the files of every item there is, to back up and to check they are ours.
+    if ($Req.All) { foreach ($k in $existing) { $p = "$($t.Folder)/$k.nft"; $files[$p] = Read-HostFile $p } }
     $live = @(); $loaded = $false
     if ($nft) {
-        $t = Invoke-Native nft @('list', 'table', 'ip', 'hometunnel') -AllowFailure
-        if ($t.ExitCode -eq 0) {
+        $r = Invoke-Native nft @('list', 'table', $t.Family, $t.Name) -AllowFailure
+        if ($r.ExitCode -eq 0) {
             $loaded = $true
-            $live = @([regex]::Matches($t.Out, 'comment "hometunnel (\S+)') | ForEach-Object { $_.Groups[1].Value } | Select-Object -Unique)
+            $live = @([regex]::Matches($r.Out, 'comment "hometunnel ([^\s"]+)') | ForEach-Object { $_.Groups[1].Value } | Select-Object -Unique)
         }
     }
     $systemd = Test-Systemd
     @{
         Nft = $nft; Files = $files; Existing = $existing; Live = $live; TableLoaded = $loaded
-        IpForward = $(try { [System.IO.File]::ReadAllText('/proc/sys/net/ipv4/ip_forward').Trim() } catch { '' })
+        IpForward = $(if ($t.IpForward) { try { [System.IO.File]::ReadAllText('/proc/sys/net/ipv4/ip_forward').Trim() } catch { '' } } else { '' })
         Systemd = $systemd
-        UnitEnabled = $systemd -and [System.IO.File]::Exists('/etc/systemd/system/multi-user.target.wants/hometunnel-forwards.service')
+        UnitEnabled = $systemd -and [System.IO.File]::Exists("/etc/systemd/system/multi-user.target.wants/$($t.UnitName)")
     }
 }
 
-function Get-ForwardFingerprint($F) {
+function Get-NftTableFingerprint($F) {
     $parts = [System.Collections.Generic.List[string]]::new()
     foreach ($k in @($F.Files.Keys | Sort-Object)) { $parts.Add("$k=$($F.Files[$k])") }
     $parts.Add((@($F.Existing | Sort-Object) -join ',')); $parts.Add((@($F.Live | Sort-Object) -join ','))
@@ -483,28 +502,29 @@ function Get-ForwardFingerprint($F) {
     Get-Fingerprint $parts.ToArray()
 }
 
-function Invoke-ForwardApply($Req, $Plan) {
-    $table = '/etc/hometunnel/forwards.nft'
+function Invoke-NftTableApply($Req, $Plan) {
+    $t = $Req.Table
+    $tablePath = $t.TablePath
     try {
-        foreach ($d in '/etc/hometunnel', '/etc/hometunnel/forwards.d') { if (-not [System.IO.Directory]::Exists($d)) { Invoke-Native mkdir @('-p', '-m', '0755', $d) | Out-Null } }
+        foreach ($d in '/etc/hometunnel', $t.Folder) { if (-not [System.IO.Directory]::Exists($d)) { Invoke-Native mkdir @('-p', '-m', '0755', $d) | Out-Null } }
         foreach ($path in @($Plan.Writes.Keys)) { Write-HostFileAtomic $path $Plan.Writes[$path] '0644'; $script:Actions.Add("wrote $path") }
         foreach ($path in @($Plan.Removes)) { Remove-HostFile $path; $script:Actions.Add("removed $path") }
         if ($Plan.DropTable) {
-            if ($Plan.DisableUnit) { Invoke-Native systemctl @('disable', 'hometunnel-forwards.service') -AllowFailure | Out-Null; $script:Actions.Add('systemctl disable hometunnel-forwards') }
-            Invoke-Native nft @('delete', 'table', 'ip', 'hometunnel') -AllowFailure | Out-Null
-            $script:Actions.Add('nft delete table ip hometunnel')
+            if ($Plan.DisableUnit) { Invoke-Native systemctl @('disable', $t.UnitName) -AllowFailure | Out-Null; $script:Actions.Add("systemctl disable $($t.UnitName -replace '\.service$', '')") }
+            Invoke-Native nft @('delete', 'table', $t.Family, $t.Name) -AllowFailure | Out-Null
+            $script:Actions.Add("nft delete table $($t.Family) $($t.Name)")
         }
         if ($Plan.Reload) {
-            $check = Invoke-Native nft @('-c', '-f', $table) -AllowFailure
-            if ($check.ExitCode -ne 0) { throw (New-AgentError 'NftRejected' "nft refused the forwards; the previous files were put back. $($check.Err)" "nft -c -f $table" $check.Err) }
+            $check = Invoke-Native nft @('-c', '-f', $tablePath) -AllowFailure
+            if ($check.ExitCode -ne 0) { throw (New-AgentError 'NftRejected' "nft refused the table $($t.Family) $($t.Name); the previous files were put back. $($check.Err)" "nft -c -f $tablePath" $check.Err) }
             if ($Plan.IpForward) { Invoke-Native sysctl @('-q', '-w', 'net.ipv4.ip_forward=1') | Out-Null; $script:Actions.Add('sysctl net.ipv4.ip_forward=1') }
-            Invoke-Native nft @('-f', $table) | Out-Null
-            $script:Actions.Add("nft -f $table")
+            Invoke-Native nft @('-f', $tablePath) | Out-Null
+            $script:Actions.Add("nft -f $tablePath")
         }
         if ($Plan.EnableUnit) {
             Invoke-Native systemctl @('daemon-reload') | Out-Null
-            Invoke-Native systemctl @('enable', 'hometunnel-forwards.service') | Out-Null
-            $script:Actions.Add('systemctl enable hometunnel-forwards')
+            Invoke-Native systemctl @('enable', $t.UnitName) | Out-Null
+            $script:Actions.Add("systemctl enable $($t.UnitName -replace '\.service$', '')")
         }
     }
     catch {
@@ -512,11 +532,11 @@ function Invoke-ForwardApply($Req, $Plan) {
             $old = $Plan.Backup[$path]
             if ($null -eq $old) { Remove-HostFile $path } else { Write-HostFileAtomic $path $old '0644' }
         }
-        if ($null -ne $Plan.Backup[$table]) { Invoke-Native nft @('-f', $table) -AllowFailure | Out-Null }
+        if ($null -ne $Plan.Backup[$tablePath]) { Invoke-Native nft @('-f', $tablePath) -AllowFailure | Out-Null }
         $script:Actions.Add('rolled back')
         throw
     }
-    if ($Req.Uninstall) { 'Removed' } elseif (@($Plan.Writes.Keys | Where-Object { $_ -like '/etc/hometunnel/forwards.d/*' -and $null -eq $Plan.Backup[$_] }).Count -gt 0) { 'Created' } else { 'Changed' }
+    if ($Req.Uninstall) { 'Removed' } elseif (@($Plan.Writes.Keys | Where-Object { $_ -like "$($t.Folder)/*" -and $null -eq $Plan.Backup[$_] }).Count -gt 0) { 'Created' } else { 'Changed' }
 }
 
 # ---------------------------------------------------------------- Status (read-only)
@@ -556,36 +576,59 @@ function Test-TcpConnect([string] $HostName, [int] $Port, [int] $TimeoutMillisec
 }
 
 function Get-RelayProbe($Req) {
-    # What the relay knows about one name: is Apache running, which enabled VirtualHost serves the name
-    # (apache2ctl -S), that site's file, the tunnel's public state, and whether the backend answers.
-    $name = $Req.ServerName
+    # What the relay knows about the names a check covers: is Apache running, which enabled VirtualHost serves
+    # each name (apache2ctl -S, once), that site's file, whether its backend answers (once per backend), and
+    # the tunnel's public state (once). One call however many names.
+    $names = if ($Req.ContainsKey('ServerNames') -and $Req.ServerNames) { @($Req.ServerNames) } else { @($Req.ServerName) }
     $running = Test-ApacheRunning
     $s = Invoke-Native apache2ctl @('-S') -AllowFailure
     $listing = ($s.Out + $s.Err).Trim()
-    $vhosts = @()
+    # name (lower case) -> the VirtualHosts that serve it, from one reading of the listing
+    $served = @{}
     $last = $null
     foreach ($line in $listing -split "`n") {
-        if ($line -match '^\s*port\s+(\d+)\s+namevhost\s+(\S+)\s+\((.+):\d+\)') { $last = @{ Port = $Matches[1]; File = $Matches[3]; Name = $Matches[2] } }
-        elseif ($line -match '^\s*\S+:(\d+)\s+(\S+)\s+\((.+):\d+\)') { $last = @{ Port = $Matches[1]; File = $Matches[3]; Name = $Matches[2] } }
-        elseif ($line -match '^\s*alias\s+(\S+)' -and $last) { if ($Matches[1] -ieq $name) { $vhosts += @{ Port = $last.Port; File = $last.File } }; continue }
+        if ($line -match '^\s*port\s+(\d+)\s+namevhost\s+(\S+)\s+\((.+):\d+\)') { $last = @{ Port = $Matches[1]; File = $Matches[3]; Name = $Matches[2] }; $key = $last.Name.ToLowerInvariant() }
+        elseif ($line -match '^\s*\S+:(\d+)\s+(\S+)\s+\((.+):\d+\)') { $last = @{ Port = $Matches[1]; File = $Matches[3]; Name = $Matches[2] }; $key = $last.Name.ToLowerInvariant() }
+        elseif ($line -match '^\s*alias\s+(\S+)' -and $last) { $key = $Matches[1].ToLowerInvariant() }
         else { continue }
-        if ($last.Name -ieq $name) { $vhosts += @{ Port = $last.Port; File = $last.File } }
+        if (-not $served.ContainsKey($key)) { $served[$key] = [System.Collections.Generic.List[object]]::new() }
+        $served[$key].Add(@{ Port = $last.Port; File = $last.File })
     }
-    $file = @($vhosts | Where-Object { $_.File } | ForEach-Object { $_.File }) | Select-Object -First 1
-    $text = if ($file) { Read-HostFile $file -FollowLink } else { $null }
-    $backend = $null; $backendError = $null
-    if ($text -and $text -match '(?im)^\s*ProxyPass\s+\S+\s+(https?)://(\[[^\]]+\]|[^\s/:]+)(?::(\d+))?') {
-        $port = if ($Matches[3]) { [int]$Matches[3] } elseif ($Matches[1] -eq 'https') { 443 } else { 80 }
-        $addr = $Matches[2].Trim('[', ']')
-        $backend = "$($Matches[1])://$($Matches[2]):$port/"
-        $backendError = Test-TcpConnect $addr $port ([int]$Req.ConnectTimeoutMilliseconds)
+    $texts = @{}; $answers = @{}
+    $perName = @{}
+    foreach ($name in $names) {
+        $vhosts = @(if ($served.ContainsKey($name.ToLowerInvariant())) { $served[$name.ToLowerInvariant()] })
+        $file = @($vhosts | Where-Object { $_.File } | ForEach-Object { $_.File }) | Select-Object -First 1
+        $text = $null
+        if ($file) { if (-not $texts.ContainsKey($file)) { $texts[$file] = Read-HostFile $file -FollowLink }; $text = $texts[$file] }
+        $backend = $null; $backendError = $null
+        if ($text -and $text -match '(?im)^\s*ProxyPass\s+\S+\s+(https?)://(\[[^\]]+\]|[^\s/:]+)(?::(\d+))?') {
+            $port = if ($Matches[3]) { [int]$Matches[3] } elseif ($Matches[1] -eq 'https') { 443 } else { 80 }
+            $addr = $Matches[2].Trim('[', ']')
+            $backend = "$($Matches[1])://$($Matches[2]):$port/"
+            $k = "$addr|$port"
+            if (-not $answers.ContainsKey($k)) { $answers[$k] = Test-TcpConnect $addr $port ([int]$Req.ConnectTimeoutMilliseconds) }
+            $backendError = $answers[$k]
+        }
+        $perName[$name] = @{ VirtualHosts = $vhosts; SiteFile = $file; SiteText = $text; Backend = $backend; BackendError = $backendError }
     }
     $wg = $null; $wgError = $null
     try { $wg = Get-WgStatus $Req } catch { $wgError = $_.Exception.Message }
+    # The relay's half of a forward check: which forwards HomeTunnel's table holds, and whether each TCP home port answers from here.
+    $forwards = $null
+    if (@($Req.Forwards).Count -gt 0) {
+        $live = @()
+        if (Get-Command nft -CommandType Application -ErrorAction Ignore) {
+            $t = Invoke-Native nft @('list', 'table', 'ip', 'hometunnel') -AllowFailure
+            if ($t.ExitCode -eq 0) { $live = @([regex]::Matches($t.Out, 'comment "hometunnel ([^\s"]+)') | ForEach-Object { $_.Groups[1].Value } | Select-Object -Unique) }
+        }
+        $answers = @{}
+        foreach ($f in $Req.Forwards) { $answers[$f.Key] = if ($f.Tcp) { Test-TcpConnect $f.Address ([int]$f.Port) ([int]$Req.ConnectTimeoutMilliseconds) } else { $null } }
+        $forwards = @{ Live = $live; Answers = $answers }
+    }
     @{
+        Forwards = $forwards; Names = $perName
         ApacheRunning = $running; ApacheListingOk = $s.ExitCode -eq 0; ApacheListing = $listing
-        VirtualHosts = $vhosts; SiteFile = $file; SiteText = $text
-        Backend = $backend; BackendError = $backendError
         WireGuard = $wg; WireGuardError = $wgError; Now = [DateTimeOffset]::UtcNow.ToUnixTimeSeconds()
     }
 }
@@ -593,7 +636,13 @@ function Get-RelayProbe($Req) {
 function Get-HomeProbe($Req) {
     $wg = $null; $wgError = $null
     try { $wg = Get-WgStatus $Req } catch { $wgError = $_.Exception.Message }
-    @{ WireGuard = $wg; WireGuardError = $wgError; Now = [DateTimeOffset]::UtcNow.ToUnixTimeSeconds() }
+    # HomeTunnel's firewall on the tunnel, if any: which ports it opens (a published port it closes is the HomeService hop's remedy).
+    $firewall = @{ Loaded = $false; Openings = @() }
+    if (Get-Command nft -CommandType Application -ErrorAction Ignore) {
+        $t = Invoke-Native nft @('list', 'table', 'inet', 'hometunnel') -AllowFailure
+        if ($t.ExitCode -eq 0) { $firewall = @{ Loaded = $true; Openings = @([regex]::Matches($t.Out, 'comment "hometunnel ([^\s"]+)') | ForEach-Object { $_.Groups[1].Value } | Select-Object -Unique) } }
+    }
+    @{ WireGuard = $wg; WireGuardError = $wgError; Firewall = $firewall; Now = [DateTimeOffset]::UtcNow.ToUnixTimeSeconds() }
 }
 
 # ---------------------------------------------------------------- driver
@@ -608,9 +657,14 @@ $script:Changes = @{
         Apply       = { param($Req, $Plan) Invoke-WireGuardApply $Req $Plan }
     }
     Forward   = @{
-        Facts       = { param($Req) Get-ForwardFacts $Req }
-        Fingerprint = { param($Facts) Get-ForwardFingerprint $Facts }
-        Apply       = { param($Req, $Plan) Invoke-ForwardApply $Req $Plan }
+        Facts       = { param($Req) Get-NftTableFacts $Req }
+        Fingerprint = { param($Facts) Get-NftTableFingerprint $Facts }
+        Apply       = { param($Req, $Plan) Invoke-NftTableApply $Req $Plan }
+    }
+    HomeFirewall = @{
+        Facts       = { param($Req) Get-NftTableFacts $Req }
+        Fingerprint = { param($Facts) Get-NftTableFingerprint $Facts }
+        Apply       = { param($Req, $Plan) Invoke-NftTableApply $Req $Plan }
     }
     Apache    = @{
         Facts       = { param($Req) Get-ApacheFacts $Req }

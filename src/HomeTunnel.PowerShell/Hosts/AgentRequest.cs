@@ -34,22 +34,26 @@ public static class AgentRequest
             ("Text", config.RevealText()),
             ("StrippedText", config.RevealStrippedText()),
             ("Addresses", config.Address.Select(a => a.ToString()).ToArray()),
-            ("Routes", config.Peers.SelectMany(p => p.AllowedIPs).Select(a => a.Network.ToString()).Distinct().ToArray()),
+            // A config that keeps visitors' addresses routes no any-source entry (Table = off; its hooks route the replies).
+            ("Routes", config.Peers.SelectMany(p => p.AllowedIPs).Where(a => !config.PreserveClientAddress || a.PrefixLength > 0)
+                .Select(a => a.Network.ToString()).Distinct().ToArray()),
             ("BootUnits", TunnelBootUnits.Files.Keys.ToArray()));
 
-    public static Hashtable Forward(HomeTunnel.Forwards.TunnelPortForward[] forwards, bool uninstall) =>
-        Base("Forward", string.Join(", ", forwards.Select(f => f.Key)), Array.Empty<string>(), uninstall,
-            ("Paths", new[] { HomeTunnel.Forwards.TunnelPortForward.TablePath, HomeTunnel.Forwards.TunnelPortForward.UnitPath }
-                .Concat(forwards.Select(f => f.Path)).ToArray()));
+    /// <summary>A change to one of HomeTunnel's nftables tables: its items' files, the table file and the boot unit.</summary>
+    public static Hashtable NftRules(HomeTunnel.Forwards.NftTable table, HomeTunnel.Forwards.INftRuleFile[] items, bool uninstall, bool all = false) =>
+        Base(table.Kind, all ? "all" : string.Join(", ", items.Select(f => f.Key)), Array.Empty<string>(), uninstall,
+            ("Table", table.ToRequest()),
+            ("All", all),
+            ("Paths", new[] { table.TablePath, table.UnitPath }.Concat(items.Select(f => f.Path)).ToArray()));
 
-    /// <summary>The forward files a change writes (or, for an uninstall, removes), and the table file.</summary>
-    public static IReadOnlyDictionary<string, string?> ForwardFiles(HomeTunnel.Forwards.TunnelPortForward[] forwards, bool uninstall)
+    /// <summary>The item files a change writes (or, for an uninstall, removes), and the table file and unit.</summary>
+    public static IReadOnlyDictionary<string, string?> NftRuleFiles(HomeTunnel.Forwards.NftTable table, HomeTunnel.Forwards.INftRuleFile[] items, string tableText, bool uninstall)
     {
-        var d = forwards.ToDictionary(f => f.Path, f => uninstall ? null : (string?)f.Text);
-        if (!uninstall && forwards.Length > 0)
+        var d = items.ToDictionary(f => f.Path, f => uninstall ? null : (string?)f.Text);
+        if (!uninstall && (items.Length > 0 || table.KeepWhenEmpty))
         {
-            d[HomeTunnel.Forwards.TunnelPortForward.TablePath] = HomeTunnel.Forwards.TunnelPortForward.TableText(forwards[0].InterfaceName);
-            d[HomeTunnel.Forwards.TunnelPortForward.UnitPath] = HomeTunnel.Forwards.TunnelPortForward.Unit;
+            d[table.TablePath] = tableText;
+            d[table.UnitPath] = table.Unit;
         }
         return d;
     }
@@ -69,8 +73,10 @@ public static class AgentRequest
     public static IReadOnlyDictionary<string, string?> WireGuardFiles(WireGuardConfig? config, string interfaceName) =>
         new Dictionary<string, string?> { [$"/etc/wireguard/{interfaceName}.conf"] = config?.RevealText() };
 
-    /// <summary>The files an Apache change writes (or, for an uninstall, removes), by their paths on the host.</summary>
-    /// The htpasswd file behind a door is shown as its user with "(bcrypt hash)": never a hash, old or new.</summary>
+    /// <summary>
+    /// The files an Apache change writes (or, for an uninstall, removes), by their paths on the host. The htpasswd
+    /// file behind a door is shown as its user and "(a new bcrypt hash)": never a hash, old or new.
+    /// </summary>
     public static IReadOnlyDictionary<string, string?> ApacheFiles(ApacheProxySite[] sites, bool uninstall)
     {
         var files = new Dictionary<string, string?>();
@@ -85,9 +91,15 @@ public static class AgentRequest
     public static Hashtable Status(string interfaceName) =>
         Base("Status", interfaceName, Array.Empty<string>(), false, ("InterfaceName", interfaceName));
 
-    public static Hashtable RelayProbe(string serverName, string interfaceName, int connectTimeoutMilliseconds) =>
-        Base("RelayProbe", serverName, Array.Empty<string>(), false, ("ServerName", serverName), ("InterfaceName", interfaceName),
-            ("ConnectTimeoutMilliseconds", connectTimeoutMilliseconds));
+    /// <summary>What the relay knows about the names a check covers, in one call however many names.</summary>
+    public static Hashtable RelayProbe(IReadOnlyList<string> serverNames, string interfaceName, int connectTimeoutMilliseconds, IEnumerable<HomeTunnel.Forwards.TunnelPortForward>? forwards = null) =>
+        Base("RelayProbe", string.Join(", ", serverNames), Array.Empty<string>(), false, ("ServerName", serverNames[0]), ("ServerNames", serverNames.ToArray()), ("InterfaceName", interfaceName),
+            ("ConnectTimeoutMilliseconds", connectTimeoutMilliseconds),
+            // The relay's half of a forward check: is the rule loaded, does the home port answer from the relay (TCP).
+            ("Forwards", (forwards ?? Array.Empty<HomeTunnel.Forwards.TunnelPortForward>()).Select(f => new Hashtable
+            {
+                ["Key"] = f.Key, ["Tcp"] = f.Protocol == HomeTunnel.Forwards.ForwardProtocol.Tcp, ["Address"] = f.Address.ToString(), ["Port"] = f.Port,
+            }).ToArray()));
 
     public static Hashtable Profile() => Base("Profile", "profile", Array.Empty<string>(), false);
 

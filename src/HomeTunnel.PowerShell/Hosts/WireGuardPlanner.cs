@@ -66,6 +66,9 @@ public static class WireGuardPlanner
         bool watching = AgentValue.Truth(boot["Watching"]);
         bool bootChanged = systemd && (uninstall ? watching : (!enabled || wantWatch != watching || unitsToWrite.Count > 0));
         bool changed = fileChanged || liveChanged || bootChanged;
+        // wg syncconf changes peers only: a change of the interface's routing (Table, hooks: -PreserveClientAddress
+        // turned on or off) takes the interface down and up again.
+        bool restart = up && fileChanged && !uninstall && config is not null && RoutingLines(current) != RoutingLines(config.RevealText());
         return new HostPlan
         {
             Changed = changed,
@@ -76,6 +79,7 @@ public static class WireGuardPlanner
                 ["Up"] = up,
                 ["FileChanged"] = fileChanged,
                 ["LiveChanged"] = liveChanged,
+                ["Restart"] = restart,
                 ["Boot"] = new Hashtable
                 {
                     ["Changed"] = bootChanged,
@@ -88,6 +92,10 @@ public static class WireGuardPlanner
             Files = changed ? new[] { new HostFileFact(path, current, LiveOnly: !fileChanged && liveChanged) } : Array.Empty<HostFileFact>(),
         };
     }
+
+    private static string RoutingLines(string? text) =>
+        string.Join('\n', (text ?? string.Empty).Split('\n').Select(l => l.Trim())
+            .Where(l => l.StartsWith("Table", StringComparison.Ordinal) || l.StartsWith("PostUp", StringComparison.Ordinal) || l.StartsWith("PostDown", StringComparison.Ordinal)));
 
     /// <summary>The live peers and port are what the config says (wg prints AllowedIPs as the config's networks).</summary>
     private static bool SameLive(Hashtable facts, WireGuardConfig config)

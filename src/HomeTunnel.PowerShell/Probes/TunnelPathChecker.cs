@@ -27,57 +27,75 @@ public static class TunnelPathChecker
     private const string DeadlineId = "DeadlinePassed";
 
     /// <param name="stop">Ctrl+C: ends every probe at once, as the deadline does.</param>
-    public static TunnelPathResult Check(TunnelPathOptions o, CancellationToken stop = default)
+    public static TunnelPathResult Check(TunnelPathOptions o, CancellationToken stop = default) => CheckMany(o, new[] { o.ServerName }, stop)[0];
+
+    /// <summary>
+    /// Judges several names on the same relay at once: one session and one agent call per host however many
+    /// names (the relay answers for all of them in that call), probes shared where they are the same (the
+    /// relay's ports and default site per address, the forwards), and one deadline for all.
+    /// </summary>
+    public static IReadOnlyList<TunnelPathResult> CheckMany(TunnelPathOptions template, IReadOnlyList<string> names, CancellationToken stop = default)
     {
         DateTimeOffset started = DateTimeOffset.UtcNow;
         var clock = Stopwatch.StartNew();
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(stop);
-        deadline.CancelAfter(o.Deadline);
+        deadline.CancelAfter(template.Deadline);
         CancellationToken cancel = deadline.Token;
-        TimeSpan Step(double seconds) => TimeSpan.FromSeconds(Math.Min(seconds, Math.Max(0.1, (o.Deadline - clock.Elapsed).TotalSeconds)));
+        TimeSpan Step(double seconds) => TimeSpan.FromSeconds(Math.Min(seconds, Math.Max(0.1, (template.Deadline - clock.Elapsed).TotalSeconds)));
 
-        var dns = Time(() => DnsProbe.ResolveAsync(o.ServerName, o.DnsServer, Step(3), cancel), cancel);
-        var relayRunspace = o.Relay is null ? null : Time(() => o.Relay.Open(cancel), cancel);
-        var home = o.Home is null ? null : OnHost(o.Home, AgentRequest.HomeProbe(o.InterfaceName), cancel);
-        var relayAddress = Time(() => RelayAddressAsync(o, dns, relayRunspace, cancel), cancel);
+        var relayRunspace = template.Relay is null ? null : Time(() => template.Relay.Open(cancel), cancel);
+        var home = template.Home is null ? null : OnHost(template.Home, AgentRequest.HomeProbe(template.InterfaceName), cancel);
         var relay = relayRunspace is null ? null : Time(async () =>
         {
             Timed<Runspace> rs = await relayRunspace.ConfigureAwait(false);
             if (rs.Value is null)
             {
-                throw new HomeTunnelException(rs.ErrorId ?? "SshConnectFailed", ErrorKind.ConnectionError, rs.Error ?? "no session", o.Relay!.Name);
+                throw new HomeTunnelException(rs.ErrorId ?? "SshConnectFailed", ErrorKind.ConnectionError, rs.Error ?? "no session", template.Relay!.Name);
             }
-            return await AgentCall.RunAsync(rs.Value, AgentRequest.RelayProbe(o.ServerName, o.InterfaceName, 2000), o.Relay!.Name, cancel).ConfigureAwait(false);
-        }, cancel);
-        var ports = o.Ports.Select(port => Time(async () =>
-        {
-            IPAddress? address = (await relayAddress.ConfigureAwait(false)).Value;
-            return address is null ? "no address for the relay" : await NetworkProbe.ConnectAsync(address, port, Step(3), cancel).ConfigureAwait(false);
-        }, cancel)).ToArray();
-        string scheme = o.Https ? "https" : "http";
-        var site = Time(async () =>
-        {
-            IPAddress? address = (await relayAddress.ConfigureAwait(false)).Value;
-            return address is null ? null : await NetworkProbe.GetAsync(address, new Uri($"{scheme}://{o.ServerName}{o.UrlPath}"), o.ServerName, Step(10), cancel).ConfigureAwait(false);
-        }, cancel);
-        var fallback = Time(async () =>
-        {
-            IPAddress? address = (await relayAddress.ConfigureAwait(false)).Value;
-            return address is null ? null : await NetworkProbe.GetAsync(address, new Uri($"http://{ProbeHostName}/"), ProbeHostName, Step(10), cancel).ConfigureAwait(false);
+            return await AgentCall.RunAsync(rs.Value, AgentRequest.RelayProbe(names, template.InterfaceName, 2000, template.Forwards), template.Relay!.Name, cancel).ConfigureAwait(false);
         }, cancel);
 
-        var forwards = o.Forwards.Select(f => Time(async () =>
+        // What is the same for every name at one relay address is asked once.
+        var shared = new System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<Task<object?>>>(StringComparer.Ordinal);
+        Task<T?> Once<T>(string key, Func<Task<T?>> make) where T : class =>
+            shared.GetOrAdd(key, _ => new Lazy<Task<object?>>(async () => await make().ConfigureAwait(false))).Value.ContinueWith(t => (T?)t.Result, TaskScheduler.Default);
+        string scheme = template.Https ? "https" : "http";
+        var all = new List<Task>();
+        var perName = names.Select(name =>
         {
-            IPAddress? address = (await relayAddress.ConfigureAwait(false)).Value;
-            return address is null ? "no address for the relay"
-                : f.Protocol == HomeTunnel.Forwards.ForwardProtocol.Tcp
-                    ? await NetworkProbe.ConnectAsync(address, f.PublicPort, Step(3), cancel).ConfigureAwait(false)
-                    : await NetworkProbe.UdpExchangeAsync(address, f.PublicPort, o.UdpRequest, Step(3), cancel).ConfigureAwait(false);
-        }, cancel)).ToArray();
-
-        var all = new List<Task> { dns, relayAddress, site, fallback };
-        all.AddRange(ports);
-        all.AddRange(forwards);
+            TunnelPathOptions o = template with { ServerName = name };
+            var dns = Time(() => DnsProbe.ResolveAsync(name, o.DnsServer, Step(3), cancel), cancel);
+            var relayAddress = Time(() => RelayAddressAsync(o, dns, relayRunspace, cancel), cancel);
+            var ports = o.Ports.Select(port => Time(async () =>
+            {
+                IPAddress? address = (await relayAddress.ConfigureAwait(false)).Value;
+                return address is null ? "no address for the relay"
+                    : await Once($"port {address} {port}", () => NetworkProbe.ConnectAsync(address, port, Step(3), cancel)).ConfigureAwait(false);
+            }, cancel)).ToArray();
+            var site = Time(async () =>
+            {
+                IPAddress? address = (await relayAddress.ConfigureAwait(false)).Value;
+                return address is null ? null : await NetworkProbe.GetAsync(address, new Uri($"{scheme}://{name}{o.UrlPath}"), name, Step(10), cancel).ConfigureAwait(false);
+            }, cancel);
+            var fallback = Time(async () =>
+            {
+                IPAddress? address = (await relayAddress.ConfigureAwait(false)).Value;
+                return address is null ? null
+                    : await Once<HttpAnswer>($"fallback {address}", async () => await NetworkProbe.GetAsync(address, new Uri($"http://{ProbeHostName}/"), ProbeHostName, Step(10), cancel).ConfigureAwait(false)).ConfigureAwait(false);
+            }, cancel);
+            var forwards = o.Forwards.Select(f => Time(async () =>
+            {
+                IPAddress? address = (await relayAddress.ConfigureAwait(false)).Value;
+                return address is null ? "no address for the relay"
+                    : await Once($"forward {address} {f.Key}", () => f.Protocol == HomeTunnel.Forwards.ForwardProtocol.Tcp
+                        ? NetworkProbe.ConnectAsync(address, f.PublicPort, Step(3), cancel)
+                        : NetworkProbe.UdpExchangeAsync(address, f.PublicPort, o.UdpRequest, Step(3), cancel)).ConfigureAwait(false);
+            }, cancel)).ToArray();
+            all.AddRange(new Task[] { dns, relayAddress, site, fallback });
+            all.AddRange(ports);
+            all.AddRange(forwards);
+            return (Options: o, Dns: dns, RelayAddress: relayAddress, Ports: ports, Site: site, Fallback: fallback, Forwards: forwards);
+        }).ToList();
         if (relay is not null)
         {
             all.Add(relay);
@@ -88,19 +106,34 @@ public static class TunnelPathChecker
         }
         // Each task ends by the deadline (Time() turns cancellation into a result); the extra second is
         // for the cancellations themselves to land.
-        Task.WaitAll(all.ToArray(), o.Deadline + TimeSpan.FromSeconds(1));
-        var hops = new List<TunnelPathHopResult>
+        Task.WaitAll(all.ToArray(), template.Deadline + TimeSpan.FromSeconds(1));
+        Timed<Hashtable>? homeFacts = home is null ? null : Get(home);
+        var results = new List<TunnelPathResult>();
+        foreach (var n in perName)
         {
-            DnsHop(o, Get(dns), Get(relayAddress)),
-            RelayHop(o, ports.Select(Get).ToArray(), Get(relayAddress), relay is null ? null : Get(relay)),
-            CertificateHop(o, Get(site)),
-            ApacheHop(o, relay is null ? null : Get(relay), Get(site), Get(fallback)),
-            TunnelStateHop(o, relay is null ? null : Get(relay), home is null ? null : Get(home)),
-            HomeServiceHop(o, relay is null ? null : Get(relay)),
-            EndToEndHop(o, Get(site), Get(fallback)),
-        };
-        hops.AddRange(o.Forwards.Select((f, i) => ForwardHop(o, f, Get(forwards[i]))));
-        if (o.Relay?.Close is { } close && relayRunspace is not null)
+            TunnelPathOptions o = n.Options;
+            Timed<Hashtable>? relayFacts = relay is null ? null : ForName(Get(relay), o.ServerName);
+            var hops = new List<TunnelPathHopResult>
+            {
+                DnsHop(o, Get(n.Dns), Get(n.RelayAddress)),
+                RelayHop(o, n.Ports.Select(Get).ToArray(), Get(n.RelayAddress), relayFacts),
+                CertificateHop(o, Get(n.Site)),
+                ApacheHop(o, relayFacts, Get(n.Site), Get(n.Fallback)),
+                TunnelStateHop(o, relayFacts, homeFacts),
+                HomeServiceHop(o, relayFacts, homeFacts),
+                EndToEndHop(o, Get(n.Site), Get(n.Fallback)),
+            };
+            hops.AddRange(o.Forwards.Select((f, i) => ForwardHop(o, f, Get(n.Forwards[i]), relayFacts is null ? null : Probe(relayFacts), homeFacts is null ? null : Probe(homeFacts))));
+            for (int i = 0; i < hops.Count; i++)
+            {
+                if (o.SkipHops.Contains(hops[i].Hop))
+                {
+                    hops[i] = Hop(o, hops[i].Hop, HopStatus.Skipped, hops[i].Duration, $"skipped on request (was {hops[i].Status}: {hops[i].Detail})");
+                }
+            }
+            results.Add(TunnelPathResult.From(o.ServerName, hops, started, clock.Elapsed, HandshakeAge(o, relayFacts), CertificateDays(Get(n.Site))));
+        }
+        if (template.Relay?.Close is { } close && relayRunspace is not null)
         {
             // A session that opened after the deadline is closed when it arrives.
             Task closing = relayRunspace.ContinueWith(t =>
@@ -112,14 +145,43 @@ public static class TunnelPathChecker
             }, TaskScheduler.Default);
             closing.Wait(TimeSpan.FromSeconds(3));
         }
-        for (int i = 0; i < hops.Count; i++)
+        return results;
+    }
+
+    /// <summary>The relay's handshake age with the peer behind the site's backend, for metrics (null when not seen).</summary>
+    private static double? HandshakeAge(TunnelPathOptions o, Timed<Hashtable>? relay)
+    {
+        Hashtable? facts = relay is null ? null : Probe(relay);
+        if (facts is null || o.Relay is null || AgentValue.Unwrap(facts["WireGuard"]) is not Hashtable wg
+            || !Uri.TryCreate(AgentValue.Text(facts["Backend"]), UriKind.Absolute, out Uri? backend) || !IPAddress.TryParse(backend.Host.Trim('[', ']'), out IPAddress? home))
         {
-            if (o.SkipHops.Contains(hops[i].Hop))
+            return null;
+        }
+        TunnelPeerStatus? peer = TunnelPeerStatus.FromAgent(wg, o.Relay.Name, o.InterfaceName, AgentValue.UnixTime(facts["Now"])).FirstOrDefault(p => p.Covers(home));
+        return peer?.HandshakeAge is { } age ? Math.Round(age.TotalSeconds, 1) : null;
+    }
+
+    private static double? CertificateDays(Timed<HttpAnswer?> site) =>
+        site.Value?.Certificate is { } cert ? Math.Round((cert.NotAfter.ToUniversalTime() - DateTime.UtcNow).TotalDays, 2) : null;
+
+    /// <summary>The relay's answer as one name sees it: the shared facts with that name's own (its site, its backend) laid over them.</summary>
+    private static Timed<Hashtable> ForName(Timed<Hashtable> answer, string name)
+    {
+        if (answer.Value is not Hashtable r || AgentValue.Unwrap(r["Probe"]) is not Hashtable probe)
+        {
+            return answer;
+        }
+        var merged = new Hashtable(probe);
+        merged.Remove("Names");
+        if (AgentValue.Unwrap(probe["Names"]) is Hashtable names && AgentValue.Unwrap(names[name]) is Hashtable own)
+        {
+            foreach (DictionaryEntry e in own)
             {
-                hops[i] = Hop(o, hops[i].Hop, HopStatus.Skipped, hops[i].Duration, $"skipped on request (was {hops[i].Status}: {hops[i].Detail})");
+                merged[e.Key] = e.Value;
             }
         }
-        return TunnelPathResult.From(o.ServerName, hops, started, clock.Elapsed);
+        var copy = new Hashtable(r) { ["Probe"] = merged };
+        return answer with { Value = copy };
     }
 
     private static Task<Timed<Hashtable>> OnHost(ProbeHost host, Hashtable request, CancellationToken cancel) => Time(async () =>
@@ -419,7 +481,7 @@ public static class TunnelPathChecker
         return (HopStatus.Pass, $"{who}: handshake {peer.HandshakeAgeText}, {bytes}");
     }
 
-    private static TunnelPathHopResult HomeServiceHop(TunnelPathOptions o, Timed<Hashtable>? relay)
+    private static TunnelPathHopResult HomeServiceHop(TunnelPathOptions o, Timed<Hashtable>? relay, Timed<Hashtable>? home)
     {
         Hashtable? facts = relay is null ? null : Probe(relay);
         if (facts is null)
@@ -437,19 +499,61 @@ public static class TunnelPathChecker
             return Hop(o, TunnelHop.HomeService, HopStatus.Pass, relay!.Elapsed, $"{backend} answers from the relay");
         }
         var uri = new Uri(backend);
+        if (HomeFirewallCloses(home is null ? null : Probe(home), uri.Port, "tcp"))
+        {
+            return Hop(o, TunnelHop.HomeService, HopStatus.Fail, relay!.Elapsed, $"the relay cannot reach {backend}: the home machine's firewall on the tunnel does not open tcp port {uri.Port}",
+                $"Open it to the relay: '$site | Install-TunnelHomeFirewall -Session $home -RelayAddress <the relay's tunnel address>' (Publish-HomeService opens what it publishes).");
+        }
         string remedy = why.Contains("refused", StringComparison.OrdinalIgnoreCase)
             ? $"Start the service on the home machine, listening on {uri.Host} (or 0.0.0.0) port {uri.Port}."
             : $"The home machine does not answer on port {uri.Port} over the tunnel: check the tunnel (above), and that its firewall lets the relay's tunnel address in.";
         return Hop(o, TunnelHop.HomeService, HopStatus.Fail, relay!.Elapsed, $"the relay cannot reach {backend}: {why}", remedy);
     }
 
-    private static TunnelPathHopResult ForwardHop(TunnelPathOptions o, HomeTunnel.Forwards.TunnelPortForward f, Timed<string?> probe)
+    /// <summary>Whether HomeTunnel's firewall is loaded on the home machine and opens no range holding this port.</summary>
+    private static bool HomeFirewallCloses(Hashtable? homeFacts, int port, string protocol)
+    {
+        if (homeFacts is null || AgentValue.Unwrap(homeFacts["Firewall"]) is not Hashtable fw || !AgentValue.Truth(fw["Loaded"]))
+        {
+            return false;
+        }
+        foreach (string key in AgentValue.Items(fw["Openings"]).Select(AgentValue.Text))
+        {
+            string[] p = key.Split('-');
+            if (p.Length >= 2 && p[0] == protocol && int.TryParse(p[1], out int from) && int.TryParse(p[^1], out int to) && port >= from && port <= to)
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static TunnelPathHopResult ForwardHop(TunnelPathOptions o, HomeTunnel.Forwards.TunnelPortForward f, Timed<string?> probe, Hashtable? relayFacts, Hashtable? homeFacts)
     {
         string what = $"{f.Protocol.ToString().ToLowerInvariant()} {f.PublicPorts} -> {f.Address}:{f.HomePorts}";
         string? why = probe.Error ?? probe.Value;
         if (why is null)
         {
             return Hop(o, TunnelHop.Forward, HopStatus.Pass, probe.Elapsed, $"{what}: {(f.Protocol == HomeTunnel.Forwards.ForwardProtocol.Tcp ? "connects" : "answers")} through the relay");
+        }
+        // From outside it fails; the relay's own view says where (given -RelaySession).
+        Hashtable? seen = relayFacts is null ? null : AgentValue.Unwrap(relayFacts["Forwards"]) as Hashtable;
+        if (seen is not null && !AgentValue.Items(seen["Live"]).Select(AgentValue.Text).Contains(f.Key))
+        {
+            return Hop(o, TunnelHop.Forward, HopStatus.Fail, probe.Elapsed, $"{what}: {why}; the relay has no rule for {f.Key} in HomeTunnel's table",
+                $"Install it: '$forward | Install-TunnelPortForward -Session $relay' (a relay that rebooted without hometunnel-forwards.service loses it too).");
+        }
+        string proto = f.Protocol.ToString().ToLowerInvariant();
+        if (HomeFirewallCloses(homeFacts, f.Port, proto))
+        {
+            return Hop(o, TunnelHop.Forward, HopStatus.Fail, probe.Elapsed, $"{what}: {why}; the home machine's firewall on the tunnel does not open {proto} port {f.Port}",
+                "Open it: '$forward | Install-TunnelHomeFirewall -Session $home -RelayAddress <the relay's tunnel address>' (Publish-HomeService opens what it publishes).");
+        }
+        string homeWhy = seen is null ? string.Empty : AgentValue.Text((AgentValue.Unwrap(seen["Answers"]) as Hashtable)?[f.Key]);
+        if (homeWhy.Length > 0)
+        {
+            return Hop(o, TunnelHop.Forward, HopStatus.Fail, probe.Elapsed, $"{what}: {why}; the rule is loaded, but the relay cannot reach {f.Address}:{f.Port} either: {homeWhy}",
+                $"Start the service on the home machine, listening on {f.Address} (or 0.0.0.0) port {f.Port}, and check the Tunnel hop.");
         }
         string remedy = f.Protocol == HomeTunnel.Forwards.ForwardProtocol.Udp
             ? $"Check that the forward is installed (Install-TunnelPortForward), the tunnel passes, and the service at {f.Address}:{f.Port} answers the request this check sends (-UdpRequest); a UDP service that answers nothing cannot be seen from outside."

@@ -38,7 +38,7 @@ public sealed class ProbeHost
 }
 
 /// <summary>Everything Test-TunnelPath needs to judge one name's path.</summary>
-public sealed class TunnelPathOptions
+public sealed record TunnelPathOptions
 {
     public string ServerName { get; init; } = string.Empty;
     /// <summary>The relay's public address: given, or the relay session's host; null to take the DNS answer.</summary>

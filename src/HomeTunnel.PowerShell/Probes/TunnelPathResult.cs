@@ -18,7 +18,14 @@ public sealed class TunnelPathResult
     public double DurationMs => Math.Round(Duration.TotalMilliseconds, 1);
     public IReadOnlyList<TunnelPathHopResult> Hops { get; init; } = Array.Empty<TunnelPathHopResult>();
 
-    public static TunnelPathResult From(string serverName, IEnumerable<TunnelPathHopResult> hops, DateTimeOffset checkedAt, TimeSpan duration)
+    /// <summary>Seconds since the relay's last handshake with the home peer behind the site (null: not seen).</summary>
+    public double? HandshakeAgeSeconds { get; init; }
+
+    /// <summary>Days until the site's certificate expires (null: HTTP only, or no certificate seen).</summary>
+    public double? CertificateDaysLeft { get; init; }
+
+    public static TunnelPathResult From(string serverName, IEnumerable<TunnelPathHopResult> hops, DateTimeOffset checkedAt, TimeSpan duration,
+        double? handshakeAgeSeconds = null, double? certificateDaysLeft = null)
     {
         var ordered = hops.OrderBy(h => h.Hop).ToArray();
         TunnelPathHopResult? failed = ordered.FirstOrDefault(h => h.Status == HopStatus.Fail);
@@ -32,6 +39,8 @@ public sealed class TunnelPathResult
             CheckedAt = checkedAt,
             Duration = duration,
             Hops = ordered,
+            HandshakeAgeSeconds = handshakeAgeSeconds,
+            CertificateDaysLeft = certificateDaysLeft,
         };
     }
 

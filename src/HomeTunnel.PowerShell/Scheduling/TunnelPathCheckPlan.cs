@@ -32,8 +32,22 @@ public sealed partial class TunnelPathCheckPlan
     };
 
     public string Name { get; init; } = string.Empty;
-    public string ServerName { get; init; } = string.Empty;
+    /// <summary>The first name (setting it makes it the only one).</summary>
+    public string ServerName
+    {
+        get => ServerNames.Count > 0 ? ServerNames[0] : string.Empty;
+        init => ServerNames = new[] { value };
+    }
+
+    /// <summary>The names the check covers: all on one relay, checked in one run with one session per host.</summary>
+    public IReadOnlyList<string> ServerNames { get; init; } = Array.Empty<string>();
     public int IntervalMinutes { get; init; }
+    public CheckScheduler Scheduler { get; init; }
+    public IReadOnlyList<NotifyTarget> Notify { get; init; } = Array.Empty<NotifyTarget>();
+
+    /// <summary>While a name stays down, a reminder after this many hours (0: none).</summary>
+    public double ReminderHours { get; init; } = 24;
+    public string? MetricsPath { get; init; }
     public string ModulePath { get; init; } = string.Empty;
     public string[] PwshCommand { get; init; } = Array.Empty<string>();
     public string ScriptPath { get; init; } = string.Empty;
@@ -114,29 +128,28 @@ public sealed partial class TunnelPathCheckPlan
     /// </summary>
     public string Script() => ScriptText;
 
-    private const string ScriptText = Marker + @" (Register-TunnelPathCheck): one JSON line per run; exit 1 when the path fails.
-# The values of this check are data, in the .json file beside this script.
+    private const string ScriptText = Marker + @" (Register-TunnelPathCheck): one JSON line per name and run, notices on a change.
+# The values of this check are data, in the .json file beside this script. Exit 0: every name passes (or warns);
+# 1: a name fails; 2: the check could not run.
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
 $code = 2
+$dataPath = [System.IO.Path]::ChangeExtension($PSCommandPath, '.json')
 try {
-    $data = [System.IO.File]::ReadAllText([System.IO.Path]::ChangeExtension($PSCommandPath, '.json')) | ConvertFrom-Json -AsHashtable
-    $log = [string] $data['LogPath']
+    $data = [System.IO.File]::ReadAllText($dataPath) | ConvertFrom-Json -AsHashtable
     Import-Module -Name ([string] $data['ModulePath'])
-    $parameters = @{}
-    foreach ($key in $data['Parameters'].Keys) { $parameters[$key] = $data['Parameters'][$key] }
-    $parameters['ServerName'] = [string] $data['ServerName']
-    $result = Test-TunnelPath @parameters
-    $code = if ($result.Status -eq 'Fail') { 1 } else { 0 }
-    $line = [ordered]@{ Time = $result.CheckedAt.ToString('o'); ServerName = $result.ServerName; Status = ""$($result.Status)""; FailedHop = ""$($result.FailedHop)""; Remedy = $result.Remedy; ExitCode = $code; DurationMs = $result.DurationMs; Hops = @($result.Hops | ForEach-Object { [ordered]@{ Hop = ""$($_.Hop)""; Status = ""$($_.Status)""; DurationMs = $_.DurationMs; Detail = $_.Detail; Remedy = $_.Remedy } }) }
+    $records = @(Invoke-TunnelPathCheck -DataPath $dataPath)
+    $code = if (@($records | Where-Object Status -EQ 'Error').Count) { 2 } elseif (@($records | Where-Object Status -EQ 'Fail').Count) { 1 } else { 0 }
 }
 catch {
-    $code = 2
-    $line = [ordered]@{ Time = [DateTimeOffset]::UtcNow.ToString('o'); ServerName = [string] $data['ServerName']; Status = 'Error'; FailedHop = ''; Remedy = ""$_""; ExitCode = $code }
-}
-if ($log) {
-    $null = New-Item -ItemType Directory -Force -Path (Split-Path $log -Parent)
-    Add-Content -LiteralPath $log -Value ($line | ConvertTo-Json -Compress -Depth 5)
+    # The module itself could not run the check: this line is the only news.
+    $log = if ($data) { [string] $data['LogPath'] } else { '' }
+    if ($log) {
+        $null = New-Item -ItemType Directory -Force -Path (Split-Path $log -Parent)
+        $line = [ordered]@{ Type = 'Result'; Time = [DateTimeOffset]::UtcNow.ToString('o'); Check = [string] $data['Name']; ServerName = [string] $data['ServerName']; Status = 'Error'; FailedHop = ''; Remedy = ""$_""; ExitCode = 2 }
+        Add-Content -LiteralPath $log -Value ($line | ConvertTo-Json -Compress)
+    }
+    [Console]::Error.WriteLine(""HomeTunnel check: $_"")
 }
 exit $code
 ";
@@ -149,12 +162,19 @@ exit $code
         {
             parameters[key] = value;
         }
-        var data = new SortedDictionary<string, object>(StringComparer.Ordinal)
+        var data = new SortedDictionary<string, object?>(StringComparer.Ordinal)
         {
             ["Name"] = Name,
             ["ServerName"] = ServerName,
+            ["ServerNames"] = ServerNames.ToArray(),
             ["ModulePath"] = ModulePath,
             ["LogPath"] = LogPath,
+            ["MetricsPath"] = MetricsPath,
+            ["IntervalMinutes"] = IntervalMinutes,
+            ["Scheduler"] = Scheduler.ToString(),
+            ["ReminderHours"] = ReminderHours,
+            // The notify URIs (tokens) live only here, in this 0600 file.
+            ["Notify"] = Notify.Select(n => new SortedDictionary<string, string>(StringComparer.Ordinal) { ["Uri"] = n.Reveal(), ["Kind"] = n.Kind.ToString() }).ToArray(),
             ["Parameters"] = parameters,
         };
         return System.Text.Json.JsonSerializer.Serialize(data, new System.Text.Json.JsonSerializerOptions { WriteIndented = true }) + "\n";
@@ -208,11 +228,11 @@ exit $code
     }
 
     public string ServiceUnit() =>
-        $"{Marker} (Register-TunnelPathCheck {Name})\n[Unit]\nDescription=HomeTunnel path check for {ServerName}\nWants=network-online.target\nAfter=network-online.target\n\n" +
+        $"{Marker} (Register-TunnelPathCheck {Name})\n[Unit]\nDescription=HomeTunnel path check {Name}\nWants=network-online.target\nAfter=network-online.target\n\n" +
         $"[Service]\nType=oneshot\nExecStart={CommandLine().Replace("%", "%%", StringComparison.Ordinal)}\n";
 
     public string TimerUnit() =>
-        $"{Marker} (Register-TunnelPathCheck {Name})\n[Unit]\nDescription=Every {IntervalMinutes} min: HomeTunnel path check for {ServerName}\n\n" +
+        $"{Marker} (Register-TunnelPathCheck {Name})\n[Unit]\nDescription=Every {IntervalMinutes} min: HomeTunnel path check {Name}\n\n" +
         $"[Timer]\nOnBootSec=1min\nOnUnitActiveSec={IntervalMinutes}min\nAccuracySec=15s\n\n[Install]\nWantedBy=timers.target\n";
 
     /// <summary>The cron schedule: every N minutes, as cron can say it (N divides 60, or whole hours).</summary>
@@ -224,9 +244,13 @@ exit $code
         _ => throw new ArgumentOutOfRangeException(nameof(IntervalMinutes)),
     };
 
-    /// <summary>The line for /etc/cron.d (with a user field) or a user's crontab (without).</summary>
+    /// <summary>
+    /// The line for /etc/cron.d (with a user field) or a user's crontab (without). Cron ignores the exit code;
+    /// the script prints nothing on a normal run, and only a check that could not run writes to stderr, which
+    /// cron mails (MAILTO) where the host has a mailer.
+    /// </summary>
     public string CronLine(bool systemFile) =>
-        $"{CronSchedule()} {(systemFile ? "root " : string.Empty)}{CommandLine()} >/dev/null 2>&1 # HomeTunnel check {Name}";
+        $"{CronSchedule()} {(systemFile ? "root " : string.Empty)}{CommandLine()} >/dev/null # HomeTunnel check {Name}";
 
     public static int CheckInterval(int minutes)
     {

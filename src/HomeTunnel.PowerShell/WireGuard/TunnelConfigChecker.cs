@@ -183,7 +183,8 @@ public static class TunnelConfigChecker
                 }
                 foreach (TunnelAddress a in p.AllowedIPs)
                 {
-                    if (c.ListenPort is null && a.PrefixLength == 0)
+                    // With -PreserveClientAddress the any-source entry makes no route (Table = off): the return route is its own table.
+                    if (c.ListenPort is null && a.PrefixLength == 0 && !c.PreserveClientAddress)
                     {
                         Add(f, FindingSeverity.Error, "DefaultRouteThroughTunnel", name,
                             $"Config '{name}' routes {a} through peer '{p}': the home machine's whole internet traffic would go to the relay, and its own default route would be lost. Give the relay peer the tunnel subnet only.", a.ToString());

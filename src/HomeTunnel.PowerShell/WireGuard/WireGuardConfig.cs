@@ -20,6 +20,13 @@ public sealed class WireGuardConfig
     public IReadOnlyList<string> Dns { get; init; } = Array.Empty<string>();
     public string? Table { get; init; }
     public string? FwMark { get; init; }
+
+    /// <summary>
+    /// A home config for forwards that keep the visitor's address: any IPv4 source from the relay, no routes
+    /// from wg-quick (Table = off), and hooks that route the tunnel address's replies back into the tunnel
+    /// (<see cref="ReturnRoute"/>). The hooks are written from the model, never taken from input.
+    /// </summary>
+    public bool PreserveClientAddress { get; init; }
     public IReadOnlyList<WireGuardSetting> ExtraSettings { get; init; } = Array.Empty<WireGuardSetting>();
     public IReadOnlyList<WireGuardPeerSection> Peers { get; init; } = Array.Empty<WireGuardPeerSection>();
 
@@ -54,8 +61,13 @@ public sealed class WireGuardConfig
     }
 
     /// <summary>The config of <paramref name="self"/> with <paramref name="peers"/> as its [Peer] sections.</summary>
-    public static WireGuardConfig Create(TunnelPeer self, IEnumerable<TunnelPeer> peers)
+    public static WireGuardConfig Create(TunnelPeer self, IEnumerable<TunnelPeer> peers, bool preserveClientAddress = false)
     {
+        if (preserveClientAddress && self.Role != TunnelRole.Home)
+        {
+            throw new HomeTunnelException("RoleMismatch", ErrorKind.InvalidArgument,
+                $"Peer '{self.Name}' is the relay: -PreserveClientAddress prepares a home machine's config (its replies go back through the tunnel). Use it with -For $homePeer.", self.Name);
+        }
         if (self.PrivateKey is null)
         {
             throw new HomeTunnelException("PrivateKeyMissing", ErrorKind.InvalidArgument,
@@ -86,7 +98,10 @@ public sealed class WireGuardConfig
                 Name = p.Name,
                 PublicKey = p.PublicKey,
                 PresharedKey = PairKey(self, p),
-                AllowedIPs = p.AllowedIPs,
+                // Keeping the visitor's address means any source may arrive from the relay.
+                AllowedIPs = preserveClientAddress && p.Role == TunnelRole.Relay && !p.AllowedIPs.Any(a => a.PrefixLength == 0 && !a.IsIPv6)
+                    ? p.AllowedIPs.Append(ReturnRoute.AnySource).ToArray()
+                    : p.AllowedIPs,
                 Endpoint = p.Endpoint,
                 PersistentKeepalive = self.PersistentKeepalive is > 0 ? self.PersistentKeepalive : null,
             });
@@ -98,11 +113,19 @@ public sealed class WireGuardConfig
             Address = Array.AsReadOnly(new[] { self.Address }),
             ListenPort = self.ListenPort,
             Mtu = self.Mtu,
+            Table = preserveClientAddress ? "off" : null,
+            PreserveClientAddress = preserveClientAddress,
             Peers = sections.AsReadOnly(),
         };
         TunnelConfigChecker.EnsureInstallable(config);
         return config;
     }
+
+    internal WireGuardConfig WithPreserveClientAddress() => new()
+    {
+        Name = Name, PrivateKey = PrivateKey, Address = Address, ListenPort = ListenPort, Mtu = Mtu, Dns = Dns, Table = Table, FwMark = FwMark,
+        ExtraSettings = ExtraSettings, Peers = Peers, Source = Source, PreserveClientAddress = true,
+    };
 
     /// <summary>Both ends of a pair must use the same preshared key: the home side's wins, then the lower public key's.</summary>
     private static WireGuardPresharedKey? PairKey(TunnelPeer a, TunnelPeer b)

@@ -27,6 +27,9 @@ public static class WireGuardConfigParser
         public readonly List<string> Multi = new();
         public readonly List<string> Dns = new();
         public readonly List<WireGuardSetting> Extra = new();
+
+        /// <summary>Hook lines, kept until the whole file is read: only the return route's own are taken.</summary>
+        public readonly List<(string Key, string Value, int Line)> Hooks = new();
     }
 
     public static WireGuardConfig Parse(string text, string? source = null)
@@ -110,6 +113,19 @@ public static class WireGuardConfigParser
             peers.Add(peer);
         }
         WireGuardConfig config = BuildInterface(iface, peers, where, source);
+        if (iface.Hooks.Count > 0)
+        {
+            // The return route (ReturnRoute) exactly as HomeTunnel writes it for this file's own addresses, with
+            // Table = off; any other hook is a shell command wg-quick would run as root, and is refused.
+            var want = ReturnRoute.Hooks(config.Address, config.Peers);
+            bool ours = config.Table == "off" && want.Count == iface.Hooks.Count && want.Select((w, i) => w.Key == iface.Hooks[i].Key && w.Value == iface.Hooks[i].Value).All(x => x);
+            if (!ours)
+            {
+                var (key, _, line) = iface.Hooks[0];
+                throw Error("ConfigHookNotAllowed", ErrorKind.SecurityError, where, line, $"has {key}, a shell command wg-quick runs as root; HomeTunnel does not take hooks from a config", key);
+            }
+            config = config.WithPreserveClientAddress();
+        }
         if (config.PublicKey is string own && keys.Contains(own))
         {
             throw Error("ConfigPeerIsSelf", ErrorKind.InvalidData, where, iface.Line, "lists its own public key as a peer", own);
@@ -147,7 +163,8 @@ public static class WireGuardConfigParser
             }
             if (Hooks.Contains(key))
             {
-                throw Error("ConfigHookNotAllowed", ErrorKind.SecurityError, where, lineNo, $"has {key}, a shell command wg-quick runs as root; HomeTunnel does not take hooks from a config", key);
+                s.Hooks.Add((key, value, lineNo));
+                return;
             }
             if (key == "SaveConfig")
             {

@@ -53,6 +53,13 @@ internal static class WireGuardConfigWriter
             {
                 Line(sb, "Table", c.Table);
             }
+            if (c.PreserveClientAddress)
+            {
+                foreach (var (key, value) in ReturnRoute.Hooks(c.Address, c.Peers))
+                {
+                    Line(sb, key, value);
+                }
+            }
         }
         Extra(sb, c.ExtraSettings, stripped, revealSecrets);
         foreach (WireGuardPeerSection p in c.Peers)

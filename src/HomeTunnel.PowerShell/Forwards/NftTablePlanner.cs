@@ -7,17 +7,19 @@ using HomeTunnel.Hosts;
 namespace HomeTunnel.Forwards;
 
 /// <summary>
-/// Decides a forward change from the relay's facts: which forward files to write or remove, whether HomeTunnel's
-/// table must be (re)loaded — also when it is missing or lacks a forward after a reboot, or forwarding is off —
-/// and whether the boot unit must be enabled. Files HomeTunnel did not write are never replaced without -Force.
+/// Decides a change to one of HomeTunnel's nftables tables (<see cref="NftTable"/>) from the host's facts: which
+/// item files to write or remove, whether the table must be (re)loaded — also when it is missing or lacks an item
+/// after a reboot or a flush, or forwarding is off where the table needs it — and whether the boot unit must be
+/// enabled. Files HomeTunnel did not write are never replaced without -Force.
 /// </summary>
-public static class ForwardPlanner
+public static class NftTablePlanner
 {
-    public static HostPlan Plan(Hashtable facts, IReadOnlyList<TunnelPortForward> forwards, bool uninstall, bool force)
+    /// <param name="all">Uninstall every item the host has, and the table with them (a firewall taken away as a whole).</param>
+    public static HostPlan Plan(Hashtable facts, NftTable table, IReadOnlyList<INftRuleFile> items, string tableText, bool uninstall, bool force, bool all = false)
     {
         if (!AgentValue.Truth(facts["Nft"]))
         {
-            return HostPlan.Refused("NftNotInstalled", "The relay has no nft (nftables): install it (apt-get install nftables), then run the command again.");
+            return HostPlan.Refused("NftNotInstalled", "The host has no nft (nftables): install it (apt-get install nftables), then run the command again.");
         }
         var current = (AgentValue.Unwrap(facts["Files"]) as Hashtable ?? new Hashtable()).Cast<DictionaryEntry>()
             .ToDictionary(e => (string)e.Key, e => AgentValue.Unwrap(e.Value) as string, StringComparer.Ordinal);
@@ -27,11 +29,14 @@ public static class ForwardPlanner
         bool tableLoaded = AgentValue.Truth(facts["TableLoaded"]);
         bool systemd = AgentValue.Truth(facts["Systemd"]);
         bool unitEnabled = AgentValue.Truth(facts["UnitEnabled"]);
-        bool ipForward = AgentValue.Text(facts["IpForward"]) == "1";
-        string ifName = forwards.Count > 0 ? forwards[0].InterfaceName : "wg0";
+        bool ipForward = !table.IpForward || AgentValue.Text(facts["IpForward"]) == "1";
 
-        var owned = new List<string> { TunnelPortForward.TablePath, TunnelPortForward.UnitPath };
-        owned.AddRange(forwards.Select(f => f.Path));
+        var owned = new List<string> { table.TablePath, table.UnitPath };
+        owned.AddRange(items.Select(f => f.Path));
+        if (all)
+        {
+            owned.AddRange(existing.Select(k => $"{table.Folder}/{k}.nft"));
+        }
         foreach (string path in owned)
         {
             if (!force && Current(path) is string text && !text.StartsWith(HostPlan.Marker, StringComparison.Ordinal))
@@ -44,64 +49,61 @@ public static class ForwardPlanner
         var writes = new Hashtable();
         var removes = new List<string>();
         var after = new HashSet<string>(existing, StringComparer.Ordinal);
-        foreach (TunnelPortForward f in forwards)
+        foreach (INftRuleFile f in items)
         {
-            string path = f.Path;
             if (uninstall)
             {
-                if (Current(path) is not null)
+                if (Current(f.Path) is not null)
                 {
-                    removes.Add(path);
+                    removes.Add(f.Path);
                 }
                 after.Remove(f.Key);
             }
             else
             {
-                if (!string.Equals(Current(path), f.Text, StringComparison.Ordinal))
+                if (!string.Equals(Current(f.Path), f.Text, StringComparison.Ordinal))
                 {
-                    writes[path] = f.Text;
+                    writes[f.Path] = f.Text;
                 }
                 after.Add(f.Key);
             }
         }
-        bool dropTable = after.Count == 0 && (tableLoaded || Current(TunnelPortForward.TablePath) is not null);
-        if (after.Count > 0)
+        if (all)
         {
-            string table = TunnelPortForward.TableText(ifName);
-            if (!string.Equals(Current(TunnelPortForward.TablePath), table, StringComparison.Ordinal))
+            removes.AddRange(existing.Select(k => $"{table.Folder}/{k}.nft").Where(p => Current(p) is not null && !removes.Contains(p)));
+            after.Clear();
+        }
+        bool keep = after.Count > 0 || (table.KeepWhenEmpty && !all);
+        bool dropTable = !keep && (tableLoaded || Current(table.TablePath) is not null);
+        if (keep)
+        {
+            if (!string.Equals(Current(table.TablePath), tableText, StringComparison.Ordinal))
             {
-                writes[TunnelPortForward.TablePath] = table;
+                writes[table.TablePath] = tableText;
             }
-            if (systemd && !string.Equals(Current(TunnelPortForward.UnitPath), TunnelPortForward.Unit, StringComparison.Ordinal))
+            if (systemd && !string.Equals(Current(table.UnitPath), table.Unit, StringComparison.Ordinal))
             {
-                writes[TunnelPortForward.UnitPath] = TunnelPortForward.Unit;
+                writes[table.UnitPath] = table.Unit;
             }
         }
         else if (dropTable)
         {
-            if (Current(TunnelPortForward.TablePath) is not null)
-            {
-                removes.Add(TunnelPortForward.TablePath);
-            }
-            if (Current(TunnelPortForward.UnitPath) is not null)
-            {
-                removes.Add(TunnelPortForward.UnitPath);
-            }
+            removes.AddRange(new[] { table.TablePath, table.UnitPath }.Where(p => Current(p) is not null));
         }
-        // Nothing is Unchanged on a relay whose forwards do not work: the table missing a forward (a reboot
-        // without the unit, a flush), forwarding off, or the unit that loads them at boot not enabled.
-        bool reload = after.Count > 0 && (writes.Count > 0 || removes.Count > 0 || !tableLoaded || !after.SetEquals(liveKeys) || !ipForward);
-        bool enableUnit = after.Count > 0 && systemd && (!unitEnabled || writes.ContainsKey(TunnelPortForward.UnitPath));
+        // Nothing is Unchanged on a host whose table does not work: the table missing an item (a reboot without
+        // the unit, a flush), forwarding off where it is needed, or the unit that loads it at boot not enabled.
+        bool reload = keep && (writes.Count > 0 || removes.Count > 0 || !tableLoaded || !after.SetEquals(liveKeys) || !ipForward);
+        bool enableUnit = keep && systemd && (!unitEnabled || writes.ContainsKey(table.UnitPath));
         bool changed = writes.Count > 0 || removes.Count > 0 || reload || enableUnit || dropTable;
         var files = writes.Keys.Cast<string>().Concat(removes).Distinct()
             .Select(p => new HostFileFact(p, Current(p), LiveOnly: false)).ToList();
         if (changed && files.Count == 0)
         {
-            files.Add(new HostFileFact(TunnelPortForward.TablePath, Current(TunnelPortForward.TablePath), LiveOnly: true));
+            files.Add(new HostFileFact(table.TablePath, Current(table.TablePath), LiveOnly: true));
         }
         // Every file the change may touch, as it is now (null: absent): what a failed apply puts back.
         var backup = new Hashtable();
-        foreach (string path in owned)
+        foreach (string path in owned.Distinct())
         {
             backup[path] = Current(path);
         }
@@ -115,7 +117,7 @@ public static class ForwardPlanner
                 ["Backup"] = backup,
                 ["Reload"] = reload,
                 ["DropTable"] = dropTable,
-                ["IpForward"] = after.Count > 0 && !ipForward,
+                ["IpForward"] = keep && !ipForward,
                 ["EnableUnit"] = enableUnit,
                 ["DisableUnit"] = dropTable && systemd && unitEnabled,
             },
