@@ -87,8 +87,8 @@ Describe 'A check that tells someone: notices on a change, a reminder, metrics' 
         $reg = Invoke-InOverlay @"
 Import-Module '$ModulePath'
 Start-Transcript -LiteralPath '$TestDrive/register-transcript.txt' | Out-Null
-Register-TunnelPathCheck $($lab.SiteName) $parameters -Name web -Scheduler Cron -LogPath '$logs/web.jsonl' -MetricsPath '$metrics' -ReminderHours 0.002 -NotifyUri '$hook', '$ping' -WhatIf -Verbose
-`$r = Register-TunnelPathCheck $($lab.SiteName) $parameters -Name web -Scheduler Cron -LogPath '$logs/web.jsonl' -MetricsPath '$metrics' -ReminderHours 0.002 -NotifyUri '$hook', '$ping' -Verbose
+Register-TunnelPathCheck $($lab.SiteName) $parameters -Name web -Scheduler Cron -LogPath '$logs/web.jsonl' -MetricsPath '$metrics' -ReminderHours 1 -NotifyUri '$hook', '$ping' -WhatIf -Verbose
+`$r = Register-TunnelPathCheck $($lab.SiteName) $parameters -Name web -Scheduler Cron -LogPath '$logs/web.jsonl' -MetricsPath '$metrics' -ReminderHours 1 -NotifyUri '$hook', '$ping' -Verbose
 `$r | Format-List * | Out-String
 `$r | ConvertTo-Json
 `$null = Register-TunnelPathCheck $($lab.SiteName) $parameters -Name phone -Scheduler Cron -LogPath '$logs/phone.jsonl' -ReminderHours 0 -NotifyUri '$topic' -NotifyKind Ntfy
@@ -164,9 +164,16 @@ Stop-Transcript | Out-Null
     }
 
     It 'still stopped after the reminder interval: one reminder (the ntfy check, with none set, stays quiet)' {
-        $downAt = [DateTimeOffset]::Parse((Get-Hooks)[0].time)
-        Wait-LabCondition { [DateTimeOffset]::UtcNow -gt $downAt.AddHours(0.002) } 'the reminder interval' 30
+        # An hour is too long to wait for: the check's reminder becomes two seconds (as a new registration would
+        # set it), and the run comes once those have passed since the Down.
+        $data = Get-Content -Raw "$checks/web.json" | ConvertFrom-Json -AsHashtable
+        $data.ReminderHours = 2 / 3600
+        $data | ConvertTo-Json -Depth 5 | Set-Content -LiteralPath "$checks/web.json"
+        $downAt = [DateTimeOffset](Get-Content "$logs/web.jsonl" | ConvertFrom-Json | Where-Object { $_.Type -eq 'Notify' -and $_.Event -eq 'Down' } | Select-Object -First 1).Time
+        Wait-LabCondition { [DateTimeOffset]::UtcNow -gt $downAt.AddSeconds(2) } 'the reminder interval' 30
         $null = Invoke-Check web
+        $data.ReminderHours = 1
+        $data | ConvertTo-Json -Depth 5 | Set-Content -LiteralPath "$checks/web.json"
         $null = Invoke-Check phone
         (Get-Hooks).event | Should -Be @('Down', 'Reminder')
         Get-Topic | Should -HaveCount 1
