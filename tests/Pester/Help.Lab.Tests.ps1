@@ -18,7 +18,7 @@ BeforeAll {
     $baseline = Join-Path $TestDrive 'baseline.peers.json'
     $variables = @{
         vps = $vps; box = $box
-        PSDefaultParameterValues = @{ 'Test-TunnelPath:DnsServer' = $a.Dns; 'Publish-HomeService:DnsServer' = $a.Dns; 'Publish-HomeService:WaitSeconds' = 10 }
+        PSDefaultParameterValues = @{ 'Test-TunnelPath:DnsServer' = $a.Dns; 'Publish-HomeService:DnsServer' = $a.Dns; 'Publish-HomeService:WaitSeconds' = 10; 'Unpublish-HomeService:PeerFile' = $baseline }
     }
 }
 AfterAll {

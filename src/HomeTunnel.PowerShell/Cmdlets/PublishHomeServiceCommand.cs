@@ -208,7 +208,7 @@ public sealed class PublishHomeServiceCommand : HomeTunnelCmdlet
         });
     }
 
-    private static HomeTunnel.Forwards.TunnelPortForward ForwardFrom(System.Collections.Hashtable h, TunnelPeer homePeer, string ifName)
+    internal static HomeTunnel.Forwards.TunnelPortForward ForwardFrom(System.Collections.Hashtable h, TunnelPeer homePeer, string ifName)
     {
         string? Get(string key) => h.Keys.Cast<object>().FirstOrDefault(k => string.Equals(k?.ToString(), key, StringComparison.OrdinalIgnoreCase)) is { } k ? h[k]?.ToString() : null;
         var unknown = h.Keys.Cast<object>().Select(k => k?.ToString() ?? string.Empty)

@@ -645,6 +645,28 @@ function Get-HomeProbe($Req) {
     @{ WireGuard = $wg; WireGuardError = $wgError; Firewall = $firewall; Now = [DateTimeOffset]::UtcNow.ToUnixTimeSeconds() }
 }
 
+function Get-ManagedFiles($Req) {
+    # The files HomeTunnel wrote in one folder (its marker on the first line), for Get-ApacheProxySite and
+    # Get-WireGuardConfig. A wg-quick file leaves the host without its private and preshared keys.
+    $dir = if ($Req.What -eq 'Sites') { '/etc/apache2/sites-available' } else { '/etc/wireguard' }
+    $names = try { @([System.IO.Directory]::GetFiles($dir, '*.conf') | ForEach-Object { [System.IO.Path]::GetFileName($_) }) }
+    catch [System.UnauthorizedAccessException] { @((Invoke-Native sh @('-c', "ls -1 $dir") -AllowFailure).Out -split "`n" | Where-Object { $_ -like '*.conf' }) }
+    catch { @() }
+    $files = foreach ($n in $names | Sort-Object) {
+        $path = "$dir/$n"
+        $text = Read-HostFile $path
+        if ($null -eq $text -or -not $text.StartsWith('# Managed by HomeTunnel')) { continue }
+        if ($Req.What -eq 'Sites') {
+            @{ Path = $path; Text = $text; Enabled = [System.IO.File]::Exists("/etc/apache2/sites-enabled/$n") }
+        }
+        else {
+            $clean = ($text -split "`n" | Where-Object { $_ -notmatch '(?i)^\s*(private|preshared)[\s_-]*key\s*=' }) -join "`n"
+            @{ Path = $path; Text = $clean; Up = [System.IO.Directory]::Exists("/sys/class/net/$($n -replace '\.conf$', '')") }
+        }
+    }
+    @{ State = 'Read'; Files = @($files) }
+}
+
 # ---------------------------------------------------------------- driver
 
 # ---------------------------------------------------------------- dispatch
@@ -677,6 +699,7 @@ $script:Reads = @{
     RelayProbe = { param($Req) @{ State = 'Read'; Probe = (Get-RelayProbe $Req) } }
     HomeProbe  = { param($Req) @{ State = 'Read'; Probe = (Get-HomeProbe $Req) } }
     Profile    = { param($Req) @{ State = 'Read'; Profile = (Get-HostProfile) } }
+    Managed    = { param($Req) Get-ManagedFiles $Req }
 }
 
 function Get-Change($Req) {

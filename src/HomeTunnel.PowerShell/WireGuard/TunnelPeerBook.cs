@@ -57,6 +57,18 @@ public sealed class TunnelPeerBook
         return new TunnelPeerBook(path, new List<TunnelPeer> { relay }, changed: true);
     }
 
+    /// <summary>The home peer called <paramref name="name"/> if the book has it (never made).</summary>
+    public TunnelPeer? FindHome(string name) => Homes.FirstOrDefault(p => string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>Takes a home peer out of the book (Unpublish-HomeService, with its last service).</summary>
+    public void Remove(TunnelPeer peer)
+    {
+        if (peer.Role == TunnelRole.Home && _peers.Remove(peer))
+        {
+            Changed = true;
+        }
+    }
+
     /// <summary>The home peer called <paramref name="name"/>; made (with the next free address) when new.</summary>
     public TunnelPeer Home(string name, string? address)
     {

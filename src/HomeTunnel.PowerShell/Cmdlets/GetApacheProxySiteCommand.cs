@@ -1,0 +1,60 @@
+using System.Linq;
+using System.Management.Automation;
+using System.Management.Automation.Runspaces;
+using HomeTunnel.Apache;
+using HomeTunnel.Hosts;
+
+namespace HomeTunnel.Cmdlets;
+
+/// <summary>
+/// The sites HomeTunnel manages on relays, read back from sites-available as the same objects New-ApacheProxySite
+/// makes (with the relay's name, the file and whether it is enabled as notes): what to pipe to
+/// Uninstall-ApacheProxySite, Export-ApacheProxySite or Test-TunnelConfig. Files HomeTunnel did not write are not read.
+/// </summary>
+[Cmdlet(VerbsCommon.Get, "ApacheProxySite")]
+[OutputType(typeof(ApacheProxySite))]
+public sealed class GetApacheProxySiteCommand : HomeTunnelCmdlet
+{
+    /// <summary>Server names, wildcards allowed; every managed site when absent.</summary>
+    [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
+    [SupportsWildcards]
+    [ValidateNotNullOrEmpty]
+    public string[]? ServerName { get; set; }
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public PSSession[]? Session { get; set; }
+
+    /// <summary>Read this machine's sites (there is no default host).</summary>
+    [Parameter]
+    public SwitchParameter Local { get; set; }
+
+    [Parameter]
+    [ValidateRange(1, 1024)]
+    public int ThrottleLimit { get; set; } = 32;
+
+    protected override void Process()
+    {
+        var patterns = (ServerName ?? new[] { "*" }).Select(n => new WildcardPattern(n, WildcardOptions.IgnoreCase)).ToArray();
+        foreach (ManagedFile f in ManagedFileReader.Read(this, Session, Local, "Sites", ThrottleLimit, StopToken))
+        {
+            System.Collections.Generic.IReadOnlyList<ApacheProxySite> sites;
+            try
+            {
+                sites = ApacheSiteParser.Parse(f.Text, $"{f.Host}:{f.Path}", ownBackend: true);
+            }
+            catch (HomeTunnelException e)
+            {
+                WriteError(ToErrorRecord(e)); // a file of ours that someone edited badly: said, and the others still listed
+                continue;
+            }
+            foreach (ApacheProxySite site in sites.Where(s => patterns.Any(p => p.IsMatch(s.ServerName))))
+            {
+                var o = new PSObject(site);
+                o.Properties.Add(new PSNoteProperty("Host", f.Host));
+                o.Properties.Add(new PSNoteProperty("Enabled", AgentValue.Truth(f.Facts["Enabled"])));
+                WriteObject(o);
+            }
+        }
+    }
+}

@@ -1,0 +1,40 @@
+using System.Collections;
+using System.Collections.Generic;
+using System.Management.Automation;
+using System.Management.Automation.Runspaces;
+using System.Threading;
+using HomeTunnel.Hosts;
+
+namespace HomeTunnel.Cmdlets;
+
+/// <summary>One file HomeTunnel wrote on a host, as the agent read it back (a wg-quick file without its keys).</summary>
+internal sealed record ManagedFile(string Host, string Path, string Text, Hashtable Facts);
+
+/// <summary>Reads back what HomeTunnel wrote on hosts, in parallel, one read-only agent call per host.</summary>
+internal static class ManagedFileReader
+{
+    public static IEnumerable<ManagedFile> Read(PSCmdlet cmdlet, PSSession[]? sessions, bool local, string what, int throttle, CancellationToken stop)
+    {
+        List<HostTarget> targets = HostTarget.Choose(sessions, local);
+        try
+        {
+            foreach (HostCall call in HostInvoker.Invoke(targets, _ => AgentRequest.Managed(what), throttle, stop))
+            {
+                ErrorRecord? error = HostErrors.FromCall(call, new HostView(what, what, new Dictionary<string, string?>(), System.Array.Empty<string>()));
+                if (error is not null)
+                {
+                    cmdlet.WriteError(error);
+                    continue;
+                }
+                foreach (Hashtable f in AgentValue.Items(call.Result!["Files"]) is { } items ? System.Linq.Enumerable.OfType<Hashtable>(System.Linq.Enumerable.Select(items, AgentValue.Unwrap)) : System.Array.Empty<Hashtable>())
+                {
+                    yield return new ManagedFile(call.Target.Name, AgentValue.Text(f["Path"]), AgentValue.Text(f["Text"]), f);
+                }
+            }
+        }
+        finally
+        {
+            targets.ForEach(t => t.Dispose());
+        }
+    }
+}
