@@ -10,10 +10,11 @@ BeforeAll {
     $box = New-LabSession $lab home
     $records = [ordered]@{} + $lab.DnsRecords
     $records['other.example.test'] = $a.Relay
+    $records['owner.example.test'] = $a.Relay
     Set-LabDnsRecord $lab -Records $records
     $null = Start-LabProcess $lab home 'second' @($lab.PwshPath, '-NoLogo', '-NoProfile', '-File', "$RepoRoot/tests/Lab/HomeService.ps1", '-Port', '3001', '-Marker', 'second-service')
     Wait-LabCondition { (Invoke-LabHost $lab home ss -Hltn 'sport = :3001') -match 'LISTEN' } 'the second service' 60
-    $peers = Join-Path $TestDrive 'peers.json'
+    $peers = Join-Path $lab.Directory 'peers.json'
     function Publish([string] $Name, [int] $Port) { Publish-HomeService $Name $Port -RelaySession $vps -HomeSession $box -PeerFile $peers -DnsServer $a.Dns -WaitSeconds 30 }
     function Unpublish([string] $Name) { Unpublish-HomeService $Name -RelaySession $vps -HomeSession $box -PeerFile $peers -Confirm:$false }
     # What the relay holds outside HomeTunnel's own files: it must not move.
@@ -65,7 +66,7 @@ Describe 'Reading back what HomeTunnel manages' -Tag Lab {
         }
         $secret = (Import-TunnelPeer $peers | Where-Object Role -EQ Relay).PrivateKey.RevealBase64()
         ($configs | Format-List * | Out-String) + ($configs | ConvertTo-Json -Depth 6 -WarningAction Ignore) | Should -Not -Match ([regex]::Escape($secret))
-        ($configs | Where-Object Host -EQ $a.Relay).Peers[0].AllowedIPs.ToString() | Should -Be '192.168.4.2/32'
+        "$(($configs | Where-Object Host -EQ $a.Relay).Peers[0].AllowedIPs)" | Should -Be '192.168.4.2/32'
     }
 
     It 'exports a site as the file Install-ApacheProxySite writes, and reads it back' {
@@ -122,7 +123,9 @@ Describe 'Unpublish-HomeService, the exact inverse of Publish-HomeService' -Tag 
         $LASTEXITCODE | Should -Not -Be 0
         @(Import-TunnelPeer $peers).Role | Should -Be @('Relay')
         Get-Foreign relay | Should -Be $relayBefore
+        # The owner's site is still enabled and answers for its name.
         (Invoke-LabHttp $lab 'http://owner.example.test/').Status | Should -Not -Be '000'
+        Test-Path "$($lab.Hosts.relay.Directory)/etc-apache2/sites-enabled/owner.conf" | Should -BeTrue
     }
 
 }
