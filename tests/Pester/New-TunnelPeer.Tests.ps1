@@ -104,3 +104,34 @@ home,Home,192.168.4.2/32,,
         Assert-HomeTunnelError $record 'PrivateKeyWrongType' 'InvalidArgument'
     }
 }
+
+Describe 'Dual stack: -Address takes a list, as wg-quick''s Address does' {
+    It 'keeps every address, routes each as a host route, and writes them into both configs' {
+        $relay = New-TunnelPeer -Name relay -Role Relay -Address 192.168.4.1/24, fd00:4::1/64 -Endpoint vps.example.com
+        $dual = New-TunnelPeer -Name home -Role Home -Address '192.168.4.5/32', 'fd00:4::5/128'
+        $dual.Address.ToString() | Should -Be '192.168.4.5/32' -Because 'the first address is the one sites proxy to'
+        $dual.Addresses.ForEach({ $_.ToString() }) | Should -Be @('192.168.4.5/32', 'fd00:4::5/128')
+        $dual.AllowedIPs.ForEach({ $_.ToString() }) | Should -Be @('192.168.4.5/32', 'fd00:4::5/128')
+        (New-WireGuardConfig -For $dual -Peer $relay).Text | Should -Match '(?m)^Address = 192\.168\.4\.5/32, fd00:4::5/128$'
+        (New-WireGuardConfig -For $relay -Peer $dual).Text | Should -Match '(?m)^AllowedIPs = 192\.168\.4\.5/32, fd00:4::5/128$'
+        (New-WireGuardConfig -For $relay -Peer $dual).Text | Should -Match '(?m)^Address = 192\.168\.4\.1/24, fd00:4::1/64$'
+    }
+
+    It 'keeps both through the peer file, and one address stays as it was written before' {
+        $dual = New-TunnelPeer -Name home -Role Home -Address '192.168.4.5/32', 'fd00:4::5/128'
+        $file = Join-Path $TestDrive 'dual.json'
+        $dual | Export-TunnelPeer $file -IncludePrivateKey
+        (Get-Content -Raw $file | ConvertFrom-Json).Peers[0].Addresses | Should -Be @('192.168.4.5/32', 'fd00:4::5/128')
+        (Import-TunnelPeer $file).Addresses.ForEach({ $_.ToString() }) | Should -Be @('192.168.4.5/32', 'fd00:4::5/128')
+        $single = Join-Path $TestDrive 'single.json'
+        New-TunnelPeer -Name h1 -Role Home -Address 192.168.4.6/32 | Export-TunnelPeer $single
+        (Get-Content -Raw $single | ConvertFrom-Json).Peers[0].PSObject.Properties.Name | Should -Not -Contain 'Addresses'
+    }
+
+    It 'refuses an address given twice, and a bad one among good ones' {
+        (Get-ErrorRecord { New-TunnelPeer -Name h -Role Home -Address 192.168.4.5/32, 192.168.4.5/32 }).FullyQualifiedErrorId | Should -BeLike 'DuplicateAddress,*'
+        $e = Get-ErrorRecord { New-TunnelPeer -Name h -Role Home -Address 192.168.4.5/32, 'fd00::zz/128' }
+        $e.FullyQualifiedErrorId | Should -BeLike 'AddressInvalid,*'
+        $e.TargetObject | Should -Be 'fd00::zz/128'
+    }
+}

@@ -1,6 +1,5 @@
 using System.Linq;
 using System.Management.Automation;
-using System.Management.Automation.Runspaces;
 using HomeTunnel.Apache;
 using HomeTunnel.Hosts;
 
@@ -13,7 +12,7 @@ namespace HomeTunnel.Cmdlets;
 /// </summary>
 [Cmdlet(VerbsCommon.Get, "ApacheProxySite")]
 [OutputType(typeof(ApacheProxySite))]
-public sealed class GetApacheProxySiteCommand : HomeTunnelCmdlet
+public sealed class GetApacheProxySiteCommand : HostReadCommand
 {
     /// <summary>Server names, wildcards allowed; every managed site when absent.</summary>
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
@@ -21,22 +20,10 @@ public sealed class GetApacheProxySiteCommand : HomeTunnelCmdlet
     [ValidateNotNullOrEmpty]
     public string[]? ServerName { get; set; }
 
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public PSSession[]? Session { get; set; }
-
-    /// <summary>Read this machine's sites (there is no default host).</summary>
-    [Parameter]
-    public SwitchParameter Local { get; set; }
-
-    [Parameter]
-    [ValidateRange(1, 1024)]
-    public int ThrottleLimit { get; set; } = 32;
-
     protected override void Process()
     {
-        var patterns = (ServerName ?? new[] { "*" }).Select(n => new WildcardPattern(n, WildcardOptions.IgnoreCase)).ToArray();
-        foreach (ManagedFile f in ManagedFileReader.Read(this, Session, Local, "Sites", ThrottleLimit, StopToken))
+        var wanted = Matcher(ServerName);
+        foreach (ManagedFile f in ReadManaged("Sites"))
         {
             System.Collections.Generic.IReadOnlyList<ApacheProxySite> sites;
             try
@@ -48,7 +35,7 @@ public sealed class GetApacheProxySiteCommand : HomeTunnelCmdlet
                 WriteError(ToErrorRecord(e)); // a file of ours that someone edited badly: said, and the others still listed
                 continue;
             }
-            foreach (ApacheProxySite site in sites.Where(s => patterns.Any(p => p.IsMatch(s.ServerName))))
+            foreach (ApacheProxySite site in sites.Where(s => wanted(s.ServerName)))
             {
                 var o = new PSObject(site);
                 o.Properties.Add(new PSNoteProperty("Host", f.Host));

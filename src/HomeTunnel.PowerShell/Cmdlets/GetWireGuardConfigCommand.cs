@@ -1,6 +1,5 @@
 using System.Linq;
 using System.Management.Automation;
-using System.Management.Automation.Runspaces;
 using HomeTunnel.Hosts;
 using HomeTunnel.WireGuard;
 
@@ -13,7 +12,7 @@ namespace HomeTunnel.Cmdlets;
 /// </summary>
 [Cmdlet(VerbsCommon.Get, "WireGuardConfig")]
 [OutputType(typeof(WireGuardConfig))]
-public sealed class GetWireGuardConfigCommand : HomeTunnelCmdlet
+public sealed class GetWireGuardConfigCommand : HostReadCommand
 {
     /// <summary>Interface names, wildcards allowed; every managed config when absent.</summary>
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
@@ -21,25 +20,13 @@ public sealed class GetWireGuardConfigCommand : HomeTunnelCmdlet
     [ValidateNotNullOrEmpty]
     public string[]? InterfaceName { get; set; }
 
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public PSSession[]? Session { get; set; }
-
-    /// <summary>Read this machine's configs (there is no default host).</summary>
-    [Parameter]
-    public SwitchParameter Local { get; set; }
-
-    [Parameter]
-    [ValidateRange(1, 1024)]
-    public int ThrottleLimit { get; set; } = 32;
-
     protected override void Process()
     {
-        var patterns = (InterfaceName ?? new[] { "*" }).Select(n => new WildcardPattern(n, WildcardOptions.IgnoreCase)).ToArray();
-        foreach (ManagedFile f in ManagedFileReader.Read(this, Session, Local, "Configs", ThrottleLimit, StopToken))
+        var wanted = Matcher(InterfaceName);
+        foreach (ManagedFile f in ReadManaged("Configs"))
         {
             string ifName = System.IO.Path.GetFileNameWithoutExtension(f.Path);
-            if (!patterns.Any(p => p.IsMatch(ifName)))
+            if (!wanted(ifName))
             {
                 continue;
             }

@@ -154,6 +154,36 @@ internal sealed class HostApply
         return results;
     }
 
+    /// <summary>
+    /// Runs changes one after the other, each on its one host (a session, or this machine when null), with
+    /// progress and a verbose line per step: Publish-HomeService and Unpublish-HomeService. Stops at the first
+    /// step that fails (its error is written; the steps after it need it) and says so by returning false.
+    /// </summary>
+    public bool RunSteps(IReadOnlyList<(HostChange Change, System.Management.Automation.Runspaces.PSSession? Session)> steps, bool ask, string activity, List<HostChangeResult> results)
+    {
+        for (int i = 0; i < steps.Count; i++)
+        {
+            var (change, session) = steps[i];
+            _cmdlet.WriteProgress(new ProgressRecord(2, activity, change.Action) { PercentComplete = i * 100 / (steps.Count + 1) });
+            _cmdlet.WriteVerbose($"Step {i + 1} of {steps.Count}: {change.Action} on {session?.ComputerName ?? "this machine"}.");
+            List<HostTarget> targets = HostTarget.For(session is null ? null : new[] { session });
+            try
+            {
+                var done = Run(targets, change, ask);
+                if (done.Count < targets.Count)
+                {
+                    return false;
+                }
+                results.AddRange(done.Select(d => d.Result));
+            }
+            finally
+            {
+                targets.ForEach(t => t.Dispose());
+            }
+        }
+        return true;
+    }
+
     /// <summary>The module's plan for one host's facts, or null when it refused (the error is written).</summary>
     private (HostPlan Plan, string Diff)? Planned(HostTarget target, AgentAnswer answer, HostChange change, HostView view)
     {

@@ -13,9 +13,12 @@ public sealed class NewTunnelPeerCommand : HomeTunnelCmdlet
     [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)]
     public TunnelRole Role { get; set; }
 
-    /// <summary>Tunnel address with prefix: 192.168.4.1/24 on the relay, 192.168.4.2/32 at home.</summary>
+    /// <summary>
+    /// Tunnel address with prefix: 192.168.4.1/24 on the relay, 192.168.4.2/32 at home; several for dual stack
+    /// ('192.168.4.5/32', 'fd00:4::5/128'), as wg-quick's Address takes a list.
+    /// </summary>
     [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)]
-    public string Address { get; set; } = string.Empty;
+    public string[] Address { get; set; } = System.Array.Empty<string>();
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
     public string[]? AllowedIPs { get; set; }
@@ -52,7 +55,7 @@ public sealed class NewTunnelPeerCommand : HomeTunnelCmdlet
         {
             Name = Name,
             Role = Role,
-            Address = Address,
+            Addresses = Address,
             AllowedIPs = AllowedIPs,
             ListenPort = ListenPort,
             Endpoint = Endpoint,

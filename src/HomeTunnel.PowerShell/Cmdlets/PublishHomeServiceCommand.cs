@@ -170,26 +170,9 @@ public sealed class PublishHomeServiceCommand : HomeTunnelCmdlet
         {
             steps = steps.Append((HostChange.Forward(forwards, uninstall: false, $"Install port forward(s) {string.Join(", ", forwards.Select(f => f.ToString()))}"), (PSSession?)RelaySession)).ToArray();
         }
-        for (int i = 0; i < steps.Length; i++)
+        if (!core.RunSteps(steps, ask: whatIf, $"Publish {name}", changes))
         {
-            var (change, session) = steps[i];
-            WriteProgress(new ProgressRecord(2, $"Publish {name}", change.Action) { PercentComplete = i * 100 / (steps.Length + 1) });
-            WriteVerbose($"Step {i + 1} of {steps.Length + 1}: {change.Action} on {session?.ComputerName ?? "this machine"}.");
-            List<HostTarget> targets = HostTarget.For(session is null ? null : new[] { session });
-            try
-            {
-                // Asked once above: in -WhatIf each step shows its diff; otherwise no step asks again.
-                var done = core.Run(targets, change, ask: whatIf);
-                if (done.Count < targets.Count)
-                {
-                    return; // the failed step wrote its error; the steps after it need it
-                }
-                changes.AddRange(done.Select(d => d.Result));
-            }
-            finally
-            {
-                targets.ForEach(t => t.Dispose());
-            }
+            return;
         }
         if (whatIf)
         {

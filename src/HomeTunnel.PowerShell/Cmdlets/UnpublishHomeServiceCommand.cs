@@ -107,24 +107,13 @@ public sealed class UnpublishHomeServiceCommand : HomeTunnelCmdlet
             steps.Add((HostChange.HomeFirewall(close, ifName, uninstall: true, all: false, $"Close home firewall opening(s) {string.Join(", ", close.Select(o => o.Key))}"), HomeSession));
         }
         var core = new HostApply(this, StopToken, throttle: 2, force: false);
-        for (int i = 0; i < steps.Count; i++)
+        var changes = new List<HostChangeResult>();
+        bool finished = core.RunSteps(steps, ask: whatIf, $"Unpublish {name}", changes);
+        WriteProgress(new ProgressRecord(2, $"Unpublish {name}", "Done") { RecordType = ProgressRecordType.Completed });
+        WriteObject(changes, enumerateCollection: true);
+        if (!finished)
         {
-            var (change, session) = steps[i];
-            WriteVerbose($"Step {i + 1} of {steps.Count}: {change.Action} on {session?.ComputerName ?? "this machine"}.");
-            List<HostTarget> targets = HostTarget.For(session is null ? null : new[] { session });
-            try
-            {
-                var done = core.Run(targets, change, ask: whatIf);
-                if (done.Count < targets.Count)
-                {
-                    return; // the failed step wrote its error; the steps after it need it
-                }
-                WriteObject(done.Select(d => d.Result), enumerateCollection: true);
-            }
-            finally
-            {
-                targets.ForEach(t => t.Dispose());
-            }
+            return;
         }
         if (last && !whatIf)
         {

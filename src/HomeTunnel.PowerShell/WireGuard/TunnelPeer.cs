@@ -19,6 +19,9 @@ public sealed class TunnelPeerSpec
     public string Name { get; set; } = string.Empty;
     public TunnelRole Role { get; set; }
     public string Address { get; set; } = string.Empty;
+
+    /// <summary>Several addresses (dual stack: one IPv4 and one IPv6); when given, Address is not read.</summary>
+    public string[]? Addresses { get; set; }
     public string[]? AllowedIPs { get; set; }
     public int? ListenPort { get; set; }
     public string? Endpoint { get; set; }
@@ -44,7 +47,11 @@ public sealed class TunnelPeer
     /// <summary>Absent for a peer whose private key lives on its own host.</summary>
     public WireGuardPrivateKey? PrivateKey { get; private init; }
     public bool HasPrivateKey => PrivateKey is not null;
-    public TunnelAddress Address { get; private init; } = null!;
+    /// <summary>The peer's first tunnel address (the one sites proxy to).</summary>
+    public TunnelAddress Address => Addresses[0];
+
+    /// <summary>Every tunnel address of the peer, as wg-quick's Address lists them (dual stack: IPv4 and IPv6).</summary>
+    public IReadOnlyList<TunnelAddress> Addresses { get; private init; } = Array.Empty<TunnelAddress>();
 
     /// <summary>What the other side routes to this peer; by default its own address as a host route.</summary>
     public IReadOnlyList<TunnelAddress> AllowedIPs { get; private init; } = Array.Empty<TunnelAddress>();
@@ -58,7 +65,13 @@ public sealed class TunnelPeer
     public static TunnelPeer Create(TunnelPeerSpec spec)
     {
         string name = Checks.PeerName(spec.Name);
-        TunnelAddress address = TunnelAddress.Parse(spec.Address);
+        TunnelAddress[] addresses = (spec.Addresses is { Length: > 0 } list ? list : new[] { spec.Address })
+            .Select(a => TunnelAddress.Parse(a?.Trim())).ToArray();
+        TunnelAddress? twice = addresses.GroupBy(a => a.IP).Where(g => g.Count() > 1).Select(g => g.First()).FirstOrDefault();
+        if (twice is not null)
+        {
+            throw HomeTunnelException.Invalid("DuplicateAddress", $"Peer '{name}' is given {twice.IP} twice.", twice.ToString());
+        }
         int? listenPort = spec.ListenPort is int lp ? Checks.Port(lp, "ListenPort", "ListenPortOutOfRange") : null;
         if (spec.Role == TunnelRole.Relay)
         {
@@ -90,7 +103,7 @@ public sealed class TunnelPeer
 
         IReadOnlyList<TunnelAddress> allowed = spec.AllowedIPs is { Length: > 0 }
             ? spec.AllowedIPs.Select(a => TunnelAddress.Parse(a, "AllowedIPs")).ToArray()
-            : new[] { address.HostRoute };
+            : addresses.Select(a => a.HostRoute).ToArray();
 
         return new TunnelPeer
         {
@@ -98,7 +111,7 @@ public sealed class TunnelPeer
             Role = spec.Role,
             PublicKey = publicKey,
             PrivateKey = privateKey,
-            Address = address,
+            Addresses = Array.AsReadOnly(addresses),
             AllowedIPs = allowed,
             ListenPort = listenPort,
             Endpoint = endpoint,
@@ -111,7 +124,7 @@ public sealed class TunnelPeer
     /// <summary>The same peer without secrets: what another host may know of it.</summary>
     public TunnelPeer WithoutSecrets() => new()
     {
-        Name = Name, Role = Role, PublicKey = PublicKey, Address = Address, AllowedIPs = AllowedIPs,
+        Name = Name, Role = Role, PublicKey = PublicKey, Addresses = Addresses, AllowedIPs = AllowedIPs,
         ListenPort = ListenPort, Endpoint = Endpoint, PersistentKeepalive = PersistentKeepalive, Mtu = Mtu,
         PresharedKey = PresharedKey,
     };

@@ -39,6 +39,9 @@ public static class TunnelPeerFile
         public string? PrivateKey { get; set; }
         public string? PresharedKey { get; set; }
         public string Address { get; set; } = string.Empty;
+
+        /// <summary>Written only for a peer with more than one address (dual stack); Address is the first.</summary>
+        public string[]? Addresses { get; set; }
         public string[]? AllowedIPs { get; set; }
         public int? ListenPort { get; set; }
         public string? Endpoint { get; set; }
@@ -59,6 +62,7 @@ public static class TunnelPeerFile
                 PrivateKey = includeSecrets ? p.PrivateKey?.RevealBase64() : null,
                 PresharedKey = includeSecrets ? p.PresharedKey?.RevealBase64() : null,
                 Address = p.Address.ToString(),
+                Addresses = p.Addresses.Count > 1 ? p.Addresses.Select(a => a.ToString()).ToArray() : null,
                 AllowedIPs = p.AllowedIPs.Select(a => a.ToString()).ToArray(),
                 ListenPort = p.ListenPort,
                 Endpoint = p.Endpoint?.ToString(),
@@ -122,6 +126,7 @@ public static class TunnelPeerFile
                     PrivateKey = p.PrivateKey is null ? null : WireGuardPrivateKey.Parse(p.PrivateKey),
                     PresharedKey = p.PresharedKey is null ? null : WireGuardPresharedKey.Parse(p.PresharedKey),
                     Address = p.Address ?? string.Empty,
+                    Addresses = p.Addresses?.Select(a => a ?? string.Empty).ToArray(),
                     AllowedIPs = p.AllowedIPs?.Select(a => a ?? string.Empty).ToArray(),
                     ListenPort = p.ListenPort,
                     Endpoint = p.Endpoint,

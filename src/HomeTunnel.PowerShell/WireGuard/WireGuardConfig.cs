@@ -110,7 +110,7 @@ public sealed class WireGuardConfig
         {
             Name = self.Name,
             PrivateKey = self.PrivateKey,
-            Address = Array.AsReadOnly(new[] { self.Address }),
+            Address = self.Addresses,
             ListenPort = self.ListenPort,
             Mtu = self.Mtu,
             Table = preserveClientAddress ? "off" : null,

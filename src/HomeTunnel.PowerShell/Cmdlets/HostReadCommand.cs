@@ -1,0 +1,34 @@
+using System.Management.Automation;
+using System.Management.Automation.Runspaces;
+
+namespace HomeTunnel.Cmdlets;
+
+/// <summary>
+/// The base of the cmdlets that read back what HomeTunnel manages on hosts (Get-ApacheProxySite,
+/// Get-WireGuardConfig): -Session (several at once) or, on purpose, -Local, and -ThrottleLimit.
+/// </summary>
+public abstract class HostReadCommand : HomeTunnelCmdlet
+{
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public PSSession[]? Session { get; set; }
+
+    /// <summary>Read this machine (there is no default host).</summary>
+    [Parameter]
+    public SwitchParameter Local { get; set; }
+
+    [Parameter]
+    [ValidateRange(1, 1024)]
+    public int ThrottleLimit { get; set; } = 32;
+
+    /// <summary>The files HomeTunnel wrote on the hosts ("Sites" or "Configs"), read in parallel.</summary>
+    internal System.Collections.Generic.IEnumerable<ManagedFile> ReadManaged(string what) =>
+        ManagedFileReader.Read(this, Session, Local, what, ThrottleLimit, StopToken);
+
+    /// <summary>Whether a name matches one of the patterns given (all, when none).</summary>
+    protected static System.Func<string, bool> Matcher(string[]? patterns)
+    {
+        var compiled = System.Linq.Enumerable.ToArray(System.Linq.Enumerable.Select(patterns ?? new[] { "*" }, n => new WildcardPattern(n, WildcardOptions.IgnoreCase)));
+        return name => System.Linq.Enumerable.Any(compiled, p => p.IsMatch(name));
+    }
+}
