@@ -25,13 +25,16 @@ public static partial class BasicAuthFile
 
     public static string PathFor(string serverName) => $"{Folder}/{serverName}.htpasswd";
 
+    /// <summary>The file's first line: HomeTunnel's marker, as a comment mod_authn_file skips.</summary>
+    private static string Header(string serverName) => $"{Hosts.HostPlan.Marker}: the basic-auth user of {serverName}\n";
+
     /// <summary>The file for a user and a password: hashed with a new salt.</summary>
     public static string Text(string serverName, string user, SecureString password) =>
-        $"# Managed by HomeTunnel: the basic-auth user of {serverName}\n{user}:{Hash(password)}\n";
+        $"{Header(serverName)}{user}:{Hash(password)}\n";
 
     /// <summary>What a diff shows for the file: never a hash, whatever it is.</summary>
     public static string Display(string serverName, string user) =>
-        $"# Managed by HomeTunnel: the basic-auth user of {serverName}\n{user}:(a new bcrypt hash)\n";
+        $"{Header(serverName)}{user}:(a new bcrypt hash)\n";
 
     /// <summary>Whether the file on the relay is HomeTunnel's, names this user, and (with a password) holds its hash.</summary>
     public static bool Holds(string? current, string serverName, string user, SecureString? password)
@@ -52,7 +55,7 @@ public static partial class BasicAuthFile
         {
             return false;
         }
-        bool same = current == $"# Managed by HomeTunnel: the basic-auth user of {serverName}\n{user}:{hash}\n";
+        bool same = current == $"{Header(serverName)}{user}:{hash}\n";
         return same && (password is null || WithPlain(password, plain => BCrypt.Net.BCrypt.Verify(plain, hash)));
     }
 

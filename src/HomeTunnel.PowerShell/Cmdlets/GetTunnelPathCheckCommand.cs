@@ -62,12 +62,12 @@ public sealed class GetTunnelPathCheckCommand : HomeTunnelCmdlet
         {
             return;
         }
-        var patterns = (Name ?? new[] { "*" }).Select(n => new WildcardPattern(n, WildcardOptions.IgnoreCase)).ToArray();
+        var wanted = Matcher(Name);
         foreach (string dataPath in Directory.GetFiles(dir, "*.json").Order(StringComparer.Ordinal))
         {
             string name = Path.GetFileNameWithoutExtension(dataPath);
             string script = Path.ChangeExtension(dataPath, ".ps1");
-            if (!patterns.Any(p => p.IsMatch(name)) || !IsOurs(script))
+            if (!wanted(name) || !IsOurs(script))
             {
                 continue;
             }

@@ -57,5 +57,12 @@ public abstract class HomeTunnelCmdlet : PSCmdlet
     }
 
     /// <summary>A provider path (PSDrive, relative, ~) as a file system path.</summary>
+    /// <summary>Whether a name matches one of the patterns given (all, when none).</summary>
+    protected static System.Func<string, bool> Matcher(string[]? patterns)
+    {
+        var compiled = System.Linq.Enumerable.ToArray(System.Linq.Enumerable.Select(patterns ?? new[] { "*" }, n => new WildcardPattern(n, WildcardOptions.IgnoreCase)));
+        return name => System.Linq.Enumerable.Any(compiled, p => p.IsMatch(name));
+    }
+
     protected string FileSystemPath(string path) => SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
 }

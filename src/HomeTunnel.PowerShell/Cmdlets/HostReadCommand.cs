@@ -24,11 +24,4 @@ public abstract class HostReadCommand : HomeTunnelCmdlet
     /// <summary>The files HomeTunnel wrote on the hosts ("Sites" or "Configs"), read in parallel.</summary>
     internal System.Collections.Generic.IEnumerable<ManagedFile> ReadManaged(string what) =>
         ManagedFileReader.Read(this, Session, Local, what, ThrottleLimit, StopToken);
-
-    /// <summary>Whether a name matches one of the patterns given (all, when none).</summary>
-    protected static System.Func<string, bool> Matcher(string[]? patterns)
-    {
-        var compiled = System.Linq.Enumerable.ToArray(System.Linq.Enumerable.Select(patterns ?? new[] { "*" }, n => new WildcardPattern(n, WildcardOptions.IgnoreCase)));
-        return name => System.Linq.Enumerable.Any(compiled, p => p.IsMatch(name));
-    }
 }

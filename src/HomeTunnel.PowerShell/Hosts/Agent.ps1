@@ -469,6 +469,14 @@ function Invoke-ApacheApply($Req, $Plan) {
 # which (Forwards/NftTable.cs); one rule file per item in its folder, a table file that replaces the table and
 # includes them, a boot unit. Only that table is ever listed, loaded or deleted.
 
+function Get-NftTableKeys([string] $Family, [string] $Name) {
+    # Is HomeTunnel's table loaded, and which items does it hold: each rule's comment is "hometunnel <key> ...".
+    if (-not (Get-Command nft -CommandType Application -ErrorAction Ignore)) { return @{ Loaded = $false; Items = @() } }
+    $r = Invoke-Native nft @('list', 'table', $Family, $Name) -AllowFailure
+    if ($r.ExitCode -ne 0) { return @{ Loaded = $false; Items = @() } }
+    @{ Loaded = $true; Items = @([regex]::Matches($r.Out, 'comment "hometunnel ([^\s"]+)') | ForEach-Object { $_.Groups[1].Value } | Select-Object -Unique) }
+}
+
 function Get-NftTableFacts($Req) {
     $t = $Req.Table
     $nft = [bool](Get-Command nft -CommandType Application -ErrorAction Ignore)
@@ -477,14 +485,8 @@ function Get-NftTableFacts($Req) {
     $existing = if ([System.IO.Directory]::Exists($t.Folder)) { @(foreach ($f in [System.IO.Directory]::GetFiles($t.Folder, '*.nft')) { [System.IO.Path]::GetFileNameWithoutExtension($f) }) } else { @() }
     # Uninstalling everything: the files of every item there is, to back up and to check they are ours.
     if ($Req.All) { foreach ($k in $existing) { $p = "$($t.Folder)/$k.nft"; $files[$p] = Read-HostFile $p } }
-    $live = @(); $loaded = $false
-    if ($nft) {
-        $r = Invoke-Native nft @('list', 'table', $t.Family, $t.Name) -AllowFailure
-        if ($r.ExitCode -eq 0) {
-            $loaded = $true
-            $live = @([regex]::Matches($r.Out, 'comment "hometunnel ([^\s"]+)') | ForEach-Object { $_.Groups[1].Value } | Select-Object -Unique)
-        }
-    }
+    $table = Get-NftTableKeys $t.Family $t.Name
+    $live = $table.Items; $loaded = $table.Loaded
     $systemd = Test-Systemd
     @{
         Nft = $nft; Files = $files; Existing = $existing; Live = $live; TableLoaded = $loaded
@@ -617,11 +619,7 @@ function Get-RelayProbe($Req) {
     # The relay's half of a forward check: which forwards HomeTunnel's table holds, and whether each TCP home port answers from here.
     $forwards = $null
     if (@($Req.Forwards).Count -gt 0) {
-        $live = @()
-        if (Get-Command nft -CommandType Application -ErrorAction Ignore) {
-            $t = Invoke-Native nft @('list', 'table', 'ip', 'hometunnel') -AllowFailure
-            if ($t.ExitCode -eq 0) { $live = @([regex]::Matches($t.Out, 'comment "hometunnel ([^\s"]+)') | ForEach-Object { $_.Groups[1].Value } | Select-Object -Unique) }
-        }
+        $live = (Get-NftTableKeys 'ip' 'hometunnel').Items
         $answers = @{}
         foreach ($f in $Req.Forwards) { $answers[$f.Key] = if ($f.Tcp) { Test-TcpConnect $f.Address ([int]$f.Port) ([int]$Req.ConnectTimeoutMilliseconds) } else { $null } }
         $forwards = @{ Live = $live; Answers = $answers }
@@ -637,11 +635,8 @@ function Get-HomeProbe($Req) {
     $wg = $null; $wgError = $null
     try { $wg = Get-WgStatus $Req } catch { $wgError = $_.Exception.Message }
     # HomeTunnel's firewall on the tunnel, if any: which ports it opens (a published port it closes is the HomeService hop's remedy).
-    $firewall = @{ Loaded = $false; Openings = @() }
-    if (Get-Command nft -CommandType Application -ErrorAction Ignore) {
-        $t = Invoke-Native nft @('list', 'table', 'inet', 'hometunnel') -AllowFailure
-        if ($t.ExitCode -eq 0) { $firewall = @{ Loaded = $true; Openings = @([regex]::Matches($t.Out, 'comment "hometunnel ([^\s"]+)') | ForEach-Object { $_.Groups[1].Value } | Select-Object -Unique) } }
-    }
+    $table = Get-NftTableKeys 'inet' 'hometunnel'
+    $firewall = @{ Loaded = $table.Loaded; Openings = $table.Items }
     @{ WireGuard = $wg; WireGuardError = $wgError; Firewall = $firewall; Now = [DateTimeOffset]::UtcNow.ToUnixTimeSeconds() }
 }
 

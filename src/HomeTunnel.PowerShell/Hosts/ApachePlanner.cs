@@ -61,9 +61,10 @@ public static class ApachePlanner
                     }
                 }
             }
-            if (PasswordPlan(f, site, uninstall, force) is not { } pw)
+            var (pw, refused) = PasswordPlan(f, site, uninstall, force);
+            if (refused is not null)
             {
-                return PasswordRefusal(f, site, force);
+                return refused;
             }
             string[] missing = uninstall ? Array.Empty<string>() : site.RequiredModules.Where(m => !modules.Contains(m)).ToArray();
             bool changed = uninstall ? current is not null || enabled || pw.Changed : textChanged || !enabled || missing.Length > 0 || pw.Changed;
@@ -106,42 +107,34 @@ public static class ApachePlanner
     /// <summary>
     /// The htpasswd file behind a site's door: kept when it is HomeTunnel's and holds the user (and the given
     /// password's hash), written anew otherwise, removed when the door has no user any more (only if it is
-    /// HomeTunnel's). Null when it cannot be planned: not HomeTunnel's file, or a user without a password
-    /// and no hash on the relay to keep.
+    /// HomeTunnel's). Refused when it is not HomeTunnel's file, or for a user without a password and no hash
+    /// on the relay to keep.
     /// </summary>
-    private static PasswordChange? PasswordPlan(Hashtable f, ApacheProxySite site, bool uninstall, bool force)
+    private static (PasswordChange Change, HostPlan? Refused) PasswordPlan(Hashtable f, ApacheProxySite site, bool uninstall, bool force)
     {
         string path = BasicAuthFile.PathFor(site.ServerName);
         string? current = AgentValue.Unwrap(f["PasswordCurrent"]) as string;
         bool ours = current is not null && current.StartsWith(HostPlan.Marker, StringComparison.Ordinal);
+        var keep = new PasswordChange(path, current, current, false);
         if (uninstall || site.BasicAuthUser is null)
         {
             // Someone else's file at our path is left alone: HomeTunnel removes only what it wrote.
-            return new PasswordChange(path, current, ours ? null : current, ours);
+            return (ours ? new PasswordChange(path, current, null, true) : keep, null);
         }
         if (current is not null && !ours && !force)
         {
-            return null;
+            return (keep, HostPlan.Refused("NotOwnedByHomeTunnel",
+                $"{path} exists and was not written by HomeTunnel; nothing was changed. To replace it, run the same command with -Force."));
         }
         if (BasicAuthFile.Holds(current, site.ServerName, site.BasicAuthUser, site.BasicAuthPassword))
         {
-            return new PasswordChange(path, current, current, false);
+            return (keep, null);
         }
         if (site.BasicAuthPassword is null)
         {
-            return null;
+            return (keep, HostPlan.Refused("BasicAuthPasswordMissing",
+                $"{site.ServerName} lets in user '{site.BasicAuthUser}' but no password was given and {path} holds none for that user; nothing was changed. Give the site -Credential once."));
         }
-        return new PasswordChange(path, current, BasicAuthFile.Text(site.ServerName, site.BasicAuthUser, site.BasicAuthPassword), true);
-    }
-
-    private static HostPlan PasswordRefusal(Hashtable f, ApacheProxySite site, bool force)
-    {
-        string path = BasicAuthFile.PathFor(site.ServerName);
-        string? current = AgentValue.Unwrap(f["PasswordCurrent"]) as string;
-        return !force && current is not null && !current.StartsWith(HostPlan.Marker, StringComparison.Ordinal)
-            ? HostPlan.Refused("NotOwnedByHomeTunnel",
-                $"{path} exists and was not written by HomeTunnel; nothing was changed. To replace it, run the same command with -Force.")
-            : HostPlan.Refused("BasicAuthPasswordMissing",
-                $"{site.ServerName} lets in user '{site.BasicAuthUser}' but no password was given and {path} holds none for that user; nothing was changed. Give the site -Credential once.");
+        return (new PasswordChange(path, current, BasicAuthFile.Text(site.ServerName, site.BasicAuthUser, site.BasicAuthPassword), true), null);
     }
 }

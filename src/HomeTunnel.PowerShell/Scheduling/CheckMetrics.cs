@@ -84,38 +84,17 @@ public static class CheckMetrics
     public static string Escape(string value) =>
         value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal);
 
+    /// <summary>Staged as ".&lt;name&gt;.&lt;guid&gt;.tmp" (the collector reads *.prom only) and renamed over the file.</summary>
     public static void Write(string path, string text)
     {
-        string dir = Path.GetDirectoryName(path) ?? ".";
-        Directory.CreateDirectory(dir);
-        // The collector reads *.prom only: the staged name does not end in .prom.
-        string stage = Path.Combine(dir, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows())
-        {
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
-        }
-        try
-        {
-            using (var fs = new FileStream(stage, options))
-            {
-                byte[] bytes = new UTF8Encoding(false).GetBytes(text);
-                fs.Write(bytes, 0, bytes.Length);
-                fs.Flush(true);
-            }
-            File.Move(stage, path, overwrite: true);
-        }
-        finally
-        {
-            File.Delete(stage);
-        }
+        Directory.CreateDirectory(Path.GetDirectoryName(path) ?? ".");
+        Files.WriteTextAtomic(path, text, ownerOnly: false, overwrite: true);
     }
 
     /// <summary>A metrics path: a .prom file outside the system's folders (the collector's directory, usually).</summary>
     public static string CheckPath(string path)
     {
-        string[] refused = { "/etc/", "/usr/", "/bin/", "/sbin/", "/lib", "/boot/", "/proc/", "/sys/", "/dev/", "/root/.ssh/", "/var/spool/" };
-        if (!path.EndsWith(".prom", StringComparison.Ordinal) || path.Any(char.IsControl) || refused.Any(r => path.StartsWith(r, StringComparison.Ordinal)))
+        if (!path.EndsWith(".prom", StringComparison.Ordinal) || path.Any(char.IsControl) || TunnelPathCheckPlan.InSystemFolder(path))
         {
             throw HomeTunnelException.Invalid("InvalidMetricsPath",
                 $"'{DnsName.Printable(path)}' cannot be a metrics file: use a file ending in .prom in the textfile collector's folder (e.g. /var/lib/prometheus/node-exporter/hometunnel.prom), outside /etc, /usr and the system's folders.", path);

@@ -60,21 +60,11 @@ public sealed class CheckState
         }
     }
 
+    /// <summary>Written 0600 through the project's one atomic write (Files.WriteTextAtomic).</summary>
     public void Save(string path)
     {
-        string dir = Path.GetDirectoryName(path) ?? ".";
-        Directory.CreateDirectory(dir);
-        string stage = Path.Combine(dir, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}");
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows())
-        {
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        }
-        using (var fs = new FileStream(stage, options))
-        {
-            JsonSerializer.Serialize(fs, this, new JsonSerializerOptions { WriteIndented = true });
-        }
-        File.Move(stage, path, overwrite: true);
+        Directory.CreateDirectory(Path.GetDirectoryName(path) ?? ".");
+        Files.WriteTextAtomic(path, JsonSerializer.Serialize(this, new JsonSerializerOptions { WriteIndented = true }), ownerOnly: true, overwrite: true);
     }
 
     /// <summary>Records a name's status this run (its Since moves only when it changes).</summary>

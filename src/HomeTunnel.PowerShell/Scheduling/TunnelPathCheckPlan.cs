@@ -74,15 +74,22 @@ public sealed partial class TunnelPathCheckPlan
     /// </summary>
     public static string CheckLogPath(string path)
     {
-        string[] refused = { "/etc/", "/usr/", "/bin/", "/sbin/", "/lib", "/boot/", "/proc/", "/sys/", "/dev/", "/root/.ssh/", "/var/spool/" };
         bool okName = path.EndsWith(".jsonl", StringComparison.Ordinal) || path.EndsWith(".json", StringComparison.Ordinal) || path.EndsWith(".log", StringComparison.Ordinal);
-        if (!okName || path.Any(char.IsControl) || refused.Any(r => path.StartsWith(r, StringComparison.Ordinal)) || path.Contains("/.ssh/", StringComparison.Ordinal))
+        if (!okName || path.Any(char.IsControl) || InSystemFolder(path))
         {
             throw HomeTunnelException.Invalid("InvalidCheckLogPath",
                 $"'{DnsName.Printable(path)}' cannot be a check's log: use a file ending in .jsonl, .json or .log outside /etc, /usr, /boot, /root/.ssh and the system's folders (default: /var/log/hometunnel).", path);
         }
         return path;
     }
+
+    /// <summary>
+    /// Folders a check may not write to as root (its log, its metrics): what the system runs or trusts (/etc holds
+    /// cron.d, ~/.ssh authorized_keys), and the kernel's and devices' file systems.
+    /// </summary>
+    internal static bool InSystemFolder(string path) =>
+        new[] { "/etc/", "/usr/", "/bin/", "/sbin/", "/lib", "/boot/", "/proc/", "/sys/", "/dev/", "/root/.ssh/", "/var/spool/" }.Any(r => path.StartsWith(r, StringComparison.Ordinal))
+        || path.Contains("/.ssh/", StringComparison.Ordinal);
 
     /// <summary>Validates the fixed Test-TunnelPath parameters: known names, plain values only.</summary>
     public static Dictionary<string, object> CheckParameters(IDictionary? values)
