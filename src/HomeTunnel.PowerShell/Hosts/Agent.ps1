@@ -247,6 +247,18 @@ function Sync-WgAddresses([string] $If, [string[]] $Addresses, [string[]] $Route
     }
 }
 
+function Assert-WgListenPort([string] $If, $Port) {
+    # wireguard-go can come up on a random port when the configured one is taken, and wg-quick still says
+    # yes: a relay nobody can reach would be reported Created. Such an interface goes down again, and the
+    # apply fails (its catch puts the old file back).
+    if (-not $Port) { return }
+    $live = "$((Invoke-Native wg @('show', $If, 'listen-port') -AllowFailure).Out)".Trim()
+    if ($live -eq "$Port") { return }
+    if (Test-Systemd) { Invoke-Native systemctl @('disable', '--now', "wg-quick@$If") -AllowFailure | Out-Null }
+    $null = Start-DetachedCommand wg-quick @('down', $If)
+    throw (New-AgentError 'WgQuickUpFailed' "wg-quick up $If came up listening on port $live, not $($Port): the port is taken by another program; the interface was taken down again." "wg-quick up $If" "listen-port $live")
+}
+
 function Invoke-WireGuardApply($Req, $Plan) {
     $if = $Req.InterfaceName
     $path = $Plan.Path
@@ -283,11 +295,13 @@ function Invoke-WireGuardApply($Req, $Plan) {
                 if ($r.ExitCode -ne 0) { throw (New-AgentError 'WgQuickUpFailed' "wg-quick up $if failed." "wg-quick up $if" $r.Err) }
                 $script:Actions.Add("wg-quick up $if")
             }
+            Assert-WgListenPort $if $Req.ListenPort
         }
         elseif ($Plan.Restart) {
             $r = Start-DetachedCommand wg-quick @('up', $if)
             if ($r.ExitCode -ne 0) { throw (New-AgentError 'WgQuickUpFailed' "wg-quick up $if failed." "wg-quick up $if" $r.Err) }
             $script:Actions.Add("wg-quick down $if; wg-quick up $if")
+            Assert-WgListenPort $if $Req.ListenPort
         }
         elseif ($Plan.LiveChanged) {
             $stripped = Join-Path $script:RunDir "$if-$([guid]::NewGuid().ToString('N')).conf"
