@@ -160,8 +160,10 @@ Import-WireGuardConfig '$file' | Install-WireGuardConfig -Session `$vps
         $lab.Pids.Add($holder.Id)
         try {
             Wait-LabCondition { flock -n /run/lock/hometunnel.lock true; $LASTEXITCODE -ne 0 } 'the lock holder' 10
-            $before = @(Get-ChildItem /run/hometunnel -Filter 'worker-*.log' -ErrorAction Ignore).Count
-            $r = Invoke-LabCtrlC -ScriptPath $script -Ready { @(Get-ChildItem /run/hometunnel -Filter 'worker-*.log' -ErrorAction Ignore).Count -gt $before }
+            # Ready when a worker log appears that was not there before (by name: the call's own sweep of
+            # files over 15 min old may remove an older log at the same moment, so a count can stay level).
+            $before = @(Get-ChildItem /run/hometunnel -Filter 'worker-*.log' -ErrorAction Ignore | ForEach-Object Name)
+            $r = Invoke-LabCtrlC -ScriptPath $script -Ready { @(Get-ChildItem /run/hometunnel -Filter 'worker-*.log' -ErrorAction Ignore | Where-Object Name -notin $before).Count -gt 0 }
             $r.Ready | Should -BeTrue -Because $r.Output
             $r.ExitedMs | Should -Not -BeNullOrEmpty -Because 'the client must end after Ctrl+C'
             $r.ExitedMs | Should -BeLessThan 5000 -Because 'Ctrl+C cancels the pending call at once (the lock would hold it for 120 s)'
