@@ -85,7 +85,7 @@ Describe 'WireGuard planned from the host''s facts' {
 
     It 'changes the file and the live peers for a config with one more peer' {
         $relayPeer = New-TunnelPeer -Name relay -Role Relay -Address 192.168.4.1/24 -ListenPort 51820 -Endpoint vps.example.test -PrivateKey $Config.PrivateKey
-        $peers = @(foreach ($p in $Config.Peers) { New-TunnelPeer -Name $p.Name -Role Home -Address "$($p.AllowedIPs[0])" -PublicKey $p.PublicKey })
+        $peers = @(foreach ($p in $Config.Peers) { New-TunnelPeer -Name $p.Name -Role Home -Address ($p.AllowedIPs -split ', ')[0] -PublicKey $p.PublicKey })
         $bigger = New-WireGuardConfig -For $relayPeer -Peer ($peers + (New-TunnelPeer -Name home3 -Role Home -Address 192.168.4.4/32))
         $plan = [HomeTunnel.Hosts.WireGuardPlanner]::Plan($Facts, $bigger, 'wg0', $false, $false)
         $plan.Changed | Should -BeTrue

@@ -32,7 +32,7 @@ Describe 'ConvertFrom-WireGuardConfig' {
         $config.Address.ForEach({ "$_" }) | Should -Be @('10.1.0.1/24', 'fd01::1/64')
         $config.ListenPort | Should -Be 51820
         $config.Dns | Should -Be @('10.1.0.53')
-        $config.Peers[0].AllowedIPs.ForEach({ "$_" }) | Should -Be @('10.1.0.2/32', 'fd01::2/128')
+        $config.Peers[0].AllowedIPs | Should -Be '10.1.0.2/32, fd01::2/128' -Because 'a peer section shows the list as wg writes it'
         $config.Peers[0].PersistentKeepalive | Should -Be 0
     }
 

@@ -261,9 +261,10 @@ Describe 'The tunnel at boot on systemd hosts' {
         $homePeer = New-TunnelPeer -Name home -Role Home -Address 192.168.4.2/32 -PersistentKeepalive 25
         $homeConfig = New-WireGuardConfig -For $homePeer -Peer $relay
         $relayConfig = New-WireGuardConfig -For $relay -Peer $homePeer
+        # The live AllowedIPs as wg shows them: here host routes, each its own network.
         function New-WgFacts($Config, [hashtable] $Boot) {
             @{ Path = '/etc/wireguard/wg0.conf'; Current = $Config.RevealText(); Up = $true; ListenPort = "$($Config.ListenPort)"
-                Peers = @($Config.Peers | ForEach-Object { @{ PublicKey = $_.PublicKey; AllowedIPs = ($_.AllowedIPs.Network | ForEach-Object ToString) -join ',' } })
+                Peers = @($Config.Peers | ForEach-Object { @{ PublicKey = $_.PublicKey; AllowedIPs = ($_.AllowedIPs -split ', ') -join ',' } })
                 Boot = $Boot }
         }
         $units = [HomeTunnel.Hosts.TunnelBootUnits]::Files

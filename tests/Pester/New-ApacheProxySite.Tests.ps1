@@ -39,12 +39,12 @@ Describe 'New-ApacheProxySite' {
 
     It 'makes one site per piped peer, CSV row, object or hashtable' {
         $rows = "ServerName,Address,Port`na.example.test,192.168.4.2/32,3000`nb.example.test,192.168.4.3/32,8080" | ConvertFrom-Csv
-        ($rows | New-ApacheProxySite).Backend.ForEach({ "$_" }) | Should -Be @('http://192.168.4.2:3000/', 'http://192.168.4.3:8080/')
+        ($rows | New-ApacheProxySite).Backend | Should -Be @('http://192.168.4.2:3000/', 'http://192.168.4.3:8080/')
         $tables = @{ ServerName = 'c.example.test'; Address = '192.168.4.4/32'; Port = 9000 }, @{ ServerName = 'd.example.test'; Backend = 'http://192.168.4.5:80/'; ServerAlias = 'www.d.example.test' }
         $sites = $tables | New-ApacheProxySite
         $sites.ServerName | Should -Be @('c.example.test', 'd.example.test')
         $sites[1].ServerAliases | Should -Be @('www.d.example.test')
-        ([pscustomobject]@{ ServerName = 'e.example.test'; Address = '192.168.4.6'; Port = 1 } | New-ApacheProxySite).Backend.Port | Should -Be 1
+        ([pscustomobject]@{ ServerName = 'e.example.test'; Address = '192.168.4.6'; Port = 1 } | New-ApacheProxySite).Backend | Should -Be 'http://192.168.4.6:1/'
     }
 
     It 'normalises names: case, trailing dot, IDN to punycode' {

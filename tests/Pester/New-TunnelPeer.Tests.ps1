@@ -19,8 +19,8 @@ Describe 'New-TunnelPeer' {
     }
 
     It 'takes the endpoint port from the ListenPort when the endpoint has none' {
-        (New-TunnelPeer -Name r -Role Relay -Address 10.0.0.1/24 -ListenPort 4500 -Endpoint relay.test).Endpoint.Port | Should -Be 4500
-        (New-TunnelPeer -Name r -Role Relay -Address 10.0.0.1/24 -ListenPort 4500 -Endpoint relay.test:51000).Endpoint.Port | Should -Be 51000
+        (New-TunnelPeer -Name r -Role Relay -Address 10.0.0.1/24 -ListenPort 4500 -Endpoint relay.test).Endpoint | Should -Be 'relay.test:4500'
+        (New-TunnelPeer -Name r -Role Relay -Address 10.0.0.1/24 -ListenPort 4500 -Endpoint relay.test:51000).Endpoint | Should -Be 'relay.test:51000'
     }
 
     It 'accepts IPv6 addresses and [v6]:port endpoints' {

@@ -20,7 +20,9 @@ public sealed class ApacheProxySite
 
     public string ServerName { get; init; } = string.Empty;
     public IReadOnlyList<string> ServerAliases { get; init; } = Array.Empty<string>();
-    public ProxyBackend Backend { get; init; } = null!;
+    /// <summary>The home service's URL ("http://192.168.4.2:3000/"), as text.</summary>
+    public string Backend => BackendValue.ToString();
+    internal ProxyBackend BackendValue { get; init; } = null!;
     public string Path { get; init; } = "/";
     public bool Http { get; init; }
     public bool Https { get; init; }
@@ -195,7 +197,7 @@ public sealed class ApacheProxySite
         {
             ServerName = serverName,
             ServerAliases = Array.AsReadOnly(aliases),
-            Backend = backend,
+            BackendValue = backend,
             Path = path,
             Http = http,
             Https = https,

@@ -83,7 +83,7 @@ public static partial class ApacheSiteParser
             ApacheProxySite site = Build(group.ToList(), globals, mdomains, where, source, allowed);
             foreach (VHost v in group)
             {
-                ApacheImportPolicy.CheckVirtualHost(v.Section, where, allow, site.Backend, ownBackend, v.Own);
+                ApacheImportPolicy.CheckVirtualHost(v.Section, where, allow, site.BackendValue, ownBackend, v.Own);
             }
             sites.Add(site);
             globals = new List<string>(); // file-level extras belong to the first site of the file
@@ -330,7 +330,7 @@ public static partial class ApacheSiteParser
         {
             ServerName = name,
             ServerAliases = Array.AsReadOnly(group.SelectMany(v => v.Aliases).Where(a => a != name).Distinct().ToArray()),
-            Backend = backend,
+            BackendValue = backend,
             Path = path,
             Http = http is not null,
             Https = https is not null,

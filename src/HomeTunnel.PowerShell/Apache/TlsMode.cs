@@ -1,5 +1,6 @@
 namespace HomeTunnel.Apache;
 
+[Newtonsoft.Json.JsonConverter(typeof(Newtonsoft.Json.Converters.StringEnumConverter))]
 public enum TlsMode
 {
     /// <summary>HTTP only.</summary>

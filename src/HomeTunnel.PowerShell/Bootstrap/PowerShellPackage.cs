@@ -3,6 +3,7 @@ using System.IO;
 
 namespace HomeTunnel.Bootstrap;
 
+[Newtonsoft.Json.JsonConverter(typeof(Newtonsoft.Json.Converters.StringEnumConverter))]
 public enum PowerShellPackageKind { Deb, Rpm, Archive }
 
 /// <summary>A PowerShell package or archive the user hands over (-PowerShellPackage), recognised by its name.</summary>

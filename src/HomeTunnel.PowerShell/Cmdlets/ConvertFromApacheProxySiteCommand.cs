@@ -4,23 +4,45 @@ using HomeTunnel.Apache;
 
 namespace HomeTunnel.Cmdlets;
 
-/// <summary>Apache config text to site objects (one per ServerName). Piped lines are joined first.</summary>
+/// <summary>
+/// Apache config text to site objects (one per ServerName). Piped lines are joined first; a piped object with a
+/// Text property (a site's JSON read back with ConvertFrom-Json) is converted on its own.
+/// </summary>
 [Cmdlet(VerbsData.ConvertFrom, "ApacheProxySite")]
 [OutputType(typeof(ApacheProxySite))]
 public sealed class ConvertFromApacheProxySiteCommand : HomeTunnelCmdlet
 {
     private readonly PipedLines _lines = new();
 
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = "Lines")]
     [AllowEmptyString]
     public string InputObject { get; set; } = string.Empty;
 
+    /// <summary>A whole site's text, bound by property name from a site object or its JSON.</summary>
+    [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = "Text")]
+    public string Text { get; set; } = string.Empty;
+
     /// <summary>Directives let through the import allow-list by name (see about_HomeTunnel and docs/security.md).</summary>
-    [Parameter]
-    [ValidateNotNullOrEmpty]
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [Alias("AllowedDirectives")]
+    [AllowEmptyCollection]
     public string[]? AllowDirective { get; set; }
 
-    protected override void Process() => _lines.Add(InputObject);
+    protected override void Process()
+    {
+        if (ParameterSetName == "Text")
+        {
+            WriteObject(ApacheSiteParser.Parse(Text, allowDirectives: AllowDirective), enumerateCollection: true);
+            return;
+        }
+        _lines.Add(InputObject);
+    }
 
-    protected override void End() => WriteObject(ApacheSiteParser.Parse(_lines.Text, allowDirectives: AllowDirective), enumerateCollection: true);
+    protected override void End()
+    {
+        if (ParameterSetName == "Lines")
+        {
+            WriteObject(ApacheSiteParser.Parse(_lines.Text, allowDirectives: AllowDirective), enumerateCollection: true);
+        }
+    }
 }

@@ -23,6 +23,9 @@ public sealed class TunnelPathCheckInfo
     /// <summary>The status of the last run: the worst of its names (Error, Fail, Warn, Pass), or empty before the first run.</summary>
     public string LastStatus { get; init; } = string.Empty;
     public DateTimeOffset? LastRun { get; init; }
+
+    /// <summary>The results asked for (-Last, -Since); not in JSON: the log itself is one JSON line per result.</summary>
+    [Newtonsoft.Json.JsonIgnore, Hidden]
     public CheckRecord[] Results { get; init; } = Array.Empty<CheckRecord>();
 
     public override string ToString() => $"{Name}: {string.Join(", ", ServerNames)} every {IntervalMinutes} min ({(LastStatus.Length > 0 ? LastStatus : "not run yet")})";

@@ -22,6 +22,10 @@ public sealed class InstallWireGuardConfigCommand : HostChangeCommand
     protected override void Process()
     {
         string ifName = Checks.InterfaceName(InterfaceName);
+        if (InputObject.PrivateKeyRedacted)
+        {
+            throw WireGuardConfigWriter.Unrevealable("private key");
+        }
         if (InputObject.PrivateKey is null)
         {
             throw new HomeTunnelException("PrivateKeyMissing", ErrorKind.InvalidArgument,

@@ -18,6 +18,7 @@ public sealed class NewTunnelPeerCommand : HomeTunnelCmdlet
     /// ('192.168.4.5/32', 'fd00:4::5/128'), as wg-quick's Address takes a list.
     /// </summary>
     [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)]
+    [Alias("Addresses")]
     public string[] Address { get; set; } = System.Array.Empty<string>();
 
     [Parameter(ValueFromPipelineByPropertyName = true)]

@@ -6,7 +6,7 @@ using HomeTunnel.WireGuard;
 namespace HomeTunnel.Cmdlets;
 
 /// <summary>A port on the relay forwarded into the tunnel to a home peer: TCP or UDP, one port or a 1:1 range.</summary>
-[Cmdlet(VerbsCommon.New, "TunnelPortForward", DefaultParameterSetName = "Peer")]
+[Cmdlet(VerbsCommon.New, "TunnelPortForward")]
 [OutputType(typeof(TunnelPortForward))]
 public sealed class NewTunnelPortForwardCommand : HomeTunnelCmdlet
 {
@@ -14,21 +14,28 @@ public sealed class NewTunnelPortForwardCommand : HomeTunnelCmdlet
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = "Peer")]
     public TunnelPeer Peer { get; set; } = null!;
 
-    /// <summary>The home peer's tunnel address, when no peer object is at hand.</summary>
-    [Parameter(Mandatory = true, ParameterSetName = "Address")]
+    /// <summary>The home peer's tunnel address, when no peer object is at hand (or a forward's JSON is piped back).</summary>
+    [Parameter(Mandatory = true, ParameterSetName = "Address", ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
     public string Address { get; set; } = string.Empty;
 
-    [Parameter(Mandatory = true)]
+    /// <summary>The home peer's name with -Address (without it, "home").</summary>
+    [Parameter(ParameterSetName = "Address", ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public string? PeerName { get; set; }
+
+    [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)]
     public ForwardProtocol Protocol { get; set; }
 
     /// <summary>The relay's port, or a range ("27015-27030").</summary>
-    [Parameter(Mandatory = true)]
+    [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)]
+    [Alias("PublicPorts")]
     [ValidateNotNullOrEmpty]
     public string PublicPort { get; set; } = string.Empty;
 
     /// <summary>The home port; the same as -PublicPort when absent (a range always keeps its numbers).</summary>
-    [Parameter]
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [Alias("HomePorts")]
     [ValidateNotNullOrEmpty]
     public string? Port { get; set; }
 
@@ -39,7 +46,7 @@ public sealed class NewTunnelPortForwardCommand : HomeTunnelCmdlet
     /// The home service sees the visitor's address, not the relay's tunnel address. The home machine's config then
     /// needs New-WireGuardConfig -PreserveClientAddress (Publish-HomeService does both).
     /// </summary>
-    [Parameter]
+    [Parameter(ValueFromPipelineByPropertyName = true)]
     public SwitchParameter PreserveClientAddress { get; set; }
 
     protected override void Process()
@@ -53,7 +60,7 @@ public sealed class NewTunnelPortForwardCommand : HomeTunnelCmdlet
                 throw HomeTunnelException.Invalid("RoleMismatch",
                     $"Peer '{Peer.Name}' is the relay: a forward leads into the tunnel to a home peer. Pipe the Home peer instead ($homePeer | New-TunnelPortForward ...).", Peer.Name);
             }
-            address = Peer.Address.IP;
+            address = Peer.AddressValue.IP;
             name = Peer.Name;
         }
         else
@@ -62,7 +69,7 @@ public sealed class NewTunnelPortForwardCommand : HomeTunnelCmdlet
             {
                 throw HomeTunnelException.Invalid("ForwardAddressInvalid", $"'{Address}' is not an IPv4 address.", Address);
             }
-            name = "home";
+            name = PeerName ?? "home";
         }
         WriteObject(TunnelPortForward.Create(Protocol, PublicPort, Port, address, name, InterfaceName, PreserveClientAddress));
     }

@@ -18,9 +18,20 @@ public sealed class PublishedHomeService
     public string ServerName { get; init; } = string.Empty;
     public string Url { get; init; } = string.Empty;
     public string PeerFile { get; init; } = string.Empty;
+
+    /// <summary>Each step's result; in JSON as Steps (one line each), the objects being too deep for its default depth.</summary>
+    [Newtonsoft.Json.JsonIgnore, Hidden]
     public IReadOnlyList<HostChangeResult> Changes { get; init; } = Array.Empty<HostChangeResult>();
+
+    /// <summary>The path check; in JSON as Status, FailedHop and Remedy.</summary>
+    [Newtonsoft.Json.JsonIgnore, Hidden]
     public TunnelPathResult? Path { get; init; }
     public HopStatus? Status => Path?.Status;
+    public TunnelHop? FailedHop => Path?.FailedHop;
+    public string? Remedy => Path?.Remedy;
+
+    /// <summary>"host kind name: State" for each step, in order.</summary>
+    public string[] Steps => Changes.Select(c => c.ToString()).ToArray();
 
     public override string ToString() => $"{Url} {Status}";
 }
@@ -130,7 +141,7 @@ public sealed class PublishHomeServiceCommand : HomeTunnelCmdlet
         ApacheProxySite site = ApacheProxySite.Create(new ApacheSiteSpec
         {
             ServerName = name,
-            Address = homePeer.Address.IP.ToString(),
+            Address = homePeer.AddressValue.IP.ToString(),
             Port = Port,
             Https = Https,
             AllowFrom = AllowFrom,
@@ -138,8 +149,8 @@ public sealed class PublishHomeServiceCommand : HomeTunnelCmdlet
             BasicAuthPassword = Credential?.Password,
         });
         // The home machine's firewall on the tunnel opens exactly what is published, to the relay's tunnel address.
-        var openings = forwards.Select(f => HomeTunnel.Forwards.HomePortOpening.ForForward(f, book.Relay.Address.IP))
-            .Prepend(HomeTunnel.Forwards.HomePortOpening.ForSite(site, book.Relay.Address.IP, ifName))
+        var openings = forwards.Select(f => HomeTunnel.Forwards.HomePortOpening.ForForward(f, book.Relay.AddressValue.IP))
+            .Prepend(HomeTunnel.Forwards.HomePortOpening.ForSite(site, book.Relay.AddressValue.IP, ifName))
             .GroupBy(o => o.Key).Select(g => g.OrderBy(o => o.Source is null ? 0 : 1).First()).ToArray();
         var findings = TunnelConfigChecker.Check(book.Peers, new[] { relayConfig, homeConfig }, new[] { site })
             .Where(f => f.Severity == FindingSeverity.Error).ToList();
@@ -206,7 +217,7 @@ public sealed class PublishHomeServiceCommand : HomeTunnelCmdlet
         {
             throw HomeTunnelException.Invalid("ForwardProtocolInvalid", $"Protocol '{Get("Protocol")}' is not Tcp or Udp.", Get("Protocol"));
         }
-        return HomeTunnel.Forwards.TunnelPortForward.Create(protocol, Get("PublicPort") ?? string.Empty, Get("Port"), homePeer.Address.IP, homePeer.Name, ifName, preserve);
+        return HomeTunnel.Forwards.TunnelPortForward.Create(protocol, Get("PublicPort") ?? string.Empty, Get("Port"), homePeer.AddressValue.IP, homePeer.Name, ifName, preserve);
     }
 
     /// <summary>Checks the new path until it passes (the first handshake takes a moment) or WaitSeconds run out; Ctrl+C ends the wait.</summary>

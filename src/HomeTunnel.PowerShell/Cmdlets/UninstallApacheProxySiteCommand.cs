@@ -25,7 +25,7 @@ public sealed class UninstallApacheProxySiteCommand : HostChangeCommand
         {
             return;
         }
-        ApacheProxySite[] sites = _names.Distinct().Select(n => new ApacheProxySite { ServerName = n, Backend = ProxyBackend.Parse("http://127.0.0.1/") }).ToArray();
+        ApacheProxySite[] sites = _names.Distinct().Select(n => new ApacheProxySite { ServerName = n, BackendValue = ProxyBackend.Parse("http://127.0.0.1/") }).ToArray();
         string names = string.Join(", ", sites.Select(s => s.ServerName));
         RunOnHosts(HostChange.Apache(sites, uninstall: true, $"Uninstall Apache proxy site(s) {names}"), null);
     }

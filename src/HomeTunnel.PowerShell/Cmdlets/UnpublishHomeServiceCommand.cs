@@ -73,14 +73,14 @@ public sealed class UnpublishHomeServiceCommand : HomeTunnelCmdlet
             .SelectMany(f => ApacheSiteParser.Parse(f.Text, $"{f.Host}:{f.Path}", ownBackend: true)).ToList();
         ApacheProxySite site = sites.FirstOrDefault(s => s.ServerName == name)
             ?? throw new HomeTunnelException("SiteNotFound", ErrorKind.ObjectNotFound, $"{RelaySession.ComputerName} has no site {name} that HomeTunnel manages; nothing was changed.", name);
-        string home = homePeer.Address.IP.ToString();
-        var others = sites.Where(s => s.ServerName != name && s.Backend.Host.Trim('[', ']') == home).ToList();
+        string home = homePeer.AddressValue.IP.ToString();
+        var others = sites.Where(s => s.ServerName != name && s.BackendValue.Host.Trim('[', ']') == home).ToList();
         bool last = others.Count == 0;
         // A port another of the home machine's sites still uses stays open.
-        var openings = forwards.Select(f => HomePortOpening.ForForward(f, book.Relay.Address.IP)).ToList();
-        if (others.All(o => o.Backend.Port != site.Backend.Port))
+        var openings = forwards.Select(f => HomePortOpening.ForForward(f, book.Relay.AddressValue.IP)).ToList();
+        if (others.All(o => o.BackendValue.Port != site.BackendValue.Port))
         {
-            openings.Add(HomePortOpening.ForSite(site, book.Relay.Address.IP, ifName));
+            openings.Add(HomePortOpening.ForSite(site, book.Relay.AddressValue.IP, ifName));
         }
         HomePortOpening[] close = openings.GroupBy(o => o.Key).Select(g => g.First()).ToArray();
 

@@ -3,6 +3,7 @@ using System;
 namespace HomeTunnel;
 
 /// <summary>What went wrong, in the terms PowerShell's ErrorCategory uses (mapped by name in the cmdlet base).</summary>
+[Newtonsoft.Json.JsonConverter(typeof(Newtonsoft.Json.Converters.StringEnumConverter))]
 public enum ErrorKind
 {
     InvalidArgument,

@@ -47,12 +47,12 @@ public sealed class HomePortOpening : INftRuleFile
 
     public static HomePortOpening ForSite(ApacheProxySite site, IPAddress relay, string interfaceName)
     {
-        if (!IPText.TryParse(site.Backend.Host.Trim('[', ']'), out IPAddress _))
+        if (!IPText.TryParse(site.BackendValue.Host.Trim('[', ']'), out IPAddress _))
         {
             throw HomeTunnelException.Invalid("HomeOpeningNotAnAddress",
-                $"The site {site.ServerName} proxies to '{site.Backend.Host}', not a home peer's tunnel address: the home firewall opens ports of the tunnel only.", site.ServerName);
+                $"The site {site.ServerName} proxies to '{site.BackendValue.Host}', not a home peer's tunnel address: the home firewall opens ports of the tunnel only.", site.ServerName);
         }
-        return Create(ForwardProtocol.Tcp, site.Backend.Port, site.Backend.Port, relay, interfaceName, $"site {site.ServerName}");
+        return Create(ForwardProtocol.Tcp, site.BackendValue.Port, site.BackendValue.Port, relay, interfaceName, $"site {site.ServerName}");
     }
 
     public static HomePortOpening ForForward(TunnelPortForward forward, IPAddress relay) =>

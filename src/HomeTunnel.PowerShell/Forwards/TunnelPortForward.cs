@@ -1,3 +1,4 @@
+using System.Management.Automation;
 using System;
 using System.Globalization;
 using System.Net;
@@ -7,6 +8,7 @@ using HomeTunnel.Hosts;
 
 namespace HomeTunnel.Forwards;
 
+[Newtonsoft.Json.JsonConverter(typeof(Newtonsoft.Json.Converters.StringEnumConverter))]
 public enum ForwardProtocol { Tcp, Udp }
 
 /// <summary>
@@ -23,12 +25,24 @@ public sealed class TunnelPortForward : INftRuleFile
     public static string Folder => NftTable.Forwards.Folder;
 
     public ForwardProtocol Protocol { get; private init; }
+
+    // The numbers behind PublicPorts and HomePorts; JSON carries the text ("2222", "27015-27030"), which is
+    // what New-TunnelPortForward binds back by property name.
+    [Newtonsoft.Json.JsonIgnore, Hidden]
     public int PublicPort { get; private init; }
+    [Newtonsoft.Json.JsonIgnore, Hidden]
     public int PublicPortEnd { get; private init; }
-    public IPAddress Address { get; private init; } = IPAddress.None;
+    [Newtonsoft.Json.JsonIgnore, Hidden]
     public int Port { get; private init; }
+    [Newtonsoft.Json.JsonIgnore, Hidden]
     public int PortEnd => Port + (PublicPortEnd - PublicPort);
-    public string Peer { get; private init; } = string.Empty;
+
+    /// <summary>The home peer's tunnel address, as text.</summary>
+    public string Address => AddressValue.ToString();
+    internal IPAddress AddressValue { get; private init; } = IPAddress.None;
+
+    /// <summary>The home peer's name.</summary>
+    public string PeerName { get; private init; } = string.Empty;
     public string InterfaceName { get; private init; } = "wg0";
 
     /// <summary>
@@ -72,7 +86,7 @@ public sealed class TunnelPortForward : INftRuleFile
         }
         return new TunnelPortForward
         {
-            Protocol = protocol, PublicPort = from, PublicPortEnd = to, Port = homeFrom, Address = address, Peer = peer, InterfaceName = ifName,
+            Protocol = protocol, PublicPort = from, PublicPortEnd = to, Port = homeFrom, AddressValue = address, PeerName = peer, InterfaceName = ifName,
             PreserveClientAddress = preserveClientAddress,
         };
     }
@@ -102,10 +116,10 @@ public sealed class TunnelPortForward : INftRuleFile
         get
         {
             string proto = Protocol.ToString().ToLowerInvariant();
-            string comment = $"\"hometunnel {Key} {Peer}\"";
+            string comment = $"\"hometunnel {Key} {PeerName}\"";
             string target = PublicPortEnd > PublicPort ? Address.ToString() : $"{Address}:{Port.ToString(CultureInfo.InvariantCulture)}";
             string text = HostPlan.Marker + "\n" +
-                $"# {proto} {PublicPorts} on the relay -> {Address}:{HomePorts} ({Peer}) through {InterfaceName}{(PreserveClientAddress ? ", the visitor's address kept" : string.Empty)}\n" +
+                $"# {proto} {PublicPorts} on the relay -> {Address}:{HomePorts} ({PeerName}) through {InterfaceName}{(PreserveClientAddress ? ", the visitor's address kept" : string.Empty)}\n" +
                 $"add rule ip hometunnel prerouting iifname != \"{InterfaceName}\" {proto} dport {PublicPorts} dnat to {target} comment {comment}\n";
             // Without the masquerade the home side sees the visitor's address (and routes its replies back itself).
             return PreserveClientAddress ? text
@@ -135,5 +149,5 @@ public sealed class TunnelPortForward : INftRuleFile
         "}\n" +
         $"include \"{Folder}/*.nft\"\n";
 
-    public override string ToString() => $"{Protocol.ToString().ToLowerInvariant()} {PublicPorts} -> {Address}:{HomePorts} ({Peer})";
+    public override string ToString() => $"{Protocol.ToString().ToLowerInvariant()} {PublicPorts} -> {Address}:{HomePorts} ({PeerName})";
 }

@@ -33,11 +33,11 @@ public static class AgentRequest
             ("InterfaceName", interfaceName),
             ("Text", config.RevealText()),
             ("StrippedText", config.RevealStrippedText()),
-            ("Addresses", config.Address.Select(a => a.ToString()).ToArray()),
+            ("Addresses", config.Address),
             // What the interface must listen on once up: wireguard-go can come up on another port when it is taken.
             ("ListenPort", config.ListenPort),
             // A config that keeps visitors' addresses routes no any-source entry (Table = off; its hooks route the replies).
-            ("Routes", config.Peers.SelectMany(p => p.AllowedIPs).Where(a => !config.PreserveClientAddress || a.PrefixLength > 0)
+            ("Routes", config.Peers.SelectMany(p => p.AllowedIPValues).Where(a => !config.PreserveClientAddress || a.PrefixLength > 0)
                 .Select(a => a.Network.ToString()).Distinct().ToArray()),
             ("BootUnits", TunnelBootUnits.Files.Keys.ToArray()));
 

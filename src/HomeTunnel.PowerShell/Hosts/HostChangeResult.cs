@@ -1,8 +1,10 @@
+using System.Management.Automation;
 using System;
 using System.Collections.Generic;
 
 namespace HomeTunnel.Hosts;
 
+[Newtonsoft.Json.JsonConverter(typeof(Newtonsoft.Json.Converters.StringEnumConverter))]
 public enum ChangeState
 {
     Unchanged,
@@ -21,7 +23,10 @@ public sealed class HostChangeResult
     public ChangeState State { get; init; }
     public IReadOnlyList<string> Actions { get; init; } = Array.Empty<string>();
     public string Diff { get; init; } = string.Empty;
+    /// <summary>In JSON as DurationMs.</summary>
+    [Newtonsoft.Json.JsonIgnore, Hidden]
     public TimeSpan Duration { get; init; }
+    public double DurationMs => Math.Round(Duration.TotalMilliseconds, 1);
 
     public override string ToString() => $"{Host} {Kind} {Name}: {State}";
 }

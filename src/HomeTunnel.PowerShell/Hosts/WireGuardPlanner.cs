@@ -115,7 +115,7 @@ public static class WireGuardPlanner
         }
         foreach (WireGuardPeerSection p in config.Peers)
         {
-            var want = p.AllowedIPs.Select(a => a.Network.ToString()).ToList();
+            var want = p.AllowedIPValues.Select(a => a.Network.ToString()).ToList();
             want.Sort(StringComparer.Ordinal);
             if (!live.TryGetValue(p.PublicKey, out string? have) || have != string.Join(',', want))
             {

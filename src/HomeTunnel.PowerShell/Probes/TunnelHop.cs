@@ -1,6 +1,7 @@
 namespace HomeTunnel.Probes;
 
 /// <summary>The hops of the path, in the order a visitor's request crosses them.</summary>
+[Newtonsoft.Json.JsonConverter(typeof(Newtonsoft.Json.Converters.StringEnumConverter))]
 public enum TunnelHop
 {
     Dns,
@@ -16,6 +17,7 @@ public enum TunnelHop
 }
 
 /// <summary>How a hop fared. Skipped hops had nothing to check (no session, no HTTPS).</summary>
+[Newtonsoft.Json.JsonConverter(typeof(Newtonsoft.Json.Converters.StringEnumConverter))]
 public enum HopStatus
 {
     Pass,

@@ -1,3 +1,4 @@
+using System.Management.Automation;
 using System;
 
 namespace HomeTunnel.Probes;
@@ -8,6 +9,8 @@ public sealed class TunnelPathHopResult
     public string ServerName { get; init; } = string.Empty;
     public TunnelHop Hop { get; init; }
     public HopStatus Status { get; init; }
+    /// <summary>In JSON as DurationMs.</summary>
+    [Newtonsoft.Json.JsonIgnore, Hidden]
     public TimeSpan Duration { get; init; }
     public double DurationMs => Math.Round(Duration.TotalMilliseconds, 1);
     public string Detail { get; init; } = string.Empty;

@@ -1,3 +1,4 @@
+using System.Management.Automation;
 using System;
 using System.Collections.Generic;
 using System.Globalization;
@@ -14,6 +15,8 @@ public sealed class TunnelPathResult
     public TunnelHop? FailedHop { get; init; }
     public string Remedy { get; init; } = string.Empty;
     public DateTimeOffset CheckedAt { get; init; }
+    /// <summary>In JSON as DurationMs.</summary>
+    [Newtonsoft.Json.JsonIgnore, Hidden]
     public TimeSpan Duration { get; init; }
     public double DurationMs => Math.Round(Duration.TotalMilliseconds, 1);
     public IReadOnlyList<TunnelPathHopResult> Hops { get; init; } = Array.Empty<TunnelPathHopResult>();

@@ -1,3 +1,4 @@
+using System.Management.Automation;
 using System;
 using System.Collections;
 using System.Collections.Generic;
@@ -23,7 +24,10 @@ public sealed class TunnelPeerStatus
     public string? Endpoint { get; init; }
     public IReadOnlyList<string> AllowedIPs { get; init; } = Array.Empty<string>();
     public DateTimeOffset? LatestHandshake { get; init; }
+    /// <summary>In JSON as HandshakeAgeSeconds.</summary>
+    [Newtonsoft.Json.JsonIgnore, Hidden]
     public TimeSpan? HandshakeAge { get; init; }
+    public double? HandshakeAgeSeconds => HandshakeAge is { } a ? Math.Round(a.TotalSeconds) : null;
     public string HandshakeAgeText => HandshakeAge is { } a ? FormatAge(a) : "never";
     public long ReceivedBytes { get; init; }
     public long SentBytes { get; init; }

@@ -24,6 +24,7 @@ public sealed class CheckToldState
 }
 
 /// <summary>What to send a target about a name this run.</summary>
+[Newtonsoft.Json.JsonConverter(typeof(Newtonsoft.Json.Converters.StringEnumConverter))]
 public enum CheckEvent
 {
     None,

@@ -4,6 +4,7 @@ using System.Linq;
 namespace HomeTunnel.Scheduling;
 
 /// <summary>How a scheduled check tells someone: a plain JSON webhook, an ntfy topic, or a healthchecks ping URL.</summary>
+[Newtonsoft.Json.JsonConverter(typeof(Newtonsoft.Json.Converters.StringEnumConverter))]
 public enum NotifyKind
 {
     Auto,

@@ -8,6 +8,7 @@ using System.Text.RegularExpressions;
 
 namespace HomeTunnel.Scheduling;
 
+[Newtonsoft.Json.JsonConverter(typeof(Newtonsoft.Json.Converters.StringEnumConverter))]
 public enum CheckScheduler
 {
     Auto,

@@ -31,7 +31,7 @@ public static class ReturnRoute
         string? own = address.FirstOrDefault(a => a.IP.AddressFamily == AddressFamily.InterNetwork)?.IP.ToString();
         var lines = new List<(string, string)>();
         // The routes wg-quick would have added for the peers' own networks (never the any-source entry).
-        foreach (TunnelAddress net in peers.SelectMany(p => p.AllowedIPs).Where(a => a.PrefixLength > 0).Select(a => a.Network).Distinct())
+        foreach (TunnelAddress net in peers.SelectMany(p => p.AllowedIPValues).Where(a => a.PrefixLength > 0).Select(a => a.Network).Distinct())
         {
             lines.Add(("PostUp", $"ip {(net.IsIPv6 ? "-6" : "-4")} route replace {net} dev %i"));
         }

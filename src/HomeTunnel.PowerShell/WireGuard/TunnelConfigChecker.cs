@@ -41,15 +41,15 @@ public static class TunnelConfigChecker
             Add(f, FindingSeverity.Error, "DuplicateServerName", g.Key, $"'{g.Key}' is served by {g.Count()} sites; Apache would answer with the first one only.", g.Key);
         }
         var homeHosts = peers.Where(p => p.Role == TunnelRole.Home)
-            .Select(p => p.Address.IsIPv6 ? $"[{p.Address.IP}]" : p.Address.IP.ToString()).ToHashSet(StringComparer.OrdinalIgnoreCase);
+            .Select(p => p.AddressValue.IsIPv6 ? $"[{p.AddressValue.IP}]" : p.AddressValue.IP.ToString()).ToHashSet(StringComparer.OrdinalIgnoreCase);
         if (homeHosts.Count == 0)
         {
             return;
         }
-        foreach (ApacheProxySite s in sites.Where(s => !homeHosts.Contains(s.Backend.Host)))
+        foreach (ApacheProxySite s in sites.Where(s => !homeHosts.Contains(s.BackendValue.Host)))
         {
             Add(f, FindingSeverity.Warning, "BackendNotInTunnel", s.ServerName,
-                $"Site '{s.ServerName}' proxies to {s.Backend.Host}, which is no home peer's tunnel address ({string.Join(", ", homeHosts.Take(5))}{(homeHosts.Count > 5 ? ", …" : string.Empty)}).", s.Backend.ToString());
+                $"Site '{s.ServerName}' proxies to {s.BackendValue.Host}, which is no home peer's tunnel address ({string.Join(", ", homeHosts.Take(5))}{(homeHosts.Count > 5 ? ", …" : string.Empty)}).", s.Backend.ToString());
         }
     }
 
@@ -66,7 +66,7 @@ public static class TunnelConfigChecker
         {
             Add(f, FindingSeverity.Warning, "DuplicateName", g.Key, $"{g.Count()} peers are named '{g.Key}'.", g.Key);
         }
-        foreach (var g in peers.GroupBy(p => p.Address.IP).Where(g => g.Count() > 1))
+        foreach (var g in peers.GroupBy(p => p.AddressValue.IP).Where(g => g.Count() > 1))
         {
             Add(f, FindingSeverity.Error, "DuplicateAddress", string.Join(", ", g.Select(p => p.Name)), $"Peers {string.Join(", ", g.Select(p => p.Name))} share the tunnel address {g.Key}.", g.Key.ToString());
         }
@@ -88,13 +88,13 @@ public static class TunnelConfigChecker
             {
                 Add(f, FindingSeverity.Warning, "HomeWithoutKeepalive", h.Name, $"Home peer '{h.Name}' sends no keepalive: its NAT mappings will expire and the relay cannot reach it. Use -PersistentKeepalive 25.", h.Name);
             }
-            if (relays.Length > 0 && !relays.Any(r => r.Address.Contains(h.Address.IP)))
+            if (relays.Length > 0 && !relays.Any(r => r.AddressValue.Contains(h.AddressValue.IP)))
             {
-                Add(f, FindingSeverity.Error, "AddressOutsideSubnet", h.Name, $"Home peer '{h.Name}' has {h.Address.IP}, outside the relay's tunnel subnet {string.Join(", ", relays.Select(r => r.Address.Network))}.", h.Address.ToString());
+                Add(f, FindingSeverity.Error, "AddressOutsideSubnet", h.Name, $"Home peer '{h.Name}' has {h.AddressValue.IP}, outside the relay's tunnel subnet {string.Join(", ", relays.Select(r => r.AddressValue.Network))}.", h.Address.ToString());
             }
         }
         // Every home peer becomes a [Peer] of the relay, so their AllowedIPs must not overlap.
-        CheckOverlap(peers.Where(p => p.Role == TunnelRole.Home).Select(p => (p.Name, p.AllowedIPs)).ToArray(), "relay", f);
+        CheckOverlap(peers.Where(p => p.Role == TunnelRole.Home).Select(p => (p.Name, p.AllowedIPValues)).ToArray(), "relay", f);
     }
 
     private static void CheckOverlap(IReadOnlyList<(string Name, IReadOnlyList<TunnelAddress> Allowed)> entries, string subject, List<TunnelConfigFinding> f)
@@ -181,7 +181,7 @@ public static class TunnelConfigChecker
                         Add(f, FindingSeverity.Error, "PresharedKeyMismatch", name, $"Configs '{name}' and '{p}' use different preshared keys for each other.", p.PublicKey);
                     }
                 }
-                foreach (TunnelAddress a in p.AllowedIPs)
+                foreach (TunnelAddress a in p.AllowedIPValues)
                 {
                     // With -PreserveClientAddress the any-source entry makes no route (Table = off): the return route is its own table.
                     if (c.ListenPort is null && a.PrefixLength == 0 && !c.PreserveClientAddress)
@@ -189,7 +189,7 @@ public static class TunnelConfigChecker
                         Add(f, FindingSeverity.Error, "DefaultRouteThroughTunnel", name,
                             $"Config '{name}' routes {a} through peer '{p}': the home machine's whole internet traffic would go to the relay, and its own default route would be lost. Give the relay peer the tunnel subnet only.", a.ToString());
                     }
-                    if (a.PrefixLength == a.MaxPrefix && c.Address.Any(own => own.IP.Equals(a.IP)))
+                    if (a.PrefixLength == a.MaxPrefix && c.AddressValues.Any(own => own.IP.Equals(a.IP)))
                     {
                         Add(f, FindingSeverity.Error, "DuplicateAddress", name, $"Config '{name}' gives peer '{p}' its own address {a.IP}.", a.ToString());
                     }
@@ -203,7 +203,7 @@ public static class TunnelConfigChecker
             {
                 Add(f, FindingSeverity.Warning, "UnknownSetting", name, $"Config '{name}' has '{s.Key}', which wg-quick does not know.", s.Key);
             }
-            CheckOverlap(c.Peers.Select(p => (p.ToString(), p.AllowedIPs)).ToArray(), $"config '{name}'", f);
+            CheckOverlap(c.Peers.Select(p => (p.ToString(), p.AllowedIPValues)).ToArray(), $"config '{name}'", f);
         }
     }
 }

@@ -1,5 +1,8 @@
+using System.Management.Automation;
+
 namespace HomeTunnel.WireGuard;
 
+[Newtonsoft.Json.JsonConverter(typeof(Newtonsoft.Json.Converters.StringEnumConverter))]
 public enum FindingSeverity
 {
     Warning,
@@ -7,7 +10,7 @@ public enum FindingSeverity
 }
 
 /// <summary>One problem Test-TunnelConfig found: which check, about what, and the offending value.</summary>
-public sealed record TunnelConfigFinding(FindingSeverity Severity, string Check, string Subject, string Message, object? Target)
+public sealed record TunnelConfigFinding(FindingSeverity Severity, string Check, string Subject, string Message, [property: Newtonsoft.Json.JsonIgnore, Hidden] object? Target)
 {
     public override string ToString() => $"{Severity} {Check} ({Subject}): {Message}";
 }

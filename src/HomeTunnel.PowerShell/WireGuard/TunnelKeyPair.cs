@@ -1,3 +1,4 @@
+using System.Management.Automation;
 using System;
 
 namespace HomeTunnel.WireGuard;
@@ -12,6 +13,7 @@ public sealed class TunnelKeyPair
 
     public string PublicKey => PrivateKey.PublicKey;
 
+    [Newtonsoft.Json.JsonIgnore, Hidden]
     public WireGuardPrivateKey PrivateKey { get; }
 
     public static TunnelKeyPair Generate() => new(WireGuardPrivateKey.Generate());

@@ -1,9 +1,11 @@
+using System.Management.Automation;
 using System;
 using System.Collections.Generic;
 using System.Linq;
 
 namespace HomeTunnel.WireGuard;
 
+[Newtonsoft.Json.JsonConverter(typeof(Newtonsoft.Json.Converters.StringEnumConverter))]
 public enum TunnelRole
 {
     /// <summary>The VPS with a public address: listens, never dials.</summary>
@@ -44,23 +46,36 @@ public sealed class TunnelPeer
     public TunnelRole Role { get; private init; }
     public string PublicKey { get; private init; } = string.Empty;
 
-    /// <summary>Absent for a peer whose private key lives on its own host.</summary>
+    /// <summary>Absent for a peer whose private key lives on its own host; never in JSON.</summary>
+    [Newtonsoft.Json.JsonIgnore, Hidden]
     public WireGuardPrivateKey? PrivateKey { get; private init; }
     public bool HasPrivateKey => PrivateKey is not null;
-    /// <summary>The peer's first tunnel address (the one sites proxy to).</summary>
-    public TunnelAddress Address => Addresses[0];
+
+    /// <summary>The peer's first tunnel address (the one sites proxy to), as text; JSON carries all of them in Addresses.</summary>
+    [Newtonsoft.Json.JsonIgnore, Hidden]
+    public string Address => AddressValue.ToString();
 
     /// <summary>Every tunnel address of the peer, as wg-quick's Address lists them (dual stack: IPv4 and IPv6).</summary>
-    public IReadOnlyList<TunnelAddress> Addresses { get; private init; } = Array.Empty<TunnelAddress>();
+    public string[] Addresses => AddressValues.Select(a => a.ToString()).ToArray();
 
     /// <summary>What the other side routes to this peer; by default its own address as a host route.</summary>
-    public IReadOnlyList<TunnelAddress> AllowedIPs { get; private init; } = Array.Empty<TunnelAddress>();
+    public string[] AllowedIPs => AllowedIPValues.Select(a => a.ToString()).ToArray();
     public int? ListenPort { get; private init; }
-    public WireGuardEndpoint? Endpoint { get; private init; }
+    public string? Endpoint => EndpointValue?.ToString();
     public int? PersistentKeepalive { get; private init; }
     public int? Mtu { get; private init; }
+
+    /// <summary>Never in JSON; HasPresharedKey says whether there is one.</summary>
+    [Newtonsoft.Json.JsonIgnore, Hidden]
     public WireGuardPresharedKey? PresharedKey { get; private init; }
     public bool HasPresharedKey => PresharedKey is not null;
+
+    // The typed forms the module works with; the public properties above are their text (what a user types,
+    // what ConvertTo-Json shows, what New-TunnelPeer binds by property name).
+    internal TunnelAddress AddressValue => AddressValues[0];
+    internal IReadOnlyList<TunnelAddress> AddressValues { get; private init; } = Array.Empty<TunnelAddress>();
+    internal IReadOnlyList<TunnelAddress> AllowedIPValues { get; private init; } = Array.Empty<TunnelAddress>();
+    internal WireGuardEndpoint? EndpointValue { get; private init; }
 
     public static TunnelPeer Create(TunnelPeerSpec spec)
     {
@@ -111,10 +126,10 @@ public sealed class TunnelPeer
             Role = spec.Role,
             PublicKey = publicKey,
             PrivateKey = privateKey,
-            Addresses = Array.AsReadOnly(addresses),
-            AllowedIPs = allowed,
+            AddressValues = Array.AsReadOnly(addresses),
+            AllowedIPValues = allowed,
             ListenPort = listenPort,
-            Endpoint = endpoint,
+            EndpointValue = endpoint,
             PersistentKeepalive = keepalive,
             Mtu = mtu,
             PresharedKey = spec.PresharedKey ?? (spec.GeneratePresharedKey ? WireGuardPresharedKey.Generate() : null),
@@ -124,8 +139,8 @@ public sealed class TunnelPeer
     /// <summary>The same peer without secrets: what another host may know of it.</summary>
     public TunnelPeer WithoutSecrets() => new()
     {
-        Name = Name, Role = Role, PublicKey = PublicKey, Addresses = Addresses, AllowedIPs = AllowedIPs,
-        ListenPort = ListenPort, Endpoint = Endpoint, PersistentKeepalive = PersistentKeepalive, Mtu = Mtu,
+        Name = Name, Role = Role, PublicKey = PublicKey, AddressValues = AddressValues, AllowedIPValues = AllowedIPValues,
+        ListenPort = ListenPort, EndpointValue = EndpointValue, PersistentKeepalive = PersistentKeepalive, Mtu = Mtu,
         PresharedKey = PresharedKey,
     };
 

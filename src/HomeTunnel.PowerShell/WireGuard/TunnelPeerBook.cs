@@ -75,7 +75,7 @@ public sealed class TunnelPeerBook
         TunnelPeer? found = Homes.FirstOrDefault(p => string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase));
         if (found is not null)
         {
-            if (address is not null && !TunnelAddress.Parse(address).IP.Equals(found.Address.IP))
+            if (address is not null && !TunnelAddress.Parse(address).IP.Equals(found.AddressValue.IP))
             {
                 throw HomeTunnelException.Invalid("HomeAddressMismatch", $"Home peer '{name}' already has address {found.Address} in '{Path}'; remove it there to renumber.", address);
             }
@@ -83,7 +83,7 @@ public sealed class TunnelPeerBook
         }
         TunnelAddress chosen = address is not null ? TunnelAddress.Parse(address) : NextFree();
         TunnelAddress host = chosen.HostRoute;
-        if (_peers.Any(p => p.Address.IP.Equals(host.IP)))
+        if (_peers.Any(p => p.AddressValue.IP.Equals(host.IP)))
         {
             throw HomeTunnelException.Invalid("TunnelAddressInUse", $"{host.IP} is already used by another peer in '{Path}'.", address);
         }
@@ -95,9 +95,9 @@ public sealed class TunnelPeerBook
 
     private TunnelAddress NextFree()
     {
-        TunnelAddress net = Relay.Address.Network;
+        TunnelAddress net = Relay.AddressValue.Network;
         byte[] bytes = net.IP.GetAddressBytes();
-        var used = _peers.Select(p => p.Address.IP).ToHashSet();
+        var used = _peers.Select(p => p.AddressValue.IP).ToHashSet();
         for (int i = 2; i < 65535; i++)
         {
             byte[] candidate = (byte[])bytes.Clone();

@@ -62,7 +62,7 @@ public static class TunnelPeerFile
                 PrivateKey = includeSecrets ? p.PrivateKey?.RevealBase64() : null,
                 PresharedKey = includeSecrets ? p.PresharedKey?.RevealBase64() : null,
                 Address = p.Address.ToString(),
-                Addresses = p.Addresses.Count > 1 ? p.Addresses.Select(a => a.ToString()).ToArray() : null,
+                Addresses = p.AddressValues.Count > 1 ? p.Addresses : null,
                 AllowedIPs = p.AllowedIPs.Select(a => a.ToString()).ToArray(),
                 ListenPort = p.ListenPort,
                 Endpoint = p.Endpoint?.ToString(),

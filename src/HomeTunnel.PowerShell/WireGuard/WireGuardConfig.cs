@@ -1,3 +1,4 @@
+using System.Management.Automation;
 using System;
 using System.Collections.Generic;
 using System.Linq;
@@ -12,9 +13,26 @@ namespace HomeTunnel.WireGuard;
 public sealed class WireGuardConfig
 {
     public string? Name { get; init; }
+
+    /// <summary>Never in JSON (Text shows it as "(redacted)").</summary>
+    [Newtonsoft.Json.JsonIgnore, Hidden]
     public WireGuardPrivateKey? PrivateKey { get; init; }
-    public string? PublicKey => PrivateKey?.PublicKey;
-    public IReadOnlyList<TunnelAddress> Address { get; init; } = Array.Empty<TunnelAddress>();
+    public string? PublicKey => PrivateKey?.PublicKey ?? RedactedKeyPublicKey;
+
+    /// <summary>The interface's addresses as text (wg-quick's Address list).</summary>
+    public string[] Address => AddressValues.Select(a => a.ToString()).ToArray();
+
+    /// <summary>The typed addresses the module works with.</summary>
+    internal IReadOnlyList<TunnelAddress> AddressValues { get; init; } = Array.Empty<TunnelAddress>();
+
+    /// <summary>Read from a text whose private key was "(redacted)" (a config's JSON): shown so, never written to a host.</summary>
+    internal bool PrivateKeyRedacted { get; init; }
+
+    /// <summary>The public key a config with a "(redacted)" private key was shown with (its JSON's PublicKey).</summary>
+    internal string? RedactedKeyPublicKey { get; init; }
+
+    /// <summary>This config, read from its shown Text, given back the public key its JSON carried.</summary>
+    internal WireGuardConfig WithRedactedKeyPublicKey(string publicKey) => Copy(PreserveClientAddress, KeyText.Public(publicKey));
     public int? ListenPort { get; init; }
     public int? Mtu { get; init; }
     public IReadOnlyList<string> Dns { get; init; } = Array.Empty<string>();
@@ -99,10 +117,10 @@ public sealed class WireGuardConfig
                 PublicKey = p.PublicKey,
                 PresharedKey = PairKey(self, p),
                 // Keeping the visitor's address means any source may arrive from the relay.
-                AllowedIPs = preserveClientAddress && p.Role == TunnelRole.Relay && !p.AllowedIPs.Any(a => a.PrefixLength == 0 && !a.IsIPv6)
-                    ? p.AllowedIPs.Append(ReturnRoute.AnySource).ToArray()
-                    : p.AllowedIPs,
-                Endpoint = p.Endpoint,
+                AllowedIPValues = preserveClientAddress && p.Role == TunnelRole.Relay && !p.AllowedIPValues.Any(a => a.PrefixLength == 0 && !a.IsIPv6)
+                    ? p.AllowedIPValues.Append(ReturnRoute.AnySource).ToArray()
+                    : p.AllowedIPValues,
+                EndpointValue = p.EndpointValue,
                 PersistentKeepalive = self.PersistentKeepalive is > 0 ? self.PersistentKeepalive : null,
             });
         }
@@ -110,7 +128,7 @@ public sealed class WireGuardConfig
         {
             Name = self.Name,
             PrivateKey = self.PrivateKey,
-            Address = self.Addresses,
+            AddressValues = self.AddressValues,
             ListenPort = self.ListenPort,
             Mtu = self.Mtu,
             Table = preserveClientAddress ? "off" : null,
@@ -121,10 +139,13 @@ public sealed class WireGuardConfig
         return config;
     }
 
-    internal WireGuardConfig WithPreserveClientAddress() => new()
+    internal WireGuardConfig WithPreserveClientAddress() => Copy(true, RedactedKeyPublicKey);
+
+    private WireGuardConfig Copy(bool preserveClientAddress, string? redactedKeyPublicKey) => new()
     {
-        Name = Name, PrivateKey = PrivateKey, Address = Address, ListenPort = ListenPort, Mtu = Mtu, Dns = Dns, Table = Table, FwMark = FwMark,
-        ExtraSettings = ExtraSettings, Peers = Peers, Source = Source, PreserveClientAddress = true,
+        Name = Name, PrivateKey = PrivateKey, PrivateKeyRedacted = PrivateKeyRedacted, RedactedKeyPublicKey = redactedKeyPublicKey,
+        AddressValues = AddressValues, ListenPort = ListenPort, Mtu = Mtu, Dns = Dns, Table = Table, FwMark = FwMark,
+        ExtraSettings = ExtraSettings, Peers = Peers, Source = Source, PreserveClientAddress = preserveClientAddress,
     };
 
     /// <summary>Both ends of a pair must use the same preshared key: the home side's wins, then the lower public key's.</summary>

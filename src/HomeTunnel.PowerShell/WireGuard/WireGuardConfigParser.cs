@@ -117,7 +117,7 @@ public static class WireGuardConfigParser
         {
             // The return route (ReturnRoute) exactly as HomeTunnel writes it for this file's own addresses, with
             // Table = off; any other hook is a shell command wg-quick would run as root, and is refused.
-            var want = ReturnRoute.Hooks(config.Address, config.Peers);
+            var want = ReturnRoute.Hooks(config.AddressValues, config.Peers);
             bool ours = config.Table == "off" && want.Count == iface.Hooks.Count && want.Select((w, i) => w.Key == iface.Hooks[i].Key && w.Value == iface.Hooks[i].Value).All(x => x);
             if (!ours)
             {
@@ -207,12 +207,17 @@ public static class WireGuardConfigParser
 
     private static WireGuardConfig BuildInterface(Section s, List<WireGuardPeerSection> peers, string where, string? source)
     {
-        WireGuardPrivateKey? privateKey = Get(s, "PrivateKey") is { } pk ? Wrap(where, pk.Line, () => WireGuardPrivateKey.Parse(pk.Value)) : null;
+        // "(redacted)" is how Text and JSON show a key: it is taken as "a key not given here" (such a config
+        // shows it so and can never be written to a host), never as a key.
+        var pk = Get(s, "PrivateKey");
+        bool redacted = pk?.Value == SecretKey.Redacted;
+        WireGuardPrivateKey? privateKey = pk is { } key && !redacted ? Wrap(where, key.Line, () => WireGuardPrivateKey.Parse(key.Value)) : null;
         return new WireGuardConfig
         {
             Name = s.Name,
             PrivateKey = privateKey,
-            Address = s.Multi.Select(a => Wrap(where, s.Line, () => TunnelAddress.Parse(a))).ToArray(),
+            PrivateKeyRedacted = redacted,
+            AddressValues = s.Multi.Select(a => Wrap(where, s.Line, () => TunnelAddress.Parse(a))).ToArray(),
             ListenPort = Get(s, "ListenPort") is { } lp ? Wrap(where, lp.Line, () => Checks.Port(Int(lp.Value, "ListenPort"), "ListenPort", "ListenPortOutOfRange")) : null,
             Mtu = Get(s, "MTU") is { } mtu ? Wrap(where, mtu.Line, () => Checks.Mtu(Int(mtu.Value, "MTU"))) : null,
             Table = Get(s, "Table")?.Value,
@@ -234,9 +239,10 @@ public static class WireGuardConfigParser
         {
             Name = s.Name,
             PublicKey = Wrap(where, pub.Line, () => KeyText.Public(pub.Value)),
-            PresharedKey = Get(s, "PresharedKey") is { } psk ? Wrap(where, psk.Line, () => WireGuardPresharedKey.Parse(psk.Value)) : null,
-            AllowedIPs = s.Multi.Select(a => Wrap(where, s.Line, () => TunnelAddress.Parse(a, "AllowedIPs"))).ToArray(),
-            Endpoint = Get(s, "Endpoint") is { } ep ? Wrap(where, ep.Line, () => WireGuardEndpoint.Parse(ep.Value)) : null,
+            PresharedKey = Get(s, "PresharedKey") is { } psk && psk.Value != SecretKey.Redacted ? Wrap(where, psk.Line, () => WireGuardPresharedKey.Parse(psk.Value)) : null,
+            PresharedKeyRedacted = Get(s, "PresharedKey")?.Value == SecretKey.Redacted,
+            AllowedIPValues = s.Multi.Select(a => Wrap(where, s.Line, () => TunnelAddress.Parse(a, "AllowedIPs"))).ToArray(),
+            EndpointValue = Get(s, "Endpoint") is { } ep ? Wrap(where, ep.Line, () => WireGuardEndpoint.Parse(ep.Value)) : null,
             PersistentKeepalive = Get(s, "PersistentKeepalive") is { } ka
                 ? ka.Value == "off" ? 0 : Wrap(where, ka.Line, () => Checks.Keepalive(Int(ka.Value, "PersistentKeepalive")))
                 : null,

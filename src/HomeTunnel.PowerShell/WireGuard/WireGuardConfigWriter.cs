@@ -27,7 +27,11 @@ internal static class WireGuardConfigWriter
         {
             Line(sb, "PrivateKey", revealSecrets ? c.PrivateKey.RevealBase64() : SecretKey.Redacted);
         }
-        if (!stripped && c.Address.Count > 0)
+        else if (c.PrivateKeyRedacted)
+        {
+            Line(sb, "PrivateKey", revealSecrets ? throw Unrevealable("private key") : SecretKey.Redacted);
+        }
+        if (!stripped && c.AddressValues.Count > 0)
         {
             Line(sb, "Address", string.Join(", ", c.Address));
         }
@@ -55,7 +59,7 @@ internal static class WireGuardConfigWriter
             }
             if (c.PreserveClientAddress)
             {
-                foreach (var (key, value) in ReturnRoute.Hooks(c.Address, c.Peers))
+                foreach (var (key, value) in ReturnRoute.Hooks(c.AddressValues, c.Peers))
                 {
                     Line(sb, key, value);
                 }
@@ -74,13 +78,17 @@ internal static class WireGuardConfigWriter
             {
                 Line(sb, "PresharedKey", revealSecrets ? p.PresharedKey.RevealBase64() : SecretKey.Redacted);
             }
-            if (p.AllowedIPs.Count > 0)
+            else if (p.PresharedKeyRedacted)
             {
-                Line(sb, "AllowedIPs", string.Join(", ", p.AllowedIPs));
+                Line(sb, "PresharedKey", revealSecrets ? throw Unrevealable("preshared key") : SecretKey.Redacted);
+            }
+            if (p.AllowedIPValues.Count > 0)
+            {
+                Line(sb, "AllowedIPs", p.AllowedIPs);
             }
             if (p.Endpoint is not null)
             {
-                Line(sb, "Endpoint", p.Endpoint.ToString());
+                Line(sb, "Endpoint", p.Endpoint);
             }
             if (p.PersistentKeepalive is int ka)
             {
@@ -98,6 +106,11 @@ internal static class WireGuardConfigWriter
             Line(sb, s.Key, revealSecrets ? s.RevealValue() : s.Value);
         }
     }
+
+    /// <summary>A key read as "(redacted)" is not there to write: the text would carry a placeholder, not a key.</summary>
+    internal static HomeTunnelException Unrevealable(string what) => HomeTunnelException.Invalid("KeyRedacted",
+        $"This config's {what} was read as '{SecretKey.Redacted}' (from JSON or a shown Text); it is not a key and cannot be written out. Build the config from peers that hold their keys (New-WireGuardConfig), or import the real file.",
+        $"{what}: {SecretKey.Redacted}");
 
     private static void Line(StringBuilder sb, string key, string value) =>
         sb.Append(key).Append(" = ").Append(value).Append('\n');
