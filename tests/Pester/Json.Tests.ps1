@@ -60,10 +60,25 @@ BeforeAll {
         }
     }
 
+    # No secret of these objects, in any spelling, and no bcrypt hash.
+    function Assert-NoSecret([string] $Json) {
+        foreach ($s in $Secrets) { $Json | Should -Not -Match ([regex]::Escape($s)) }
+        $Json | Should -Not -Match '\$2[aby]\$'
+    }
+
     # The JSON of each object, failing on any warning (a cut at the default depth).
     function ConvertTo-CheckedJson($InputObject) {
         $json = $InputObject | ConvertTo-Json -WarningVariable warned -WarningAction SilentlyContinue
         $warned | Should -BeNullOrEmpty -Because "$($InputObject.GetType().Name) must print whole at the default depth"
+        $json
+    }
+
+    # The object's JSON (checked), which $Command rebuilds by property name into an object with the same JSON.
+    function Assert-RoundTrip($InputObject, [string] $Command) {
+        $json = ConvertTo-CheckedJson $InputObject
+        Assert-NoSecret $json
+        $back = $json | ConvertFrom-Json | & $Command
+        ConvertTo-CheckedJson $back | Should -BeExactly $json
         $json
     }
 
@@ -142,7 +157,7 @@ Describe 'Objects as JSON and back' {
         $json | Should -Match '"HasPrivateKey": true'
         $json | Should -Match '"HasPresharedKey": true'
         $json | Should -Not -Match '"PrivateKey"|"PresharedKey"'
-        foreach ($s in $Secrets) { $json | Should -Not -Match ([regex]::Escape($s)) }
+        Assert-NoSecret $json
     }
 
     It 'a peer comes back equal through New-TunnelPeer (dual stack, AllowedIPs, MTU, keepalive), keys aside' -ForEach @(
@@ -172,47 +187,33 @@ Describe 'Objects as JSON and back' {
     It 'a forward prints its ports as text and comes back equal through New-TunnelPortForward' -ForEach @(
         @{ Which = 'Range' }, @{ Which = 'Ssh' }
     ) {
-        $forward = Get-Variable -Scope Script -Name $Which -ValueOnly
-        $json = ConvertTo-CheckedJson $forward
+        $json = Assert-RoundTrip (Get-Variable -Scope Script -Name $Which -ValueOnly) New-TunnelPortForward
         $json | Should -Match '"Protocol": "(Tcp|Udp)"'
         $json | Should -Match '"Address": "192\.168\.4\.2"'
-        $back = $json | ConvertFrom-Json | New-TunnelPortForward
-        ConvertTo-CheckedJson $back | Should -BeExactly $json
     }
 
     It 'a site prints its backend and TLS mode as text, no password and no hash, and comes back equal through ConvertFrom-ApacheProxySite' -ForEach @(
         @{ Which = 'Site' }, @{ Which = 'Tls' }
     ) {
-        $site = Get-Variable -Scope Script -Name $Which -ValueOnly
-        $json = ConvertTo-CheckedJson $site
+        $json = Assert-RoundTrip (Get-Variable -Scope Script -Name $Which -ValueOnly) ConvertFrom-ApacheProxySite
         $json | Should -Match '"Backend": "http://192\.168\.4\.2:(3000|8080)/"'
         $json | Should -Match '"Tls": "(None|Files)"'
-        $json | Should -Not -Match '\$2[aby]\$'
-        foreach ($s in $Secrets) { $json | Should -Not -Match ([regex]::Escape($s)) }
-        $back = $json | ConvertFrom-Json | ConvertFrom-ApacheProxySite
-        ConvertTo-CheckedJson $back | Should -BeExactly $json
     }
 
     It 'an imported site with directives let through comes back with them' {
         $text = ($Tls.Text -replace '    ProxyRequests Off', "    ProxyRequests Off`n    Header always set X-Frame-Options DENY")
-        $site = $text | ConvertFrom-ApacheProxySite -AllowDirective Header
-        $json = ConvertTo-CheckedJson $site
-        $back = $json | ConvertFrom-Json | ConvertFrom-ApacheProxySite
-        $back.ExtraDirectives | Should -Be @('Header always set X-Frame-Options DENY')
-        ConvertTo-CheckedJson $back | Should -BeExactly $json
+        $json = Assert-RoundTrip ($text | ConvertFrom-ApacheProxySite -AllowDirective Header) ConvertFrom-ApacheProxySite
+        ($json | ConvertFrom-Json | ConvertFrom-ApacheProxySite).ExtraDirectives | Should -Be @('Header always set X-Frame-Options DENY')
     }
 
     It 'a config prints its addresses, peers and keys as text, the secrets redacted, and comes back equal through ConvertFrom-WireGuardConfig' -ForEach @(
         @{ Which = 'RelayConfig' }, @{ Which = 'HomeConfig' }
     ) {
         $config = Get-Variable -Scope Script -Name $Which -ValueOnly
-        $json = ConvertTo-CheckedJson $config
+        $json = Assert-RoundTrip $config ConvertFrom-WireGuardConfig
         $json | Should -Match 'PrivateKey = \(redacted\)'
         $json | Should -Not -Match '"PrivateKey":'
-        foreach ($s in $Secrets) { $json | Should -Not -Match ([regex]::Escape($s)) }
-        $back = $json | ConvertFrom-Json | ConvertFrom-WireGuardConfig
-        ConvertTo-CheckedJson $back | Should -BeExactly $json
-        $back.Text | Should -BeExactly $config.Text
+        ($json | ConvertFrom-Json | ConvertFrom-WireGuardConfig).Text | Should -BeExactly $config.Text
     }
 
     It 'a config rebuilt from JSON is never written anywhere: its keys are placeholders' {
