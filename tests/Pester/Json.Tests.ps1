@@ -223,10 +223,16 @@ Describe 'Objects as JSON and back' {
         $json | Should -Match '"Tls": "(None|Files)"'
     }
 
-    It 'an imported site with directives let through comes back with them' {
-        $text = ($Tls.Text -replace '    ProxyRequests Off', "    ProxyRequests Off`n    Header always set X-Frame-Options DENY")
-        $json = Assert-RoundTrip ($text | ConvertFrom-ApacheProxySite -AllowDirective Header) ConvertFrom-ApacheProxySite
-        ($json | ConvertFrom-Json | ConvertFrom-ApacheProxySite).ExtraDirectives | Should -Be @('Header always set X-Frame-Options DENY')
+    It 'an imported site with a directive let through comes back with it only when the caller lets it through again' {
+        $text = ($Tls.Text -replace '    ProxyRequests Off', "    ProxyRequests Off`n    Include /etc/apache2/extra/tls.conf")
+        $json = ConvertTo-CheckedJson ($text | ConvertFrom-ApacheProxySite -AllowDirective Include)
+        $json | Should -Match '"AllowedDirectives": \[\s*"Include"\s*\]'
+        # The JSON lists what was let through, but data does not widen its own allow-list.
+        $err = Get-ErrorRecord { $json | ConvertFrom-Json | ConvertFrom-ApacheProxySite }
+        $err.FullyQualifiedErrorId | Should -BeLike 'ApacheReadsFile:Include:*'
+        $back = $json | ConvertFrom-Json | ConvertFrom-ApacheProxySite -AllowDirective Include
+        $back.ExtraDirectives | Should -Be @('Include /etc/apache2/extra/tls.conf')
+        ConvertTo-CheckedJson $back | Should -BeExactly $json
     }
 
     It 'a config prints its addresses, peers and keys as text, the secrets redacted, and comes back equal through ConvertFrom-WireGuardConfig' -ForEach @(

@@ -22,10 +22,13 @@ public sealed class ConvertFromApacheProxySiteCommand : HomeTunnelCmdlet
     [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = "Text")]
     public string Text { get; set; } = string.Empty;
 
-    /// <summary>Directives let through the import allow-list by name (see about_HomeTunnel and docs/security.md).</summary>
-    [Parameter(ValueFromPipelineByPropertyName = true)]
-    [Alias("AllowedDirectives")]
-    [AllowEmptyCollection]
+    /// <summary>
+    /// Directives let through the import allow-list by name (see about_HomeTunnel and docs/security.md). Never
+    /// bound from the piped object: the input does not get to widen its own allow-list (a site's JSON lists its
+    /// AllowedDirectives; the caller repeats them here to accept them).
+    /// </summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
     public string[]? AllowDirective { get; set; }
 
     protected override void Process()
