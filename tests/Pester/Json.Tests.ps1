@@ -253,6 +253,7 @@ Describe 'Objects as JSON and back' {
         $file = Join-Path TestDrive: 'rebuilt.conf'
         $err = Get-ErrorRecord { $back | Export-WireGuardConfig -Path $file }
         $err.FullyQualifiedErrorId | Should -BeLike 'KeyRedacted*'
+        (Get-ErrorRecord { $back | Export-WireGuardConfig -Path $file -WhatIf }).FullyQualifiedErrorId | Should -BeLike 'KeyRedacted*' -Because '-WhatIf must not promise a write that would fail'
         Test-Path $file | Should -BeFalse
         # A preshared key shown as (redacted) is no key either, even beside a real private key.
         $text = $RelayConfig.RevealText() -replace '(?m)^PresharedKey = .*$', 'PresharedKey = (redacted)'

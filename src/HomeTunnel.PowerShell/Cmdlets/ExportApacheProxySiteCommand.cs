@@ -38,10 +38,6 @@ public sealed class ExportApacheProxySiteCommand : HomeTunnelCmdlet
         {
             return;
         }
-        Files.WriteTextAtomic(path, InputObject.Text, ownerOnly: false, overwrite: Force);
-        if (PassThru)
-        {
-            WriteObject(new System.IO.FileInfo(path));
-        }
+        WriteExportFile(path, InputObject.Text, ownerOnly: false, overwrite: Force, passThru: PassThru);
     }
 }

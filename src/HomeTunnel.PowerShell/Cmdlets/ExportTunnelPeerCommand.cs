@@ -36,11 +36,7 @@ public sealed class ExportTunnelPeerCommand : HomeTunnelCmdlet
         {
             return;
         }
-        Files.WriteTextAtomic(path, TunnelPeerFile.Write(_peers, IncludePrivateKey), ownerOnly: IncludePrivateKey, overwrite: Force);
+        WriteExportFile(path, TunnelPeerFile.Write(_peers, IncludePrivateKey), ownerOnly: IncludePrivateKey, overwrite: Force, passThru: PassThru);
         WriteVerbose($"Wrote {what} to {path}.");
-        if (PassThru)
-        {
-            WriteObject(new System.IO.FileInfo(path));
-        }
     }
 }

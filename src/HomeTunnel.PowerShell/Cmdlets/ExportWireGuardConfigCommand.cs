@@ -23,14 +23,12 @@ public sealed class ExportWireGuardConfigCommand : HomeTunnelCmdlet
     protected override void Process()
     {
         string path = FileSystemPath(Path);
+        // Rendered first: a config that cannot be written (keys read as "(redacted)") is refused under -WhatIf too.
+        string text = InputObject.RevealText();
         if (!ShouldProcess(path, $"Write the wg-quick config of '{InputObject.Name}' (file mode 0600)"))
         {
             return;
         }
-        Files.WriteTextAtomic(path, InputObject.RevealText(), ownerOnly: true, overwrite: Force);
-        if (PassThru)
-        {
-            WriteObject(new System.IO.FileInfo(path));
-        }
+        WriteExportFile(path, text, ownerOnly: true, overwrite: Force, passThru: PassThru);
     }
 }

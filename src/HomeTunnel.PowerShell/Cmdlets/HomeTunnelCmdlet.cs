@@ -65,4 +65,14 @@ public abstract class HomeTunnelCmdlet : PSCmdlet
     }
 
     protected string FileSystemPath(string path) => SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
+
+    /// <summary>The Export- cmdlets' write: atomic (0600 when <paramref name="ownerOnly"/>), and the file with -PassThru.</summary>
+    protected void WriteExportFile(string path, string text, bool ownerOnly, bool overwrite, bool passThru)
+    {
+        Files.WriteTextAtomic(path, text, ownerOnly, overwrite);
+        if (passThru)
+        {
+            WriteObject(new System.IO.FileInfo(path));
+        }
+    }
 }
