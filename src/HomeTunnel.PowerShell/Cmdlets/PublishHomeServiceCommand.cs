@@ -128,8 +128,7 @@ public sealed class PublishHomeServiceCommand : HomeTunnelCmdlet
         string name = DnsName.Normalize(ServerName, "ServerName", "ServerName");
         string ifName = Checks.InterfaceName(InterfaceName);
         string endpoint = RelayEndpoint ?? RelaySession.ComputerName;
-        string path = FileSystemPath(PeerFile ?? System.IO.Path.Combine(
-            Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".hometunnel", $"{RelaySession.ComputerName}.peers.json"));
+        string path = FileSystemPath(PeerFile ?? TunnelPeerBook.DefaultPath(RelaySession.ComputerName));
 
         // Everything is made and validated before any host is touched.
         TunnelPeerBook book = TunnelPeerBook.OpenOrCreate(path, endpoint, RelayTunnelAddress, ListenPort);

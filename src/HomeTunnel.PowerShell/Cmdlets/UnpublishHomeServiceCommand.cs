@@ -56,8 +56,7 @@ public sealed class UnpublishHomeServiceCommand : HomeTunnelCmdlet
         HostTarget.Require(HomeSession is not null, LocalHome, "HomeSession", "LocalHome");
         string name = DnsName.Normalize(ServerName, "ServerName", "ServerName");
         string ifName = Checks.InterfaceName(InterfaceName);
-        string path = FileSystemPath(PeerFile ?? Path.Combine(
-            Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".hometunnel", $"{RelaySession.ComputerName}.peers.json"));
+        string path = FileSystemPath(PeerFile ?? TunnelPeerBook.DefaultPath(RelaySession.ComputerName));
         if (!File.Exists(path))
         {
             throw new HomeTunnelException("PeerFileNotFound", ErrorKind.ObjectNotFound, $"'{path}' does not exist: give -PeerFile, the file Publish-HomeService used.", path);

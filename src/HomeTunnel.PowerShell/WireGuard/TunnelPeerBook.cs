@@ -29,6 +29,10 @@ public sealed class TunnelPeerBook
     public IEnumerable<TunnelPeer> Homes => _peers.Where(p => p.Role == TunnelRole.Home);
 
     /// <summary>Opens the book at <paramref name="path"/>, or starts one with a new relay peer.</summary>
+    /// <summary>Where Publish-HomeService keeps a relay's peers unless told otherwise: ~/.hometunnel/&lt;relay&gt;.peers.json.</summary>
+    public static string DefaultPath(string relay) =>
+        System.IO.Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".hometunnel", $"{relay}.peers.json");
+
     public static TunnelPeerBook OpenOrCreate(string path, string relayEndpoint, string relayAddress, int listenPort)
     {
         if (File.Exists(path))
