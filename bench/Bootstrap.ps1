@@ -58,6 +58,7 @@ function Invoke-ManualRoute($Lab) {
         { $null = New-WireGuardConfig -For $script:relayPeer -Peer $script:homePeer | Install-WireGuardConfig -Session $script:vps }
         { $null = New-WireGuardConfig -For $script:homePeer -Peer $script:relayPeer | Install-WireGuardConfig -Session $script:box }
         { $null = $script:homePeer | New-ApacheProxySite -ServerName $Lab.SiteName -Port 3000 | Install-ApacheProxySite -Session $script:vps }
+        { $null = $script:homePeer | New-ApacheProxySite -ServerName $Lab.SiteName -Port 3000 | Install-TunnelHomeFirewall -Session $script:box -RelayAddress 192.168.4.1 }
     )
     foreach ($line in $script) { & $line }
     Wait-FirstOk $Lab

@@ -26,6 +26,7 @@ try {
     Wait-LabCondition { (Invoke-LabHost $lab home ss -Hltn 'sport = :8000') -match 'LISTEN' } 'the file server' 30
     $null = $homePeer | New-ApacheProxySite -ServerName $lab.SiteName -Port 8000 | Install-ApacheProxySite -Session $vps
     $null = $homePeer | New-TunnelPortForward -Protocol Tcp -PublicPort 8088 -Port 8000 | Install-TunnelPortForward -Session $vps
+    $null = @(($homePeer | New-ApacheProxySite -ServerName $lab.SiteName -Port 8000), ($homePeer | New-TunnelPortForward -Protocol Tcp -PublicPort 8088 -Port 8000)) | Install-TunnelHomeFirewall -Session $box -RelayAddress 192.168.4.1
     $ways = [ordered]@{
         Forward = @{ From = 'client'; Url = "http://$($a.Relay):8088" }
         Apache  = @{ From = 'client'; Url = "http://$($lab.SiteName)" }

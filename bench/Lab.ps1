@@ -117,6 +117,7 @@ try {
     $null = $relayConfig | Install-WireGuardConfig -Session $admin
     $null = New-WireGuardConfig -For $homePeer -Peer $relayPeer | Install-WireGuardConfig -Session $boxSession
     $null = $site | Install-ApacheProxySite -Session $admin
+    $null = $site | Install-TunnelHomeFirewall -Session $boxSession -RelayAddress 192.168.4.1
     Wait-LabCondition { (Test-TunnelPath $lab.SiteName -RelaySession $admin -HomeSession $boxSession -DnsServer $a.Dns).Status -eq 'Pass' } 'a healthy path' 30
     $results = 1..7 | ForEach-Object { Test-TunnelPath $lab.SiteName -RelaySession $admin -HomeSession $boxSession -DnsServer $a.Dns }
     $verdict = Get-Median @($results | ForEach-Object { $_.Duration.TotalMilliseconds })

@@ -11,7 +11,7 @@ BeforeAll {
     }
     function Get-Plan($Facts, $Openings, [switch] $Uninstall, [switch] $All) {
         $table = [HomeTunnel.Forwards.NftTable]::HomeFirewall
-        [HomeTunnel.Forwards.NftTablePlanner]::Plan($Facts, $table, [HomeTunnel.Forwards.INftRuleFile[]]@($Openings), [HomeTunnel.Forwards.HomePortOpening]::TableText('wg0'), [bool]$Uninstall, $false, [bool]$All)
+        [HomeTunnel.Forwards.NftTablePlanner]::Plan($Facts, $table, [HomeTunnel.Forwards.INftRuleFile[]]@($Openings), [HomeTunnel.Forwards.HomePortOpening]::TableText(), [bool]$Uninstall, $false, $(if ($All) { [Func[string, bool]] { param($k) [HomeTunnel.Forwards.HomeFence]::BelongsTo($k, 'wg0') } } else { $null }))
     }
     $site = $homePeer | New-ApacheProxySite -ServerName site.example.com -Port 3000
     $opening = [HomeTunnel.Forwards.HomePortOpening]::ForSite($site, [ipaddress]'192.168.4.1', 'wg0')
@@ -67,19 +67,23 @@ Describe 'New-TunnelPortForward -PreserveClientAddress' {
 
 Describe 'The home firewall''s openings and plans' {
     It 'opens a site''s port to the relay, a kept-address forward''s to any source' {
-        $opening.Key | Should -Be 'tcp-3000'
-        $opening.Path | Should -Be '/etc/hometunnel/home.d/tcp-3000.nft'
-        $opening.Text | Should -Match ([regex]::Escape('add rule inet hometunnel openings iifname "wg0" ip saddr 192.168.4.1 tcp dport 3000 accept comment "hometunnel tcp-3000"'))
+        $opening.Key | Should -Be 'tcp-3000.wg0'
+        $opening.Path | Should -Be '/etc/hometunnel/home.d/tcp-3000.wg0.nft'
+        $opening.Text | Should -Match ([regex]::Escape('add rule inet hometunnel openings iifname "wg0" ip saddr 192.168.4.1 tcp dport 3000 accept comment "hometunnel tcp-3000.wg0"'))
+        # An opening fences its interface too: it is never an opening on an unfenced tunnel.
+        $opening.Text | Should -Match ([regex]::Escape('add element inet hometunnel fenced { "wg0" }'))
         $f = $homePeer | New-TunnelPortForward -Protocol Udp -PublicPort 27015-27020 -PreserveClientAddress
         $any = [HomeTunnel.Forwards.HomePortOpening]::ForForward($f, [ipaddress]'192.168.4.1')
-        $any.Key | Should -Be 'udp-27015-27020'
+        $any.Key | Should -Be 'udp-27015-27020.wg0'
         $any.Text | Should -Match 'iifname "wg0" udp dport 27015-27020 accept'
         $any.Text | Should -Not -Match 'saddr'
     }
 
     It 'drops the rest of what arrives over the tunnel, and leaves other interfaces alone' {
-        $t = [HomeTunnel.Forwards.HomePortOpening]::TableText('wg0')
-        $t | Should -Match '(?m)^    iifname != "wg0" accept$'
+        $t = [HomeTunnel.Forwards.HomePortOpening]::TableText()
+        $t | Should -Match '(?m)^  set fenced \{ type ifname; \}$'
+        $t | Should -Match '(?m)^    iifname != @fenced accept$'
+        $t | Should -Not -Match 'wg0'
         $t | Should -Match '(?m)^    ct state established,related accept$'
         $t | Should -Match '(?m)^    jump openings\n    drop$'
         $t | Should -Match 'include "/etc/hometunnel/home.d/\*\.nft"'
@@ -87,12 +91,12 @@ Describe 'The home firewall''s openings and plans' {
 
     It 'keeps the firewall with its last opening closed, and takes it away only with -All' {
         $tablePath = [HomeTunnel.Forwards.NftTable]::HomeFirewall.TablePath
-        $files = @{ $tablePath = [HomeTunnel.Forwards.HomePortOpening]::TableText('wg0'); $opening.Path = $opening.Text }
-        $plan = Get-Plan (New-Facts -Files $files -Existing 'tcp-3000' -Live 'tcp-3000' -Loaded $true) $opening -Uninstall
+        $files = @{ $tablePath = [HomeTunnel.Forwards.HomePortOpening]::TableText(); $opening.Path = $opening.Text }
+        $plan = Get-Plan (New-Facts -Files $files -Existing 'tcp-3000.wg0', 'fence.wg0' -Live 'tcp-3000.wg0', 'fence.wg0' -Loaded $true) $opening -Uninstall
         $plan.Plan.DropTable | Should -BeFalse
         $plan.Plan.Removes | Should -Be @($opening.Path)
         $plan.Plan.Reload | Should -BeTrue
-        $all = Get-Plan (New-Facts -Files $files -Existing 'tcp-3000' -Live 'tcp-3000' -Loaded $true) @() -Uninstall -All
+        $all = Get-Plan (New-Facts -Files $files -Existing 'tcp-3000.wg0', 'fence.wg0' -Live 'tcp-3000.wg0', 'fence.wg0' -Loaded $true) @() -Uninstall -All
         $all.Plan.DropTable | Should -BeTrue
         $all.Plan.Removes | Should -Contain $opening.Path
         $all.Plan.Removes | Should -Contain $tablePath
@@ -100,15 +104,15 @@ Describe 'The home firewall''s openings and plans' {
 
     It 'is Unchanged only when the files and the loaded table agree' {
         $tablePath = [HomeTunnel.Forwards.NftTable]::HomeFirewall.TablePath
-        $files = @{ $tablePath = [HomeTunnel.Forwards.HomePortOpening]::TableText('wg0'); $opening.Path = $opening.Text }
-        (Get-Plan (New-Facts -Files $files -Existing 'tcp-3000' -Live 'tcp-3000' -Loaded $true) $opening).Changed | Should -BeFalse
-        (Get-Plan (New-Facts -Files $files -Existing 'tcp-3000' -Live @() -Loaded $false) $opening).Changed | Should -BeTrue
+        $files = @{ $tablePath = [HomeTunnel.Forwards.HomePortOpening]::TableText(); $opening.Path = $opening.Text }
+        (Get-Plan (New-Facts -Files $files -Existing 'tcp-3000.wg0', 'fence.wg0' -Live 'tcp-3000.wg0', 'fence.wg0' -Loaded $true) $opening).Changed | Should -BeFalse
+        (Get-Plan (New-Facts -Files $files -Existing 'tcp-3000.wg0' -Live @() -Loaded $false) $opening).Changed | Should -BeTrue
     }
 
     It 'refuses what is not a site or forward, and a site whose backend is not an address' {
         (Get-ErrorRecord { 'text' | Install-TunnelHomeFirewall -Local -RelayAddress 192.168.4.1 }).FullyQualifiedErrorId | Should -BeLike 'HomeOpeningInputInvalid,*'
-        $named = New-ApacheProxySite -ServerName a.test -Backend http://home.lan:3000/
-        (Get-ErrorRecord { $named | Install-TunnelHomeFirewall -Local -RelayAddress 192.168.4.1 }).FullyQualifiedErrorId | Should -BeLike 'HomeOpeningNotAnAddress,*'
+        # A backend by name is refused where the site is made (BackendNotInTunnel), so no opening is ever planned for one.
+        (Get-ErrorRecord { New-ApacheProxySite -ServerName a.test -Backend http://home.lan:3000/ }).FullyQualifiedErrorId | Should -BeLike 'BackendNotInTunnel,*'
         (Get-ErrorRecord { $site | Install-TunnelHomeFirewall -Local -RelayAddress example.com }).FullyQualifiedErrorId | Should -BeLike 'AddressInvalid,*'
     }
 }

@@ -14,7 +14,12 @@ Describe 'The DESIGN.md script against the lab' -Tag Lab {
         $r1 = New-WireGuardConfig -For $relayPeer -Peer $homePeer | Install-WireGuardConfig -Session $vps
         $r2 = New-WireGuardConfig -For $homePeer -Peer $relayPeer | Install-WireGuardConfig -Session $box
         $r3 = $site | Install-ApacheProxySite -Session $vps
-        $r1.State, $r2.State, $r3.State | Should -Be @('Created', 'Created', 'Created')
+        $r4 = $site | Install-TunnelHomeFirewall -Session $box -RelayAddress 192.168.4.1
+        $r1.State, $r2.State, $r3.State, $r4.State | Should -Be @('Created', 'Created', 'Created', 'Changed')
+        # The home config's install fenced the tunnel before it came up: the fence is in its own actions.
+        $r2.Actions | Should -Contain 'nft -f /etc/hometunnel/home-firewall.nft'
+        (Invoke-LabHost $lab home nft list set inet hometunnel fenced | Out-String) | Should -Match '"wg0" comment "hometunnel fence\.wg0"'
+
         $r3.Actions | Should -Contain 'apache2ctl graceful'
 
         Wait-LabCondition { (Invoke-LabHttp $lab "http://$($lab.SiteName)/").Status -eq '200' } 'the site through the tunnel' 15

@@ -20,5 +20,7 @@ if ($Install) {
     $null = $relayConfig | Install-WireGuardConfig -Session $vps
     $null = $homeConfig | Install-WireGuardConfig -Session $box
     $null = $site | Install-ApacheProxySite -Session $vps
+    # The home config's install fenced the tunnel: the site's port is opened to the relay, as the README's route does.
+    $null = $site | Install-TunnelHomeFirewall -Session $box -RelayAddress 192.168.4.1
     Wait-LabCondition { (Invoke-LabHttp $lab "http://$($lab.SiteName)/").Status -eq '200' } 'the site through the tunnel' 20
 }

@@ -9,7 +9,7 @@ BeforeAll {
     }
     function Get-Plan($Facts, $Forwards, [switch] $Uninstall, [switch] $Force) {
         $list = [HomeTunnel.Forwards.INftRuleFile[]]@($Forwards)
-        [HomeTunnel.Forwards.NftTablePlanner]::Plan($Facts, [HomeTunnel.Forwards.NftTable]::Forwards, $list, [HomeTunnel.Forwards.TunnelPortForward]::TableText('wg0'), [bool]$Uninstall, [bool]$Force, $false)
+        [HomeTunnel.Forwards.NftTablePlanner]::Plan($Facts, [HomeTunnel.Forwards.NftTable]::Forwards, $list, [HomeTunnel.Forwards.TunnelPortForward]::TableText(), [bool]$Uninstall, [bool]$Force, $null)
     }
     $tcp = $homePeer | New-TunnelPortForward -Protocol Tcp -PublicPort 2222 -Port 22
     $dir = [HomeTunnel.Forwards.TunnelPortForward]::Folder
@@ -22,6 +22,7 @@ Describe 'New-TunnelPortForward' {
         $tcp.Key | Should -Be 'tcp-2222'
         $tcp.Address.ToString() | Should -Be '192.168.4.2'
         $tcp.Text | Should -BeExactly ("# Managed by HomeTunnel`n# tcp 2222 on the relay -> 192.168.4.2:22 (home) through wg0`n" +
+            "add element ip hometunnel tunnels { `"wg0`" }`n" +
             "add rule ip hometunnel prerouting iifname != `"wg0`" tcp dport 2222 dnat to 192.168.4.2:22 comment `"hometunnel tcp-2222 home`"`n" +
             "add rule ip hometunnel postrouting oifname `"wg0`" ip daddr 192.168.4.2 tcp dport 22 ct status dnat masquerade comment `"hometunnel tcp-2222 home`"`n")
     }
@@ -67,7 +68,7 @@ Describe 'The forward planner' {
     }
 
     It 'is Unchanged when the files, the live table, forwarding and the unit all match' {
-        $files = @{ "$dir/tcp-2222.nft" = $tcp.Text; $tablePath = [HomeTunnel.Forwards.TunnelPortForward]::TableText('wg0'); $unitPath = [HomeTunnel.Forwards.NftTable]::Forwards.Unit }
+        $files = @{ "$dir/tcp-2222.nft" = $tcp.Text; $tablePath = [HomeTunnel.Forwards.TunnelPortForward]::TableText(); $unitPath = [HomeTunnel.Forwards.NftTable]::Forwards.Unit }
         (Get-Plan (New-Facts $files -Existing 'tcp-2222' -Live 'tcp-2222' -Loaded $true -IpForward '1' -Systemd $true -Enabled $true) $tcp).Changed | Should -BeFalse
     }
 
@@ -76,7 +77,7 @@ Describe 'The forward planner' {
         @{ Name = 'the table lacks the forward'; Facts = @{ Loaded = $true; Live = @() } }
         @{ Name = 'forwarding is off'; Facts = @{ IpForward = '0' } }
     ) {
-        $files = @{ "$dir/tcp-2222.nft" = $tcp.Text; $tablePath = [HomeTunnel.Forwards.TunnelPortForward]::TableText('wg0') }
+        $files = @{ "$dir/tcp-2222.nft" = $tcp.Text; $tablePath = [HomeTunnel.Forwards.TunnelPortForward]::TableText() }
         $f = @{ Files = $files; Existing = @('tcp-2222'); Live = @('tcp-2222'); Loaded = $true; IpForward = '1' }
         foreach ($k in $Facts.Keys) { $f[$k] = $Facts[$k] }
         $plan = Get-Plan (New-Facts @f) $tcp
@@ -92,7 +93,7 @@ Describe 'The forward planner' {
     }
 
     It 'keeps the other forwards on an uninstall, and drops the table with the last' {
-        $files = @{ "$dir/tcp-2222.nft" = $tcp.Text; $tablePath = [HomeTunnel.Forwards.TunnelPortForward]::TableText('wg0') }
+        $files = @{ "$dir/tcp-2222.nft" = $tcp.Text; $tablePath = [HomeTunnel.Forwards.TunnelPortForward]::TableText() }
         $keep = Get-Plan (New-Facts $files -Existing 'tcp-2222', 'udp-53' -Live 'tcp-2222', 'udp-53' -Loaded $true -IpForward '1') $tcp -Uninstall
         $keep.Plan.Removes | Should -Be @("$dir/tcp-2222.nft")
         $keep.Plan.Reload | Should -BeTrue

@@ -165,11 +165,11 @@ Describe 'Imported Apache text is held to an allow-list' {
         (ConvertFrom-ApacheProxySite $site.Text).Text | Should -BeExactly $site.Text
     }
 
-    It 'lets a user who types a backend on the relay itself have it, where an imported file may not' {
-        $site = New-ApacheProxySite -ServerName local.example.test -Backend http://127.0.0.1:8080/
-        { $site.EnsureInstallable() } | Should -Not -Throw
-        (Get-ErrorRecord { ConvertFrom-ApacheProxySite $site.Text }).FullyQualifiedErrorId | Should -BeLike 'ApacheOpenProxy:ProxyPass:*'
-        (ConvertFrom-ApacheProxySite $site.Text -AllowDirective ProxyPass).ServerName | Should -Be 'local.example.test'
+    It 'holds a typed backend on the relay itself to the same rule as an imported one; only an import names its exception' {
+        Assert-HomeTunnelError (Get-ErrorRecord { New-ApacheProxySite -ServerName local.example.test -Backend http://127.0.0.1:8080/ }) 'BackendNotInTunnel' 'SecurityError' 'http://127.0.0.1:8080/'
+        $text = "<VirtualHost *:80>`n    ServerName local.example.test`n    ProxyPass / http://127.0.0.1:8080/`n</VirtualHost>`n"
+        (Get-ErrorRecord { ConvertFrom-ApacheProxySite $text }).FullyQualifiedErrorId | Should -BeLike 'ApacheOpenProxy:ProxyPass:*'
+        (ConvertFrom-ApacheProxySite $text -AllowDirective ProxyPass).ServerName | Should -Be 'local.example.test'
     }
 
     It 'round-trips quoted arguments with their quotes' {

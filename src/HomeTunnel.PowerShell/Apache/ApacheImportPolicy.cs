@@ -105,7 +105,7 @@ public static class ApacheImportPolicy
     /// <param name="own">Sections the parser read as the model's own rendering (a site's door): written by HomeTunnel from validated values, not imported text.</param>
     public static void CheckVirtualHost(ApacheDirective vhost, string where, ISet<string> allow, ProxyBackend? backend, bool ownBackend = false, IReadOnlySet<ApacheDirective>? own = null)
     {
-        if (backend is not null && !ownBackend && !allow.Contains("ProxyPass") && RelayInternal(backend.Host) is { } what)
+        if (backend is not null && !ownBackend && !allow.Contains("ProxyPass") && BackendPolicy.NotInTunnel(backend.Host) is { } what)
         {
             // A site whose backend is the relay itself or the cloud's metadata service hands the internet
             // what only the relay should reach (admin ports, instance credentials).
@@ -157,7 +157,7 @@ public static class ApacheImportPolicy
         CheckArguments(d, where);
         if (d.Is("ProxyPass") || d.Is("ProxyPassMatch"))
         {
-            CheckProxyTarget(d, d.Args.Count >= 2 ? d.Args[1] : null, where, backend);
+            CheckProxyPass(d, where, backend, insideLocation);
         }
         else if (d.Is("RewriteRule"))
         {
@@ -285,17 +285,36 @@ public static class ApacheImportPolicy
         };
     }
 
-    private static void CheckProxyTarget(ApacheDirective d, string? target, string where, ProxyBackend? backend)
+    /// <summary>
+    /// Both forms of ProxyPass and ProxyPassMatch: "path url [key=value ...]" anywhere, and "url [key=value ...]"
+    /// inside a Location or LocationMatch, where the path is the section's. The target must be the site's own
+    /// backend host, and so must any other argument that names a place (a URL, a unix: socket); a target that
+    /// cannot be read is refused, never passed.
+    /// </summary>
+    private static void CheckProxyPass(ApacheDirective d, string where, ProxyBackend? backend, bool insideLocation)
     {
-        if (target is null || target == "!")
+        int at = insideLocation ? 0 : 1;
+        if (d.Args.Count <= at)
         {
-            return;
+            throw Refuse("ApacheOpenProxy", d, where, "names no target HomeTunnel can read, so it cannot tell where it proxies");
         }
-        if (!SameHost(target, backend))
+        string target = d.Args[at];
+        if (target != "!" && !SameHost(target, backend))
         {
             throw Refuse("ApacheOpenProxy", d, where, $"proxies to '{target}', which is not the site's own backend ({backend?.ToString() ?? "none"})");
         }
+        foreach (string a in d.Args.Skip(at + 1))
+        {
+            if (NamesPlace(a) && !SameHost(a[(a.IndexOf('=') + 1)..], backend))
+            {
+                throw Refuse("ApacheOpenProxy", d, where, $"carries '{a}', which names another place than the site's own backend ({backend?.ToString() ?? "none"})");
+            }
+        }
     }
+
+    /// <summary>An argument that names where a request may go: a URL or a unix: socket, also as a key=value parameter's value.</summary>
+    private static bool NamesPlace(string arg) =>
+        arg.Contains("://", StringComparison.Ordinal) || arg.Contains("unix:", StringComparison.OrdinalIgnoreCase);
 
     private static void CheckRewrite(ApacheDirective d, string where, ProxyBackend? backend)
     {
@@ -309,6 +328,11 @@ public static class ApacheImportPolicy
         bool proxy = flagList.Any(f => f is "p" or "proxy");
         bool redirect = flagList.Any(f => f is "r" or "redirect" || f.StartsWith("r=", StringComparison.Ordinal) || f.StartsWith("redirect=", StringComparison.Ordinal));
         bool forbidden = flagList.Any(f => f is "f" or "forbidden" or "g" or "gone");
+        if (flagList.Any(f => f.StartsWith("h=", StringComparison.Ordinal) || f.StartsWith("handler=", StringComparison.Ordinal)))
+        {
+            // [H=proxy:fcgi://127.0.0.1:9000] hands the request to any handler, a proxy to anywhere among them.
+            throw Refuse("ApacheOpenProxy", d, where, "sets the request's handler (flag H), which can proxy it anywhere or run a program");
+        }
         if (proxy)
         {
             if (!SameHost(target, backend))
@@ -336,31 +360,6 @@ public static class ApacheImportPolicy
         }
         string host = u.Host.Trim('[', ']');
         return host.Equals(backend.Host.Trim('[', ']'), StringComparison.OrdinalIgnoreCase);
-    }
-
-    /// <summary>What a backend host is, when it is the relay itself or a link-local service; null otherwise.</summary>
-    private static string? RelayInternal(string host)
-    {
-        string h = host.Trim('[', ']');
-        if (h.Equals("localhost", StringComparison.OrdinalIgnoreCase) || h.EndsWith(".localhost", StringComparison.OrdinalIgnoreCase))
-        {
-            return "the relay itself";
-        }
-        if (!System.Net.IPAddress.TryParse(h, out System.Net.IPAddress? ip))
-        {
-            return null;
-        }
-        if (ip.IsIPv4MappedToIPv6)
-        {
-            ip = ip.MapToIPv4();
-        }
-        if (System.Net.IPAddress.IsLoopback(ip) || ip.Equals(System.Net.IPAddress.Any) || ip.Equals(System.Net.IPAddress.IPv6Any))
-        {
-            return "the relay itself";
-        }
-        byte[] b = ip.GetAddressBytes();
-        bool linkLocal = ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? b[0] == 169 && b[1] == 254 : ip.IsIPv6LinkLocal;
-        return linkLocal ? "a link-local service of the relay's network (such as the cloud's metadata service)" : null;
     }
 
     private static HomeTunnelException Refuse(string cls, ApacheDirective d, string where, string why) =>

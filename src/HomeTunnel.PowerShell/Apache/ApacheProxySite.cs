@@ -136,9 +136,23 @@ public sealed class ApacheProxySite
 
     public override string ToString() => $"{ServerName} -> {Backend}";
 
+    /// <summary>The site files the distribution's apache2 package ships (Debian: sites-available/000-default.conf and default-ssl.conf).</summary>
+    private static readonly System.Collections.Generic.HashSet<string> ReservedFileNames = new(StringComparer.OrdinalIgnoreCase) { "000-default", "default-ssl", "default" };
+
+    /// <summary>Refuses a ServerName whose file would be one of the distribution's own sites (ServerNameReserved).</summary>
+    internal static void EnsureNotReserved(string serverName)
+    {
+        if (ReservedFileNames.Contains(serverName))
+        {
+            throw HomeTunnelException.Invalid("ServerNameReserved",
+                $"ServerName '{serverName}' would be the file name of the distribution's own site ({serverName}.conf in sites-available); a site of HomeTunnel never takes it over. Use the service's real DNS name.", serverName);
+        }
+    }
+
     public static ApacheProxySite Create(ApacheSiteSpec spec)
     {
         string serverName = DnsName.SiteName(spec.ServerName, "ServerName", "ServerName");
+        EnsureNotReserved(serverName);
         string[] aliases = (spec.ServerAliases ?? Array.Empty<string>())
             .Select(a => DnsName.SiteName(a, "ServerAlias", "ServerAlias", allowWildcard: true))
             .Where(a => a != serverName)
@@ -162,6 +176,8 @@ public sealed class ApacheProxySite
         {
             throw HomeTunnelException.Invalid("BackendMissing", $"ServerName '{serverName}' has no backend: pipe a home peer (its Address) with -Port, or give -Backend.", serverName);
         }
+
+        BackendPolicy.Ensure(backend, serverName);
 
         string path = UrlPath.Normalize(spec.Path ?? "/", "Path", "Path");
         bool hasFiles = spec.CertificateFile is not null || spec.CertificateKeyFile is not null;
@@ -214,7 +230,7 @@ public sealed class ApacheProxySite
             Retry = Seconds(spec.Retry ?? DefaultRetry, "Retry", 0, 3600),
             ProxyTimeout = Seconds(spec.ProxyTimeout ?? DefaultProxyTimeout, "ProxyTimeout", 1, 86400),
             AcmeChallengeException = spec.AcmeChallengeException ?? true,
-            AllowFrom = SiteDoor.AllowList(spec.AllowFrom),
+            AllowFrom = SiteDoor.AllowList(spec.AllowFrom, spec.AllowEveryone),
             BasicAuthUser = user,
             BasicAuthPassword = password,
         };

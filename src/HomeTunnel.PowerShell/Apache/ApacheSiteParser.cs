@@ -215,6 +215,7 @@ public static partial class ApacheSiteParser
     private static ApacheProxySite Build(List<VHost> group, List<string> globals, List<string> mdomains, string where, string? source, string[] allowed)
     {
         string name = group[0].ServerName!;
+        ApacheProxySite.EnsureNotReserved(name);
         foreach (var dup in group.GroupBy(v => v.Port).Where(g => g.Count() > 1))
         {
             throw ApacheConfigReader.Error("DuplicateVirtualHost", where, dup.Last().Line, $"is a second *:{dup.Key} VirtualHost for {name}", name);

@@ -27,6 +27,9 @@ public sealed class ApacheSiteSpec
     public int? ProxyTimeout { get; set; }
     public bool? AcmeChallengeException { get; set; }
     public string[]? AllowFrom { get; set; }
+
+    /// <summary>An AllowFrom list that covers every address is meant (-AllowEveryone); otherwise it is refused as no door.</summary>
+    public bool AllowEveryone { get; set; }
     public string? BasicAuthUser { get; set; }
     public System.Security.SecureString? BasicAuthPassword { get; set; }
 

@@ -66,7 +66,8 @@ public static class SiteDoor
         string? who = requires.FirstOrDefault(r => r.Args.Count == 2 && r.Args[0] == "user")?.Args[1];
         try
         {
-            IReadOnlyList<string> cidrs = ips is null ? Array.Empty<string>() : AllowList(ips);
+            // Read back as written: a door the relay already has is taken as it is.
+            IReadOnlyList<string> cidrs = ips is null ? Array.Empty<string>() : AllowList(ips, allowEveryone: true);
             string? name = who is null ? null : UserName(who);
             if (cidrs.Count == 0 && name is null)
             {
@@ -106,14 +107,27 @@ public static class SiteDoor
 
     /// <summary>
     /// Client networks as Apache's "Require ip" takes them: canonical CIDRs, no duplicates, in the order
-    /// given. A network written with host bits set is refused with the network it probably means.
+    /// given. A network written with host bits set is refused with the network it probably means; an IPv4-mapped
+    /// IPv6 network (::ffff:192.0.2.0/120) is the IPv4 network it maps (Apache would otherwise refuse it only at
+    /// configtest, or match nothing). A list that lets every address of a family in is no door: refused
+    /// (<c>AllowFromEveryone</c>) unless <paramref name="allowEveryone"/> says that is meant.
     /// </summary>
-    public static IReadOnlyList<string> AllowList(IEnumerable<string>? values)
+    public static IReadOnlyList<string> AllowList(IEnumerable<string>? values, bool allowEveryone = false)
     {
         var list = new List<string>();
+        var networks = new List<TunnelAddress>();
         foreach (string raw in values ?? Array.Empty<string>())
         {
             TunnelAddress a = TunnelAddress.Parse(raw?.Trim(), "AllowFrom");
+            if (a.IP.IsIPv4MappedToIPv6)
+            {
+                if (a.PrefixLength < 96)
+                {
+                    throw HomeTunnelException.Invalid("AllowFromMappedInvalid",
+                        $"AllowFrom '{raw}' is an IPv4-mapped IPv6 network wider than the mapped range (/96); write the IPv4 network instead.", raw);
+                }
+                a = TunnelAddress.Parse($"{a.IP.MapToIPv4()}/{a.PrefixLength - 96}", "AllowFrom");
+            }
             if (!a.Equals(a.Network))
             {
                 throw HomeTunnelException.Invalid("AllowFromHostBits",
@@ -123,9 +137,34 @@ public static class SiteDoor
             if (!list.Contains(text))
             {
                 list.Add(text);
+                networks.Add(a);
             }
         }
+        if (!allowEveryone && CoversAll(networks) is { } family)
+        {
+            throw HomeTunnelException.Invalid("AllowFromEveryone",
+                $"AllowFrom '{string.Join(", ", list)}' lets every {family} address in: that is no door. Leave -AllowFrom out for an open site, or pass -AllowEveryone if this is meant.",
+                string.Join(", ", list));
+        }
         return list.AsReadOnly();
+    }
+
+    /// <summary>"IPv4" or "IPv6" when the networks together cover that whole family (0.0.0.0/0, or 0.0.0.0/1 with 128.0.0.0/1, ...).</summary>
+    private static string? CoversAll(IReadOnlyList<TunnelAddress> networks)
+    {
+        foreach (bool v6 in new[] { false, true })
+        {
+            var mine = networks.Where(n => n.IsIPv6 == v6).ToList();
+            // Only the networks no other one contains: they are disjoint, so their sizes add up.
+            var outer = mine.Where(n => !mine.Any(o => !ReferenceEquals(o, n) && o.PrefixLength < n.PrefixLength && o.Contains(n.IP))).ToList();
+            int bits = v6 ? 128 : 32;
+            System.Numerics.BigInteger covered = outer.Aggregate(System.Numerics.BigInteger.Zero, (sum, n) => sum + System.Numerics.BigInteger.Pow(2, bits - n.PrefixLength));
+            if (mine.Count > 0 && covered >= System.Numerics.BigInteger.Pow(2, bits))
+            {
+                return v6 ? "IPv6" : "IPv4";
+            }
+        }
+        return null;
     }
 
     /// <summary>A basic-auth user name: it stands in the site file and the htpasswd file, so plain characters only.</summary>

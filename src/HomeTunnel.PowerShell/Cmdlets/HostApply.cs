@@ -26,18 +26,51 @@ public sealed record HostChange(string Kind, string Name, string Action, Func<Ha
             (facts, force) => WireGuardPlanner.Plan(facts, config, interfaceName, uninstall: config is null, force));
     }
 
-    /// <summary>Install or uninstall port forwards on a relay, all in one step and one table load.</summary>
-    public static HostChange Forward(HomeTunnel.Forwards.TunnelPortForward[] forwards, bool uninstall, string action) =>
-        Nft(HomeTunnel.Forwards.NftTable.Forwards, forwards, HomeTunnel.Forwards.TunnelPortForward.TableText(forwards.Length > 0 ? forwards[0].InterfaceName : "wg0"), uninstall, all: false, action);
+    /// <summary>
+    /// Install or uninstall port forwards on a relay, all in one step and one table load. An install is first held to
+    /// the relay's invariants (<see cref="HomeTunnel.Forwards.ForwardGuard"/>) from the host's own facts, plus what
+    /// <paramref name="planned"/> brings in the same command (Publish-HomeService's relay config, not yet on the host).
+    /// </summary>
+    public static HostChange Forward(HomeTunnel.Forwards.TunnelPortForward[] forwards, bool uninstall, string action, HomeTunnel.Forwards.PlannedRelay? planned = null)
+    {
+        var table = HomeTunnel.Forwards.NftTable.Forwards;
+        string tableText = HomeTunnel.Forwards.TunnelPortForward.TableText();
+        return new(table.Kind, string.Join(", ", forwards.Select(f => f.Key)), action, () => AgentRequest.NftRules(table, forwards, uninstall, relayFacts: !uninstall),
+            AgentRequest.NftRuleFiles(table, forwards, tableText, uninstall),
+            (facts, force) =>
+            {
+                if (!uninstall)
+                {
+                    var needs = HomeTunnel.Forwards.RelayNeeds.From(AgentValue.Unwrap(facts["Relay"]) as Hashtable);
+                    if (planned is not null)
+                    {
+                        needs = needs.With(planned.Ports, planned.InterfaceName, planned.Routes);
+                    }
+                    var existing = AgentValue.Items(facts["Existing"]).Select(AgentValue.Text);
+                    if (HomeTunnel.Forwards.ForwardGuard.Check(forwards, needs, existing) is { } refused)
+                    {
+                        return refused;
+                    }
+                }
+                return HomeTunnel.Forwards.NftTablePlanner.Plan(facts, table, forwards, tableText, uninstall, force);
+            });
+    }
 
-    /// <summary>Open (or close) ports of the home machine's firewall on the tunnel; <paramref name="all"/> takes the firewall away.</summary>
-    public static HostChange HomeFirewall(HomeTunnel.Forwards.HomePortOpening[] openings, string interfaceName, bool uninstall, bool all, string action) =>
-        Nft(HomeTunnel.Forwards.NftTable.HomeFirewall, openings, HomeTunnel.Forwards.HomePortOpening.TableText(interfaceName), uninstall, all, action);
-
-    private static HostChange Nft(HomeTunnel.Forwards.NftTable table, HomeTunnel.Forwards.INftRuleFile[] items, string tableText, bool uninstall, bool all, string action) =>
-        new(table.Kind, all ? "all" : string.Join(", ", items.Select(f => f.Key)), action, () => AgentRequest.NftRules(table, items, uninstall, all),
+    /// <summary>
+    /// Fence a tunnel interface on the home machine and open (or close) ports of it; <paramref name="all"/> takes
+    /// that interface's fence and openings away (and the table with the last interface). An install always carries
+    /// the interface's fence, so whichever cmdlet installs, the interface ends fenced.
+    /// </summary>
+    public static HostChange HomeFirewall(HomeTunnel.Forwards.HomePortOpening[] openings, string interfaceName, bool uninstall, bool all, string action)
+    {
+        var table = HomeTunnel.Forwards.NftTable.HomeFirewall;
+        string tableText = HomeTunnel.Forwards.HomePortOpening.TableText();
+        HomeTunnel.Forwards.INftRuleFile[] items = uninstall ? openings : openings.Cast<HomeTunnel.Forwards.INftRuleFile>().Append(HomeTunnel.Forwards.HomeFence.For(interfaceName)).ToArray();
+        Func<string, bool>? every = all ? key => HomeTunnel.Forwards.HomeFence.BelongsTo(key, interfaceName) : null;
+        return new(table.Kind, all ? $"all on {interfaceName}" : string.Join(", ", items.Select(f => f.Key)), action, () => AgentRequest.NftRules(table, items, uninstall, all),
             AgentRequest.NftRuleFiles(table, items, tableText, uninstall),
-            (facts, force) => HomeTunnel.Forwards.NftTablePlanner.Plan(facts, table, items, tableText, uninstall, force, all));
+            (facts, force) => HomeTunnel.Forwards.NftTablePlanner.Plan(facts, table, items, tableText, uninstall, force, every));
+    }
 
     /// <summary>Install or uninstall Apache proxy sites, all in one step per relay.</summary>
     public static HostChange Apache(ApacheProxySite[] sites, bool uninstall, string action) =>
@@ -58,6 +91,9 @@ internal sealed class HostApply
     private readonly CancellationToken _stop;
     private readonly int _throttle;
     private readonly bool _force;
+
+    /// <summary>The hosts whose call or plan failed (their error is written), as opposed to those that were only not asked to change.</summary>
+    public HashSet<HostTarget> Failed { get; } = new();
 
     public HostApply(PSCmdlet cmdlet, CancellationToken stop, int throttle, bool force)
     {
@@ -190,12 +226,14 @@ internal sealed class HostApply
         if (answer.Facts is not Hashtable facts)
         {
             _cmdlet.WriteError(HostErrors.FromAnswer(target.Name, AgentAnswer.Failure("HostOperationFailed", $"The agent answered '{answer.State}' without facts."), view)!);
+            Failed.Add(target);
             return null;
         }
         HostPlan plan = change.Planner(facts, _force);
         if (plan.ErrorId is not null)
         {
-            _cmdlet.WriteError(HostErrors.FromAnswer(target.Name, AgentAnswer.Failure(plan.ErrorId, plan.Message), view)!);
+            _cmdlet.WriteError(HostErrors.FromAnswer(target.Name, AgentAnswer.Failure(plan.ErrorId, plan.Message), view, plan.Target)!);
+            Failed.Add(target);
             return null;
         }
         return (plan, HostDiff.Build(plan.Files, change.Wanted, view.Secrets));
@@ -222,6 +260,7 @@ internal sealed class HostApply
         if (record is not null)
         {
             _cmdlet.WriteError(record);
+            Failed.Add(call.Target);
         }
         return record is not null;
     }

@@ -35,14 +35,27 @@ public abstract class HostChangeCommand : HomeTunnelCmdlet
     public SwitchParameter Force { get; set; }
 
     /// <summary>Runs one change on every target host through the shared apply core; writes results, progress and errors.</summary>
-    protected void RunOnHosts(HostChange change, object? passThru)
+    /// <param name="first">A change that must hold on a host before <paramref name="change"/> is made there (a home
+    /// config's fence): a host where it fails gets neither; its actions and diff join the host's one result.</param>
+    protected void RunOnHosts(HostChange change, object? passThru, HostChange? first = null)
     {
         List<HostTarget> targets = HostTarget.Choose(Session, Local);
         try
         {
             var core = new HostApply(this, StopToken, ThrottleLimit, Force);
-            foreach (var (_, result) in core.Run(targets, change, ask: true))
+            var before = new Dictionary<HostTarget, HostChangeResult>();
+            List<HostTarget> go = targets;
+            if (first is not null)
             {
+                foreach (var (call, result) in core.Run(targets, first, ask: true))
+                {
+                    before[call.Target] = result;
+                }
+                go = targets.Where(t => !core.Failed.Contains(t)).ToList();
+            }
+            foreach (var (call, done) in core.Run(go, change, ask: true))
+            {
+                HostChangeResult result = before.TryGetValue(call.Target, out HostChangeResult? b) ? Merge(b, done) : done;
                 if (PassThru && passThru is not null)
                 {
                     var pso = new PSObject(passThru);
@@ -64,4 +77,16 @@ public abstract class HostChangeCommand : HomeTunnelCmdlet
             }
         }
     }
+
+    /// <summary>One result for a change and the change it needed first: changed when either changed.</summary>
+    private static HostChangeResult Merge(HostChangeResult first, HostChangeResult main) => new()
+    {
+        Host = main.Host,
+        Kind = main.Kind,
+        Name = main.Name,
+        State = main.State == ChangeState.Unchanged && first.State != ChangeState.Unchanged ? ChangeState.Changed : main.State,
+        Actions = first.Actions.Concat(main.Actions).ToArray(),
+        Diff = string.Join("\n", new[] { first.Diff, main.Diff }.Where(d => d.Length > 0)),
+        Duration = first.Duration + main.Duration,
+    };
 }

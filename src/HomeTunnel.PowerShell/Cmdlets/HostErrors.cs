@@ -31,6 +31,10 @@ public static class HostErrors
         ["WebServerNotSupported"] = ErrorKind.NotInstalled,
         ["NftRejected"] = ErrorKind.InvalidData,
         ["NftNotInstalled"] = ErrorKind.NotInstalled,
+        ["ForwardPortInUse"] = ErrorKind.SecurityError,
+        ["ForwardOverlaps"] = ErrorKind.ResourceExists,
+        ["ForwardTargetNotAPeer"] = ErrorKind.SecurityError,
+        ["RelayFactsUnavailable"] = ErrorKind.ResourceUnavailable,
     };
 
     /// <summary>Every error id a host can answer with (the agent's and the planners'), and its category.</summary>
@@ -41,7 +45,7 @@ public static class HostErrors
         call.Error is not null ? HomeTunnelCmdlet.ToErrorRecord(call.Error) : FromAnswer(call.Target.Name, call.Answer!, view);
 
     /// <summary>The error an answer carries, or null when it is not a failure (an unknown state is one).</summary>
-    public static ErrorRecord? FromAnswer(string host, AgentAnswer r, HostView view)
+    public static ErrorRecord? FromAnswer(string host, AgentAnswer r, HostView view, object? target = null)
     {
         if (r.IsData || r.ChangeState != ChangeState.Failed)
         {
@@ -51,14 +55,16 @@ public static class HostErrors
         string message = $"{host}: {view.Kind} {view.Name}: {view.Safe(r.Message)}";
         string command = r.Command;
         string stderr = view.Safe(r.Stderr);
-        var e = new HomeTunnelException(id, Kinds.TryGetValue(id, out ErrorKind k) ? k : ErrorKind.InvalidOperation, message, host);
+        // An id may carry its detail after ':' (ForwardPortInUse:tcp-22): the kind and the remedy are the base id's.
+        string baseId = id.Split(':')[0];
+        var e = new HomeTunnelException(id, Kinds.TryGetValue(baseId, out ErrorKind k) ? k : ErrorKind.InvalidOperation, message, target ?? host);
         e.Data["Host"] = host;
         e.Data["Command"] = command;
         e.Data["Stderr"] = stderr;
         ErrorRecord record = HomeTunnelCmdlet.ToErrorRecord(e);
         record.ErrorDetails = new ErrorDetails(message + (command.Length > 0 ? $"\nCommand: {command}" : string.Empty) + (stderr.Length > 0 ? $"\n{stderr.Trim()}" : string.Empty))
         {
-            RecommendedAction = Remedies.For(id, host) ?? string.Empty,
+            RecommendedAction = Remedies.For(baseId, host) ?? string.Empty,
         };
         return record;
     }

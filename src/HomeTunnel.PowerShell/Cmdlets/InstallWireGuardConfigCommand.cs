@@ -32,6 +32,11 @@ public sealed class InstallWireGuardConfigCommand : HostChangeCommand
                 $"The config for {ifName} has no PrivateKey; wg-quick could not bring it up. Nothing was changed.", InputObject.Name ?? ifName);
         }
         InputObject.EnsureInstallable();
-        RunOnHosts(HostChange.WireGuard(InputObject, ifName, $"Install WireGuard config {ifName} ({InputObject.Peers.Count} peer(s))"), InputObject);
+        // A config that dials its peers is a home side: it is fenced before its tunnel comes up, whichever route the
+        // user takes (only replies and pings get in over it until a site or forward opens a port).
+        HostChange? fence = InputObject.Dials
+            ? HostChange.HomeFirewall(System.Array.Empty<HomeTunnel.Forwards.HomePortOpening>(), ifName, uninstall: false, all: false, $"Fence {ifName} on the home machine")
+            : null;
+        RunOnHosts(HostChange.WireGuard(InputObject, ifName, $"Install WireGuard config {ifName} ({InputObject.Peers.Count} peer(s))"), InputObject, fence);
     }
 }

@@ -72,6 +72,10 @@ public sealed class NewApacheProxySiteCommand : HomeTunnelCmdlet
     [Parameter(ValueFromPipelineByPropertyName = true)]
     public string[]? AllowFrom { get; set; }
 
+    /// <summary>Take an -AllowFrom list that lets every address in (0.0.0.0/0, ::/0): without it such a list is refused as no door.</summary>
+    [Parameter]
+    public SwitchParameter AllowEveryone { get; set; }
+
     /// <summary>The one user and password a visitor must give (basic auth); only the bcrypt hash reaches the relay.</summary>
     [Parameter]
     [Credential]
@@ -130,6 +134,7 @@ public sealed class NewApacheProxySiteCommand : HomeTunnelCmdlet
             Retry = Retry,
             ProxyTimeout = ProxyTimeout,
             AllowFrom = AllowFrom,
+            AllowEveryone = AllowEveryone,
             BasicAuthUser = Credential?.UserName ?? BasicAuthUser,
             BasicAuthPassword = Credential?.Password,
         }));

@@ -111,6 +111,10 @@ public sealed class PublishHomeServiceCommand : HomeTunnelCmdlet
     [ValidateNotNullOrEmpty]
     public string[]? AllowFrom { get; set; }
 
+    /// <summary>Take an -AllowFrom list that lets every address in (0.0.0.0/0, ::/0): without it such a list is refused as no door.</summary>
+    [Parameter]
+    public SwitchParameter AllowEveryone { get; set; }
+
     /// <summary>The user and password a visitor must give (New-ApacheProxySite -Credential).</summary>
     [Parameter]
     [Credential]
@@ -144,6 +148,7 @@ public sealed class PublishHomeServiceCommand : HomeTunnelCmdlet
             Port = Port,
             Https = Https,
             AllowFrom = AllowFrom,
+            AllowEveryone = AllowEveryone,
             BasicAuthUser = Credential?.UserName,
             BasicAuthPassword = Credential?.Password,
         });
@@ -178,7 +183,11 @@ public sealed class PublishHomeServiceCommand : HomeTunnelCmdlet
         };
         if (forwards.Length > 0)
         {
-            steps = steps.Append((HostChange.Forward(forwards, uninstall: false, $"Install port forward(s) {string.Join(", ", forwards.Select(f => f.ToString()))}"), (PSSession?)RelaySession)).ToArray();
+            // The relay config installed a step before is the relay's own too: its port and its peers count, also under -WhatIf.
+            var planned = new HomeTunnel.Forwards.PlannedRelay(ifName,
+                book.Relay.ListenPort is int lp ? new[] { new HomeTunnel.Forwards.RelayPortUse(HomeTunnel.Forwards.ForwardProtocol.Udp, lp, $"WireGuard {ifName}") } : Array.Empty<HomeTunnel.Forwards.RelayPortUse>(),
+                homePeer.AddressValues.Select(a => a.HostRoute).ToArray());
+            steps = steps.Append((HostChange.Forward(forwards, uninstall: false, $"Install port forward(s) {string.Join(", ", forwards.Select(f => f.ToString()))}", planned), (PSSession?)RelaySession)).ToArray();
         }
         if (!core.RunSteps(steps, ask: whatIf, $"Publish {name}", changes))
         {

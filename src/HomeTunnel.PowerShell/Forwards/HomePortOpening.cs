@@ -29,7 +29,8 @@ public sealed class HomePortOpening : INftRuleFile
     public string For { get; private init; } = string.Empty;
 
     public string Ports => Port == PortEnd ? Port.ToString(CultureInfo.InvariantCulture) : $"{Port.ToString(CultureInfo.InvariantCulture)}-{PortEnd.ToString(CultureInfo.InvariantCulture)}";
-    public string Key => $"{Protocol.ToString().ToLowerInvariant()}-{Ports}";
+    /// <summary>"tcp-3000.wg0": the protocol and ports, then the interface, so two tunnels' openings never share a file.</summary>
+    public string Key => $"{Protocol.ToString().ToLowerInvariant()}-{Ports}.{InterfaceName}";
     public string Path => $"{NftTable.HomeFirewall.Folder}/{Key}.nft";
 
     public string Text
@@ -41,6 +42,7 @@ public sealed class HomePortOpening : INftRuleFile
             return HostPlan.Marker + "\n" +
                 // What it is for stays out of the file: a site and a forward to the same port share one opening.
                 $"# {proto} {Ports} open over {InterfaceName} to {(Source is null ? "any address (the visitor's, kept)" : Source.ToString())}\n" +
+                $"add element inet hometunnel fenced {{ \"{InterfaceName}\" }}\n" +
                 $"add rule inet hometunnel openings iifname \"{InterfaceName}\" {from}{proto} dport {Ports} accept comment \"hometunnel {Key}\"\n";
         }
     }
@@ -75,20 +77,23 @@ public sealed class HomePortOpening : INftRuleFile
     }
 
     /// <summary>
-    /// The home machine's table: the tunnel interface takes replies to what the home machine started, pings, and
-    /// the openings; everything else that arrives over it is dropped. Other interfaces are not this table's business.
+    /// The home machine's table: each fenced tunnel interface (the set <c>fenced</c>, one <see cref="HomeFence"/>
+    /// item each) takes replies to what the home machine started, pings, and the openings; everything else that
+    /// arrives over it is dropped. Other interfaces are not this table's business. The table names no interface
+    /// itself, so installing one tunnel's fence never changes another's.
     /// </summary>
-    public static string TableText(string interfaceName) =>
+    public static string TableText() =>
         HostPlan.Marker + "\n" +
         "# The home machine's firewall on the tunnel (Install-TunnelHomeFirewall). Loaded at boot by hometunnel-home-firewall.service.\n" +
         "table inet hometunnel\n" +
         "delete table inet hometunnel\n" +
         "table inet hometunnel {\n" +
+        "  set fenced { type ifname; }\n" +
         "  chain openings {\n" +
         "  }\n" +
         "  chain input {\n" +
         "    type filter hook input priority filter; policy accept;\n" +
-        $"    iifname != \"{interfaceName}\" accept\n" +
+        "    iifname != @fenced accept\n" +
         "    ct state established,related accept\n" +
         // Numbers, not names: a minimal host has no /etc/protocols for nft to read them from (1 icmp, 58 ipv6-icmp).
         "    meta l4proto { 1, 58 } accept\n" +

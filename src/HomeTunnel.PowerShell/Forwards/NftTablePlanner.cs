@@ -14,9 +14,11 @@ namespace HomeTunnel.Forwards;
 /// </summary>
 public static class NftTablePlanner
 {
-    /// <param name="all">Uninstall every item the host has, and the table with them (a firewall taken away as a whole).</param>
-    public static HostPlan Plan(Hashtable facts, NftTable table, IReadOnlyList<INftRuleFile> items, string tableText, bool uninstall, bool force, bool all = false)
+    /// <param name="every">Uninstall every item the host has whose key it selects (one interface's fence and openings);
+    /// the table goes with the last item.</param>
+    public static HostPlan Plan(Hashtable facts, NftTable table, IReadOnlyList<INftRuleFile> items, string tableText, bool uninstall, bool force, Func<string, bool>? every = null)
     {
+        bool all = every is not null;
         if (!AgentValue.Truth(facts["Nft"]))
         {
             return HostPlan.Refused("NftNotInstalled", "The host has no nft (nftables): install it (apt-get install nftables), then run the command again.");
@@ -25,6 +27,7 @@ public static class NftTablePlanner
             .ToDictionary(e => (string)e.Key, e => AgentValue.Unwrap(e.Value) as string, StringComparer.Ordinal);
         string? Current(string path) => current.TryGetValue(path, out string? t) ? t : null;
         var existing = AgentValue.Items(facts["Existing"]).Select(AgentValue.Text).ToHashSet(StringComparer.Ordinal);
+        var selected = all ? existing.Where(every!).ToList() : new List<string>();
         var liveKeys = AgentValue.Items(facts["Live"]).Select(AgentValue.Text).ToHashSet(StringComparer.Ordinal);
         bool tableLoaded = AgentValue.Truth(facts["TableLoaded"]);
         bool systemd = AgentValue.Truth(facts["Systemd"]);
@@ -33,10 +36,7 @@ public static class NftTablePlanner
 
         var owned = new List<string> { table.TablePath, table.UnitPath };
         owned.AddRange(items.Select(f => f.Path));
-        if (all)
-        {
-            owned.AddRange(existing.Select(k => $"{table.Folder}/{k}.nft"));
-        }
+        owned.AddRange(selected.Select(k => $"{table.Folder}/{k}.nft"));
         foreach (string path in owned)
         {
             if (!force && Current(path) is string text && !text.StartsWith(HostPlan.Marker, StringComparison.Ordinal))
@@ -68,11 +68,8 @@ public static class NftTablePlanner
                 after.Add(f.Key);
             }
         }
-        if (all)
-        {
-            removes.AddRange(existing.Select(k => $"{table.Folder}/{k}.nft").Where(p => Current(p) is not null && !removes.Contains(p)));
-            after.Clear();
-        }
+        removes.AddRange(selected.Select(k => $"{table.Folder}/{k}.nft").Where(p => Current(p) is not null && !removes.Contains(p)));
+        after.ExceptWith(selected);
         bool keep = after.Count > 0 || (table.KeepWhenEmpty && !all);
         bool dropTable = !keep && (tableLoaded || Current(table.TablePath) is not null);
         if (keep)

@@ -75,7 +75,7 @@ public sealed class TunnelPortForward : INftRuleFile
             throw HomeTunnelException.Invalid("ForwardRangeShifted",
                 $"A range is forwarded to the same port numbers at home (nftables maps ranges 1:1 only): give -Port {publicPort} or leave it out.", port);
         }
-        if (address.AddressFamily != AddressFamily.InterNetwork || IPAddress.IsLoopback(address) || address.Equals(IPAddress.Any) || address.Equals(IPAddress.Broadcast))
+        if (address.AddressFamily != AddressFamily.InterNetwork || !IsUnicastHost(address))
         {
             throw HomeTunnelException.Invalid("ForwardAddressInvalid", $"'{address}' is not a home peer's IPv4 tunnel address a relay can forward to.", address.ToString());
         }
@@ -89,6 +89,17 @@ public sealed class TunnelPortForward : INftRuleFile
             Protocol = protocol, PublicPort = from, PublicPortEnd = to, Port = homeFrom, AddressValue = address, PeerName = peer, InterfaceName = ifName,
             PreserveClientAddress = preserveClientAddress,
         };
+    }
+
+    /// <summary>
+    /// Whether an IPv4 address can be a home peer's tunnel address at all: not this network (0/8), loopback,
+    /// link-local (the cloud's metadata service), multicast, reserved or broadcast. Whether a peer carries it is
+    /// the relay's fact (ForwardGuard).
+    /// </summary>
+    internal static bool IsUnicastHost(IPAddress address)
+    {
+        byte[] b = address.GetAddressBytes();
+        return b.Length == 4 && b[0] != 0 && b[0] != 127 && !(b[0] == 169 && b[1] == 254) && b[0] < 224;
     }
 
     private static (int, int) ParseRange(string text, string what)
@@ -120,6 +131,9 @@ public sealed class TunnelPortForward : INftRuleFile
             string target = PublicPortEnd > PublicPort ? Address.ToString() : $"{Address}:{Port.ToString(CultureInfo.InvariantCulture)}";
             string text = HostPlan.Marker + "\n" +
                 $"# {proto} {PublicPorts} on the relay -> {Address}:{HomePorts} ({PeerName}) through {InterfaceName}{(PreserveClientAddress ? ", the visitor's address kept" : string.Empty)}\n" +
+                // The interface joins the table's set of tunnels, whose forwarding the table fences: each interface's
+                // fence lives as long as one of its forwards, whatever another interface's install does.
+                $"add element ip hometunnel tunnels {{ \"{InterfaceName}\" }}\n" +
                 $"add rule ip hometunnel prerouting iifname != \"{InterfaceName}\" {proto} dport {PublicPorts} dnat to {target} comment {comment}\n";
             // Without the masquerade the home side sees the visitor's address (and routes its replies back itself).
             return PreserveClientAddress ? text
@@ -129,22 +143,25 @@ public sealed class TunnelPortForward : INftRuleFile
 
     /// <summary>
     /// HomeTunnel's table: replaced as a whole on every load (so a reload never doubles a rule), then each
-    /// forward's file adds its rules. Forwarding between the tunnel and the outside is allowed only for the
-    /// connections these rules made (ct status dnat); everything else that would cross the tunnel is dropped.
+    /// forward's file adds its rules and its tunnel interface to the set <c>tunnels</c>. Forwarding between a tunnel
+    /// and the outside is allowed only for the connections these rules made (ct status dnat); everything else that
+    /// would cross any of the tunnels is dropped. The table names no interface itself, so it is the same text
+    /// whichever interface's forward is being installed.
     /// </summary>
-    public static string TableText(string interfaceName) =>
+    public static string TableText() =>
         HostPlan.Marker + "\n" +
         "# The relay's port forwards into the tunnel (Install-TunnelPortForward). Loaded at boot by hometunnel-forwards.service.\n" +
         "table ip hometunnel\n" +
         "delete table ip hometunnel\n" +
         "table ip hometunnel {\n" +
+        "  set tunnels { type ifname; }\n" +
         "  chain prerouting { type nat hook prerouting priority dstnat; policy accept; }\n" +
         "  chain postrouting { type nat hook postrouting priority srcnat; policy accept; }\n" +
         "  chain forward {\n" +
         "    type filter hook forward priority filter; policy accept;\n" +
         "    ct status dnat accept\n" +
-        $"    iifname \"{interfaceName}\" drop\n" +
-        $"    oifname \"{interfaceName}\" drop\n" +
+        "    iifname @tunnels drop\n" +
+        "    oifname @tunnels drop\n" +
         "  }\n" +
         "}\n" +
         $"include \"{Folder}/*.nft\"\n";

@@ -491,6 +491,38 @@ function Get-NftTableKeys([string] $Family, [string] $Name) {
     @{ Loaded = $true; Items = @([regex]::Matches($r.Out, 'comment "hometunnel ([^\s"]+)') | ForEach-Object { $_.Groups[1].Value } | Select-Object -Unique) }
 }
 
+function Get-RelayNeeds {
+    # What the relay itself needs, as the host's own text; the module reads it (Forwards/RelayNeeds.cs) and refuses
+    # a forward onto any of it. Of a wg-quick file only its ListenPort and AllowedIPs lines leave: never its keys.
+    $ss = $null
+    try { $ss = Invoke-Native ss @('-H', '-l', '-n', '-t', '-u', '-p') -AllowFailure } catch { $ss = $null }
+    $sshd = ''
+    foreach ($c in '/usr/sbin/sshd', '/usr/bin/sshd') {
+        if (-not [System.IO.File]::Exists($c)) { continue }
+        try { $r = Invoke-Native $c @('-T') -AllowFailure } catch { continue }
+        if ($r.ExitCode -eq 0) { $sshd = (@($r.Out -split "`n" | Where-Object { $_ -match '^(port|listenaddress) ' }) -join "`n"); break }
+    }
+    $wgListen = ''; $wgAllowed = ''
+    if (Get-Command wg -CommandType Application -ErrorAction Ignore) {
+        $wgListen = (Invoke-Native wg @('show', 'all', 'listen-port') -AllowFailure).Out
+        $wgAllowed = (Invoke-Native wg @('show', 'all', 'allowed-ips') -AllowFailure).Out
+    }
+    $wgFiles = @{}
+    if ([System.IO.Directory]::Exists('/etc/wireguard')) {
+        foreach ($f in [System.IO.Directory]::GetFiles('/etc/wireguard', '*.conf')) {
+            $text = Read-HostFile $f
+            if ($null -eq $text) { continue }
+            $wgFiles[[System.IO.Path]::GetFileNameWithoutExtension($f)] = (@($text -split "`n" | Where-Object { $_ -match '^\s*(ListenPort|AllowedIPs)\s*=' }) -join "`n")
+        }
+    }
+    $ports = Read-HostFile '/etc/apache2/ports.conf'
+    @{
+        SsOk = $null -ne $ss -and $ss.ExitCode -eq 0; Ss = $(if ($ss) { $ss.Out } else { '' }); Sshd = $sshd
+        WgListen = $wgListen; WgAllowed = $wgAllowed; WgFiles = $wgFiles
+        ApacheListen = $(if ($ports) { (@($ports -split "`n" | Where-Object { $_ -match '^\s*Listen\s' }) -join "`n") } else { '' })
+    }
+}
+
 function Get-NftTableFacts($Req) {
     $t = $Req.Table
     $nft = [bool](Get-Command nft -CommandType Application -ErrorAction Ignore)
@@ -507,6 +539,7 @@ function Get-NftTableFacts($Req) {
         IpForward = $(if ($t.IpForward) { try { [System.IO.File]::ReadAllText('/proc/sys/net/ipv4/ip_forward').Trim() } catch { '' } } else { '' })
         Systemd = $systemd
         UnitEnabled = $systemd -and [System.IO.File]::Exists("/etc/systemd/system/multi-user.target.wants/$($t.UnitName)")
+        Relay = $(if ($Req.RelayFacts) { Get-RelayNeeds } else { $null })
     }
 }
 

@@ -42,10 +42,12 @@ public static class AgentRequest
             ("BootUnits", TunnelBootUnits.Files.Keys.ToArray()));
 
     /// <summary>A change to one of HomeTunnel's nftables tables: its items' files, the table file and the boot unit.</summary>
-    public static Hashtable NftRules(HomeTunnel.Forwards.NftTable table, HomeTunnel.Forwards.INftRuleFile[] items, bool uninstall, bool all = false) =>
+    /// <param name="relayFacts">Also read what the relay itself needs (its listeners, sshd's and WireGuard's ports, the tunnel peers).</param>
+    public static Hashtable NftRules(HomeTunnel.Forwards.NftTable table, HomeTunnel.Forwards.INftRuleFile[] items, bool uninstall, bool all = false, bool relayFacts = false) =>
         Base(table.Kind, all ? "all" : string.Join(", ", items.Select(f => f.Key)), Array.Empty<string>(), uninstall,
             ("Table", table.ToRequest()),
             ("All", all),
+            ("RelayFacts", relayFacts),
             ("Paths", new[] { table.TablePath, table.UnitPath }.Concat(items.Select(f => f.Path)).ToArray()));
 
     /// <summary>The item files a change writes (or, for an uninstall, removes), and the table file and unit.</summary>

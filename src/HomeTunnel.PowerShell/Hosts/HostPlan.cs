@@ -18,7 +18,11 @@ public sealed class HostPlan
     public string? ErrorId { get; init; }
     public string Message { get; init; } = string.Empty;
 
+    /// <summary>The offending value of a refusal (a forward's key, an address); the host when null.</summary>
+    public object? Target { get; init; }
+
     public const string Marker = "# Managed by HomeTunnel";
 
-    public static HostPlan Refused(string errorId, string message) => new() { ErrorId = errorId, Message = message };
+    public static HostPlan Refused(string errorId, string message, object? target = null) =>
+        new() { ErrorId = errorId, Message = message, Target = target };
 }

@@ -519,7 +519,8 @@ public static class TunnelPathChecker
         }
         foreach (string key in AgentValue.Items(fw["Openings"]).Select(AgentValue.Text))
         {
-            string[] p = key.Split('-');
+            // "tcp-3000.wg0" (an interface's opening); "fence.wg0" is no opening and "tcp-3000" an older host's key.
+            string[] p = key.Split('.', 2)[0].Split('-');
             if (p.Length >= 2 && p[0] == protocol && int.TryParse(p[1], out int from) && int.TryParse(p[^1], out int to) && port >= from && port <= to)
             {
                 return false;

@@ -48,6 +48,12 @@ public sealed class WireGuardConfig
     public IReadOnlyList<WireGuardSetting> ExtraSettings { get; init; } = Array.Empty<WireGuardSetting>();
     public IReadOnlyList<WireGuardPeerSection> Peers { get; init; } = Array.Empty<WireGuardPeerSection>();
 
+    /// <summary>
+    /// The side that dials (no ListenPort, a peer with an Endpoint): the home machine behind NAT. Its install fences
+    /// the interface (Install-WireGuardConfig), since a relay that is broken into must reach only what was published.
+    /// </summary>
+    internal bool Dials => ListenPort is null && Peers.Any(p => p.Endpoint is not null);
+
     /// <summary>Where it was read from, when it was parsed from a file.</summary>
     public string? Source { get; init; }
 
