@@ -20,6 +20,9 @@ BeforeAll {
     }
     $tcp = $homePeer | New-TunnelPortForward -Protocol Tcp -PublicPort 8080 -Port 3000
     $udp = $homePeer | New-TunnelPortForward -Protocol Udp -PublicPort 5353 -Port 7777
+    # The home side is fenced (its config's install): each forward's home port is opened to the relay, as Publish does.
+    $null = $site, $tcp, $udp, ($homePeer | New-TunnelPortForward -Protocol Tcp -PublicPort 2222 -Port 22), ($homePeer | New-TunnelPortForward -Protocol Tcp -PublicPort 8090 -Port 3999) |
+        Install-TunnelHomeFirewall -Session $box -RelayAddress 192.168.4.1
     # A table of the relay's owner, which HomeTunnel must never touch.
     Invoke-LabHost $lab relay nft add table inet owner
     Invoke-LabHost $lab relay nft add chain inet owner input '{ type filter hook input priority 0; policy accept; }'

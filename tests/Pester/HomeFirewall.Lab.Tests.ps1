@@ -17,10 +17,15 @@ AfterAll {
 }
 
 Describe 'Install-TunnelHomeFirewall on the lab home machine' -Tag Lab {
-    It 'lets the relay reach every home port before, and only the published one after' {
+    It 'is there from the home config''s install on: the relay reaches the published port and nothing else' {
+        # The seed's route (Install-WireGuardConfig for the home, then the site's opening) is the README's.
+        Get-FromRelay 3000 | Should -Be '200'
+        Get-FromRelay 3001 | Should -Be '000' -Because 'the home config fenced the tunnel and nothing opened 3001'
+        ($site | Install-TunnelHomeFirewall -Session $box -RelayAddress 192.168.4.1).State | Should -Be 'Unchanged'
+        Invoke-LabHost $lab home nft delete table inet hometunnel
         Get-FromRelay 3001 | Should -Be '200' -Because 'without the firewall the tunnel reaches every port'
         $r = $site | Install-TunnelHomeFirewall -Session $box -RelayAddress 192.168.4.1
-        $r.State | Should -Be 'Created'
+        $r.State | Should -Be 'Changed'
         Get-FromRelay 3000 | Should -Be '200'
         Get-FromRelay 3001 | Should -Be '000' -Because 'an unpublished port does not answer over the tunnel'
         (Invoke-LabHttp $lab "http://$($lab.SiteName)/").Status | Should -Be '200' -Because 'the site still works through the relay'
@@ -62,11 +67,11 @@ Describe 'Install-TunnelHomeFirewall on the lab home machine' -Tag Lab {
 
     It 'refuses a file it did not write, and takes only its own table away with -All' {
         Invoke-LabHost $lab home nft add table inet owner
-        Set-Content -LiteralPath "$($lab.Hosts.home.Directory)/etc-hometunnel/home.d/udp-53.nft" -Value 'add rule inet hometunnel openings udp dport 53 accept'
+        Set-Content -LiteralPath "$($lab.Hosts.home.Directory)/etc-hometunnel/home.d/udp-53.wg0.nft" -Value 'add rule inet hometunnel openings udp dport 53 accept'
         $dns = $homePeer | New-TunnelPortForward -Protocol Udp -PublicPort 53
         (Get-ErrorRecord { $dns | Install-TunnelHomeFirewall -Session $box -RelayAddress 192.168.4.1 }).FullyQualifiedErrorId | Should -BeLike 'NotOwnedByHomeTunnel*'
         (Get-ErrorRecord { Uninstall-TunnelHomeFirewall -All -Session $box -Confirm:$false }).FullyQualifiedErrorId | Should -BeLike 'NotOwnedByHomeTunnel*'
-        Remove-Item "$($lab.Hosts.home.Directory)/etc-hometunnel/home.d/udp-53.nft"
+        Remove-Item "$($lab.Hosts.home.Directory)/etc-hometunnel/home.d/udp-53.wg0.nft"
         (Uninstall-TunnelHomeFirewall -All -Session $box -Confirm:$false).State | Should -Be 'Removed'
         Invoke-LabHost $lab home nft list table inet hometunnel 2>$null
         $LASTEXITCODE | Should -Not -Be 0

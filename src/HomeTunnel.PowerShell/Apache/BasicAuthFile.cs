@@ -67,7 +67,8 @@ public static partial class BasicAuthFile
         IntPtr p = Marshal.SecureStringToGlobalAllocUnicode(password);
         try
         {
-            return use(Marshal.PtrToStringUni(p) ?? string.Empty);
+            // The SecureString's full length: read up to the first NUL, "\0secret" would be the empty password.
+            return use(Marshal.PtrToStringUni(p, password.Length));
         }
         finally
         {
@@ -83,7 +84,7 @@ public static partial class BasicAuthFile
             throw HomeTunnelException.Invalid("BasicAuthPasswordEmpty", $"The password for basic-auth user '{user}' is empty; give -Credential with a password.", user);
         }
         string? why = WithPlain(password, plain =>
-            plain.Any(c => c is '\r' or '\n' or '\0') ? "has a line break or NUL, which a browser cannot send"
+            plain.Any(c => char.IsControl(c) || HostText.IsControl(c)) ? "has a control character (a NUL, a line break, DEL), which a browser's prompt cannot send and a hash would not keep"
             // bcrypt reads 72 bytes and ignores the rest: a longer one would seem stronger than it is.
             : System.Text.Encoding.UTF8.GetByteCount(plain) > 72 ? "is longer than the 72 bytes bcrypt reads (the rest would be ignored)"
             : null);

@@ -31,7 +31,13 @@ public static class UrlPath
         }
         foreach (string segment in value.Split('/'))
         {
-            if (segment is "." or "..")
+            // %2e is a dot and %2f a slash once Apache decodes the path: "%2e%2e" is "..", by another spelling.
+            string decoded = segment.Replace("%2e", ".", StringComparison.OrdinalIgnoreCase);
+            if (segment.Contains("%2f", StringComparison.OrdinalIgnoreCase) || segment.Contains("%5c", StringComparison.OrdinalIgnoreCase) || segment.Contains("%00", StringComparison.Ordinal))
+            {
+                throw HomeTunnelException.Invalid($"{errorPrefix}HasEncodedSeparator", $"{what} '{value}' has an encoded '/', '\\' or NUL, which Apache and the backend would read differently.", value);
+            }
+            if (decoded is "." or "..")
             {
                 throw HomeTunnelException.Invalid($"{errorPrefix}HasDotSegment", $"{what} '{value}' has a '{segment}' segment, which clients collapse before Apache sees it.", value);
             }

@@ -29,7 +29,8 @@ public sealed record OsRelease(string Id, IReadOnlyList<string> IdLike, string V
             Get("ID").ToLowerInvariant(),
             Get("ID_LIKE").ToLowerInvariant().Split(' ', StringSplitOptions.RemoveEmptyEntries),
             Get("VERSION_ID"),
-            Get("PRETTY_NAME").Length > 0 ? Get("PRETTY_NAME") : Get("ID"));
+            // The host's own words reach the admin's console: as data, never as terminal control.
+            HostText.Printable(Get("PRETTY_NAME").Length > 0 ? Get("PRETTY_NAME") : Get("ID")));
     }
 
     public bool Is(string family) => Id == family || System.Linq.Enumerable.Contains(IdLike, family);

@@ -25,6 +25,7 @@ public sealed class NewTunnelPortForwardCommand : HomeTunnelCmdlet
     public string? PeerName { get; set; }
 
     [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)]
+    [StrictProtocol]
     public ForwardProtocol Protocol { get; set; }
 
     /// <summary>The relay's port, or a range ("27015-27030").</summary>

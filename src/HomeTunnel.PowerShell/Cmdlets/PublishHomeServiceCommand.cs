@@ -221,10 +221,7 @@ public sealed class PublishHomeServiceCommand : HomeTunnelCmdlet
         }
         bool preserve = Get("PreserveClientAddress") is { } keep && (bool.TryParse(keep, out bool b) ? b
             : throw HomeTunnelException.Invalid("ForwardPropertyWrongType", $"PreserveClientAddress '{keep}' is not $true or $false.", keep));
-        if (!Enum.TryParse(Get("Protocol"), ignoreCase: true, out HomeTunnel.Forwards.ForwardProtocol protocol) || !Enum.IsDefined(protocol))
-        {
-            throw HomeTunnelException.Invalid("ForwardProtocolInvalid", $"Protocol '{Get("Protocol")}' is not Tcp or Udp.", Get("Protocol"));
-        }
+        HomeTunnel.Forwards.ForwardProtocol protocol = Checks.EnumName<HomeTunnel.Forwards.ForwardProtocol>(Get("Protocol"), "Protocol", "ForwardProtocolInvalid");
         return HomeTunnel.Forwards.TunnelPortForward.Create(protocol, Get("PublicPort") ?? string.Empty, Get("Port"), homePeer.AddressValue.IP, homePeer.Name, ifName, preserve);
     }
 

@@ -11,6 +11,23 @@ public static partial class Checks
     [GeneratedRegex(@"\A[A-Za-z0-9][A-Za-z0-9_.-]{0,62}\z")]
     private static partial Regex PeerNameShape();
 
+    /// <summary>
+    /// One name of an enum, exactly (any case): not a number, not a comma list that .NET would read as flags
+    /// ("tcp,udp" is Tcp|Udp, which is Udp).
+    /// </summary>
+    public static T EnumName<T>(string? text, string what, string errorId) where T : struct, System.Enum
+    {
+        string v = text ?? string.Empty;
+        foreach (string name in System.Enum.GetNames<T>())
+        {
+            if (name.Equals(v, System.StringComparison.OrdinalIgnoreCase))
+            {
+                return System.Enum.Parse<T>(name);
+            }
+        }
+        throw HomeTunnelException.Invalid(errorId, $"{what} '{DnsName.Printable(v)}' is not one of {string.Join(", ", System.Enum.GetNames<T>())}.", v);
+    }
+
     public static int Port(int value, string what, string errorId = "PortOutOfRange")
     {
         if (value is < 1 or > 65535)

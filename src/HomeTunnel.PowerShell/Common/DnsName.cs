@@ -94,6 +94,21 @@ public static class DnsName
     /// A name Apache may serve as a name-based VirtualHost: a DNS name whose last label is not all digits. An
     /// address (192.0.2.1) would make the site the relay's answer to every visitor who types its IP.
     /// </summary>
+    /// <summary>Whether the text is a plain DNS name (no wildcard), and its normal form.</summary>
+    public static bool TryNormalize(string? text, out string name)
+    {
+        try
+        {
+            name = Normalize(text, "Name");
+            return true;
+        }
+        catch (HomeTunnelException)
+        {
+            name = string.Empty;
+            return false;
+        }
+    }
+
     public static string SiteName(string? text, string what, string errorPrefix, bool allowWildcard = false)
     {
         string name = Normalize(text, what, errorPrefix, allowWildcard);

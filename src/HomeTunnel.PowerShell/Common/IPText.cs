@@ -20,6 +20,14 @@ public static partial class IPText
         {
             return false;
         }
+        foreach (char c in text)
+        {
+            // .NET's parser forgives a trailing line break or space ("fd00::2\n"); no host reads the same bytes so.
+            if (char.IsWhiteSpace(c) || char.IsControl(c))
+            {
+                return false;
+            }
+        }
         if (text.Contains(':'))
         {
             // No zone ids ("fe80::1%eth0"): they have no meaning on another host.

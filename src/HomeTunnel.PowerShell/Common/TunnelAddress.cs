@@ -50,6 +50,38 @@ public sealed class TunnelAddress : IEquatable<TunnelAddress>
         return new TunnelAddress(ip, prefix);
     }
 
+    /// <summary>
+    /// Refuses an interface address that is its network's own address or (IPv4) its broadcast address: wg-quick would
+    /// take it, and nothing would ever answer there (AddressIsNetwork, AddressIsBroadcast).
+    /// </summary>
+    public static void EnsureHost(TunnelAddress a, string peer)
+    {
+        if (a.IsIPv6 ? a.PrefixLength >= 127 : a.PrefixLength >= 31)
+        {
+            return;
+        }
+        if (a.IP.Equals(a.Network.IP))
+        {
+            throw HomeTunnelException.Invalid("AddressIsNetwork", $"Peer '{peer}': {a} is the network's own address, not a host in it; give a host address such as {Offset(a.Network.IP, 1)}/{a.PrefixLength}.", a.ToString());
+        }
+        if (!a.IsIPv6)
+        {
+            byte[] b = a.Network.IP.GetAddressBytes();
+            uint n = (uint)(b[0] << 24 | b[1] << 16 | b[2] << 8 | b[3]) | (uint.MaxValue >> a.PrefixLength);
+            if (a.IP.Equals(new IPAddress(new[] { (byte)(n >> 24), (byte)(n >> 16), (byte)(n >> 8), (byte)n })))
+            {
+                throw HomeTunnelException.Invalid("AddressIsBroadcast", $"Peer '{peer}': {a} is the network's broadcast address, not a host in it.", a.ToString());
+            }
+        }
+    }
+
+    private static IPAddress Offset(IPAddress ip, byte add)
+    {
+        byte[] b = ip.GetAddressBytes();
+        b[^1] += add;
+        return new IPAddress(b);
+    }
+
     public bool Contains(IPAddress other) =>
         other.AddressFamily == IP.AddressFamily && Mask(other, PrefixLength).Equals(Mask(IP, PrefixLength));
 

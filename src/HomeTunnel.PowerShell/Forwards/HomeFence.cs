@@ -25,8 +25,9 @@ public sealed class HomeFence : INftRuleFile
     public static HomeFence For(string interfaceName) => new(Checks.InterfaceName(interfaceName));
 
     /// <summary>Whether an item key of the home table belongs to this interface (its fence or one of its openings).</summary>
+    /// <remarks>A key without an interface (a file from before keys named one, or one HomeTunnel did not write) belongs to every interface: -All takes it, or refuses it when it is not HomeTunnel's.</remarks>
     public static bool BelongsTo(string key, string interfaceName) =>
-        key.Split('.', 2) is [_, string ifName] && ifName == interfaceName;
+        key.Split('.', 2) is not [_, string ifName] || ifName == interfaceName;
 
     public override string ToString() => $"the fence on {InterfaceName}";
 }

@@ -29,6 +29,18 @@ public static partial class Redaction
     [GeneratedRegex(@"\$2[abxy]\$\d\d\$[./A-Za-z0-9]{53}")]
     private static partial Regex BcryptHash();
 
+    /// <summary>Password hashes of every form htpasswd and crypt(3) write: apr1, MD5/SHA crypt, yescrypt, {SHA}/{SSHA}.</summary>
+    [GeneratedRegex(@"\$(?:apr1|1|5|6|y|gy|7|sha1|md5)\$[^\s:]+|\{S?SHA\}[A-Za-z0-9+/=]+")]
+    private static partial Regex OtherHash();
+
+    /// <summary>An htpasswd line ("user:anything"): whatever stands after the colon is a password or its hash.</summary>
+    [GeneratedRegex(@"\A(?<user>[A-Za-z0-9][A-Za-z0-9._@-]{0,63}):(?<secret>\S{4,})\z")]
+    private static partial Regex PasswordLine();
+
+    /// <summary>A URI's user-info ("https://user:pass@"), query values and long path tokens (ntfy topics, check UUIDs).</summary>
+    [GeneratedRegex(@"(?i)(?<scheme>[a-z][a-z0-9+.-]*://)(?<userinfo>[^/\s@]*@)?(?<host>[^/\s?#]*)(?<rest>[^\s""'<>]*)")]
+    private static partial Regex Uri();
+
     [GeneratedRegex(@"Syntax error on line \d+ of (?<file>[^:\s]+):")]
     private static partial Regex ApacheSyntaxError();
 
@@ -45,15 +57,23 @@ public static partial class Redaction
                 text = text.Replace(s, WireGuard.SecretKey.Redacted, StringComparison.Ordinal);
             }
         }
+        text = HostText.Printable(text);
         text = BcryptHash().Replace(text, "(bcrypt hash)");
+        text = OtherHash().Replace(text, "(password hash)");
+        text = Uri().Replace(text, m => m.Groups["scheme"].Value + (m.Groups["userinfo"].Success ? "(redacted)@" : string.Empty) + m.Groups["host"].Value + UriRest(m.Groups["rest"].Value));
         string[] lines = text.Split('\n');
         for (int i = 0; i < lines.Length; i++)
         {
             string line = lines[i];
             Match secret = SecretLine().Match(line.TrimEnd('\r'));
+            Match password = PasswordLine().Match(line.TrimStart('+', '-', ' ').TrimEnd('\r'));
             if (secret.Success)
             {
                 lines[i] = secret.Groups[1].Value + WireGuard.SecretKey.Redacted;
+            }
+            else if (password.Success && !password.Groups["secret"].Value.StartsWith('(') && !password.Groups["secret"].Value.StartsWith("//", StringComparison.Ordinal))
+            {
+                lines[i] = line.Replace(password.Groups["secret"].Value, "(password or hash)", StringComparison.Ordinal);
             }
             else if (!PublicLine().IsMatch(line.TrimEnd('\r')))
             {
@@ -61,6 +81,25 @@ public static partial class Redaction
             }
         }
         return string.Join('\n', lines);
+    }
+
+    /// <summary>A URI's path and query with their tokens hidden: query values, and path segments long enough to be one.</summary>
+    private static string UriRest(string rest)
+    {
+        int q = rest.IndexOf('?');
+        string path = q < 0 ? rest : rest[..q];
+        string query = q < 0 ? string.Empty : rest[q..];
+        string[] segments = path.Split('/');
+        for (int i = 0; i < segments.Length; i++)
+        {
+            string seg = segments[i];
+            if (seg.Length >= 12 && seg.Any(char.IsAsciiDigit) && seg.Any(char.IsAsciiLetter) && !seg.Contains('.'))
+            {
+                segments[i] = "(redacted)";
+            }
+        }
+        query = Regex.Replace(query, "=[^&#]*", "=(redacted)");
+        return string.Join('/', segments) + query;
     }
 
     /// <summary>

@@ -81,7 +81,11 @@ public sealed class TunnelPeer
     {
         string name = Checks.PeerName(spec.Name);
         TunnelAddress[] addresses = (spec.Addresses is { Length: > 0 } list ? list : new[] { spec.Address })
-            .Select(a => TunnelAddress.Parse(a?.Trim())).ToArray();
+            .Select(a => TunnelAddress.Parse(a?.Trim(' '))).ToArray();
+        foreach (TunnelAddress a in addresses)
+        {
+            TunnelAddress.EnsureHost(a, name);
+        }
         TunnelAddress? twice = addresses.GroupBy(a => a.IP).Where(g => g.Count() > 1).Select(g => g.First()).FirstOrDefault();
         if (twice is not null)
         {

@@ -104,6 +104,11 @@ public sealed class WireGuardConfig
         {
             if (p.PublicKey == self.PublicKey)
             {
+                throw new HomeTunnelException("SelfPeer", ErrorKind.InvalidArgument,
+                    $"Peer '{p.Name}' has the public key of '{self.Name}' itself: a config lists the other side of the tunnel, never its own interface. Use New-WireGuardConfig -For $relayPeer -Peer $homePeer.", p.Name);
+            }
+            if (p.PublicKey == self.PublicKey)
+            {
                 continue; // a list of all peers may include the interface's own: it is not its own peer
             }
             if (self.Role == TunnelRole.Home && p.Role == TunnelRole.Home)

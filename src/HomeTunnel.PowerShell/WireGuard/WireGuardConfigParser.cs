@@ -11,10 +11,13 @@ namespace HomeTunnel.WireGuard;
 /// run as root), SaveConfig, a second [Interface], a peer given twice, a key given twice.
 /// Keys the model does not know are kept as <see cref="WireGuardSetting"/>s.
 /// </summary>
-public static class WireGuardConfigParser
+public static partial class WireGuardConfigParser
 {
     private static readonly string[] WgQuickKeys = { "Address", "DNS", "MTU", "Table", "PreUp", "PreDown", "PostUp", "PostDown", "SaveConfig" };
     private static readonly string[] Hooks = { "PreUp", "PreDown", "PostUp", "PostDown" };
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\A[A-Za-z][A-Za-z0-9]{0,63}\z")]
+    private static partial System.Text.RegularExpressions.Regex PlainKey();
 
     public static bool IsWgQuickOnly(string key) => WgQuickKeys.Contains(key, StringComparer.OrdinalIgnoreCase);
 
@@ -88,6 +91,11 @@ public static class WireGuardConfigParser
             }
             string key = stripped[..eq].Trim();
             string value = stripped[(eq + 1)..].Trim();
+            if (!PlainKey().IsMatch(key))
+            {
+                // "PrivateKey: <key> =": a key name that is no name may hold the secret itself, so it is neither kept nor shown.
+                throw Error("ConfigLineInvalid", ErrorKind.ParserError, where, lineNo, "has a key name wg does not read as one (the line is not shown: it may hold a key)", $"line {lineNo}");
+            }
             if (current is null)
             {
                 throw Error("ConfigOutsideSection", ErrorKind.ParserError, where, lineNo, "comes before any [Interface] or [Peer]", IsKnownKey(key) ? key : $"line {lineNo}");
@@ -155,6 +163,11 @@ public static class WireGuardConfigParser
     private static void AddSetting(Section s, string key, string value, string where, int lineNo)
     {
         string? wgQuick = WgQuickKeys.FirstOrDefault(k => k.Equals(key, StringComparison.OrdinalIgnoreCase));
+        if (!s.IsInterface && (Hooks.Contains(key, StringComparer.OrdinalIgnoreCase) || key.Equals("SaveConfig", StringComparison.OrdinalIgnoreCase)))
+        {
+            // wg-quick never runs a hook from a [Peer] section, but the line would still travel with the file: refused as a hook anywhere.
+            throw Error("ConfigHookNotAllowed", ErrorKind.SecurityError, where, lineNo, $"has {key} in a [Peer] section; HomeTunnel does not take hooks from a config", key);
+        }
         if (wgQuick is not null && s.IsInterface)
         {
             if (wgQuick != key)
@@ -178,7 +191,16 @@ public static class WireGuardConfigParser
         }
         if (key is "DNS" && s.IsInterface)
         {
-            s.Dns.AddRange(value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
+            foreach (string dns in value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            {
+                // wg-quick hands each value to resolvconf through an unquoted shell word (split and globbed as root):
+                // only an address or a search domain is a DNS value.
+                if (!IPText.TryParse(dns, out _) && !DnsName.TryNormalize(dns, out _))
+                {
+                    throw Error("ConfigDnsInvalid", ErrorKind.SecurityError, where, lineNo, $"has DNS '{DnsName.Printable(dns)}', which is neither an address nor a search domain (wg-quick would split and glob it in a shell as root)", dns);
+                }
+                s.Dns.Add(dns);
+            }
             return;
         }
         if (IsModelled(key, s.IsInterface))

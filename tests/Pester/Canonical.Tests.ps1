@@ -1,0 +1,85 @@
+# No byte changes meaning on the way (issue 23, the part built so far): secrets whole, host text as data, redaction
+# by shape, exact addresses, one enum name, canonical paths, no config whose peer is itself.
+BeforeAll {
+    . $PSScriptRoot/Common.ps1
+    $key = (New-TunnelKeyPair).PrivateKey.RevealBase64()
+    $pub = (New-TunnelKeyPair).PublicKey
+    function ConvertTo-Secure([string] $Text) { $s = [System.Security.SecureString]::new(); foreach ($c in $Text.ToCharArray()) { $s.AppendChar($c) }; $s }
+    $homePeer = New-TunnelPeer -Name home -Role Home -Address 192.168.4.2/32 -PersistentKeepalive 25
+}
+
+Describe 'Secrets are read whole' {
+    It 'refuses a password with <Case>, which a hash would otherwise cut or a browser never send' -ForEach @(
+        @{ Case = 'a NUL inside'; Password = "abc`0defghijklm" }
+        @{ Case = 'a leading NUL'; Password = "`0secretsecret" }
+        @{ Case = 'DEL'; Password = "secret$([char]0x7f)secret" }
+        @{ Case = 'a Unicode line separator'; Password = "secret$([char]0x2028)secret" }
+    ) {
+        $cred = [pscredential]::new('alice', (ConvertTo-Secure $Password))
+        $e = Get-ErrorRecord { $homePeer | New-ApacheProxySite -ServerName a.example.test -Port 3000 -Credential $cred }
+        Assert-HomeTunnelError $e 'BasicAuthPasswordInvalid' 'InvalidArgument' 'alice'
+        $e.Exception.Message | Should -Not -Match 'secret'
+    }
+}
+
+Describe 'Host text is data, redacted by shape' {
+    It 'escapes terminal control characters a host''s text carries' {
+        $out = [HomeTunnel.Hosts.Redaction]::Redact("Debian$([char]27)]0;owned$([char]7) GNU$([char]0x202e)txt", [string[]]@())
+        $out | Should -Not -Match ([char]27)
+        $out | Should -Not -Match ([char]0x202e)
+        $out | Should -Match ([regex]::Escape('\u001b'))
+        [HomeTunnel.Bootstrap.OsRelease]::Parse("ID=debian`nPRETTY_NAME=`"Debian$([char]27)[2J`"").PrettyName | Should -Be 'Debian\u001b[2J'
+    }
+
+    It 'hides every common password hash form and a URI''s tokens, whatever the line is called' -ForEach @(
+        @{ Text = 'alice:$apr1$abcdefgh$0123456789abcdefghijkl'; Secret = '0123456789abcdefghijkl' }
+        @{ Text = 'bob:{SHA}W6ph5Mm5Pz8GgiULbPgzG37mj9g='; Secret = 'W6ph5Mm5Pz8GgiULbPgzG37mj9g=' }
+        @{ Text = 'carol:$6$saltsalt$hashhashhashhash'; Secret = 'hashhashhashhash' }
+        @{ Text = '+dave:plaintextpassword'; Secret = 'plaintextpassword' }
+        @{ Text = 'posting to https://user:hunter2@ntfy.example/alerts'; Secret = 'hunter2' }
+        @{ Text = 'GET https://hc-ping.example/1b4e28ba-2fa1-11d2-883f-0016d3cca427 failed'; Secret = '1b4e28ba-2fa1-11d2-883f-0016d3cca427' }
+        @{ Text = 'https://ntfy.example/topic?auth=tk_abcdef123456'; Secret = 'tk_abcdef123456' }
+    ) {
+        [HomeTunnel.Hosts.Redaction]::Redact($Text, [string[]]@()) | Should -Not -Match ([regex]::Escape($Secret))
+    }
+
+    It 'keeps ordinary text readable' {
+        [HomeTunnel.Hosts.Redaction]::Redact('ProxyPass / http://192.168.4.2:3000/', [string[]]@()) | Should -Be 'ProxyPass / http://192.168.4.2:3000/'
+    }
+}
+
+Describe 'Exact values' {
+    It 'refuses <Case>' -ForEach @(
+        @{ Case = 'an IPv6 address with a trailing line break'; Run = { New-TunnelPeer -Name h -Role Home -Address "fd00::2`n" }; Id = 'AddressInvalid' }
+        @{ Case = 'the network''s own address as a host address'; Run = { New-TunnelPeer -Name h -Role Home -Address 192.168.4.0/24 }; Id = 'AddressIsNetwork' }
+        @{ Case = 'the broadcast address as a host address'; Run = { New-TunnelPeer -Name h -Role Home -Address 192.168.4.255/24 }; Id = 'AddressIsBroadcast' }
+        @{ Case = 'a config whose peer is itself'; Run = { $r = New-TunnelPeer -Name relay -Role Relay -Address 192.168.4.1/24 -ListenPort 51820 -Endpoint vps.example.test; New-WireGuardConfig -For $r -Peer $r }; Id = 'SelfPeer' }
+        @{ Case = 'a site path with an encoded dot segment'; Run = { New-ApacheProxySite -ServerName a.example.test -Backend http://192.168.4.2:3000/ -Path '/a/%2e%2e/' }; Id = 'PathHasDotSegment' }
+        @{ Case = 'a site path with an encoded slash'; Run = { New-ApacheProxySite -ServerName a.example.test -Backend http://192.168.4.2:3000/ -Path '/a%2Fb/' }; Id = 'PathHasEncodedSeparator' }
+        @{ Case = 'a DNS value that is a shell word'; Run = { "[Interface]`nPrivateKey = $key`nAddress = 10.0.0.2/32`nDNS = 1.1.1.1 `$(id)`n" | ConvertFrom-WireGuardConfig }; Id = 'ConfigDnsInvalid' }
+        @{ Case = 'a DNS glob'; Run = { "[Interface]`nPrivateKey = $key`nAddress = 10.0.0.2/32`nDNS = *`n" | ConvertFrom-WireGuardConfig }; Id = 'ConfigDnsInvalid' }
+        @{ Case = 'a PostUp in a [Peer] section'; Run = { "[Interface]`nPrivateKey = $key`nAddress = 10.0.0.2/32`n[Peer]`nPublicKey = $pub`nAllowedIPs = 10.0.0.1/32`nPostUp = id`n" | ConvertFrom-WireGuardConfig }; Id = 'ConfigHookNotAllowed' }
+        @{ Case = 'a key name that is no name'; Run = { "[Interface]`nPrivateKey: $key`nAddress = 10.0.0.2/32`n" | ConvertFrom-WireGuardConfig }; Id = 'ConfigLineInvalid' }
+    ) {
+        $e = Get-ErrorRecord $Run
+        $e.FullyQualifiedErrorId | Should -BeLike "$Id[,:]*"
+        $e.CategoryInfo.Category | Should -Not -Be 'NotSpecified'
+        "$($e.Exception.Message) $($e.TargetObject)" | Should -Not -Match ([regex]::Escape($key))
+    }
+
+    It 'refuses a protocol that is not one name, given on the command line: <Value>' -ForEach @(@{ Value = 'tcp,udp' }, @{ Value = '1' }) {
+        { New-TunnelPortForward -Address 192.168.4.2 -Protocol $Value -PublicPort 2222 -ErrorAction Stop } | Should -Throw -ErrorId 'ParameterArgumentTransformationError,HomeTunnel.Cmdlets.NewTunnelPortForwardCommand'
+    }
+
+    It 'reads a forward''s protocol from a hashtable (Publish -Forward) as one name only' {
+        $e = { [HomeTunnel.Checks]::EnumName[HomeTunnel.Forwards.ForwardProtocol]('tcp,udp', 'Protocol', 'ForwardProtocolInvalid') } | Should -Throw -PassThru
+        $e.Exception.InnerException.ErrorId | Should -Be 'ForwardProtocolInvalid'
+        [HomeTunnel.Checks]::EnumName[HomeTunnel.Forwards.ForwardProtocol]('UDP', 'Protocol', 'ForwardProtocolInvalid') | Should -Be 'Udp'
+    }
+
+    It 'takes the plain forms' {
+        (New-TunnelPortForward -Address 192.168.4.2 -Protocol tcp -PublicPort 2222).Protocol | Should -Be 'Tcp'
+        ("[Interface]`nPrivateKey = $key`nAddress = 10.0.0.2/32`nDNS = 1.1.1.1, home.example`n" | ConvertFrom-WireGuardConfig).Dns | Should -Be @('1.1.1.1', 'home.example')
+        (New-TunnelPeer -Name h -Role Home -Address 192.168.4.1/31).Address | Should -Be '192.168.4.1/31'
+    }
+}
