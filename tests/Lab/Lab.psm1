@@ -642,6 +642,96 @@ function Get-LabStateHash {
     [Convert]::ToHexString([Security.Cryptography.SHA256]::HashData($bytes))
 }
 
+function Get-LabOwnerState {
+    <#
+    .SYNOPSIS
+        What belongs to a host's owner, not to HomeTunnel: every nftables table but hometunnel, and every file and
+        link in the host's /etc/apache2, /etc/wireguard and /etc/hometunnel that is not HomeTunnel's (its marker on
+        the first line, or a sites-enabled link to such a file). mods-enabled is left out: enabling the modules a
+        site needs is part of an install. Equal before and after a test: HomeTunnel touched none of it.
+    #>
+    param([Parameter(Mandatory)] $Lab, [Parameter(Mandatory)] [string] $HostName)
+    $root = $Lab.Hosts[$HostName].Directory
+    $lines = [System.Collections.Generic.List[string]]::new()
+    foreach ($t in @(Invoke-LabHost $Lab $HostName nft list tables)) {
+        if ($t -match '^table (\S+) (\S+)$' -and $Matches[2] -ne 'hometunnel') {
+            $lines.Add((Invoke-LabHost $Lab $HostName nft list table $Matches[1] $Matches[2] | Out-String))
+        }
+    }
+    foreach ($dir in 'etc-apache2', 'etc-wireguard', 'etc-hometunnel') {
+        $base = Join-Path $root $dir
+        if (-not (Test-Path $base)) { continue }
+        foreach ($item in Get-ChildItem $base -Recurse -Force | Sort-Object FullName) {
+            $rel = $item.FullName.Substring($root.Length)
+            if ($rel -like '/etc-apache2/mods-enabled/*') { continue }
+            if ($item.LinkType) {
+                $target = if ([System.IO.Path]::IsPathRooted($item.Target)) { $item.Target } else { Join-Path $item.DirectoryName $item.Target }
+                $local = $target -replace '^/etc/apache2', (Join-Path $root 'etc-apache2')
+                if ((Test-Path -LiteralPath $local -PathType Leaf) -and (Get-Content -LiteralPath $local -TotalCount 1) -eq '# Managed by HomeTunnel') { continue }
+                $lines.Add("$rel -> $($item.Target)")
+            }
+            elseif (-not $item.PSIsContainer) {
+                if ((Get-Content -LiteralPath $item.FullName -TotalCount 1 -ErrorAction Ignore) -like '# Managed by HomeTunnel*') { continue }
+                $lines.Add("$rel $((Get-FileHash -LiteralPath $item.FullName).Hash)")
+            }
+        }
+    }
+    [Convert]::ToHexString([Security.Cryptography.SHA256]::HashData([Text.Encoding]::UTF8.GetBytes(($lines -join "`n"))))
+}
+
+function Get-LabInvariantState {
+    <# The owner's state of both ends, taken before a test (Assert-LabInvariant compares with it after). #>
+    param([Parameter(Mandatory)] $Lab)
+    @{ relay = (Get-LabOwnerState $Lab relay); home = (Get-LabOwnerState $Lab home) }
+}
+
+function Assert-LabInvariant {
+    <#
+    .SYNOPSIS
+        The relay's invariants, checked after a lab test whatever the test itself asserted: the relay's sshd answers on
+        its port with its own host key; no rule of HomeTunnel's DNATs a WireGuard port; every interface HomeTunnel's
+        forwards use is in the relay's fenced set, and every HomeTunnel interface that dials is in the home fence
+        whenever the home table is loaded; the owner's tables and files on both ends are as they were.
+    #>
+    param([Parameter(Mandatory)] $Lab, [Parameter(Mandatory)] [hashtable] $Before)
+    $broken = [System.Collections.Generic.List[string]]::new()
+    $key = (Get-Content (Join-Path $Lab.Hosts.relay.Directory 'ssh_host_ed25519_key.pub')).Split(' ')[1]
+    $scan = ssh-keyscan -T 5 -t ed25519 $Lab.Addresses.Relay 2>$null | Out-String
+    if ($scan -notmatch [regex]::Escape($key)) { $broken.Add("the relay's sshd does not answer on port 22 with its own host key") }
+
+    $relayRoot = $Lab.Hosts.relay.Directory
+    $ports = @(Get-ChildItem (Join-Path $relayRoot 'etc-wireguard') -Filter *.conf -ErrorAction Ignore |
+        ForEach-Object { Select-String -LiteralPath $_.FullName -Pattern '^\s*ListenPort\s*=\s*(\d+)' } | ForEach-Object { $_.Matches[0].Groups[1].Value })
+    $forwards = Invoke-LabHost $Lab relay nft list table ip hometunnel 2>$null | Out-String
+    foreach ($line in $forwards -split "`n") {
+        if ($line -notmatch 'udp dport (\d+)(?:-(\d+))? .*dnat') { continue }
+        $from = [int]$Matches[1]; $to = if ($Matches[2]) { [int]$Matches[2] } else { $from }
+        foreach ($p in $ports) { if ([int]$p -ge $from -and [int]$p -le $to) { $broken.Add("a rule of HomeTunnel's DNATs the WireGuard port udp $p") } }
+    }
+    if ($forwards) {
+        foreach ($f in Get-ChildItem (Join-Path $relayRoot 'etc-hometunnel/forwards.d') -Filter *.nft -ErrorAction Ignore) {
+            $m = Select-String -LiteralPath $f.FullName -Pattern 'add element ip hometunnel tunnels \{ "([^"]+)" \}' | Select-Object -First 1
+            if ($m -and $forwards -notmatch "elements = \{[^}]*`"$([regex]::Escape($m.Matches[0].Groups[1].Value))`"") { $broken.Add("the relay's forwards table does not fence $($m.Matches[0].Groups[1].Value)") }
+        }
+    }
+    $homeRoot = $Lab.Hosts.home.Directory
+    $fence = Invoke-LabHost $Lab home nft list table inet hometunnel 2>$null | Out-String
+    if ($fence) {
+        foreach ($conf in Get-ChildItem (Join-Path $homeRoot 'etc-wireguard') -Filter *.conf -ErrorAction Ignore) {
+            $text = Get-Content -Raw -LiteralPath $conf.FullName
+            $if = $conf.BaseName
+            $up = (Invoke-LabHost $Lab home ip link show $if 2>$null) -ne $null
+            if ($text.StartsWith('# Managed by HomeTunnel') -and $text -match '(?m)^Endpoint\s*=' -and $text -notmatch '(?m)^ListenPort\s*=' -and $up -and $fence -notmatch "`"$([regex]::Escape($if))`"") {
+                $broken.Add("the home machine's $if is HomeTunnel's and up, but not in the home fence")
+            }
+        }
+    }
+    foreach ($h in 'relay', 'home') {
+        if ((Get-LabOwnerState $Lab $h) -ne $Before[$h]) { $broken.Add("the owner's nftables tables or files on $h changed") }
+    }
+    if ($broken.Count -gt 0) { throw "Lab invariant broken: $($broken -join '; ')." }
+}
+
 function New-LabSession {
     <#
     .SYNOPSIS
@@ -711,4 +801,4 @@ function Invoke-LabCtrlC {
     }
 }
 
-Export-ModuleMember -Function Start-LabProcess, Get-LabConsoleFingerprint, Install-LabContainerService, Start-LabContainer, Restart-LabContainer, Get-LabContainerInit, Get-LabPwsh, Invoke-LabCtrlC, Start-LabHomeService, Stop-LabHomeService, Stop-LabWireGuard, Set-LabBlackhole, Get-LabHostProcessId, Start-Lab, Stop-Lab, Test-LabProcessAlive, Get-LabStateHash, Invoke-LabHost, New-LabSession, Get-LabSshOption, Invoke-LabHttp, Set-LabDnsRecord, Get-LabProcessId, Wait-LabCondition, Test-LabTcp
+Export-ModuleMember -Function Get-LabOwnerState, Get-LabInvariantState, Assert-LabInvariant, Start-LabProcess, Get-LabConsoleFingerprint, Install-LabContainerService, Start-LabContainer, Restart-LabContainer, Get-LabContainerInit, Get-LabPwsh, Invoke-LabCtrlC, Start-LabHomeService, Stop-LabHomeService, Stop-LabWireGuard, Set-LabBlackhole, Get-LabHostProcessId, Start-Lab, Stop-Lab, Test-LabProcessAlive, Get-LabStateHash, Invoke-LabHost, New-LabSession, Get-LabSshOption, Invoke-LabHttp, Set-LabDnsRecord, Get-LabProcessId, Wait-LabCondition, Test-LabTcp

@@ -100,6 +100,10 @@ AfterAll {
 }
 
 Describe 'Bad input changes nothing on any host' -Tag Lab {
+    # The relay's invariants after every test, whatever its own assertions said (tests/Lab: Assert-LabInvariant).
+    BeforeEach { $script:invariantBefore = Get-LabInvariantState $lab }
+    AfterEach { Assert-LabInvariant $lab $script:invariantBefore }
+
     It '<Case>' -ForEach $Cases {
         $data = $_
         $before = (Get-LabStateHash $lab relay), (Get-LabStateHash $lab home)

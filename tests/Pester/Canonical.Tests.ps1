@@ -83,3 +83,82 @@ Describe 'Exact values' {
         (New-TunnelPeer -Name h -Role Home -Address 192.168.4.1/31).Address | Should -Be '192.168.4.1/31'
     }
 }
+
+Describe 'Paths are what they say, decided before a byte is read or written' {
+    BeforeAll {
+        $dir = Join-Path $TestDrive 'paths'
+        New-Item -ItemType Directory $dir | Out-Null
+        $config = New-WireGuardConfig -For (New-TunnelPeer -Name relay -Role Relay -Address 192.168.4.1/24 -ListenPort 51820 -Endpoint vps.example.test) -Peer $homePeer
+    }
+
+    It 'refuses a FIFO given to an import at once, instead of waiting for a writer forever' -Skip:(-not $IsLinux) {
+        $fifo = Join-Path $dir 'wg0.conf'
+        mkfifo $fifo
+        $pwsh = @(Get-PwshCommand)
+        $rest = @($pwsh | Select-Object -Skip 1)
+        $out = & timeout 60 $pwsh[0] @rest -NoProfile -NonInteractive -Command "Import-Module '$ModulePath'; try { Import-WireGuardConfig '$fifo' -ErrorAction Stop } catch { `$_.FullyQualifiedErrorId }"
+        $LASTEXITCODE | Should -Not -Be 124 -Because 'the import must not hang on a FIFO'
+        "$out" | Should -Match '^NotARegularFile,'
+    }
+
+    It 'never writes through a link or over a device, even with -Force' -Skip:(-not $IsLinux) {
+        $target = Join-Path $dir 'precious'
+        Set-Content $target 'precious'
+        $link = Join-Path $dir 'link.conf'
+        New-Item -ItemType SymbolicLink -Path $link -Target $target | Out-Null
+        Assert-HomeTunnelError (Get-ErrorRecord { $config | Export-WireGuardConfig $link -Force }) 'NotARegularFile' 'InvalidArgument'
+        Get-Content $target | Should -Be 'precious'
+        if ((id -u) -eq '0') {
+            $device = Join-Path $dir 'null.conf'
+            mknod $device c 1 3
+            Assert-HomeTunnelError (Get-ErrorRecord { $config | Export-WireGuardConfig $device -Force }) 'NotARegularFile' 'InvalidArgument'
+            (stat -c '%F' $device) | Should -Be 'character special file'
+        }
+    }
+
+    It 'holds a check''s log to where its bytes really go: <Case>' -ForEach @(
+        @{ Case = 'a doubled slash into /etc'; Path = '//etc/cron.d/x.log' }
+        @{ Case = 'a dot segment into /etc'; Path = '/var/log/../../etc/x.log' }
+    ) {
+        $e = { [HomeTunnel.Scheduling.TunnelPathCheckPlan]::CheckLogPath($Path) } | Should -Throw -PassThru
+        $e.Exception.InnerException.ErrorId | Should -Be 'InvalidCheckLogPath'
+    }
+
+    It 'follows a linked folder before deciding a log is outside /etc' -Skip:(-not $IsLinux) {
+        $etcLink = Join-Path $dir 'etclink'
+        New-Item -ItemType SymbolicLink -Path $etcLink -Target /etc | Out-Null
+        $e = { [HomeTunnel.Scheduling.TunnelPathCheckPlan]::CheckLogPath("$etcLink/cron.d/x.log") } | Should -Throw -PassThru
+        $e.Exception.InnerException.ErrorId | Should -Be 'InvalidCheckLogPath'
+    }
+
+    It 'writes a check''s log 0600, and never through a link' -Skip:(-not $IsLinux) {
+        $log = Join-Path $dir 'check.jsonl'
+        [HomeTunnel.Scheduling.CheckRunner]::AppendLog($log, [string[]]@('{"a":1}'))
+        (stat -c '%a' $log) | Should -Be '600'
+        Get-Content $log | Should -Be '{"a":1}'
+        $linked = Join-Path $dir 'linked.jsonl'
+        $victim = Join-Path $dir 'victim'
+        Set-Content $victim 'keep'
+        New-Item -ItemType SymbolicLink -Path $linked -Target $victim | Out-Null
+        $e = { [HomeTunnel.Scheduling.CheckRunner]::AppendLog($linked, [string[]]@('x')) } | Should -Throw -PassThru
+        $e.Exception.InnerException.ErrorId | Should -Be 'NotARegularFile'
+        Get-Content $victim | Should -Be 'keep'
+    }
+
+    It 'reads a state file with nulls anywhere as a state, not a crash' {
+        $state = Join-Path $dir 'check.state.json'
+        Set-Content $state '{"Names":{"a.example":null,"b.example":{"Status":null,"Told":null},"c.example":{"Told":{"x":null}}}}'
+        $s = [HomeTunnel.Scheduling.CheckState]::Load($state)
+        $s.Names.Keys | Sort-Object | Should -Be @('b.example', 'c.example')
+        $s.Names['b.example'].Status | Should -Be 'Pass'
+        Set-Content $state '{"Names":null}'
+        [HomeTunnel.Scheduling.CheckState]::Load($state).Names.Count | Should -Be 0
+    }
+
+    It 'refuses a notice URI at the cloud''s metadata service: <Uri>' -ForEach @(
+        @{ Uri = 'http://169.254.169.254/latest/meta-data/' }, @{ Uri = 'http://[fe80::1]/x' }, @{ Uri = 'http://metadata.google.internal/computeMetadata/v1/' }
+    ) {
+        $e = { [HomeTunnel.Scheduling.NotifyTarget]::Parse($Uri, 'Auto') } | Should -Throw -PassThru
+        $e.Exception.InnerException.ErrorId | Should -Be 'NotifyUriInternal'
+    }
+}

@@ -15,6 +15,10 @@ AfterAll {
 }
 
 Describe 'Doors on a site, on the lab relay' -Tag Lab {
+    # The relay's invariants after every test, whatever its own assertions said (tests/Lab: Assert-LabInvariant).
+    BeforeEach { $script:invariantBefore = Get-LabInvariantState $lab }
+    AfterEach { Assert-LabInvariant $lab $script:invariantBefore }
+
     It 'lets in only the -AllowFrom networks: the visitor outside gets 403, one inside the service' {
         $door = $homePeer | New-ApacheProxySite -ServerName $lab.SiteName -Port 3000 -AllowFrom "$($a.Dns)/32"
         ($door | Install-ApacheProxySite -Session $vps).State | Should -Be 'Changed'

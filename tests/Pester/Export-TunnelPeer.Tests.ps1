@@ -77,6 +77,6 @@ Describe 'Export-TunnelPeer and Import-TunnelPeer' {
     It 'validates what it imports as New-TunnelPeer does' {
         $path = Join-Path $dir 'hostile.json'
         Set-Content $path ('{"formatVersion":1,"peers":[{"name":"x","role":"Home","publicKey":"' + $relay.PublicKey + '","address":"10.0.0.2/32\nPostUp = evil"}]}')
-        Assert-HomeTunnelError (Get-ErrorRecord { Import-TunnelPeer $path }) 'AddressPrefixInvalid' 'InvalidArgument' "10.0.0.2/32`nPostUp = evil"
+        Assert-HomeTunnelError (Get-ErrorRecord { Import-TunnelPeer $path }) 'AddressInvalid' 'InvalidArgument' "10.0.0.2/32`nPostUp = evil"
     }
 }

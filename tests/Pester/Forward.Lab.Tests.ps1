@@ -35,6 +35,10 @@ AfterAll {
 }
 
 Describe 'Install-TunnelPortForward on the lab relay' -Tag Lab {
+    # The relay's invariants after every test, whatever its own assertions said (tests/Lab: Assert-LabInvariant).
+    BeforeEach { $script:invariantBefore = Get-LabInvariantState $lab }
+    AfterEach { Assert-LabInvariant $lab $script:invariantBefore }
+
     It 'shows the change with -WhatIf and makes none' {
         $out = $tcp, $udp | Install-TunnelPortForward -Session $vps -WhatIf
         $out | Should -BeNullOrEmpty
@@ -113,7 +117,8 @@ Describe 'Install-TunnelPortForward on the lab relay' -Tag Lab {
     It 'lets through only the connections it forwards between the tunnel and the outside' {
         $rules = Invoke-LabHost $lab relay nft list chain ip hometunnel forward | Out-String
         $rules | Should -Match 'ct status dnat accept'
-        $rules | Should -Match 'iifname "wg0" drop'
+        $rules | Should -Match 'iifname @tunnels drop'
+        Invoke-LabHost $lab relay nft list set ip hometunnel tunnels | Out-String | Should -Match '"wg0"'
     }
 
     It 'refuses to replace a forward file it did not write' {

@@ -17,6 +17,10 @@ AfterAll {
 }
 
 Describe 'Install-TunnelHomeFirewall on the lab home machine' -Tag Lab {
+    # The relay's invariants after every test, whatever its own assertions said (tests/Lab: Assert-LabInvariant).
+    BeforeEach { $script:invariantBefore = Get-LabInvariantState $lab }
+    AfterEach { Assert-LabInvariant $lab $script:invariantBefore }
+
     It 'is there from the home config''s install on: the relay reaches the published port and nothing else' {
         # The seed's route (Install-WireGuardConfig for the home, then the site's opening) is the README's.
         Get-FromRelay 3000 | Should -Be '200'
@@ -77,10 +81,16 @@ Describe 'Install-TunnelHomeFirewall on the lab home machine' -Tag Lab {
         $LASTEXITCODE | Should -Not -Be 0
         Invoke-LabHost $lab home nft list table inet owner | Should -Not -BeNullOrEmpty
         Get-FromRelay 3001 | Should -Be '200'
+        # The owner's table was this test's own stand-in: it goes, so the owner's state is as the test found it.
+        Invoke-LabHost $lab home nft delete table inet owner
     }
 }
 
 Describe 'Forwards that keep the visitor''s address (-PreserveClientAddress), in the lab' -Tag Lab {
+    # The relay's invariants after every test, whatever its own assertions said (tests/Lab: Assert-LabInvariant).
+    BeforeEach { $script:invariantBefore = Get-LabInvariantState $lab }
+    AfterEach { Assert-LabInvariant $lab $script:invariantBefore }
+
     BeforeAll {
         $keep = $homePeer | New-TunnelPortForward -Protocol Tcp -PublicPort 8082 -Port 3000 -PreserveClientAddress
     }

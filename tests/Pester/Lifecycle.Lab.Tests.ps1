@@ -112,12 +112,17 @@ Describe 'Unpublish-HomeService, the exact inverse of Publish-HomeService' -Tag 
     }
 
     It 'takes the last one away with its home peer: the relay''s config, the home''s tunnel and firewall, the peer file' {
+        # A peer the relay's owner added by hand, in the file and live: Unpublish takes only the peer Publish added.
+        $laptopKey = (New-TunnelKeyPair).PublicKey
+        Add-Content -LiteralPath "$($lab.Hosts.relay.Directory)/etc-wireguard/wg0.conf" -Value "[Peer]`nPublicKey = $laptopKey`nAllowedIPs = 192.168.4.50/32"
+        Invoke-LabHost $lab relay wg set wg0 peer $laptopKey allowed-ips 192.168.4.50/32
         $relayBefore = Get-Foreign relay
         $r = Unpublish $lab.SiteName
         $r.Kind | Should -Be @('Apache', 'WireGuard', 'WireGuard', 'HomeFirewall')
         $r.State | Should -Be @('Removed', 'Changed', 'Removed', 'Removed')
         @(Get-ApacheProxySite -Session $vps) | Should -HaveCount 0
-        (Get-WireGuardConfig -Session $vps).Peers | Should -HaveCount 0
+        (Get-WireGuardConfig -Session $vps).Peers.PublicKey | Should -Be @($laptopKey)
+        (Invoke-LabHost $lab relay wg show wg0 peers) | Should -Be @($laptopKey)
         @(Get-WireGuardConfig -Session $box) | Should -HaveCount 0
         Invoke-LabHost $lab home nft list table inet hometunnel 2>$null
         $LASTEXITCODE | Should -Not -Be 0

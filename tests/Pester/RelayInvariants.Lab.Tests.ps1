@@ -22,6 +22,10 @@ AfterAll {
 }
 
 Describe 'A forward never takes what the relay itself needs' -Tag Lab {
+    # The relay's invariants after every test, whatever its own assertions said (tests/Lab: Assert-LabInvariant).
+    BeforeEach { $script:invariantBefore = Get-LabInvariantState $lab }
+    AfterEach { Assert-LabInvariant $lab $script:invariantBefore }
+
     It 'refuses <Case> and leaves the relay as it was' -ForEach @(
         @{ Case = 'the relay''s SSH port'; Protocol = 'Tcp'; PublicPort = '22'; Port = '2222'; Id = 'ForwardPortInUse:tcp-22'; Who = 'sshd' }
         @{ Case = 'the WireGuard ListenPort'; Protocol = 'Udp'; PublicPort = '51820'; Port = '7777'; Id = 'ForwardPortInUse:udp-51820'; Who = 'WireGuard wg0' }
@@ -57,6 +61,10 @@ Describe 'A forward never takes what the relay itself needs' -Tag Lab {
 }
 
 Describe 'A second tunnel interface keeps the first one''s fence' -Tag Lab {
+    # The relay's invariants after every test, whatever its own assertions said (tests/Lab: Assert-LabInvariant).
+    BeforeEach { $script:invariantBefore = Get-LabInvariantState $lab }
+    AfterEach { Assert-LabInvariant $lab $script:invariantBefore }
+
     It 'on the relay: wg1''s forward adds wg1 to the fenced tunnels and takes nothing of wg0''s, in either order' {
         $null = New-WireGuardConfig -For $relay1 -Peer $laptop | Install-WireGuardConfig -Session $vps -InterfaceName wg1
         $f0 = $homePeer | New-TunnelPortForward -Protocol Tcp -PublicPort 8080 -Port 3000

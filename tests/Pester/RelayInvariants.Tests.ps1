@@ -47,10 +47,10 @@ Describe 'What the relay itself needs' {
 
     It 'refuses a forward of <Case>, naming the port and who uses it, whatever else is given' -ForEach @(
         @{ Case = 'the relay''s SSH port'; Protocol = 'Tcp'; PublicPort = '22'; Port = '2222'; Id = 'ForwardPortInUse:tcp-22'; Who = 'sshd' }
-        @{ Case = 'a range holding the SSH port'; Protocol = 'Tcp'; PublicPort = '20-30'; Id = 'ForwardPortInUse:tcp-22'; Who = 'sshd' }
-        @{ Case = 'the WireGuard port'; Protocol = 'Udp'; PublicPort = '51820'; Id = 'ForwardPortInUse:udp-51820'; Who = 'WireGuard wg0' }
-        @{ Case = 'Apache''s port'; Protocol = 'Tcp'; PublicPort = '443'; Id = 'ForwardPortInUse:tcp-443'; Who = 'apache2' }
-        @{ Case = 'another service''s port'; Protocol = 'Tcp'; PublicPort = '9100'; Id = 'ForwardPortInUse:tcp-9100'; Who = 'node_exporter' }
+        @{ Case = 'a range holding the SSH port'; Protocol = 'Tcp'; PublicPort = '20-30'; Port = $null; Id = 'ForwardPortInUse:tcp-22'; Who = 'sshd' }
+        @{ Case = 'the WireGuard port'; Protocol = 'Udp'; PublicPort = '51820'; Port = $null; Id = 'ForwardPortInUse:udp-51820'; Who = 'WireGuard wg0' }
+        @{ Case = 'Apache''s port'; Protocol = 'Tcp'; PublicPort = '443'; Port = $null; Id = 'ForwardPortInUse:tcp-443'; Who = 'apache2' }
+        @{ Case = 'another service''s port'; Protocol = 'Tcp'; PublicPort = '9100'; Port = $null; Id = 'ForwardPortInUse:tcp-9100'; Who = 'node_exporter' }
     ) {
         $plan = Test-Forward (New-Forward $Protocol $PublicPort $Port)
         $plan.ErrorId | Should -Be $Id
@@ -165,20 +165,20 @@ Describe 'One backend policy for every proxying form and every site' {
     }
 
     It 'refuses <Case>' -ForEach @(
-        @{ Case = 'a one-argument ProxyPass in a Location to the relay'; Id = 'ApacheOpenProxy:ProxyPass'; Inside = "    <Location /x>`n        ProxyPass http://127.0.0.1:8080/`n    </Location>" }
-        @{ Case = 'a one-argument ProxyPassMatch in a LocationMatch to the metadata service'; Id = 'ApacheOpenProxy:ProxyPassMatch'; Inside = "    <LocationMatch ^/m>`n        ProxyPassMatch http://169.254.169.254/`n    </LocationMatch>" }
-        @{ Case = 'a Location ProxyPass nested in If'; Id = 'ApacheOpenProxy:ProxyPass'; Inside = "    <Location /x>`n        <If `"true`">`n            ProxyPass http://127.0.0.1:22/`n        </If>`n    </Location>" }
-        @{ Case = 'a unix socket'; Id = 'BackendSchemeNotSupported'; Inside = '    ProxyPass /s unix:/run/docker.sock|http://localhost/' }
-        @{ Case = 'a unix socket in a Location'; Id = 'ApacheOpenProxy:ProxyPass'; Inside = "    <Location /s>`n        ProxyPass unix:/run/php/fpm.sock|fcgi://localhost/`n    </Location>" }
-        @{ Case = 'an fcgi backend on the home address'; Id = 'BackendSchemeNotSupported'; Inside = '    ProxyPass /f fcgi://192.168.4.2:9000/' }
-        @{ Case = 'an ajp backend'; Id = 'BackendSchemeNotSupported'; Inside = '    ProxyPass /j ajp://127.0.0.1:8009/' }
-        @{ Case = 'a balancer'; Id = 'BackendSchemeNotSupported'; Inside = '    ProxyPass /b balancer://mycluster/' }
-        @{ Case = 'a ProxyPass with no target'; Id = 'ApacheOpenProxy:ProxyPass'; Inside = '    ProxyPass /x' }
-        @{ Case = 'a place hidden in a parameter'; Id = 'ApacheOpenProxy:ProxyPass'; Inside = '    ProxyPass /p http://192.168.4.2:3000/ x=http://127.0.0.1/' }
-        @{ Case = 'a rewrite with a handler'; Id = 'ApacheOpenProxy:RewriteRule'; Inside = '    RewriteRule ^/h - [H=proxy:fcgi://127.0.0.1:9000]' }
-        @{ Case = 'a backend named by DNS'; Id = 'ApacheOpenProxy:ProxyPass'; Backend = 'http://home.lan:3000/' }
-        @{ Case = 'a multicast backend'; Id = 'ApacheOpenProxy:ProxyPass'; Backend = 'http://224.0.0.251/' }
-        @{ Case = 'an IPv4-mapped loopback backend'; Id = 'ApacheOpenProxy:ProxyPass'; Backend = 'http://[::ffff:127.0.0.1]:8080/' }
+        @{ Case = 'a one-argument ProxyPass in a Location to the relay'; Id = 'ApacheOpenProxy:ProxyPass'; Inside = "    <Location /x>`n        ProxyPass http://127.0.0.1:8080/`n    </Location>"; Backend = $null }
+        @{ Case = 'a one-argument ProxyPassMatch in a LocationMatch to the metadata service'; Id = 'ApacheOpenProxy:ProxyPassMatch'; Inside = "    <LocationMatch ^/m>`n        ProxyPassMatch http://169.254.169.254/`n    </LocationMatch>"; Backend = $null }
+        @{ Case = 'a Location ProxyPass nested in If'; Id = 'ApacheOpenProxy:ProxyPass'; Inside = "    <Location /x>`n        <If `"true`">`n            ProxyPass http://127.0.0.1:22/`n        </If>`n    </Location>"; Backend = $null }
+        @{ Case = 'a unix socket'; Id = 'BackendSchemeNotSupported'; Inside = '    ProxyPass /s unix:/run/docker.sock|http://localhost/'; Backend = $null }
+        @{ Case = 'a unix socket in a Location'; Id = 'ApacheOpenProxy:ProxyPass'; Inside = "    <Location /s>`n        ProxyPass unix:/run/php/fpm.sock|fcgi://localhost/`n    </Location>"; Backend = $null }
+        @{ Case = 'an fcgi backend on the home address'; Id = 'BackendSchemeNotSupported'; Inside = '    ProxyPass /f fcgi://192.168.4.2:9000/'; Backend = $null }
+        @{ Case = 'an ajp backend'; Id = 'BackendSchemeNotSupported'; Inside = '    ProxyPass /j ajp://127.0.0.1:8009/'; Backend = $null }
+        @{ Case = 'a balancer'; Id = 'BackendSchemeNotSupported'; Inside = '    ProxyPass /b balancer://mycluster/'; Backend = $null }
+        @{ Case = 'a ProxyPass with no target'; Id = 'ApacheOpenProxy:ProxyPass'; Inside = '    ProxyPass /x'; Backend = $null }
+        @{ Case = 'a place hidden in a parameter'; Id = 'ApacheOpenProxy:ProxyPass'; Inside = '    ProxyPass /p http://192.168.4.2:3000/ x=http://127.0.0.1/'; Backend = $null }
+        @{ Case = 'a rewrite with a handler'; Id = 'ApacheOpenProxy:RewriteRule'; Inside = '    RewriteRule ^/h - [H=proxy:fcgi://127.0.0.1:9000]'; Backend = $null }
+        @{ Case = 'a backend named by DNS'; Id = 'ApacheOpenProxy:ProxyPass'; Inside = $null; Backend = 'http://home.lan:3000/' }
+        @{ Case = 'a multicast backend'; Id = 'ApacheOpenProxy:ProxyPass'; Inside = $null; Backend = 'http://224.0.0.251/' }
+        @{ Case = 'an IPv4-mapped loopback backend'; Id = 'ApacheOpenProxy:ProxyPass'; Inside = $null; Backend = 'http://[::ffff:127.0.0.1]:8080/' }
     ) {
         $b = if ($Backend) { $Backend } else { 'http://192.168.4.2:3000/' }
         $e = Get-ErrorRecord { ConvertFrom-Inside ($(if ($Inside) { $Inside } else { '' })) $b }

@@ -21,14 +21,12 @@ AfterAll {
 }
 
 Describe 'HomeTunnel owns only what it wrote' -Tag Lab {
-    It 'leaves Debian''s default site alone: a site named like it is refused without -Force' {
+    It 'leaves Debian''s default site alone: its name is no site''s, and its file is never removed without -Force' {
         $default = "$Relay/etc-apache2/sites-available/000-default.conf"
         Test-Path $default | Should -BeTrue
         $before = Get-LabStateHash $lab relay
-        $hostile = $homePeer | New-ApacheProxySite -ServerName 000-default -Port 3000
-        $record = Get-ErrorRecord { $hostile | Install-ApacheProxySite -Session $vps }
-        Assert-HomeTunnelError $record 'NotOwnedByHomeTunnel' 'ResourceExists'
-        $record.ErrorDetails.RecommendedAction | Should -Match '-Force'
+        $record = Get-ErrorRecord { $homePeer | New-ApacheProxySite -ServerName 000-default -Port 3000 }
+        Assert-HomeTunnelError $record 'ServerNameReserved' 'InvalidArgument' '000-default'
         $record2 = Get-ErrorRecord { Uninstall-ApacheProxySite 000-default -Session $vps -Confirm:$false }
         Assert-HomeTunnelError $record2 'NotOwnedByHomeTunnel' 'ResourceExists'
         Get-LabStateHash $lab relay | Should -Be $before

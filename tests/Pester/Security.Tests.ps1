@@ -388,7 +388,7 @@ Describe 'Peer files never crash the import' {
 
     It 'refuses <Case> as an input file' -ForEach @(
         @{ Case = 'a folder'; Path = '/tmp'; Id = 'NotARegularFile' }
-        @{ Case = 'an endless device'; Path = '/dev/zero'; Id = 'InputTooLarge' }
+        @{ Case = 'an endless device, refused before a byte is read'; Path = '/dev/zero'; Id = 'NotARegularFile' }
         @{ Case = 'a missing file'; Path = '/nonexistent/x.conf'; Id = 'FileNotFound' }
     ) {
         foreach ($run in { Import-TunnelPeer $Path }, { Import-WireGuardConfig $Path }, { Import-ApacheProxySite $Path }) {

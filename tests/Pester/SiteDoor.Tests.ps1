@@ -81,7 +81,7 @@ Describe 'New-ApacheProxySite -AllowFrom / -Credential' {
     It 'refuses <Case> with <Id>, naming the value' -TestCases @(
         @{ Case = 'host bits set'; Id = 'AllowFromHostBits'; Make = { New-ApacheProxySite -ServerName a.test -Backend http://192.168.4.2:3000/ -AllowFrom 10.1.2.3/8 }; Value = '10.1.2.3/8' }
         @{ Case = 'a name for an address'; Id = 'AddressInvalid'; Make = { New-ApacheProxySite -ServerName a.test -Backend http://192.168.4.2:3000/ -AllowFrom example.com }; Value = 'example.com' }
-        @{ Case = 'a directive in an address'; Id = 'AddressPrefixInvalid'; Make = { New-ApacheProxySite -ServerName a.test -Backend http://192.168.4.2:3000/ -AllowFrom "10.0.0.0/8`nRequire all granted" }; Value = "10.0.0.0/8`nRequire all granted" }
+        @{ Case = 'a directive in an address'; Id = 'AddressInvalid'; Make = { New-ApacheProxySite -ServerName a.test -Backend http://192.168.4.2:3000/ -AllowFrom "10.0.0.0/8`nRequire all granted" }; Value = "10.0.0.0/8`nRequire all granted" }
         @{ Case = 'a user with a space'; Id = 'BasicAuthUserInvalid'; Make = { New-ApacheProxySite -ServerName a.test -Backend http://192.168.4.2:3000/ -BasicAuthUser 'a b' }; Value = 'a b' }
         @{ Case = 'a user with a colon'; Id = 'BasicAuthUserInvalid'; Make = { New-ApacheProxySite -ServerName a.test -Backend http://192.168.4.2:3000/ -Credential ([pscredential]::new('a:b', (ConvertTo-SecureString 'x' -AsPlainText -Force))) }; Value = 'a:b' }
         @{ Case = 'two different users'; Id = 'BasicAuthUserConflict'; Make = { New-ApacheProxySite -ServerName a.test -Backend http://192.168.4.2:3000/ -Credential $cred -BasicAuthUser bob }; Value = 'bob' }

@@ -17,6 +17,10 @@ AfterAll {
 }
 
 Describe 'Get-TunnelStatus' -Tag Lab {
+    # The relay's invariants after every test, whatever its own assertions said (tests/Lab: Assert-LabInvariant).
+    BeforeEach { $script:invariantBefore = Get-LabInvariantState $lab }
+    AfterEach { Assert-LabInvariant $lab $script:invariantBefore }
+
     It 'lists the relay''s peer with its name, handshake and bytes, and no private key' {
         $s = @(Get-TunnelStatus -Session $vps)
         $s | Should -HaveCount 1
@@ -56,6 +60,10 @@ Describe 'Get-TunnelStatus' -Tag Lab {
 }
 
 Describe 'Test-TunnelPath on a healthy path' -Tag Lab {
+    # The relay's invariants after every test, whatever its own assertions said (tests/Lab: Assert-LabInvariant).
+    BeforeEach { $script:invariantBefore = Get-LabInvariantState $lab }
+    AfterEach { Assert-LabInvariant $lab $script:invariantBefore }
+
     It 'passes every hop (the certificate is skipped for an HTTP site)' {
         $r = Test-Path2
         $r.Status | Should -Be 'Pass' -Because ($r.ToTable())
@@ -101,9 +109,35 @@ Describe 'Test-TunnelPath on a healthy path' -Tag Lab {
         ($r.Hops | Where-Object Hop -EQ 'Apache').Detail | Should -Match 'No host key'
         $r.Remedy | Should -Match 'ssh-keyscan'
     }
+
+    It 'calls a relay that presents another host key HostKeyChanged, from the keys, and never "may be down"' {
+        # The relay's address answering with another key than the one trusted: known_hosts holds a key the relay never had.
+        $mitm = Join-Path $TestDrive 'known_hosts_mitm'
+        $other = Join-Path $TestDrive 'other_key'
+        ssh-keygen -q -t ed25519 -N '' -f $other | Out-Null
+        Set-Content $mitm "$($a.Relay) $((Get-Content "$other.pub").Split(' ')[0..1] -join ' ')"
+        $before = Get-Content -Raw $mitm
+        $r = Test-TunnelPath $lab.SiteName -RelayHostName $a.Relay -UserName root -KeyFilePath $lab.KeyFile -KnownHostsFile $mitm -DnsServer $a.Dns -TimeoutSeconds 20
+        $r.Status | Should -Be 'Fail'
+        ($r.Hops | Where-Object Hop -EQ 'Apache').Detail | Should -Match 'HostKeyChanged|none of which is the one known_hosts trusts'
+        $r.Remedy | Should -Match 'not the one you trusted'
+        $r.Remedy | Should -Not -Match 'may be down'
+        $e = Get-ErrorRecord { Initialize-TunnelHost $a.Relay -UserName root -KeyFilePath $lab.KeyFile -Role Relay -KnownHostsPath $mitm -ExpectedHostKeyFingerprint (ssh-keygen -lf "$($lab.Hosts.relay.Directory)/ssh_host_ed25519_key.pub").Split(' ')[1] }
+        Assert-HomeTunnelError $e 'HostKeyChanged' 'SecurityError' $a.Relay
+        Get-Content -Raw $mitm | Should -Be $before
+    }
+
+    It 'holds -ExpectedHostKeyFingerprint to the key the host presents, even when known_hosts already trusts one' {
+        $e = Get-ErrorRecord { Initialize-TunnelHost $a.Relay -UserName root -KeyFilePath $lab.KeyFile -Role Relay -KnownHostsPath $lab.KnownHostsFile -ExpectedHostKeyFingerprint 'SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' -WhatIf }
+        Assert-HomeTunnelError $e 'HostKeyMismatch' 'SecurityError' $a.Relay
+    }
 }
 
 Describe 'Test-TunnelPath names the hop that broke' -Tag Lab {
+    # The relay's invariants after every test, whatever its own assertions said (tests/Lab: Assert-LabInvariant).
+    BeforeEach { $script:invariantBefore = Get-LabInvariantState $lab }
+    AfterEach { Assert-LabInvariant $lab $script:invariantBefore }
+
     It 'DNS pointing elsewhere fails at Dns' {
         $records = [ordered]@{} + $lab.DnsRecords
         try {
@@ -204,6 +238,10 @@ Describe 'Test-TunnelPath names the hop that broke' -Tag Lab {
 }
 
 Describe 'Test-TunnelPath on an HTTPS site (certificate from the lab''s ACME server)' -Tag Lab {
+    # The relay's invariants after every test, whatever its own assertions said (tests/Lab: Assert-LabInvariant).
+    BeforeEach { $script:invariantBefore = Get-LabInvariantState $lab }
+    AfterEach { Assert-LabInvariant $lab $script:invariantBefore }
+
     It 'passes the Certificate hop with the CA trusted, warns when renewal is due, fails when untrusted' {
         $tls = $homePeer | New-ApacheProxySite -ServerName $lab.SiteName -Port 3000 -Https
         ($tls | Install-ApacheProxySite -Session $vps).Actions | Should -Contain 'apache2ctl stop/start (mod_md newly loaded)'

@@ -164,7 +164,7 @@ public static partial class ApacheSiteParser
         {
             v.PreserveHost = a[0].Equals("On", StringComparison.OrdinalIgnoreCase);
         }
-        else if (d.Is("ProxyTimeout") && a.Count == 1 && int.TryParse(a[0], NumberStyles.None, CultureInfo.InvariantCulture, out int timeout))
+        else if (d.Is("ProxyTimeout") && a.Count == 1 && Checks.TryDigits(a[0], out int timeout))
         {
             v.ProxyTimeout = timeout;
         }
@@ -237,11 +237,11 @@ public static partial class ApacheSiteParser
         {
             string[] kv = p.Split('=', 2);
             string key = kv[0].ToLowerInvariant();
-            if (kv.Length == 2 && key == "connectiontimeout" && int.TryParse(kv[1], NumberStyles.None, CultureInfo.InvariantCulture, out int ct))
+            if (kv.Length == 2 && key == "connectiontimeout" && Checks.TryDigits(kv[1], out int ct))
             {
                 connect = ct;
             }
-            else if (kv.Length == 2 && key == "retry" && int.TryParse(kv[1], NumberStyles.None, CultureInfo.InvariantCulture, out int r))
+            else if (kv.Length == 2 && key == "retry" && Checks.TryDigits(kv[1], out int r))
             {
                 retry = r;
             }

@@ -87,7 +87,7 @@ public sealed class ProxyBackend : IEquatable<ProxyBackend>
             host = IPText.TryParse(rawHost, out IPAddress ip) ? ip.ToString() : DnsName.Normalize(rawHost, "Backend host", "BackendHost");
         }
         int port = scheme == "https" ? 443 : 80;
-        if (portText is not null && (!int.TryParse(portText, NumberStyles.None, CultureInfo.InvariantCulture, out port) || portText.Length > 5))
+        if (portText is not null && (!Checks.TryDigits(portText, out port) || portText.Length > 5))
         {
             throw HomeTunnelException.Invalid("BackendPortInvalid", $"Backend '{value}' has port '{portText}'; a port is 1 to 65535.", value);
         }

@@ -59,6 +59,36 @@ public static class HostKeyTrust
         return keys.GroupBy(k => k.Type).Select(g => g.First()).OrderBy(k => Rank(k.Type)).ToList();
     }
 
+    /// <summary>Parses ssh-keygen -F's output (known_hosts lines, "# Host ... found" comments skipped), every key kept.</summary>
+    public static IReadOnlyList<ScannedHostKey> ParseKnown(string output)
+    {
+        var keys = new List<ScannedHostKey>();
+        foreach (string line in output.Split('\n'))
+        {
+            string[] f = line.Trim().Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            // "host type key" or "@marker host type key": a revoked key is never a trusted one, and a CA's key is
+            // not the key a host presents (the host's certificate is checked by ssh itself).
+            if (f.Length >= 1 && f[0] is "@revoked" or "@cert-authority")
+            {
+                continue;
+            }
+            int at = f.Length >= 1 && f[0].StartsWith('@') ? 1 : 0;
+            if (f.Length < at + 3 || f[0].StartsWith('#'))
+            {
+                continue;
+            }
+            try
+            {
+                _ = Convert.FromBase64String(f[at + 2]);
+                keys.Add(new ScannedHostKey(f[at + 1], f[at + 2]));
+            }
+            catch (FormatException)
+            {
+            }
+        }
+        return keys;
+    }
+
     public static IReadOnlyList<ScannedHostKey> Scan(string hostName, int port, int timeoutSeconds)
     {
         var psi = new ProcessStartInfo("ssh-keyscan") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };

@@ -27,6 +27,30 @@ public sealed record HostChange(string Kind, string Name, string Action, Func<Ha
     }
 
     /// <summary>
+    /// Take one peer out of a relay's interface and nothing else: the config is the relay's own file as the host has
+    /// it (read in the same call that plans), less that peer, so a peer a hand or another cmdlet added stays, with
+    /// its keys. Without a file HomeTunnel wrote, <paramref name="fallback"/> (the peer file's view) is used.
+    /// </summary>
+    public static HostChange WireGuardWithoutPeer(WireGuardConfig fallback, string publicKey, string interfaceName, string action)
+    {
+        WireGuardConfig chosen = fallback.WithoutPeer(publicKey);
+        var wanted = new Dictionary<string, string?>(AgentRequest.WireGuardFiles(chosen, interfaceName));
+        return new HostChange("WireGuard", interfaceName, action, () => AgentRequest.WireGuard(chosen, interfaceName, uninstall: false), wanted,
+            (facts, force) =>
+            {
+                if (AgentValue.Unwrap(facts["Current"]) is string current && current.StartsWith(HostPlan.Marker, StringComparison.Ordinal))
+                {
+                    chosen = WireGuardConfigParser.Parse(current, $"{interfaceName}.conf on the relay").WithoutPeer(publicKey);
+                    foreach (var (path, text) in AgentRequest.WireGuardFiles(chosen, interfaceName))
+                    {
+                        wanted[path] = text;
+                    }
+                }
+                return WireGuardPlanner.Plan(facts, chosen, interfaceName, uninstall: false, force);
+            });
+    }
+
+    /// <summary>
     /// Install or uninstall port forwards on a relay, all in one step and one table load. An install is first held to
     /// the relay's invariants (<see cref="HomeTunnel.Forwards.ForwardGuard"/>) from the host's own facts, plus what
     /// <paramref name="planned"/> brings in the same command (Publish-HomeService's relay config, not yet on the host).

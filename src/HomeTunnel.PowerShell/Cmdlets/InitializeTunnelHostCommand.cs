@@ -133,6 +133,17 @@ public sealed class InitializeTunnelHostCommand : HomeTunnelCmdlet
         var target = new SshTarget(host, UserName, null, Port, knownHosts, 10);
         if (target.HostKeyKnown())
         {
+            // Known is not enough: the host must present the key known_hosts trusts, and the one the user expects.
+            target.EnsureKnownKeyPresented();
+            if (ExpectedHostKeyFingerprint is not null)
+            {
+                IReadOnlyList<ScannedHostKey> offered = HostKeyTrust.Scan(host, Port, 10);
+                if (!offered.Any(k => HostKeyTrust.SameFingerprint(k.Fingerprint, ExpectedHostKeyFingerprint)))
+                {
+                    throw new HomeTunnelException("HostKeyMismatch", ErrorKind.SecurityError,
+                        $"{host} offers host key(s) {string.Join(", ", offered)}, none of which is the expected {ExpectedHostKeyFingerprint}, though known_hosts already trusts one. Nothing was changed.", host);
+                }
+            }
             return true;
         }
         IReadOnlyList<ScannedHostKey> keys = HostKeyTrust.Scan(host, Port, 10);

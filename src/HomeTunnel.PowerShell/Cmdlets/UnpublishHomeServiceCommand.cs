@@ -96,8 +96,10 @@ public sealed class UnpublishHomeServiceCommand : HomeTunnelCmdlet
         if (last)
         {
             // The home machine's last site: its peer leaves the relay, and its own end of the tunnel goes.
-            WireGuardConfig relayConfig = WireGuardConfig.Create(book.Relay, book.Homes.Where(p => p.PublicKey != homePeer.PublicKey));
-            steps.Add((HostChange.WireGuard(relayConfig, ifName, $"Install WireGuard config {ifName} without '{homePeer.Name}' ({relayConfig.Peers.Count} peer(s))"), RelaySession));
+            // Only the peer Publish added leaves: the relay's file as it is on the host, less that peer (a peer added by
+            // hand or by another cmdlet stays).
+            WireGuardConfig relayConfig = WireGuardConfig.Create(book.Relay, book.Homes);
+            steps.Add((HostChange.WireGuardWithoutPeer(relayConfig, homePeer.PublicKey, ifName, $"Take home peer '{homePeer.Name}' out of WireGuard config {ifName}"), RelaySession));
             steps.Add((HostChange.WireGuard(null, ifName, $"Uninstall WireGuard config {ifName}"), HomeSession));
             steps.Add((HostChange.HomeFirewall(Array.Empty<HomePortOpening>(), ifName, uninstall: true, all: true, "Uninstall the home firewall"), HomeSession));
         }

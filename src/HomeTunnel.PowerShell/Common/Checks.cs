@@ -28,6 +28,21 @@ public static partial class Checks
         throw HomeTunnelException.Invalid(errorId, $"{what} '{DnsName.Printable(v)}' is not one of {string.Join(", ", System.Enum.GetNames<T>())}.", v);
     }
 
+    /// <summary>
+    /// A number written as plain ASCII digits and nothing else. int.TryParse with NumberStyles.None still forgives
+    /// trailing NULs ("22\0"), and Unicode digits are not what a host reads: this takes exactly what it shows.
+    /// </summary>
+    public static bool TryDigits(string? text, out int value)
+    {
+        value = 0;
+        if (string.IsNullOrEmpty(text) || text.Length > 9 || !System.Linq.Enumerable.All(text, char.IsAsciiDigit))
+        {
+            return false;
+        }
+        value = int.Parse(text, System.Globalization.CultureInfo.InvariantCulture);
+        return true;
+    }
+
     public static int Port(int value, string what, string errorId = "PortOutOfRange")
     {
         if (value is < 1 or > 65535)

@@ -1,5 +1,6 @@
 using System;
 using System.IO;
+using System.Linq;
 using System.Text;
 
 namespace HomeTunnel;
@@ -20,9 +21,13 @@ public static class Files
     {
         try
         {
-            if (Directory.Exists(path))
+            switch (FileKind.Of(path, followLink: true))
             {
-                throw new HomeTunnelException("NotARegularFile", ErrorKind.InvalidArgument, $"'{path}' is a folder, not a file.", path);
+                case PathKind.Directory:
+                    throw new HomeTunnelException("NotARegularFile", ErrorKind.InvalidArgument, $"'{path}' is a folder, not a file.", path);
+                case PathKind.Special:
+                    // Decided before opening: opening a FIFO waits for a writer forever.
+                    throw new HomeTunnelException("NotARegularFile", ErrorKind.InvalidArgument, $"'{path}' is a pipe, socket or device, not a regular file.", path);
             }
             using var stream = new FileStream(path, new FileStreamOptions { Mode = FileMode.Open, Access = FileAccess.Read, Share = FileShare.ReadWrite });
             if (!stream.CanSeek)
@@ -65,10 +70,13 @@ public static class Files
     public static void WriteTextAtomic(string path, string text, bool ownerOnly, bool overwrite)
     {
         string full = Path.GetFullPath(path);
-        if (Directory.Exists(full) || IsSpecialFile(full))
+        PathKind kind = FileKind.Of(full);
+        if (kind is PathKind.Directory or PathKind.Special or PathKind.Link || IsSpecialFile(full))
         {
-            // Renaming over a device (/dev/null) as root would replace the device itself.
-            throw new HomeTunnelException("NotARegularFile", ErrorKind.InvalidArgument, $"'{full}' is not a regular file; HomeTunnel writes only regular files.", full);
+            // Renaming over a device (/dev/null) as root would replace the device itself; a link would be written
+            // through to wherever it points (a log linked to /etc/shadow).
+            throw new HomeTunnelException("NotARegularFile", ErrorKind.InvalidArgument,
+                $"'{full}' is {(kind == PathKind.Link ? "a symbolic link" : kind == PathKind.Directory ? "a folder" : "not a regular file")}; HomeTunnel writes only regular files, never through a link.", full);
         }
         if (!overwrite && File.Exists(full))
         {
@@ -109,19 +117,39 @@ public static class Files
         {
             return true;
         }
-        if (!File.Exists(full) || new FileInfo(full).LinkTarget is not null)
+        return FileKind.Of(full) == PathKind.Special;
+    }
+
+    /// <summary>
+    /// The path as the kernel resolves it: absolute, "//" and ".." collapsed, and every symbolic link among its
+    /// folders followed, so a check against a folder (not under /etc) holds for where the bytes really go.
+    /// </summary>
+    public static string RealPath(string path, int depth = 0)
+    {
+        string full = Path.GetFullPath(path);
+        if (depth > 40)
         {
-            return false;
+            throw new HomeTunnelException("PathLinkLoop", ErrorKind.InvalidArgument, $"'{path}' goes through more than 40 symbolic links.", path);
         }
-        try
+        if (OperatingSystem.IsWindows())
         {
-            using var probe = new FileStream(full, new FileStreamOptions { Mode = FileMode.Open, Access = FileAccess.Read, Share = FileShare.ReadWrite, Options = FileOptions.None });
-            return !probe.CanSeek;
+            return full;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        string[] parts = full.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        string current = "/";
+        for (int i = 0; i < parts.Length; i++)
         {
-            return false;
+            string next = Path.Combine(current, parts[i]);
+            if (i < parts.Length - 1 && FileKind.Of(next) == PathKind.Link)
+            {
+                string? target = new FileInfo(next).LinkTarget;
+                string resolved = target is null ? next : Path.GetFullPath(target, current);
+                // Go on from the link's target, with the rest of the path after it.
+                return RealPath(Path.Combine(new[] { resolved }.Concat(parts[(i + 1)..]).ToArray()), depth + 1);
+            }
+            current = next;
         }
+        return current;
     }
 
     private static void TryDelete(string path)

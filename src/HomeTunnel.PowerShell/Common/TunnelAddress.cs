@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using System.Net;
 using System.Net.Sockets;
 
@@ -28,6 +29,11 @@ public sealed class TunnelAddress : IEquatable<TunnelAddress>
     public static TunnelAddress Parse(string? text, string what = "Address")
     {
         string value = text ?? string.Empty;
+        // Not even a trailing NUL: .NET's number parser forgives one ("32\0"), no host reads the same bytes so.
+        if (value.Any(c => char.IsControl(c) || HostText.IsControl(c)))
+        {
+            throw HomeTunnelException.Invalid("AddressInvalid", $"{what} '{DnsName.Printable(value)}' holds a control character; an address is exactly its text.", value);
+        }
         int slash = value.IndexOf('/');
         string ipText = slash < 0 ? value : value[..slash];
         if (!IPText.TryParse(ipText, out IPAddress ip))
@@ -40,7 +46,7 @@ public sealed class TunnelAddress : IEquatable<TunnelAddress>
         if (slash >= 0)
         {
             string p = value[(slash + 1)..];
-            if (p.Length is 0 or > 3 || !int.TryParse(p, System.Globalization.NumberStyles.None, null, out prefix) || prefix > max
+            if (p.Length is 0 or > 3 || !Checks.TryDigits(p, out prefix) || prefix > max
                 || (p.Length > 1 && p[0] == '0'))
             {
                 throw HomeTunnelException.Invalid("AddressPrefixInvalid",

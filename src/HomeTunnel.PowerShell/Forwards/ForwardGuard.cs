@@ -72,8 +72,8 @@ public static class ForwardGuard
         {
             string[] p = key.Split('-');
             if (p.Length is < 2 or > 3 || p[0] is not ("tcp" or "udp")
-                || !int.TryParse(p[1], NumberStyles.None, CultureInfo.InvariantCulture, out int from)
-                || !int.TryParse(p[^1], NumberStyles.None, CultureInfo.InvariantCulture, out int to))
+                || !Checks.TryDigits(p[1], out int from)
+                || !Checks.TryDigits(p[^1], out int to))
             {
                 return null;
             }

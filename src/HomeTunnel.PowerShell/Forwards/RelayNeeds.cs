@@ -177,7 +177,7 @@ public sealed partial class RelayNeeds
         AgentValue.Text(value).Split('\n').Select(l => l.TrimEnd('\r')).Where(l => l.Length > 0);
 
     private static bool TryPort(string text, out int port) =>
-        int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out port) && port is >= 1 and <= 65535 && text.Length <= 5;
+        Checks.TryDigits(text, out port) && port is >= 1 and <= 65535 && text.Length <= 5;
 
     /// <summary>"0.0.0.0:22", "[::]:22", "*:22", "192.0.2.1%eth0:53", "[::1]:631".</summary>
     private static bool TrySplitEndpoint(string text, out IPAddress? ip, out int port)

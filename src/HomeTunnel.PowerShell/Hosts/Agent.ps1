@@ -65,20 +65,39 @@ function Start-DetachedCommand {
     [pscustomobject]@{ ExitCode = $r.ExitCode; Out = $text; Err = $text }
 }
 
+# What a file is, without opening it (a FIFO would hang a read, a device be read without end): stat's own words,
+# for many paths in one process. The cache lives for one agent call.
+$script:FileKinds = @{}
+$script:MaxFileBytes = 4MB
+function Initialize-HostFileKind([string[]] $Paths, [switch] $FollowLink) {
+    $todo = @($Paths | Where-Object { $_ -and -not $script:FileKinds.ContainsKey("$([bool]$FollowLink)|$_") })
+    if ($todo.Count -eq 0) { return }
+    $statArgs = @(@(if ($FollowLink) { '-L' }) + @('-c', '%F|%s|%n', '--') + $todo)
+    $r = Invoke-Native stat $statArgs -AllowFailure
+    foreach ($p in $todo) { $script:FileKinds["$([bool]$FollowLink)|$p"] = $null }
+    foreach ($line in $r.Out -split "`n") {
+        $f = $line -split '\|', 3
+        if ($f.Count -eq 3 -and $script:FileKinds.ContainsKey("$([bool]$FollowLink)|$($f[2])")) { $script:FileKinds["$([bool]$FollowLink)|$($f[2])"] = @{ Kind = $f[0]; Size = [long]$f[1] } }
+    }
+}
+
 function Read-HostFile([string] $Path, [switch] $FollowLink) {
     # A file HomeTunnel would write is read without following a link: the link's target may be any file of
     # the host (/etc/shadow), and is not ours to show. (The probe follows sites-enabled's links: Apache does.)
     $info = [System.IO.FileInfo]::new($Path)
-    if (-not $FollowLink -and $info.Exists -and $info.LinkTarget) { return "(a symbolic link to $($info.LinkTarget))" }
-    if ($script:IsRoot) {
-        if ([System.IO.File]::Exists($Path)) { return [System.IO.File]::ReadAllText($Path) }
-        return $null
-    }
+    if (-not $FollowLink -and $info.LinkTarget) { return "(a symbolic link to $($info.LinkTarget))" }
+    Initialize-HostFileKind @($Path) -FollowLink:$FollowLink
+    $kind = $script:FileKinds["$([bool]$FollowLink)|$Path"]
+    if ($null -eq $kind) { return $null }
+    if ($kind.Kind -notin 'regular file', 'regular empty file') { return "(not a regular file: $($kind.Kind))" }
+    if ($kind.Size -gt $script:MaxFileBytes) { return "(over 4 MiB, not read)" }
+    if ($script:IsRoot) { return [System.IO.File]::ReadAllText($Path) }
     $r = Invoke-Native cat @($Path) -AllowFailure
     if ($r.ExitCode -eq 0) { $r.Out } else { $null }
 }
 
 function Write-HostFileAtomic([string] $Path, [string] $Text, [string] $Mode, [string] $Group = '') {
+    $script:FileKinds.Clear()
     # Staged beside the target, flushed, renamed over it: a reader sees the old file or the new one.
     $dir = Split-Path $Path -Parent
     $stage = Join-Path $dir ".$(Split-Path $Path -Leaf).hometunnel-$([guid]::NewGuid().ToString('N'))"
@@ -120,6 +139,7 @@ function Write-HostFileAtomic([string] $Path, [string] $Text, [string] $Mode, [s
 }
 
 function Remove-HostFile([string] $Path) {
+    $script:FileKinds.Clear()
     if ($script:IsRoot) { Remove-Item -LiteralPath $Path -Force -ErrorAction Ignore } else { Invoke-Native rm @('-f', $Path) | Out-Null }
 }
 
@@ -362,6 +382,7 @@ function Get-EnabledSiteNames([string] $Etc, [string[]] $Except) {
 
 function Get-ApacheFacts($Req) {
     $etc = '/etc/apache2'
+    Initialize-HostFileKind @(foreach ($s in $Req.Sites) { "$etc/sites-available/$($s.FileName)"; if ($s.PasswordPath) { $s.PasswordPath } })
     $sites = foreach ($s in $Req.Sites) {
         $available = "$etc/sites-available/$($s.FileName)"
         $enabledPath = "$etc/sites-enabled/$($s.FileName)"
@@ -645,6 +666,7 @@ function Get-RelayProbe($Req) {
     }
     $texts = @{}; $answers = @{}
     $perName = @{}
+    Initialize-HostFileKind @($served.Values | ForEach-Object { $_ } | ForEach-Object { $_.File } | Where-Object { $_ } | Select-Object -Unique) -FollowLink
     foreach ($name in $names) {
         $vhosts = @(if ($served.ContainsKey($name.ToLowerInvariant())) { $served[$name.ToLowerInvariant()] })
         $file = @($vhosts | Where-Object { $_.File } | ForEach-Object { $_.File }) | Select-Object -First 1
@@ -694,6 +716,7 @@ function Get-ManagedFiles($Req) {
     $names = try { @([System.IO.Directory]::GetFiles($dir, '*.conf') | ForEach-Object { [System.IO.Path]::GetFileName($_) }) }
     catch [System.UnauthorizedAccessException] { @((Invoke-Native sh @('-c', "ls -1 $dir") -AllowFailure).Out -split "`n" | Where-Object { $_ -like '*.conf' }) }
     catch { @() }
+    Initialize-HostFileKind @($names | ForEach-Object { "$dir/$_" })
     $files = foreach ($n in $names | Sort-Object) {
         $path = "$dir/$n"
         $text = Read-HostFile $path

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Collections;
 using System.Linq;
 using System.Management.Automation;
@@ -30,12 +31,19 @@ public sealed record SshTarget(string HostName, string? UserName, string? KeyFil
     /// True when a known_hosts file the connection will read has a key for the host. ssh in batch mode
     /// would refuse an unknown host anyway; asking first turns that into a clear, immediate answer.
     /// </summary>
-    public bool HostKeyKnown()
+    public bool HostKeyKnown() => KnownKeys() is not { Count: 0 };
+
+    /// <summary>
+    /// The keys the known_hosts files the connection reads hold for this host (hashed names included, through
+    /// ssh-keygen -F); null when there is no ssh-keygen to ask.
+    /// </summary>
+    public IReadOnlyList<Bootstrap.ScannedHostKey>? KnownKeys()
     {
         string entry = Port == 22 ? HostName : $"[{HostName}]:{Port}";
         var files = KnownHostsFile is not null
             ? new[] { KnownHostsFile }
             : new[] { System.IO.Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".ssh", "known_hosts"), "/etc/ssh/ssh_known_hosts" };
+        var keys = new List<Bootstrap.ScannedHostKey>();
         foreach (string file in files.Where(System.IO.File.Exists))
         {
             var psi = new System.Diagnostics.ProcessStartInfo("ssh-keygen") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
@@ -46,19 +54,42 @@ public sealed record SshTarget(string HostName, string? UserName, string? KeyFil
             try
             {
                 using var p = System.Diagnostics.Process.Start(psi)!;
-                p.StandardOutput.ReadToEnd();
+                string output = p.StandardOutput.ReadToEnd();
                 p.WaitForExit();
                 if (p.ExitCode == 0)
                 {
-                    return true;
+                    keys.AddRange(Bootstrap.HostKeyTrust.ParseKnown(output));
                 }
             }
             catch (System.ComponentModel.Win32Exception)
             {
-                return true; // no ssh-keygen to ask: let ssh itself decide
+                return null; // no ssh-keygen to ask: let ssh itself decide
             }
         }
-        return false;
+        return keys;
+    }
+
+    /// <summary>
+    /// Compares the keys the host presents (ssh-keyscan: a key exchange, nothing of ours is sent) with the ones
+    /// known_hosts trusts for it. A host whose keys are known but offers none of them is <c>HostKeyChanged</c>,
+    /// decided from the keys themselves, never from ssh's words; a host that offers no key at all is left to the
+    /// connection (it is down or unreachable, and says so there).
+    /// </summary>
+    public void EnsureKnownKeyPresented()
+    {
+        IReadOnlyList<Bootstrap.ScannedHostKey>? known = KnownKeys();
+        if (known is null || known.Count == 0)
+        {
+            return;
+        }
+        IReadOnlyList<Bootstrap.ScannedHostKey> offered = Bootstrap.HostKeyTrust.Scan(HostName, Port, Math.Max(1, ConnectTimeoutSeconds));
+        if (offered.Count == 0 || offered.Any(o => known.Any(k => k.Type == o.Type && k.Base64 == o.Base64)))
+        {
+            return;
+        }
+        throw new HomeTunnelException("HostKeyChanged", ErrorKind.SecurityError,
+            $"{HostName} presents host key(s) {string.Join(", ", offered)}, none of which is the one known_hosts trusts for it ({string.Join(", ", known.Select(k => k.ToString()).Distinct())}). Nothing was sent to it. {Remedies.For("HostKeyChanged", HostName, Port, KnownHostsFile)}",
+            HostName);
     }
 
     /// <summary>
@@ -122,6 +153,7 @@ public static class SshSessionOpener
             throw new HomeTunnelException("HostKeyUnknown", ErrorKind.SecurityError,
                 $"No host key for {target.HostName} is known, and HomeTunnel never accepts one unseen. {Remedies.For("HostKeyUnknown", target.HostName, target.Port, target.KnownHostsFile)}", target.HostName);
         }
+        target.EnsureKnownKeyPresented();
         Runspace owner = RunspaceFactory.CreateRunspace();
         owner.Open();
         using var shell = PowerShell.Create();

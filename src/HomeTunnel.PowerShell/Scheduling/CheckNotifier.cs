@@ -43,7 +43,8 @@ public static class CheckNotifier
                 {
                     return new CheckDelivery(target.Display, target.Kind, notice.ServerName, notice.Event, true, attempt, null, clock.Elapsed);
                 }
-                error = $"HTTP {(int)response.StatusCode} {response.ReasonPhrase}";
+                // The receiver's reason phrase is its text, not ours: it can carry the token back, so only the code is kept.
+                error = $"HTTP {(int)response.StatusCode}";
             }
             catch (OperationCanceledException) when (!cancel.IsCancellationRequested)
             {

@@ -101,6 +101,30 @@ public static class CheckRunner
             return;
         }
         Directory.CreateDirectory(Path.GetDirectoryName(path) ?? ".");
-        File.AppendAllLines(path, all);
+        // The log holds what receivers and hosts answered: 0600 from its creation on, never written through a link
+        // or into a FIFO or device.
+        PathKind kind = FileKind.Of(path);
+        if (kind is not (PathKind.Regular or PathKind.Missing))
+        {
+            throw new HomeTunnelException("NotARegularFile", ErrorKind.InvalidArgument, $"The check's log '{path}' is not a regular file (a link, a pipe or a device); nothing was written to it.", path);
+        }
+        var options = new FileStreamOptions { Mode = FileMode.Append, Access = FileAccess.Write, Share = FileShare.Read };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = Files.OwnerOnly;
+        }
+        using (var stream = new FileStream(path, options))
+        using (var writer = new StreamWriter(stream, new System.Text.UTF8Encoding(false)))
+        {
+            foreach (string line in all)
+            {
+                writer.Write(line);
+                writer.Write('\n');
+            }
+        }
+        if (!OperatingSystem.IsWindows() && (File.GetUnixFileMode(path) & (UnixFileMode.GroupRead | UnixFileMode.OtherRead | UnixFileMode.GroupWrite | UnixFileMode.OtherWrite)) != 0)
+        {
+            File.SetUnixFileMode(path, Files.OwnerOnly);
+        }
     }
 }

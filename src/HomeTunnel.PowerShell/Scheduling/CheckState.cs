@@ -53,12 +53,35 @@ public sealed class CheckState
     {
         try
         {
-            return File.Exists(path) ? JsonSerializer.Deserialize<CheckState>(File.ReadAllText(path)) ?? new CheckState() : new CheckState();
+            return File.Exists(path) ? Clean(JsonSerializer.Deserialize<CheckState>(Files.ReadText(path))) : new CheckState();
         }
-        catch (Exception e) when (e is JsonException or IOException or UnauthorizedAccessException or NotSupportedException)
+        catch (Exception e) when (e is JsonException or IOException or UnauthorizedAccessException or NotSupportedException or HomeTunnelException)
         {
             return new CheckState(); // a damaged state only means the next change is told once more
         }
+    }
+
+    /// <summary>A state as JSON may hold it (nulls anywhere, other key comparers) made whole: nothing in it can stop a run.</summary>
+    private static CheckState Clean(CheckState? loaded)
+    {
+        var clean = new CheckState();
+        foreach (var (name, s) in loaded?.Names ?? new Dictionary<string, CheckNameState>())
+        {
+            if (name is null || s is null)
+            {
+                continue;
+            }
+            var told = new Dictionary<string, CheckToldState>(StringComparer.Ordinal);
+            foreach (var (id, t) in s.Told ?? new Dictionary<string, CheckToldState>())
+            {
+                if (id is not null && t is not null)
+                {
+                    told[id] = new CheckToldState { Status = t.Status ?? "Pass", At = t.At };
+                }
+            }
+            clean.Names[name] = new CheckNameState { Status = s.Status ?? "Pass", Since = s.Since, Told = told };
+        }
+        return clean;
     }
 
     /// <summary>Written 0600 through the project's one atomic write (Files.WriteTextAtomic).</summary>

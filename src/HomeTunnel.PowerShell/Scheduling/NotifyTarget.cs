@@ -51,7 +51,34 @@ public sealed class NotifyTarget
         {
             throw HomeTunnelException.Invalid("NotifyUriInvalid", "A -NotifyUri carries a user and password before the host; put a token in the path or query instead. The value is not shown.", "NotifyUri");
         }
+        if (CloudInternal(uri.Host) is { } what)
+        {
+            // A scheduled check runs as root on a VPS: a URI at the cloud's metadata service would post the check's
+            // news (and read its answer into the log) from the instance's own credentials endpoint.
+            throw HomeTunnelException.Invalid("NotifyUriInternal", $"A -NotifyUri points at {what} ({uri.Host}); a notice goes to a receiver on the network, never there.", uri.Host);
+        }
         return new NotifyTarget(uri, kind == NotifyKind.Auto ? Recognise(uri) : kind);
+    }
+
+    /// <summary>The cloud's metadata service by address (link-local, fd00:ec2::254) or by its well-known names; null otherwise.</summary>
+    private static string? CloudInternal(string host)
+    {
+        string h = host.Trim('[', ']').ToLowerInvariant();
+        if (h is "metadata.google.internal" or "metadata" or "instance-data" || h.EndsWith(".internal", StringComparison.Ordinal) && h.StartsWith("metadata", StringComparison.Ordinal))
+        {
+            return "the cloud's metadata service";
+        }
+        if (!System.Net.IPAddress.TryParse(h, out System.Net.IPAddress? ip))
+        {
+            return null;
+        }
+        if (ip.IsIPv4MappedToIPv6)
+        {
+            ip = ip.MapToIPv4();
+        }
+        byte[] b = ip.GetAddressBytes();
+        bool linkLocal = b.Length == 4 ? b[0] == 169 && b[1] == 254 : ip.IsIPv6LinkLocal || h == "fd00:ec2::254";
+        return linkLocal ? "a link-local address (the cloud's metadata service lives there)" : null;
     }
 
     /// <summary>hc-ping.com and "/ping/&lt;uuid&gt;" are healthchecks; ntfy.sh and a host named ntfy are ntfy; anything else a webhook.</summary>

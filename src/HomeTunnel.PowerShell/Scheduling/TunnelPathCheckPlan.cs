@@ -88,7 +88,9 @@ public sealed partial class TunnelPathCheckPlan
     /// Folders a check may not write to as root (its log, its metrics): what the system runs or trusts (/etc holds
     /// cron.d, ~/.ssh authorized_keys), and the kernel's and devices' file systems.
     /// </summary>
-    internal static bool InSystemFolder(string path) =>
+    internal static bool InSystemFolder(string path) => InSystemFolderCanonical(Files.RealPath(path)) || InSystemFolderCanonical(path);
+
+    private static bool InSystemFolderCanonical(string path) =>
         new[] { "/etc/", "/usr/", "/bin/", "/sbin/", "/lib", "/boot/", "/proc/", "/sys/", "/dev/", "/root/.ssh/", "/var/spool/" }.Any(r => path.StartsWith(r, StringComparison.Ordinal))
         || path.Contains("/.ssh/", StringComparison.Ordinal);
 

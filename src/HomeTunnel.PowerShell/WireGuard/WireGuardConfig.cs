@@ -100,15 +100,17 @@ public sealed class WireGuardConfig
         }
         var sections = new List<WireGuardPeerSection>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
+        bool selfGiven = false;
         foreach (TunnelPeer p in peers)
         {
             if (p.PublicKey == self.PublicKey)
             {
-                throw new HomeTunnelException("SelfPeer", ErrorKind.InvalidArgument,
-                    $"Peer '{p.Name}' has the public key of '{self.Name}' itself: a config lists the other side of the tunnel, never its own interface. Use New-WireGuardConfig -For $relayPeer -Peer $homePeer.", p.Name);
-            }
-            if (p.PublicKey == self.PublicKey)
-            {
+                if (p.Name != self.Name)
+                {
+                    throw new HomeTunnelException("SelfPeer", ErrorKind.InvalidArgument,
+                        $"Peer '{p.Name}' has the public key of '{self.Name}' itself: a config lists the other side of the tunnel, never its own interface.", p.Name);
+                }
+                selfGiven = true;
                 continue; // a list of all peers may include the interface's own: it is not its own peer
             }
             if (self.Role == TunnelRole.Home && p.Role == TunnelRole.Home)
@@ -135,6 +137,11 @@ public sealed class WireGuardConfig
                 PersistentKeepalive = self.PersistentKeepalive is > 0 ? self.PersistentKeepalive : null,
             });
         }
+        if (selfGiven && sections.Count == 0)
+        {
+            throw new HomeTunnelException("SelfPeer", ErrorKind.InvalidArgument,
+                $"The only peer given for '{self.Name}' is '{self.Name}' itself: a config lists the other side of the tunnel, never its own interface. Use New-WireGuardConfig -For $relayPeer -Peer $homePeer.", self.Name);
+        }
         var config = new WireGuardConfig
         {
             Name = self.Name,
@@ -151,6 +158,19 @@ public sealed class WireGuardConfig
     }
 
     internal WireGuardConfig WithPreserveClientAddress() => Copy(true, RedactedKeyPublicKey);
+
+    /// <summary>This config without the peer of that public key; every other peer, and everything else, as it is.</summary>
+    internal WireGuardConfig WithoutPeer(string publicKey)
+    {
+        WireGuardConfig copy = Copy(PreserveClientAddress, RedactedKeyPublicKey);
+        return new WireGuardConfig
+        {
+            Name = copy.Name, PrivateKey = copy.PrivateKey, PrivateKeyRedacted = copy.PrivateKeyRedacted, RedactedKeyPublicKey = copy.RedactedKeyPublicKey,
+            AddressValues = copy.AddressValues, ListenPort = copy.ListenPort, Mtu = copy.Mtu, Dns = copy.Dns, Table = copy.Table, FwMark = copy.FwMark,
+            ExtraSettings = copy.ExtraSettings, Peers = Peers.Where(p => p.PublicKey != publicKey).ToArray(), Source = copy.Source,
+            PreserveClientAddress = copy.PreserveClientAddress,
+        };
+    }
 
     private WireGuardConfig Copy(bool preserveClientAddress, string? redactedKeyPublicKey) => new()
     {

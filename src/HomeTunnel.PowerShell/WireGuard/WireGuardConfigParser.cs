@@ -276,7 +276,7 @@ public static partial class WireGuardConfigParser
         s.Single.TryGetValue(key, out var v) ? v : null;
 
     private static int Int(string text, string what) =>
-        int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int n) && text.Length <= 6
+        Checks.TryDigits(text, out int n) && text.Length <= 6
             ? n
             : throw HomeTunnelException.Invalid("ConfigNumberInvalid", $"{what} '{text}' is not a whole number.", text);
 

@@ -64,7 +64,7 @@ public sealed class WireGuardEndpoint : IEquatable<WireGuardEndpoint>
 
     private static int ParsePort(string text, string what, string value)
     {
-        if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int port) || port is < 1 or > 65535 || text.Length > 5)
+        if (!Checks.TryDigits(text, out int port) || port is < 1 or > 65535 || text.Length > 5)
         {
             throw HomeTunnelException.Invalid("EndpointPortInvalid", $"{what} '{value}' has port '{text}'; a port is 1 to 65535.", value);
         }
