@@ -663,11 +663,12 @@ function Get-LabOwnerState {
         if (-not (Test-Path $base)) { continue }
         foreach ($item in Get-ChildItem $base -Recurse -Force | Sort-Object FullName) {
             $rel = $item.FullName.Substring($root.Length)
-            if ($rel -like '/etc-apache2/mods-enabled/*') { continue }
+            # Enabling the modules a site needs is part of an install; mod_md keeps its own ACME store.
+            if ($rel -like '/etc-apache2/mods-enabled/*' -or $rel -like '/etc-apache2/md/*') { continue }
             if ($item.LinkType) {
                 $target = if ([System.IO.Path]::IsPathRooted($item.Target)) { $item.Target } else { Join-Path $item.DirectoryName $item.Target }
                 $local = $target -replace '^/etc/apache2', (Join-Path $root 'etc-apache2')
-                if ((Test-Path -LiteralPath $local -PathType Leaf) -and (Get-Content -LiteralPath $local -TotalCount 1) -eq '# Managed by HomeTunnel') { continue }
+                if ((Test-Path -LiteralPath $local -PathType Leaf) -and (Get-Content -LiteralPath $local -TotalCount 1) -like '# Managed by HomeTunnel*') { continue }
                 $lines.Add("$rel -> $($item.Target)")
             }
             elseif (-not $item.PSIsContainer) {
@@ -676,7 +677,8 @@ function Get-LabOwnerState {
             }
         }
     }
-    [Convert]::ToHexString([Security.Cryptography.SHA256]::HashData([Text.Encoding]::UTF8.GetBytes(($lines -join "`n"))))
+    # One entry per line, so that a broken invariant can say what changed.
+    , @($lines)
 }
 
 function Get-LabInvariantState {
@@ -727,7 +729,12 @@ function Assert-LabInvariant {
         }
     }
     foreach ($h in 'relay', 'home') {
-        if ((Get-LabOwnerState $Lab $h) -ne $Before[$h]) { $broken.Add("the owner's nftables tables or files on $h changed") }
+        $now = Get-LabOwnerState $Lab $h
+        $gone = @($Before[$h] | Where-Object { $_ -notin $now }); $new = @($now | Where-Object { $_ -notin $Before[$h] })
+        if ($gone.Count + $new.Count -gt 0) {
+            $what = @($gone | ForEach-Object { "- $(($_ -split "`n")[0])" }) + @($new | ForEach-Object { "+ $(($_ -split "`n")[0])" }) | Select-Object -First 4
+            $broken.Add("the owner's nftables tables or files on $h changed ($($what -join ', '))")
+        }
     }
     if ($broken.Count -gt 0) { throw "Lab invariant broken: $($broken -join '; ')." }
 }
