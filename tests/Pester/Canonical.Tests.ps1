@@ -59,6 +59,8 @@ Describe 'Exact values' {
         @{ Case = 'a DNS value that is a shell word'; Run = { "[Interface]`nPrivateKey = $key`nAddress = 10.0.0.2/32`nDNS = 1.1.1.1 `$(id)`n" | ConvertFrom-WireGuardConfig }; Id = 'ConfigDnsInvalid' }
         @{ Case = 'a DNS glob'; Run = { "[Interface]`nPrivateKey = $key`nAddress = 10.0.0.2/32`nDNS = *`n" | ConvertFrom-WireGuardConfig }; Id = 'ConfigDnsInvalid' }
         @{ Case = 'a PostUp in a [Peer] section'; Run = { "[Interface]`nPrivateKey = $key`nAddress = 10.0.0.2/32`n[Peer]`nPublicKey = $pub`nAllowedIPs = 10.0.0.1/32`nPostUp = id`n" | ConvertFrom-WireGuardConfig }; Id = 'ConfigHookNotAllowed' }
+        @{ Case = 'an imported certificate path whose quotes carried a space'; Run = { ConvertFrom-ApacheProxySite "<VirtualHost *:443>`n    ServerName a.example.test`n    SSLEngine on`n    SSLCertificateFile `"/etc/ssl/my certs/a.pem`"`n    SSLCertificateKeyFile /etc/ssl/private/a.key`n    ProxyPass / http://192.168.4.2:3000/`n</VirtualHost>`n" }; Id = 'SSLCertificateFileInvalid' }
+        @{ Case = 'a relay config whose home peer routes everything'; Run = { $r = New-TunnelPeer -Name relay -Role Relay -Address 192.168.4.1/24 -ListenPort 51820 -Endpoint vps.example.test; New-WireGuardConfig -For $r -Peer (New-TunnelPeer -Name h -Role Home -Address 192.168.4.2/32 -AllowedIPs 0.0.0.0/0) }; Id = 'RelayRoutesEverythingHome' }
         @{ Case = 'a key name that is no name'; Run = { "[Interface]`nPrivateKey: $key`nAddress = 10.0.0.2/32`n" | ConvertFrom-WireGuardConfig }; Id = 'ConfigLineInvalid' }
     ) {
         $e = Get-ErrorRecord $Run

@@ -119,3 +119,42 @@ Describe 'Fuzzing the parsers' {
         $failures | Select-Object -First 5 | Should -BeNullOrEmpty
     }
 }
+
+Describe 'Fuzzing what hosts send back' {
+    BeforeAll {
+        $script:SsCorpus = @(
+            "tcp   LISTEN 0      128          0.0.0.0:22        0.0.0.0:*    users:((`"sshd`",pid=512,fd=3))`ntcp   LISTEN 0      511                *:80              *:*    users:((`"apache2`",pid=700,fd=4))`nudp   UNCONN 0      0            0.0.0.0:51820     0.0.0.0:*`ntcp   LISTEN 0      4096       [::1]:631       [::]:*"
+            "port 22`nlistenaddress 0.0.0.0:22`nlistenaddress [::]:2222"
+            "wg0`t51820`nwg1`t0"
+            "wg0`tAbCd=`t192.168.4.2/32 fd00::2/128`nwg1`tEf=`t(none)"
+        )
+        $script:ProbeCorpus = @(
+            "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl`n# Host x found: line 3`n@revoked x ssh-rsa AAAAB3NzaC1yc2E=`nx ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTY="
+            "ID=debian`nID_LIKE=`"ubuntu debian`"`nVERSION_ID=`"12`"`nPRETTY_NAME=`"Debian GNU/Linux 12 (bookworm)`""
+        )
+    }
+
+    It 'relay facts (ss, sshd -T, wg): every input is read as facts, with no control character in what they show' {
+        $failures = Invoke-Fuzz 4 $SsCorpus {
+            param($t)
+            [HomeTunnel.Forwards.RelayNeeds]::From(@{ SsOk = $true; Ss = $t; Sshd = $t; WgListen = $t; WgAllowed = $t; ApacheListen = $t; WgFiles = @{ wg0 = $t } })
+        } {
+            param($needs)
+            if ($needs.Ports | Where-Object { $_.Port -lt 1 -or $_.Port -gt 65535 -or ($_.Who.ToCharArray() | Where-Object { [HomeTunnel.HostText]::IsControl($_) }) }) { 'a port out of range or a control character in who uses it' }
+        }
+        $failures | Select-Object -First 5 | Should -BeNullOrEmpty
+    }
+
+    It 'known_hosts lines, key scans and os-release: every input is read, with no control character in what is shown' {
+        $failures = Invoke-Fuzz 5 $ProbeCorpus {
+            param($t)
+            @([HomeTunnel.Bootstrap.HostKeyTrust]::ParseKnown($t)) + @([HomeTunnel.Bootstrap.HostKeyTrust]::ParseScan($t)) + @([HomeTunnel.Bootstrap.OsRelease]::Parse($t))
+        } {
+            param($all)
+            foreach ($o in $all) {
+                if ($o -is [HomeTunnel.Bootstrap.OsRelease] -and ($o.PrettyName.ToCharArray() | Where-Object { [HomeTunnel.HostText]::IsControl($_) })) { return 'a control character in the pretty name' }
+            }
+        }
+        $failures | Select-Object -First 5 | Should -BeNullOrEmpty
+    }
+}

@@ -242,7 +242,7 @@ public sealed class ApacheProxySite
             : throw HomeTunnelException.Invalid($"{what}OutOfRange", $"{what} {value} is out of range; use {min} to {max} seconds.", value);
 
     /// <summary>Certificate paths go into the config unquoted: absolute, and only plain path characters.</summary>
-    private static string CertificatePath(string value, string what)
+    internal static string CertificatePath(string value, string what)
     {
         bool plain = value.Length > 1 && value[0] == '/' && value.All(c => c is >= 'a' and <= 'z' or >= 'A' and <= 'Z' or >= '0' and <= '9' or '/' or '.' or '_' or '-' or '+' or '@');
         if (!plain || value.Split('/').Any(s => s == ".."))

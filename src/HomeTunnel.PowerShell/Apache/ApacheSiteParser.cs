@@ -337,8 +337,10 @@ public static partial class ApacheSiteParser
             Https = https is not null,
             HttpRedirect = httpRedirect,
             Tls = tls,
-            CertificateFile = tls == TlsMode.Files ? https!.CertFile : null,
-            CertificateKeyFile = tls == TlsMode.Files ? https!.KeyFile : null,
+            // The same rule as a typed path: a path HomeTunnel would write back differently (a space, which its quotes
+            // carried) is refused, never changed on the way.
+            CertificateFile = tls == TlsMode.Files ? ApacheProxySite.CertificatePath(https!.CertFile!, "SSLCertificateFile") : null,
+            CertificateKeyFile = tls == TlsMode.Files ? ApacheProxySite.CertificatePath(https!.KeyFile!, "SSLCertificateKeyFile") : null,
             WebSocket = websocket,
             PreserveHost = proxy.PreserveHost,
             ProxyRequestsOff = proxy.ProxyRequestsOff,

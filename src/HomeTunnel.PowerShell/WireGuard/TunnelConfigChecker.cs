@@ -189,7 +189,14 @@ public static class TunnelConfigChecker
                         Add(f, FindingSeverity.Error, "DefaultRouteThroughTunnel", name,
                             $"Config '{name}' routes {a} through peer '{p}': the home machine's whole internet traffic would go to the relay, and its own default route would be lost. Give the relay peer the tunnel subnet only.", a.ToString());
                     }
-                    if (a.PrefixLength == a.MaxPrefix && c.AddressValues.Any(own => own.IP.Equals(a.IP)))
+                    if (c.ListenPort is not null && a.PrefixLength == 0)
+                    {
+                        // On the relay (the side that listens) a default route through a peer takes the relay's own
+                        // internet, its SSH replies included, into the home machine: the owner is locked out.
+                        Add(f, FindingSeverity.Error, "RelayRoutesEverythingHome", name,
+                            $"Config '{name}' routes {a} through peer '{p}': the relay's whole internet traffic, its SSH replies included, would go into the tunnel. Give the home peer its tunnel address (and the networks behind it) only.", a.ToString());
+                    }
+                                        if (a.PrefixLength == a.MaxPrefix && c.AddressValues.Any(own => own.IP.Equals(a.IP)))
                     {
                         Add(f, FindingSeverity.Error, "DuplicateAddress", name, $"Config '{name}' gives peer '{p}' its own address {a.IP}.", a.ToString());
                     }
