@@ -60,6 +60,21 @@ Describe 'A forward never takes what the relay itself needs' -Tag Lab {
     }
 }
 
+Describe 'A site proxies into the tunnel and nowhere else' -Tag Lab {
+    # The relay's invariants after every test, whatever its own assertions said (tests/Lab: Assert-LabInvariant).
+    BeforeEach { $script:invariantBefore = Get-LabInvariantState $lab }
+    AfterEach { Assert-LabInvariant $lab $script:invariantBefore }
+
+    It 'refuses a backend no peer of the relay carries, even with -Force, and leaves the relay as it was' {
+        $before = Get-LabStateHash $lab relay
+        $outside = New-ApacheProxySite -ServerName outside.example.test -Backend http://203.0.113.200:80/
+        $e = Get-ErrorRecord { $outside | Install-ApacheProxySite -Session $vps -Force }
+        Assert-HomeTunnelError $e 'BackendNotATunnelPeer' 'SecurityError' 'http://203.0.113.200:80/'
+        $e.ErrorDetails.RecommendedAction | Should -Match 'WireGuard config'
+        Get-LabStateHash $lab relay | Should -Be $before
+    }
+}
+
 Describe 'A second tunnel interface keeps the first one''s fence' -Tag Lab {
     # The relay's invariants after every test, whatever its own assertions said (tests/Lab: Assert-LabInvariant).
     BeforeEach { $script:invariantBefore = Get-LabInvariantState $lab }

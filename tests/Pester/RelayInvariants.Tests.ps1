@@ -192,6 +192,23 @@ Describe 'One backend policy for every proxying form and every site' {
         (ConvertFrom-Inside "    <Location /static>`n        ProxyPass !`n    </Location>").ServerName | Should -Be 'a.example.test'
     }
 
+    It 'refuses, on the relay, a backend no WireGuard peer of the relay carries, whatever -Force says' {
+        $facts = (Get-Content -Raw "$PSScriptRoot/fixtures/agent/apache-facts-new.json" | ConvertFrom-Json -AsHashtable).Facts
+        $outside = New-ApacheProxySite -ServerName other.example.test -Backend http://203.0.113.9:80/
+        $plan = [HomeTunnel.Hosts.ApachePlanner]::Plan($facts, [HomeTunnel.Apache.ApacheProxySite[]]@($outside), $false, $true, $null)
+        $plan.ErrorId | Should -Be 'BackendNotATunnelPeer'
+        $plan.Target | Should -Be 'http://203.0.113.9:80/'
+        $inside = $homePeer | New-ApacheProxySite -ServerName other.example.test -Port 8080
+        ([HomeTunnel.Hosts.ApachePlanner]::Plan($facts, [HomeTunnel.Apache.ApacheProxySite[]]@($inside), $false, $false, $null)).ErrorId | Should -BeNullOrEmpty
+        # A relay with no tunnel yet takes the site when the same command installs the peer first (Publish-HomeService).
+        $facts.Tunnel = @{ WgListen = ''; WgAllowed = ''; WgFiles = @{} }
+        ([HomeTunnel.Hosts.ApachePlanner]::Plan($facts, [HomeTunnel.Apache.ApacheProxySite[]]@($inside), $false, $false, $null)).ErrorId | Should -Be 'BackendNotATunnelPeer'
+        $planned = [HomeTunnel.Forwards.PlannedRelay]::new('wg0', [HomeTunnel.Forwards.RelayPortUse[]]@(), [HomeTunnel.TunnelAddress[]]@([HomeTunnel.TunnelAddress]::Parse('192.168.4.2/32')))
+        ([HomeTunnel.Hosts.ApachePlanner]::Plan($facts, [HomeTunnel.Apache.ApacheProxySite[]]@($inside), $false, $false, $planned)).ErrorId | Should -BeNullOrEmpty
+        # Uninstalling needs no tunnel.
+        ([HomeTunnel.Hosts.ApachePlanner]::Plan($facts, [HomeTunnel.Apache.ApacheProxySite[]]@($outside), $true, $false, $null)).ErrorId | Should -Not -Be 'BackendNotATunnelPeer'
+    }
+
     It 'holds a typed site to the same rule: <Backend>' -ForEach @(
         @{ Backend = 'http://127.0.0.1:8080/' }, @{ Backend = 'http://localhost:8080/' }, @{ Backend = 'http://home.lan:3000/' }
         @{ Backend = 'http://169.254.169.254/' }, @{ Backend = 'http://[::1]:9000/' }, @{ Backend = 'http://[fe80::1]:80/' }, @{ Backend = 'http://0.0.0.0:80/' }

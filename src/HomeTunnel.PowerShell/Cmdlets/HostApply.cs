@@ -97,9 +97,9 @@ public sealed record HostChange(string Kind, string Name, string Action, Func<Ha
     }
 
     /// <summary>Install or uninstall Apache proxy sites, all in one step per relay.</summary>
-    public static HostChange Apache(ApacheProxySite[] sites, bool uninstall, string action) =>
+    public static HostChange Apache(ApacheProxySite[] sites, bool uninstall, string action, HomeTunnel.Forwards.PlannedRelay? planned = null) =>
         new("Apache", string.Join(", ", sites.Select(s => s.ServerName)), action, () => AgentRequest.Apache(sites, uninstall),
-            AgentRequest.ApacheFiles(sites, uninstall), (facts, force) => ApachePlanner.Plan(facts, sites, uninstall, force));
+            AgentRequest.ApacheFiles(sites, uninstall), (facts, force) => ApachePlanner.Plan(facts, sites, uninstall, force, planned));
 }
 
 /// <summary>

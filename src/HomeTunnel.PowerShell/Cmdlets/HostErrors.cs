@@ -35,6 +35,7 @@ public static class HostErrors
         ["ForwardOverlaps"] = ErrorKind.ResourceExists,
         ["ForwardTargetNotAPeer"] = ErrorKind.SecurityError,
         ["RelayFactsUnavailable"] = ErrorKind.ResourceUnavailable,
+        ["BackendNotATunnelPeer"] = ErrorKind.SecurityError,
     };
 
     /// <summary>Every error id a host can answer with (the agent's and the planners'), and its category.</summary>

@@ -173,20 +173,21 @@ public sealed class PublishHomeServiceCommand : HomeTunnelCmdlet
 
         var changes = new List<HostChangeResult>();
         var core = new HostApply(this, StopToken, throttle: 2, force: false);
+        // The relay config installed in the first step is the relay's own too: its port and its peers count for the
+        // steps after it, also under -WhatIf on a relay that has none yet.
+        var planned = new HomeTunnel.Forwards.PlannedRelay(ifName,
+            book.Relay.ListenPort is int lp ? new[] { new HomeTunnel.Forwards.RelayPortUse(HomeTunnel.Forwards.ForwardProtocol.Udp, lp, $"WireGuard {ifName}") } : Array.Empty<HomeTunnel.Forwards.RelayPortUse>(),
+            homePeer.AddressValues.Select(a => a.HostRoute).ToArray());
         var steps = new (HostChange Change, PSSession? Session)[]
         {
             (HostChange.WireGuard(relayConfig, ifName, $"Install WireGuard config {ifName} ({relayConfig.Peers.Count} peer(s))"), RelaySession),
             // Fenced before the tunnel comes up: a relay that is broken into reaches only what is published.
             (HostChange.HomeFirewall(openings, ifName, uninstall: false, all: false, $"Install the home firewall on {ifName} opening {string.Join(", ", openings.Select(o => o.Key))}"), HomeSession),
             (HostChange.WireGuard(homeConfig, ifName, $"Install WireGuard config {ifName} ({homeConfig.Peers.Count} peer(s))"), HomeSession),
-            (HostChange.Apache(new[] { site }, uninstall: false, $"Install Apache proxy site {name}"), RelaySession),
+            (HostChange.Apache(new[] { site }, uninstall: false, $"Install Apache proxy site {name}", planned), RelaySession),
         };
         if (forwards.Length > 0)
         {
-            // The relay config installed a step before is the relay's own too: its port and its peers count, also under -WhatIf.
-            var planned = new HomeTunnel.Forwards.PlannedRelay(ifName,
-                book.Relay.ListenPort is int lp ? new[] { new HomeTunnel.Forwards.RelayPortUse(HomeTunnel.Forwards.ForwardProtocol.Udp, lp, $"WireGuard {ifName}") } : Array.Empty<HomeTunnel.Forwards.RelayPortUse>(),
-                homePeer.AddressValues.Select(a => a.HostRoute).ToArray());
             steps = steps.Append((HostChange.Forward(forwards, uninstall: false, $"Install port forward(s) {string.Join(", ", forwards.Select(f => f.ToString()))}", planned), (PSSession?)RelaySession)).ToArray();
         }
         if (!core.RunSteps(steps, ask: whatIf, $"Publish {name}", changes))

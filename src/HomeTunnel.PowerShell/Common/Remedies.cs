@@ -29,6 +29,7 @@ public static class Remedies
         ["ForwardPortInUse"] = "Forward another public port: the relay's own SSH, WireGuard, Apache and other listeners are read from {host} and can never be forwarded (docs/security.md).",
         ["ForwardOverlaps"] = "Uninstall the forward it overlaps first (Uninstall-TunnelPortForward -Session ...), or choose public ports that no other forward on {host} covers.",
         ["ForwardTargetNotAPeer"] = "Forward to a home peer's tunnel address on that interface: install the relay's WireGuard config with the peer first (Install-WireGuardConfig or Publish-HomeService).",
+        ["BackendNotATunnelPeer"] = "Give the site a home peer's tunnel address as its backend, and install the relay's WireGuard config with that peer first (Install-WireGuardConfig, or Publish-HomeService for both).",
         ["RelayFactsUnavailable"] = "Install iproute2 on {host} (it provides 'ss'), so HomeTunnel can read which ports the relay itself uses.",
         ["HostRequired"] = "Give -Session with the hosts' PSSessions (New-PSSession -HostName ..., or Initialize-TunnelHost for a bare host), or -Local to work on this machine on purpose.",
         ["HostConflict"] = "Give either -Session or -Local, not both.",

@@ -145,6 +145,10 @@ public sealed partial class RelayNeeds
             : new RelayNeeds(ports, peers, false, "the host could not list what listens on it ('ss' from iproute2 is missing or failed)");
     }
 
+    /// <summary>Whether a peer of any tunnel interface carries the address (a route narrower than the default route).</summary>
+    public bool Carries(IPAddress ip) =>
+        PeerRoutes.Values.Any(routes => routes.Any(r => r.PrefixLength > 0 && r.Contains(ip)));
+
     /// <summary>Adds what the change that comes with this one brings (Publish-HomeService's relay config): its port and peers.</summary>
     public RelayNeeds With(IEnumerable<RelayPortUse> ports, string interfaceName, IEnumerable<TunnelAddress> routes)
     {

@@ -396,6 +396,7 @@ function Get-ApacheFacts($Req) {
     $modules = @(foreach ($f in [System.IO.Directory]::GetFiles("$etc/mods-enabled", '*.load')) { [System.IO.Path]::GetFileNameWithoutExtension($f) })
     @{
         Sites = @($sites); Modules = $modules; Running = (Test-ApacheRunning); AtBoot = (Test-ApacheAtBoot)
+        Tunnel = $(if (-not $Req.Uninstall) { Get-WgPeerText } else { $null })
         OtherSites = @(Get-EnabledSiteNames $etc @($Req.Sites | ForEach-Object { $_.FileName }))
     }
 }
@@ -523,6 +524,16 @@ function Get-RelayNeeds {
         try { $r = Invoke-Native $c @('-T') -AllowFailure } catch { continue }
         if ($r.ExitCode -eq 0) { $sshd = (@($r.Out -split "`n" | Where-Object { $_ -match '^(port|listenaddress) ' }) -join "`n"); break }
     }
+    $ports = Read-HostFile '/etc/apache2/ports.conf'
+    $facts = Get-WgPeerText
+    $facts.SsOk = $null -ne $ss -and $ss.ExitCode -eq 0; $facts.Ss = $(if ($ss) { $ss.Out } else { '' }); $facts.Sshd = $sshd
+    $facts.ApacheListen = $(if ($ports) { (@($ports -split "`n" | Where-Object { $_ -match '^\s*Listen\s' }) -join "`n") } else { '' })
+    $facts
+}
+
+function Get-WgPeerText {
+    # The host's tunnels as its own text: live ports and peers' AllowedIPs (wg show all), and of each wg-quick file
+    # only its ListenPort and AllowedIPs lines (never its keys). The module parses it (Forwards/RelayNeeds.cs).
     $wgListen = ''; $wgAllowed = ''
     if (Get-Command wg -CommandType Application -ErrorAction Ignore) {
         $wgListen = (Invoke-Native wg @('show', 'all', 'listen-port') -AllowFailure).Out
@@ -536,12 +547,7 @@ function Get-RelayNeeds {
             $wgFiles[[System.IO.Path]::GetFileNameWithoutExtension($f)] = (@($text -split "`n" | Where-Object { $_ -match '^\s*(ListenPort|AllowedIPs)\s*=' }) -join "`n")
         }
     }
-    $ports = Read-HostFile '/etc/apache2/ports.conf'
-    @{
-        SsOk = $null -ne $ss -and $ss.ExitCode -eq 0; Ss = $(if ($ss) { $ss.Out } else { '' }); Sshd = $sshd
-        WgListen = $wgListen; WgAllowed = $wgAllowed; WgFiles = $wgFiles
-        ApacheListen = $(if ($ports) { (@($ports -split "`n" | Where-Object { $_ -match '^\s*Listen\s' }) -join "`n") } else { '' })
-    }
+    @{ WgListen = $wgListen; WgAllowed = $wgAllowed; WgFiles = $wgFiles }
 }
 
 function Get-NftTableFacts($Req) {

@@ -13,8 +13,13 @@ namespace HomeTunnel.Hosts;
 /// </summary>
 public static class ApachePlanner
 {
-    public static HostPlan Plan(Hashtable facts, IReadOnlyList<ApacheProxySite> sites, bool uninstall, bool force)
+    /// <param name="planned">What the same command brings to the relay first (Publish-HomeService's relay config).</param>
+    public static HostPlan Plan(Hashtable facts, IReadOnlyList<ApacheProxySite> sites, bool uninstall, bool force, Forwards.PlannedRelay? relay = null)
     {
+        if (!uninstall && BackendsOutsideTunnel(facts, sites, relay) is { } outside)
+        {
+            return outside;
+        }
         var byFile = AgentValue.Items(facts["Sites"]).Select(AgentValue.Unwrap).OfType<Hashtable>()
             .ToDictionary(f => AgentValue.Text(f["FileName"]), StringComparer.Ordinal);
         var modules = AgentValue.Items(facts["Modules"]).Select(AgentValue.Text).ToHashSet(StringComparer.Ordinal);
@@ -136,5 +141,35 @@ public static class ApachePlanner
                 $"{site.ServerName} lets in user '{site.BasicAuthUser}' but no password was given and {path} holds none for that user; nothing was changed. Give the site -Credential once."));
         }
         return (new PasswordChange(path, current, BasicAuthFile.Text(site.ServerName, site.BasicAuthUser, site.BasicAuthPassword), true), null);
+    }
+
+    /// <summary>
+    /// A site proxies into the tunnel and nowhere else: its backend must be an address a WireGuard peer of the relay
+    /// carries (live, in a wg-quick file, or in the config the same command installs first), whatever -Force says.
+    /// Only a user who named ProxyPass in -AllowDirective (an imported site) has said otherwise.
+    /// </summary>
+    private static HostPlan? BackendsOutsideTunnel(Hashtable facts, IReadOnlyList<ApacheProxySite> sites, Forwards.PlannedRelay? planned)
+    {
+        var tunnel = AgentValue.Unwrap(facts["Tunnel"]) as Hashtable ?? new Hashtable();
+        Forwards.RelayNeeds needs = Forwards.RelayNeeds.From(tunnel);
+        if (planned is not null)
+        {
+            needs = needs.With(planned.Ports, planned.InterfaceName, planned.Routes);
+        }
+        foreach (ApacheProxySite site in sites)
+        {
+            if (site.AllowedDirectives.Contains("ProxyPass", StringComparer.OrdinalIgnoreCase)
+                || !IPText.TryParse(site.BackendValue.Host.Trim('[', ']'), out System.Net.IPAddress ip))
+            {
+                continue;
+            }
+            if (!needs.Carries(ip))
+            {
+                return HostPlan.Refused("BackendNotATunnelPeer",
+                    $"The site {site.ServerName} proxies to {site.BackendValue}, which no WireGuard peer of the relay carries: a site proxies into the tunnel, to a home peer, and nowhere else. Nothing was changed; install the relay's WireGuard config with that peer first.",
+                    site.BackendValue.ToString());
+            }
+        }
+        return null;
     }
 }
