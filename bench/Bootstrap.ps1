@@ -34,7 +34,7 @@ function Invoke-ManualRoute($Lab) {
     $pkg = Join-Path $Lab.Assets 'pwsh-linux-x64.tar.gz'
     $ssh = "ssh -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile=$known -i $($Lab.KeyFile)"
     $commands = [System.Collections.Generic.List[string]]::new()
-    foreach ($h in @(@{ Ip = $a.Relay; Packages = 'wireguard-tools wireguard-go apache2 libicu72 ca-certificates' }, @{ Ip = $a.HomeMgmt; Packages = 'wireguard-tools wireguard-go libicu72 ca-certificates' })) {
+    foreach ($h in @(@{ Ip = $a.Relay; Packages = 'wireguard-tools wireguard-go apache2 libicu72 ca-certificates' }, @{ Ip = $a.HomeMgmt; Packages = 'wireguard-tools wireguard-go nftables libicu72 ca-certificates' })) {
         $commands.Add("ssh-keyscan -t ed25519 $($h.Ip) 2>/dev/null | ssh-keygen -lf -")   # compared with the console by eye
         $commands.Add("ssh-keyscan -t ed25519 $($h.Ip) 2>/dev/null >> $known")
         $commands.Add("$ssh root@$($h.Ip) 'DEBIAN_FRONTEND=noninteractive apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $($h.Packages)'")

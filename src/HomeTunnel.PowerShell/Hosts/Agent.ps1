@@ -65,20 +65,22 @@ function Start-DetachedCommand {
     [pscustomobject]@{ ExitCode = $r.ExitCode; Out = $text; Err = $text }
 }
 
-# What a file is, without opening it (a FIFO would hang a read, a device be read without end): stat's own words,
-# for many paths in one process. The cache lives for one agent call.
-$script:FileKinds = @{}
+# What a file is, without opening it (a FIFO would hang a read, a device be read without end): pwsh's own lstat
+# (UnixStat) in this process; as a user who cannot read the folder, stat through sudo. At most 4 MiB is read.
 $script:MaxFileBytes = 4MB
-function Initialize-HostFileKind([string[]] $Paths, [switch] $FollowLink) {
-    $todo = @($Paths | Where-Object { $_ -and -not $script:FileKinds.ContainsKey("$([bool]$FollowLink)|$_") })
-    if ($todo.Count -eq 0) { return }
-    $statArgs = @(@(if ($FollowLink) { '-L' }) + @('-c', '%F|%s|%n', '--') + $todo)
-    $r = Invoke-Native stat $statArgs -AllowFailure
-    foreach ($p in $todo) { $script:FileKinds["$([bool]$FollowLink)|$p"] = $null }
-    foreach ($line in $r.Out -split "`n") {
-        $f = $line -split '\|', 3
-        if ($f.Count -eq 3 -and $script:FileKinds.ContainsKey("$([bool]$FollowLink)|$($f[2])")) { $script:FileKinds["$([bool]$FollowLink)|$($f[2])"] = @{ Kind = $f[0]; Size = [long]$f[1] } }
+function Get-HostFileKind([string] $Path, [switch] $FollowLink) {
+    $p = $Path
+    if ($FollowLink) {
+        try { $t = [System.IO.File]::ResolveLinkTarget($Path, $true); if ($t) { $p = $t.FullName } } catch { return $null }
     }
+    $item = try { Get-Item -LiteralPath $p -Force -ErrorAction Stop } catch [System.Management.Automation.ItemNotFoundException] { return $null } catch { $null }
+    if ($item -and $item.PSObject.Properties['UnixStat'] -and $item.UnixStat) {
+        return @{ Kind = "$($item.UnixStat.ItemType)"; Size = [long]$item.UnixStat.Size }
+    }
+    $r = Invoke-Native stat @('-c', '%F|%s', '--', $p) -AllowFailure
+    if ($r.ExitCode -ne 0) { return $null }
+    $f = $r.Out.Trim() -split '\|', 2
+    @{ Kind = $(if ($f[0] -in 'regular file', 'regular empty file') { 'File' } else { $f[0] }); Size = [long]$f[1] }
 }
 
 function Read-HostFile([string] $Path, [switch] $FollowLink) {
@@ -86,10 +88,9 @@ function Read-HostFile([string] $Path, [switch] $FollowLink) {
     # the host (/etc/shadow), and is not ours to show. (The probe follows sites-enabled's links: Apache does.)
     $info = [System.IO.FileInfo]::new($Path)
     if (-not $FollowLink -and $info.LinkTarget) { return "(a symbolic link to $($info.LinkTarget))" }
-    Initialize-HostFileKind @($Path) -FollowLink:$FollowLink
-    $kind = $script:FileKinds["$([bool]$FollowLink)|$Path"]
+    $kind = Get-HostFileKind $Path -FollowLink:$FollowLink
     if ($null -eq $kind) { return $null }
-    if ($kind.Kind -notin 'regular file', 'regular empty file') { return "(not a regular file: $($kind.Kind))" }
+    if ($kind.Kind -ne 'File') { return "(not a regular file: $($kind.Kind))" }
     if ($kind.Size -gt $script:MaxFileBytes) { return "(over 4 MiB, not read)" }
     if ($script:IsRoot) { return [System.IO.File]::ReadAllText($Path) }
     $r = Invoke-Native cat @($Path) -AllowFailure
@@ -97,7 +98,6 @@ function Read-HostFile([string] $Path, [switch] $FollowLink) {
 }
 
 function Write-HostFileAtomic([string] $Path, [string] $Text, [string] $Mode, [string] $Group = '') {
-    $script:FileKinds.Clear()
     # Staged beside the target, flushed, renamed over it: a reader sees the old file or the new one.
     $dir = Split-Path $Path -Parent
     $stage = Join-Path $dir ".$(Split-Path $Path -Leaf).hometunnel-$([guid]::NewGuid().ToString('N'))"
@@ -139,12 +139,17 @@ function Write-HostFileAtomic([string] $Path, [string] $Text, [string] $Mode, [s
 }
 
 function Remove-HostFile([string] $Path) {
-    $script:FileKinds.Clear()
     if ($script:IsRoot) { Remove-Item -LiteralPath $Path -Force -ErrorAction Ignore } else { Invoke-Native rm @('-f', $Path) | Out-Null }
 }
 
 # .NET only: it is asked on the no-op path, where loading the Management module for Test-Path costs more than the rest.
 function Test-Systemd { [System.IO.Directory]::Exists('/run/systemd/system') }
+
+# Whether a program is on PATH, by the file system alone (command discovery costs a fresh runspace tens of ms).
+function Test-Tool([string] $Name) {
+    foreach ($d in "$env:PATH".Split(':')) { if ($d -and [System.IO.File]::Exists("$d/$Name")) { return $true } }
+    $false
+}
 
 function Get-Fingerprint([string[]] $Parts) {
     # What a plan was made from, in one value: the worker applies only if the host still looks the same.
@@ -382,7 +387,6 @@ function Get-EnabledSiteNames([string] $Etc, [string[]] $Except) {
 
 function Get-ApacheFacts($Req) {
     $etc = '/etc/apache2'
-    Initialize-HostFileKind @(foreach ($s in $Req.Sites) { "$etc/sites-available/$($s.FileName)"; if ($s.PasswordPath) { $s.PasswordPath } })
     $sites = foreach ($s in $Req.Sites) {
         $available = "$etc/sites-available/$($s.FileName)"
         $enabledPath = "$etc/sites-enabled/$($s.FileName)"
@@ -534,11 +538,16 @@ function Get-RelayNeeds {
 function Get-WgPeerText {
     # The host's tunnels as its own text: live ports and peers' AllowedIPs (wg show all), and of each wg-quick file
     # only its ListenPort and AllowedIPs lines (never its keys). The module parses it (Forwards/RelayNeeds.cs).
-    $wgListen = ''; $wgAllowed = ''
-    if (Get-Command wg -CommandType Application -ErrorAction Ignore) {
-        $wgListen = (Invoke-Native wg @('show', 'all', 'listen-port') -AllowFailure).Out
-        $wgAllowed = (Invoke-Native wg @('show', 'all', 'allowed-ips') -AllowFailure).Out
+    $listen = [System.Collections.Generic.List[string]]::new(); $allowed = [System.Collections.Generic.List[string]]::new()
+    if (Test-Tool wg) {
+        # One dump for every interface; its key columns (private, preshared) are dropped here, unread.
+        foreach ($line in (Invoke-Native wg @('show', 'all', 'dump') -AllowFailure).Out -split "`n") {
+            $f = $line -split "`t"
+            if ($f.Count -eq 5) { $listen.Add("$($f[0])`t$($f[3])") }
+            elseif ($f.Count -ge 9) { $allowed.Add("$($f[0])`t$($f[1])`t$($f[4] -replace ',', ' ')") }
+        }
     }
+    $wgListen = $listen -join "`n"; $wgAllowed = $allowed -join "`n"
     $wgFiles = @{}
     if ([System.IO.Directory]::Exists('/etc/wireguard')) {
         foreach ($f in [System.IO.Directory]::GetFiles('/etc/wireguard', '*.conf')) {
@@ -672,7 +681,6 @@ function Get-RelayProbe($Req) {
     }
     $texts = @{}; $answers = @{}
     $perName = @{}
-    Initialize-HostFileKind @($served.Values | ForEach-Object { $_ } | ForEach-Object { $_.File } | Where-Object { $_ } | Select-Object -Unique) -FollowLink
     foreach ($name in $names) {
         $vhosts = @(if ($served.ContainsKey($name.ToLowerInvariant())) { $served[$name.ToLowerInvariant()] })
         $file = @($vhosts | Where-Object { $_.File } | ForEach-Object { $_.File }) | Select-Object -First 1
@@ -722,7 +730,6 @@ function Get-ManagedFiles($Req) {
     $names = try { @([System.IO.Directory]::GetFiles($dir, '*.conf') | ForEach-Object { [System.IO.Path]::GetFileName($_) }) }
     catch [System.UnauthorizedAccessException] { @((Invoke-Native sh @('-c', "ls -1 $dir") -AllowFailure).Out -split "`n" | Where-Object { $_ -like '*.conf' }) }
     catch { @() }
-    Initialize-HostFileKind @($names | ForEach-Object { "$dir/$_" })
     $files = foreach ($n in $names | Sort-Object) {
         $path = "$dir/$n"
         $text = Read-HostFile $path
