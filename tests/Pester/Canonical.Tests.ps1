@@ -73,6 +73,20 @@ Describe 'Exact values' {
         { New-TunnelPortForward -Address 192.168.4.2 -Protocol $Value -PublicPort 2222 -ErrorAction Stop } | Should -Throw -ErrorId 'ParameterArgumentTransformationError,HomeTunnel.Cmdlets.NewTunnelPortForwardCommand'
     }
 
+    It 'refuses every enum parameter given as a list or a number: <Case>' -ForEach @(
+        @{ Case = 'a role list'; Run = { New-TunnelPeer -Name h -Role 'Relay,Home' -Address 192.168.4.2/32 -ErrorAction Stop } }
+        @{ Case = 'a role number'; Run = { New-TunnelPeer -Name h -Role 1 -Address 192.168.4.2/32 -ErrorAction Stop } }
+        @{ Case = 'a scheduler list'; Run = { Register-TunnelPathCheck a.example.test -Scheduler 'Cron,Systemd' -WhatIf -ErrorAction Stop } }
+        @{ Case = 'a hop number'; Run = { Test-TunnelPath a.example.test -SkipHop 3 -ErrorAction Stop } }
+    ) {
+        $e = { & $Run } | Should -Throw -PassThru
+        $e.FullyQualifiedErrorId | Should -BeLike 'ParameterArgumentTransformationError,*'
+    }
+
+    It 'takes enum names in any case, alone or as a list of names' {
+        (New-TunnelPeer -Name h -Role home -Address 192.168.4.2/32).Role | Should -Be 'Home'
+    }
+
     It 'reads a forward''s protocol from a hashtable (Publish -Forward) as one name only' {
         $e = { [HomeTunnel.Checks]::EnumName[HomeTunnel.Forwards.ForwardProtocol]('tcp,udp', 'Protocol', 'ForwardProtocolInvalid') } | Should -Throw -PassThru
         $e.Exception.InnerException.ErrorId | Should -Be 'ForwardProtocolInvalid'

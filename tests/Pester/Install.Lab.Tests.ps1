@@ -9,6 +9,10 @@ AfterAll {
 }
 
 Describe 'The DESIGN.md script against the lab' -Tag Lab {
+    # The relay's invariants after every test, whatever its own assertions said (tests/Lab: Assert-LabInvariant).
+    BeforeEach { $script:invariantBefore = Get-LabInvariantState $lab }
+    AfterEach { Assert-LabInvariant $lab $script:invariantBefore }
+
     It 'makes the site answer from the client with the home service''s body, through both NATs' {
         # The user's script, as DESIGN.md writes it (with the lab's names).
         $r1 = New-WireGuardConfig -For $relayPeer -Peer $homePeer | Install-WireGuardConfig -Session $vps
@@ -60,6 +64,10 @@ Describe 'The DESIGN.md script against the lab' -Tag Lab {
 }
 
 Describe 'Changing a running tunnel' -Tag Lab {
+    # The relay's invariants after every test, whatever its own assertions said (tests/Lab: Assert-LabInvariant).
+    BeforeEach { $script:invariantBefore = Get-LabInvariantState $lab }
+    AfterEach { Assert-LabInvariant $lab $script:invariantBefore }
+
     It 'adds a second home peer while a ping runs over the first peer''s tunnel, losing no packets' {
         $log = Join-Path $lab.Directory 'ping.log'
         $ping = Start-Process nsenter -ArgumentList '-t', $lab.Hosts.home.AnchorPid, '-n', '-m', '--', 'ping', '-i', '0.1', '-c', '40', '-W', '1', '192.168.4.1' -RedirectStandardOutput $log -PassThru
@@ -83,7 +91,8 @@ Describe 'Changing a running tunnel' -Tag Lab {
     It 'shows the diff with -WhatIf and changes nothing' {
         $before = Get-LabStateHash $lab relay
         $third = New-TunnelPeer -Name home3 -Role Home -Address 192.168.4.4/32
-        $other = New-ApacheProxySite -ServerName other.example.test -Backend http://192.168.4.4:8080/
+        # A site for a peer the relay already has: one for home3, which this preview does not install, is refused.
+        $other = New-ApacheProxySite -ServerName other.example.test -Backend http://192.168.4.2:8080/
         # What-if text goes to the host, so a transcript is what sees it.
         $transcript = Join-Path $lab.Directory 'whatif.txt'
         Start-Transcript -LiteralPath $transcript -UseMinimalHeader | Out-Null
@@ -93,7 +102,7 @@ Describe 'Changing a running tunnel' -Tag Lab {
         }
         finally { Stop-Transcript | Out-Null }
         $out = Get-Content -Raw $transcript
-        $out | Should -Match 'ProxyPass / http://192.168.4.4:8080/'
+        $out | Should -Match 'ProxyPass / http://192.168.4.2:8080/'
 
         $out | Should -Match ([regex]::Escape("+PublicKey = $($third.PublicKey)"))
         $out | Should -Not -Match ([regex]::Escape($relayPeer.PrivateKey.RevealBase64()))
@@ -103,6 +112,10 @@ Describe 'Changing a running tunnel' -Tag Lab {
 }
 
 Describe 'Apache changes that fail are rolled back' -Tag Lab {
+    # The relay's invariants after every test, whatever its own assertions said (tests/Lab: Assert-LabInvariant).
+    BeforeEach { $script:invariantBefore = Get-LabInvariantState $lab }
+    AfterEach { Assert-LabInvariant $lab $script:invariantBefore }
+
     It 'rolls back a site whose configtest fails, and the existing site keeps answering' {
         $before = Get-LabStateHash $lab relay
         $reloads = Get-GracefulCount
@@ -131,6 +144,10 @@ Describe 'Apache changes that fail are rolled back' -Tag Lab {
 }
 
 Describe 'Uninstall' -Tag Lab {
+    # The relay's invariants after every test, whatever its own assertions said (tests/Lab: Assert-LabInvariant).
+    BeforeEach { $script:invariantBefore = Get-LabInvariantState $lab }
+    AfterEach { Assert-LabInvariant $lab $script:invariantBefore }
+
     It 'removes a site and an interface, and a second uninstall is unchanged' {
         $vps = New-LabSession $lab relay
         $box = New-LabSession $lab home
@@ -150,6 +167,10 @@ Describe 'Uninstall' -Tag Lab {
 }
 
 Describe 'A dropped SSH connection mid-apply' -Tag Lab {
+    # The relay's invariants after every test, whatever its own assertions said (tests/Lab: Assert-LabInvariant).
+    BeforeEach { $script:invariantBefore = Get-LabInvariantState $lab }
+    AfterEach { Assert-LabInvariant $lab $script:invariantBefore }
+
     It 'leaves the old or the new state, and a re-run converges' {
         $fourth = New-TunnelPeer -Name home4 -Role Home -Address 192.168.4.5/32
         $config = New-WireGuardConfig -For $relayPeer -Peer $homePeer, $fourth

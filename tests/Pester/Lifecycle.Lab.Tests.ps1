@@ -37,6 +37,10 @@ AfterAll {
 }
 
 Describe 'Reading back what HomeTunnel manages' -Tag Lab {
+    # The relay's invariants after every test, whatever its own assertions said (tests/Lab: Assert-LabInvariant).
+    BeforeEach { $script:invariantBefore = Get-LabInvariantState $lab }
+    AfterEach { Assert-LabInvariant $lab $script:invariantBefore }
+
     It 'publishes two services on the same home machine' {
         (Publish $lab.SiteName 3000).Status | Should -Be 'Pass'
         (Publish other.example.test 3001).Status | Should -Be 'Pass'
@@ -79,6 +83,10 @@ Describe 'Reading back what HomeTunnel manages' -Tag Lab {
 }
 
 Describe 'Unpublish-HomeService, the exact inverse of Publish-HomeService' -Tag Lab {
+    # The relay's invariants after every test, whatever its own assertions said (tests/Lab: Assert-LabInvariant).
+    BeforeEach { $script:invariantBefore = Get-LabInvariantState $lab }
+    AfterEach { Assert-LabInvariant $lab $script:invariantBefore }
+
     BeforeAll {
         # Someone else's site on the relay, which must not move.
         $etc = "$($lab.Hosts.relay.Directory)/etc-apache2"

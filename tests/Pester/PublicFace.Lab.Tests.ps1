@@ -15,6 +15,10 @@ AfterAll {
 }
 
 Describe 'The relay''s public face' -Tag Lab {
+    # The relay's invariants after every test, whatever its own assertions said (tests/Lab: Assert-LabInvariant).
+    BeforeEach { $script:invariantBefore = Get-LabInvariantState $lab }
+    AfterEach { Assert-LabInvariant $lab $script:invariantBefore }
+
     It 'serves the site by its name (the control for the tests below)' {
         (Invoke-LabHttp $lab "http://$($lab.SiteName)/").Body | Should -Match $marker
     }

@@ -15,6 +15,10 @@ AfterAll {
 }
 
 Describe 'Publish-HomeService' -Tag Lab {
+    # The relay's invariants after every test, whatever its own assertions said (tests/Lab: Assert-LabInvariant).
+    BeforeEach { $script:invariantBefore = Get-LabInvariantState $lab }
+    AfterEach { Assert-LabInvariant $lab $script:invariantBefore }
+
     It '-WhatIf touches no host and writes no peer file' {
         $before = (Get-LabStateHash $lab relay), (Get-LabStateHash $lab home)
         Publish $lab.SiteName 3000 -WhatIf

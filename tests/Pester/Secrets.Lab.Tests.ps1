@@ -29,6 +29,10 @@ AfterAll {
 }
 
 Describe 'No key material leaks' -Tag Lab {
+    # The relay's invariants after every test, whatever its own assertions said (tests/Lab: Assert-LabInvariant).
+    BeforeEach { $script:invariantBefore = Get-LabInvariantState $lab }
+    AfterEach { Assert-LabInvariant $lab $script:invariantBefore }
+
     It 'through any stream, the transcript, $Error, JSON, CliXml or Format-List, on success and failure' {
         $Error.Clear()
         $VerbosePreference = 'Continue'; $DebugPreference = 'Continue'; $InformationPreference = 'Continue'

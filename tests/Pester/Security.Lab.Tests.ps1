@@ -21,6 +21,10 @@ AfterAll {
 }
 
 Describe 'HomeTunnel owns only what it wrote' -Tag Lab {
+    # The relay's invariants after every test, whatever its own assertions said (tests/Lab: Assert-LabInvariant).
+    BeforeEach { $script:invariantBefore = Get-LabInvariantState $lab }
+    AfterEach { Assert-LabInvariant $lab $script:invariantBefore }
+
     It 'leaves Debian''s default site alone: its name is no site''s, and its file is never removed without -Force' {
         $default = "$Relay/etc-apache2/sites-available/000-default.conf"
         Test-Path $default | Should -BeTrue
@@ -98,6 +102,10 @@ Describe 'HomeTunnel owns only what it wrote' -Tag Lab {
 }
 
 Describe 'Nothing is Unchanged on a host that does not work' -Tag Lab {
+    # The relay's invariants after every test, whatever its own assertions said (tests/Lab: Assert-LabInvariant).
+    BeforeEach { $script:invariantBefore = Get-LabInvariantState $lab }
+    AfterEach { Assert-LabInvariant $lab $script:invariantBefore }
+
     It 'brings a stopped Apache back on a re-run of the same install' {
         $pidFile = "$Relay/run-apache2/apache2.pid"
         $old = [int](Get-Content $pidFile)
@@ -114,6 +122,10 @@ Describe 'Nothing is Unchanged on a host that does not work' -Tag Lab {
 }
 
 Describe 'The user''s session is left as it was' -Tag Lab {
+    # The relay's invariants after every test, whatever its own assertions said (tests/Lab: Assert-LabInvariant).
+    BeforeEach { $script:invariantBefore = Get-LabInvariantState $lab }
+    AfterEach { Assert-LabInvariant $lab $script:invariantBefore }
+
     It 'keeps preferences, strict mode, variables and functions of the remote session unchanged' {
         $probe = {
             [pscustomobject]@{
@@ -136,6 +148,10 @@ Describe 'The user''s session is left as it was' -Tag Lab {
 }
 
 Describe 'Ctrl+C stops a host cmdlet at once, and the host ends in the old state or the new one' -Tag Lab {
+    # The relay's invariants after every test, whatever its own assertions said (tests/Lab: Assert-LabInvariant).
+    BeforeEach { $script:invariantBefore = Get-LabInvariantState $lab }
+    AfterEach { Assert-LabInvariant $lab $script:invariantBefore }
+
     It 'returns within seconds while the apply waits for the host lock, and the worker then finishes the change' {
         $third = New-TunnelPeer -Name home3 -Role Home -Address 192.168.4.4/32
         $new = New-WireGuardConfig -For $relayPeer -Peer $homePeer, $third
@@ -177,6 +193,10 @@ Import-WireGuardConfig '$file' | Install-WireGuardConfig -Session `$vps
 }
 
 Describe 'Ctrl+C during Test-TunnelPath' -Tag Lab {
+    # The relay's invariants after every test, whatever its own assertions said (tests/Lab: Assert-LabInvariant).
+    BeforeEach { $script:invariantBefore = Get-LabInvariantState $lab }
+    AfterEach { Assert-LabInvariant $lab $script:invariantBefore }
+
     It 'returns within seconds while every probe waits on a relay that drops everything' {
         $script = Join-Path $lab.Directory 'cancel-path.ps1'
         Set-Content $script @"

@@ -39,6 +39,7 @@ public sealed class InitializeTunnelHostCommand : HomeTunnelCmdlet
     public int Port { get; set; } = 22;
 
     [Parameter(Mandatory = true)]
+    [StrictEnum(typeof(TunnelRole))]
     public TunnelRole Role { get; set; }
 
     /// <summary>The WireGuard port the relay's firewall opens (with 80 and 443).</summary>

@@ -11,6 +11,7 @@ public sealed class NewTunnelPeerCommand : HomeTunnelCmdlet
     public string Name { get; set; } = string.Empty;
 
     [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)]
+    [StrictEnum(typeof(TunnelRole))]
     public TunnelRole Role { get; set; }
 
     /// <summary>

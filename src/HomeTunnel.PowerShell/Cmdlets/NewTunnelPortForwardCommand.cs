@@ -25,7 +25,7 @@ public sealed class NewTunnelPortForwardCommand : HomeTunnelCmdlet
     public string? PeerName { get; set; }
 
     [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)]
-    [StrictProtocol]
+    [StrictEnum(typeof(ForwardProtocol))]
     public ForwardProtocol Protocol { get; set; }
 
     /// <summary>The relay's port, or a range ("27015-27030").</summary>

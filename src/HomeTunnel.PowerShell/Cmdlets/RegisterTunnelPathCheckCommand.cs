@@ -56,6 +56,7 @@ public sealed class RegisterTunnelPathCheckCommand : HomeTunnelCmdlet
     public string? LogPath { get; set; }
 
     [Parameter]
+    [StrictEnum(typeof(CheckScheduler))]
     public CheckScheduler Scheduler { get; set; } = CheckScheduler.Auto;
 
     /// <summary>Where to send news (a webhook, an ntfy topic, a healthchecks ping URL); a token in it is kept only in the 0600 data file.</summary>
@@ -65,6 +66,7 @@ public sealed class RegisterTunnelPathCheckCommand : HomeTunnelCmdlet
 
     /// <summary>What the -NotifyUri are; Auto recognises hc-ping.com and ntfy hosts, anything else is a webhook.</summary>
     [Parameter]
+    [StrictEnum(typeof(NotifyKind))]
     public NotifyKind NotifyKind { get; set; } = NotifyKind.Auto;
 
     /// <summary>While a name stays down, tell again after this many hours (0: only on changes).</summary>

@@ -110,6 +110,7 @@ public sealed class TestTunnelPathCommand : HomeTunnelCmdlet
 
     /// <summary>Hops not to judge (reported as Skipped), e.g. Certificate while a certificate is being issued.</summary>
     [Parameter]
+    [StrictEnum(typeof(TunnelHop))]
     public TunnelHop[]? SkipHop { get; set; }
 
     [Parameter]

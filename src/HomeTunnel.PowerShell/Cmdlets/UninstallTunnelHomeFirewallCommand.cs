@@ -22,7 +22,7 @@ public sealed class UninstallTunnelHomeFirewallCommand : HostChangeCommand
     public object[] InputObject { get; set; } = System.Array.Empty<object>();
 
     [Parameter(Mandatory = true, ParameterSetName = "Port", ValueFromPipelineByPropertyName = true)]
-    [StrictProtocol]
+    [StrictEnum(typeof(ForwardProtocol))]
     public ForwardProtocol Protocol { get; set; }
 
     /// <summary>The home port (or range) as it was opened.</summary>

@@ -19,7 +19,7 @@ public sealed class UninstallTunnelPortForwardCommand : HostChangeCommand
     public TunnelPortForward[] InputObject { get; set; } = System.Array.Empty<TunnelPortForward>();
 
     [Parameter(Mandatory = true, ParameterSetName = "Port", ValueFromPipelineByPropertyName = true)]
-    [StrictProtocol]
+    [StrictEnum(typeof(ForwardProtocol))]
     public ForwardProtocol Protocol { get; set; }
 
     /// <summary>The relay's port or range, as it was installed.</summary>

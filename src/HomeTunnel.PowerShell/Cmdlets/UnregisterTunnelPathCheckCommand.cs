@@ -12,6 +12,7 @@ public sealed class UnregisterTunnelPathCheckCommand : HomeTunnelCmdlet
     public string Name { get; set; } = string.Empty;
 
     [Parameter]
+    [StrictEnum(typeof(CheckScheduler))]
     public CheckScheduler Scheduler { get; set; } = CheckScheduler.Auto;
 
     [Parameter]
