@@ -672,8 +672,11 @@ function Get-LabOwnerState {
                 $lines.Add("$rel -> $($item.Target)")
             }
             elseif (-not $item.PSIsContainer) {
-                if ((Get-Content -LiteralPath $item.FullName -TotalCount 1 -ErrorAction Ignore) -like '# Managed by HomeTunnel*') { continue }
-                $lines.Add("$rel $((Get-FileHash -LiteralPath $item.FullName).Hash)")
+                # Only where HomeTunnel writes can a file be its own (its marker on the first line); elsewhere every
+                # file is the owner's. A write replaces the file (new size, time or mode), so those stand for its content.
+                if ($rel -match '^/etc-(wireguard|hometunnel)/|^/etc-apache2/(sites-available|hometunnel)/' -and
+                    (Get-Content -LiteralPath $item.FullName -TotalCount 1 -ErrorAction Ignore) -like '# Managed by HomeTunnel*') { continue }
+                $lines.Add("$rel $($item.Length) $($item.LastWriteTimeUtc.Ticks) $($item.UnixFileMode)")
             }
         }
     }
