@@ -43,10 +43,13 @@ public sealed class StrictEnumAttribute : ArgumentTransformationAttribute
 
     private object One(string? text)
     {
-        string v = text ?? string.Empty;
-        string? name = Enum.GetNames(_type).FirstOrDefault(n => n.Equals(v, StringComparison.OrdinalIgnoreCase));
-        return name is not null
-            ? Enum.Parse(_type, name)
-            : throw new ArgumentTransformationMetadataException($"'{DnsName.Printable(v)}' is not one of {string.Join(", ", Enum.GetNames(_type))}: give one name.");
+        try
+        {
+            return Checks.EnumName(_type, text, _type.Name, "EnumNameInvalid");
+        }
+        catch (HomeTunnelException e)
+        {
+            throw new ArgumentTransformationMetadataException(e.Message + " Give one name.", e);
+        }
     }
 }

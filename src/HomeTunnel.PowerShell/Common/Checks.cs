@@ -15,17 +15,20 @@ public static partial class Checks
     /// One name of an enum, exactly (any case): not a number, not a comma list that .NET would read as flags
     /// ("tcp,udp" is Tcp|Udp, which is Udp).
     /// </summary>
-    public static T EnumName<T>(string? text, string what, string errorId) where T : struct, System.Enum
+    public static T EnumName<T>(string? text, string what, string errorId) where T : struct, System.Enum =>
+        (T)EnumName(typeof(T), text, what, errorId);
+
+    public static object EnumName(System.Type type, string? text, string what, string errorId)
     {
         string v = text ?? string.Empty;
-        foreach (string name in System.Enum.GetNames<T>())
+        foreach (string name in System.Enum.GetNames(type))
         {
             if (name.Equals(v, System.StringComparison.OrdinalIgnoreCase))
             {
-                return System.Enum.Parse<T>(name);
+                return System.Enum.Parse(type, name);
             }
         }
-        throw HomeTunnelException.Invalid(errorId, $"{what} '{DnsName.Printable(v)}' is not one of {string.Join(", ", System.Enum.GetNames<T>())}.", v);
+        throw HomeTunnelException.Invalid(errorId, $"{what} '{DnsName.Printable(v)}' is not one of {string.Join(", ", System.Enum.GetNames(type))}.", v);
     }
 
     /// <summary>

@@ -21,19 +21,19 @@ public sealed record RelayPortUse(ForwardProtocol Protocol, int Port, string Who
 /// </summary>
 public sealed partial class RelayNeeds
 {
-    [GeneratedRegex(@"^(tcp|udp)\s+\S+\s+\d+\s+\d+\s+(\S+)\s+\S+(?:\s+(.*))?$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"\A(tcp|udp)\s+\S+\s+\d+\s+\d+\s+(\S+)\s+\S+(?:\s+(.*))?\z", RegexOptions.CultureInvariant)]
     private static partial Regex SsLine();
 
     [GeneratedRegex(@"users:\(\(""([^""]{1,64})""", RegexOptions.CultureInvariant)]
     private static partial Regex SsProcess();
 
-    [GeneratedRegex(@"^\s*(port|listenaddress)\s+(\S+)\s*$", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase)]
+    [GeneratedRegex(@"\A\s*(port|listenaddress)\s+(\S+)\s*\z", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase)]
     private static partial Regex SshdLine();
 
-    [GeneratedRegex(@"^\s*Listen\s+(?:\[?[0-9A-Fa-f.:]*\]?:)?([0-9]{1,5})(?:\s+\S+)?\s*$", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase)]
+    [GeneratedRegex(@"\A\s*Listen\s+(?:\[?[0-9A-Fa-f.:]*\]?:)?([0-9]{1,5})(?:\s+\S+)?\s*\z", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase)]
     private static partial Regex ApacheListen();
 
-    [GeneratedRegex(@"^\s*(ListenPort|AllowedIPs)\s*=\s*(.*?)\s*$", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase)]
+    [GeneratedRegex(@"\A\s*(ListenPort|AllowedIPs)\s*=\s*(.*?)\s*\z", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase)]
     private static partial Regex WgLine();
 
     private RelayNeeds(List<RelayPortUse> ports, Dictionary<string, List<TunnelAddress>> peers, bool complete, string missing)

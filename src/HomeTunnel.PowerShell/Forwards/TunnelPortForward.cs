@@ -96,11 +96,8 @@ public sealed class TunnelPortForward : INftRuleFile
     /// link-local (the cloud's metadata service), multicast, reserved or broadcast. Whether a peer carries it is
     /// the relay's fact (ForwardGuard).
     /// </summary>
-    internal static bool IsUnicastHost(IPAddress address)
-    {
-        byte[] b = address.GetAddressBytes();
-        return b.Length == 4 && b[0] != 0 && b[0] != 127 && !(b[0] == 169 && b[1] == 254) && b[0] < 224;
-    }
+    internal static bool IsUnicastHost(IPAddress address) =>
+        address.AddressFamily == AddressFamily.InterNetwork && Apache.BackendPolicy.NotInTunnel(address.ToString()) is null;
 
     private static (int, int) ParseRange(string text, string what)
     {
