@@ -119,6 +119,42 @@ Describe 'Unpublish-HomeService, the exact inverse of Publish-HomeService' -Tag 
         Get-Foreign relay | Should -Be $before
     }
 
+    It 'takes exactly what the service added, as the hosts record it: its forward and opening, not the ones by hand' {
+        $r = Publish-HomeService other.example.test 3001 -RelaySession $vps -HomeSession $box -PeerFile $peers -DnsServer $a.Dns -WaitSeconds 30 -Forward @{ Protocol = 'Tcp'; PublicPort = '2201'; Port = '3001' }
+        $r.Status | Should -Be 'Pass'
+        # By hand, to the same home port: a forward and an opening that no service holds.
+        $homePeer = Import-TunnelPeer $peers | Where-Object Role -EQ Home
+        $hand = $homePeer | New-TunnelPortForward -Protocol Tcp -PublicPort 2202 -Port 3001
+        try {
+            ($hand | Install-TunnelPortForward -Session $vps).State | Should -Be 'Created'
+            ($hand | Install-TunnelHomeFirewall -Session $box -RelayAddress 192.168.4.1).State | Should -Be 'Created'
+            $homeDir = "$($lab.Hosts.home.Directory)/etc-hometunnel/home.d"
+            (Get-ChildItem $homeDir -Filter 'tcp-3001*').Name | Sort-Object | Should -Be @('tcp-3001.wg0.nft', 'tcp-3001.wg0@other.example.test.nft')
+            Get-Content "$($lab.Hosts.relay.Directory)/etc-hometunnel/forwards.d/tcp-2201.nft" | Should -Contain '# published with other.example.test (Publish-HomeService)'
+            $r = Unpublish other.example.test
+            $r.Kind | Should -Be @('Apache', 'Forward', 'HomeFirewall')
+            (Get-ChildItem "$($lab.Hosts.relay.Directory)/etc-hometunnel/forwards.d").Name | Should -Be @('tcp-2202.nft')
+            (Get-ChildItem $homeDir -Filter 'tcp-3001*').Name | Should -Be @('tcp-3001.wg0.nft')
+            # The hand's forward still reaches the home service through the tunnel, which stays.
+            (Invoke-LabHttp $lab "http://$($a.Relay):2202/").Body | Should -Match 'second-service'
+            (Invoke-LabHttp $lab "http://$($lab.SiteName)/").Status | Should -Be '200'
+        }
+        finally {
+            $null = $hand | Uninstall-TunnelPortForward -Session $vps -Confirm:$false
+            $null = $hand | Uninstall-TunnelHomeFirewall -Session $box -Confirm:$false
+        }
+        (Invoke-LabHttp $lab "http://$($a.HomeTunnel):3001/" -FromHost relay -CurlArgument '--max-time', '3').Status | Should -Be '000'
+    }
+
+    It 'refuses a forward to take that another service or home holds, changing nothing' {
+        $before = Get-Foreign relay
+        $e = Get-ErrorRecord { Unpublish-HomeService $lab.SiteName -RelaySession $vps -HomeSession $box -PeerFile $peers -Forward @{ Protocol = 'Tcp'; PublicPort = '2299' } -Confirm:$false }
+        $e.FullyQualifiedErrorId | Should -BeLike 'ForwardNotPublished,*'
+        $e.TargetObject | Should -Be 'tcp-2299'
+        Get-Foreign relay | Should -Be $before
+        @(Get-ApacheProxySite -Session $vps).ServerName | Should -Be @($lab.SiteName)
+    }
+
     It 'takes the last one away with its home peer: the relay''s config, the home''s tunnel and firewall, the peer file' {
         # A peer the relay's owner added by hand, in the file and live: Unpublish takes only the peer Publish added.
         $laptopKey = (New-TunnelKeyPair).PublicKey

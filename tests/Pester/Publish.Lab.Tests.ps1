@@ -46,10 +46,13 @@ Describe 'Publish-HomeService' -Tag Lab {
         Get-Content -Raw $peers | Should -BeExactly $keys
     }
 
-    It 'adds a second service to the same home machine with only a new site' {
+    It 'adds a second service to the same home machine with a new site and its own hold on the home port' {
         $r = Publish other.example.test 3000
         $r.Status | Should -Be 'Pass' -Because ($r.Path.ToTable())
-        $r.Changes.State | Should -Be @('Unchanged', 'Unchanged', 'Unchanged', 'Created')
+        # The same port, held by the second service too (its own opening, which its Unpublish alone closes).
+        $r.Changes.State | Should -Be @('Unchanged', 'Created', 'Unchanged', 'Created')
+        (Get-ChildItem "$($lab.Hosts.home.Directory)/etc-hometunnel/home.d" -Filter 'tcp-3000*').Name | Sort-Object |
+            Should -Be @("tcp-3000.wg0@other.example.test.nft", "tcp-3000.wg0@$($lab.SiteName).nft")
     }
 
     It 'publishes a port forward beside the site, and again changes nothing' {

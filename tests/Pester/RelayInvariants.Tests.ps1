@@ -149,6 +149,42 @@ Describe 'HomeTunnel''s tables per tunnel interface' {
         [HomeTunnel.Forwards.HomeFence]::BelongsTo('tcp-3000.wg0.1', '1') | Should -BeFalse
     }
 
+    It 'keys a published service''s opening with its name, so closing it leaves the hand''s opening of the same port and the fence' {
+        $held = [HomeTunnel.Forwards.HomePortOpening]::ForSite($site, $relay, 'wg0', 'Site.Example.COM')
+        $held.Key | Should -BeExactly 'tcp-3000.wg0@site.example.com'
+        $held.Text | Should -Match 'comment "hometunnel tcp-3000\.wg0@site\.example\.com"'
+        [HomeTunnel.Forwards.HomeFence]::BelongsTo($held.Key, 'wg0') | Should -BeTrue
+        [HomeTunnel.Forwards.HomeFence]::BelongsTo($held.Key, 'wg1') | Should -BeFalse
+        [HomeTunnel.Forwards.HomePortOpening]::HeldBy($held.Key, 'site.example.com') | Should -BeTrue
+        [HomeTunnel.Forwards.HomePortOpening]::HeldBy($held.Key, 'example.com') | Should -BeFalse
+        [HomeTunnel.Forwards.HomePortOpening]::HeldBy($wg0.Key, 'site.example.com') | Should -BeFalse
+        $withHeld = $files.Clone(); $withHeld[$held.Path] = $held.Text
+        $keys = $installed + $held.Key
+        $every = [Func[string, bool]] { param($k) [HomeTunnel.Forwards.HomeFence]::BelongsTo($k, 'wg0') -and [HomeTunnel.Forwards.HomePortOpening]::HeldBy($k, 'site.example.com') }
+        $plan = [HomeTunnel.Forwards.NftTablePlanner]::Plan((New-Facts $withHeld $keys $keys $true), $table, [HomeTunnel.Forwards.INftRuleFile[]]@(), $tableText, $true, $false, $every, $false)
+        $plan.Plan.Removes | Should -Be @($held.Path)
+        $plan.Plan.DropTable | Should -BeFalse
+        $plan.Plan.Reload | Should -BeTrue
+        $e = try { [HomeTunnel.Forwards.HomePortOpening]::ForSite($site, $relay, 'wg0', 'bad name'); $null } catch { $_.Exception.InnerException }
+        $e.ErrorId | Should -BeLike 'ServerName*'
+    }
+
+    It 'reads a forward back from its file on the relay, with the service that published it, and nothing from a file that is not one' {
+        $f = (New-Forward Tcp 27015-27030 -Interface wg1 -Address 10.7.0.2)
+        $p = $f.PublishedBy('game.example.com')
+        $p.Text | Should -Match '(?m)^# published with game\.example\.com \(Publish-HomeService\)$'
+        $back = [HomeTunnel.Forwards.TunnelPortForward]::FromFile($p.Text)
+        $back.Text | Should -BeExactly $p.Text
+        $back.PublishedWith | Should -Be 'game.example.com'
+        [HomeTunnel.Forwards.TunnelPortForward]::FromFile($f.Text).PublishedWith | Should -BeNullOrEmpty
+        [HomeTunnel.Forwards.TunnelPortForward]::FromFile($f.Text).Text | Should -BeExactly $f.Text
+        $kept = (New-Forward Udp 5353 -Port 7777) | ForEach-Object { [HomeTunnel.Forwards.TunnelPortForward]::Create('Udp', '5353', '7777', [ipaddress]'192.168.4.2', 'home', 'wg0', $true) }
+        [HomeTunnel.Forwards.TunnelPortForward]::FromFile($kept.Text).Text | Should -BeExactly $kept.Text
+        foreach ($bad in '', "# Managed by HomeTunnel`n# tcp 22 on the relay -> 169.254.169.254:80 (home) through wg0", "# tcp 22 on the relay -> 192.168.4.2:22 (home) through wg0", "# Managed by HomeTunnel`n# tcp 2222 on the relay -> 192.168.4.2:22 (home) through wg0`r") {
+            [HomeTunnel.Forwards.TunnelPortForward]::FromFile($bad) | Should -BeNullOrEmpty -Because "'$bad' is not a forward's file"
+        }
+    }
+
     It 'writes the forwards table with no interface in it, each forward adding its own to the fenced set' {
         $t = [HomeTunnel.Forwards.TunnelPortForward]::TableText()
         $t | Should -Match 'iifname @tunnels drop'

@@ -96,6 +96,21 @@ public sealed record HostChange(string Kind, string Name, string Action, Func<Ha
             (facts, force) => HomeTunnel.Forwards.NftTablePlanner.Plan(facts, table, items, tableText, uninstall, force, every));
     }
 
+    /// <summary>
+    /// Close the openings of one interface that a published service holds (their keys end in "@name" on the host),
+    /// and nothing else: an opening by hand or another service's stays, and so does the fence.
+    /// </summary>
+    public static HostChange HomeFirewallRelease(string holder, string interfaceName, string action)
+    {
+        var table = HomeTunnel.Forwards.NftTable.HomeFirewall;
+        string tableText = HomeTunnel.Forwards.HomePortOpening.TableText();
+        Func<string, bool> held = key => HomeTunnel.Forwards.HomeFence.BelongsTo(key, interfaceName) && HomeTunnel.Forwards.HomePortOpening.HeldBy(key, holder);
+        var none = Array.Empty<HomeTunnel.Forwards.INftRuleFile>();
+        return new(table.Kind, $"{holder}'s on {interfaceName}", action, () => AgentRequest.NftRules(table, none, uninstall: true, all: true),
+            AgentRequest.NftRuleFiles(table, none, tableText, uninstall: true),
+            (facts, force) => HomeTunnel.Forwards.NftTablePlanner.Plan(facts, table, none, tableText, uninstall: true, force, held, takeTable: false));
+    }
+
     /// <summary>Install or uninstall Apache proxy sites, all in one step per relay.</summary>
     public static HostChange Apache(ApacheProxySite[] sites, bool uninstall, string action, HomeTunnel.Forwards.PlannedRelay? planned = null) =>
         new("Apache", string.Join(", ", sites.Select(s => s.ServerName)), action, () => AgentRequest.Apache(sites, uninstall),

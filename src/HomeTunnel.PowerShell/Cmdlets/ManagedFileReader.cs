@@ -13,7 +13,8 @@ internal sealed record ManagedFile(string Host, string Path, string Text, Hashta
 /// <summary>Reads back what HomeTunnel wrote on hosts, in parallel, one read-only agent call per host.</summary>
 internal static class ManagedFileReader
 {
-    public static IEnumerable<ManagedFile> Read(PSCmdlet cmdlet, PSSession[]? sessions, bool local, string what, int throttle, CancellationToken stop)
+    /// <param name="stopOnError">A host that cannot be read stops the command (a caller that decides from what is there).</param>
+    public static IEnumerable<ManagedFile> Read(PSCmdlet cmdlet, PSSession[]? sessions, bool local, string what, int throttle, CancellationToken stop, bool stopOnError = false)
     {
         List<HostTarget> targets = HostTarget.Choose(sessions, local);
         try
@@ -21,6 +22,10 @@ internal static class ManagedFileReader
             foreach (HostCall call in HostInvoker.Invoke(targets, _ => AgentRequest.Managed(what), throttle, stop))
             {
                 ErrorRecord? error = HostErrors.FromCall(call, new HostView(what, what, new Dictionary<string, string?>(), System.Array.Empty<string>()));
+                if (error is not null && stopOnError)
+                {
+                    cmdlet.ThrowTerminatingError(error);
+                }
                 if (error is not null)
                 {
                     cmdlet.WriteError(error);

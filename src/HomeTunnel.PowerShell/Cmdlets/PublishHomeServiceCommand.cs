@@ -138,7 +138,8 @@ public sealed class PublishHomeServiceCommand : HomeTunnelCmdlet
         TunnelPeerBook book = TunnelPeerBook.OpenOrCreate(path, endpoint, RelayTunnelAddress, ListenPort);
         TunnelPeer homePeer = book.Home(HomeName, HomeTunnelAddress);
         WireGuardConfig relayConfig = WireGuardConfig.Create(book.Relay, book.Homes);
-        var forwards = (Forward ?? Array.Empty<System.Collections.Hashtable>()).Select(h => ForwardFrom(h, homePeer, ifName)).ToArray();
+        // Each forward and home opening records on its host that this service holds it: Unpublish takes exactly those.
+        var forwards = (Forward ?? Array.Empty<System.Collections.Hashtable>()).Select(h => ForwardFrom(h, homePeer, ifName).PublishedBy(name)).ToArray();
         // A forward that keeps the visitor's address needs the home side's return route.
         WireGuardConfig homeConfig = WireGuardConfig.Create(homePeer, new[] { book.Relay }, forwards.Any(f => f.PreserveClientAddress));
         ApacheProxySite site = ApacheProxySite.Create(new ApacheSiteSpec
@@ -153,8 +154,8 @@ public sealed class PublishHomeServiceCommand : HomeTunnelCmdlet
             BasicAuthPassword = Credential?.Password,
         });
         // The home machine's firewall on the tunnel opens exactly what is published, to the relay's tunnel address.
-        var openings = forwards.Select(f => HomeTunnel.Forwards.HomePortOpening.ForForward(f, book.Relay.AddressValue.IP))
-            .Prepend(HomeTunnel.Forwards.HomePortOpening.ForSite(site, book.Relay.AddressValue.IP, ifName))
+        var openings = forwards.Select(f => HomeTunnel.Forwards.HomePortOpening.ForForward(f, book.Relay.AddressValue.IP, name))
+            .Prepend(HomeTunnel.Forwards.HomePortOpening.ForSite(site, book.Relay.AddressValue.IP, ifName, name))
             .GroupBy(o => o.Key).Select(g => g.OrderBy(o => o.Source is null ? 0 : 1).First()).ToArray();
         var findings = TunnelConfigChecker.Check(book.Peers, new[] { relayConfig, homeConfig }, new[] { site })
             .Where(f => f.Severity == FindingSeverity.Error).ToList();

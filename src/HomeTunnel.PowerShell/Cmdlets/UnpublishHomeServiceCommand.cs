@@ -12,9 +12,10 @@ using HomeTunnel.WireGuard;
 namespace HomeTunnel.Cmdlets;
 
 /// <summary>
-/// The exact inverse of Publish-HomeService: the site on the relay, the forwards named, the home firewall's
-/// openings for them, and — when it was the home machine's last site — its peer on the relay, its config, its
-/// firewall and its entry in the peer file. Nothing else: other sites, peers, tables and files stay as they are.
+/// The exact inverse of Publish-HomeService, from what the hosts record: the site on the relay, the forwards whose
+/// files record the service, the home firewall's openings it holds, and — when nothing else goes to the home machine
+/// through the tunnel — its peer on the relay, its config, its firewall and its entry in the peer file. Nothing else:
+/// other sites, peers, forwards, openings, tables and files stay as they are.
 /// </summary>
 [Cmdlet(VerbsData.Unpublish, "HomeService", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
 [OutputType(typeof(HostChangeResult))]
@@ -46,7 +47,10 @@ public sealed class UnpublishHomeServiceCommand : HomeTunnelCmdlet
     [Parameter(ValueFromPipelineByPropertyName = true)]
     public string InterfaceName { get; set; } = "wg0";
 
-    /// <summary>The forwards published with the site, as Publish-HomeService -Forward took them.</summary>
+    /// <summary>
+    /// Not needed for a service this version published: its forwards are recorded on the relay and taken. Names forwards
+    /// to this home machine to take as well (one a service published before the record, as Publish-HomeService -Forward took it).
+    /// </summary>
     [Parameter]
     [ValidateNotNull]
     public System.Collections.Hashtable[]? Forward { get; set; }
@@ -64,24 +68,40 @@ public sealed class UnpublishHomeServiceCommand : HomeTunnelCmdlet
         TunnelPeerBook book = TunnelPeerBook.OpenOrCreate(path, RelaySession.ComputerName, "192.168.4.1/24", 51820);
         TunnelPeer homePeer = book.FindHome(HomeName)
             ?? throw new HomeTunnelException("PeerNotFound", ErrorKind.ObjectNotFound, $"'{path}' has no home peer '{HomeName}'.", HomeName);
-        var forwards = (Forward ?? Array.Empty<System.Collections.Hashtable>())
-            .Select(h => PublishHomeServiceCommand.ForwardFrom(h, homePeer, ifName)).ToArray();
-
-        // What the relay serves now: the site to take away, and whether the home machine has other sites there.
-        var sites = ManagedFileReader.Read(this, new[] { RelaySession }, local: false, "Sites", 1, StopToken)
+        // What the relay serves now, read from it: the site to take away, the forwards this service's files record as
+        // its own, and whether anything else (another site, a forward by hand or of another service) still goes to
+        // the home machine through this tunnel.
+        var sites = ManagedFileReader.Read(this, new[] { RelaySession }, local: false, "Sites", 1, StopToken, stopOnError: true)
             .SelectMany(f => ApacheSiteParser.Parse(f.Text, $"{f.Host}:{f.Path}", ownBackend: true)).ToList();
         ApacheProxySite site = sites.FirstOrDefault(s => s.ServerName == name)
             ?? throw new HomeTunnelException("SiteNotFound", ErrorKind.ObjectNotFound, $"{RelaySession.ComputerName} has no site {name} that HomeTunnel manages; nothing was changed.", name);
+        var forwardFiles = ManagedFileReader.Read(this, new[] { RelaySession }, local: false, "Forwards", 1, StopToken, stopOnError: true)
+            .Select(f => (f.Path, Forward: TunnelPortForward.FromFile(f.Text))).ToList();
+        var relayForwards = forwardFiles.Select(f => f.Forward).OfType<TunnelPortForward>().ToList();
         string home = homePeer.AddressValue.IP.ToString();
-        var others = sites.Where(s => s.ServerName != name && s.BackendValue.Host.Trim('[', ']') == home).ToList();
-        bool last = others.Count == 0;
-        // A port another of the home machine's sites still uses stays open.
-        var openings = forwards.Select(f => HomePortOpening.ForForward(f, book.Relay.AddressValue.IP)).ToList();
-        if (others.All(o => o.BackendValue.Port != site.BackendValue.Port))
+        var forwards = relayForwards.Where(f => f.PublishedWith == name && f.InterfaceName == ifName).ToList();
+        foreach (System.Collections.Hashtable h in Forward ?? Array.Empty<System.Collections.Hashtable>())
         {
-            openings.Add(HomePortOpening.ForSite(site, book.Relay.AddressValue.IP, ifName));
+            // Named out loud (a service published before forwards recorded their service): taken too, if it goes to
+            // this home machine and no other service records it as its own.
+            string key = PublishHomeServiceCommand.ForwardFrom(h, homePeer, ifName).Key;
+            TunnelPortForward named = relayForwards.FirstOrDefault(f => f.Key == key && f.Address == home && (f.PublishedWith ?? name) == name)
+                ?? throw new HomeTunnelException("ForwardNotPublished", ErrorKind.ObjectNotFound,
+                    $"{RelaySession.ComputerName} has no forward {key} to {home} that {name} may take (none, another home's, or another service's); nothing was changed.", key);
+            if (!forwards.Any(f => f.Key == key))
+            {
+                forwards.Add(named);
+            }
         }
-        HomePortOpening[] close = openings.GroupBy(o => o.Key).Select(g => g.First()).ToArray();
+        var others = sites.Where(s => s.ServerName != name && s.BackendValue.Host.Trim('[', ']') == home).Select(s => $"site {s.ServerName}")
+            .Concat(relayForwards.Where(f => f.Address == home && !forwards.Any(o => o.Key == f.Key)).Select(f => $"forward {f.Key}"))
+            // A forward file HomeTunnel cannot read back (edited by hand) may go anywhere: the tunnel stays for it.
+            .Concat(forwardFiles.Where(f => f.Forward is null).Select(f => $"a forward whose file {HostText.Printable(f.Path)} does not read back")).ToList();
+        bool last = others.Count == 0;
+        if (!last)
+        {
+            WriteVerbose($"The tunnel to '{homePeer.Name}' stays: {string.Join(", ", others)} still go(es) there.");
+        }
 
         bool whatIf = !ShouldProcess($"{RelaySession.ComputerName} and {HomeSession?.ComputerName ?? "this machine"}",
             $"Unpublish {name}{(last ? $" and, its last site, home peer '{homePeer.Name}'" : string.Empty)}");
@@ -89,9 +109,9 @@ public sealed class UnpublishHomeServiceCommand : HomeTunnelCmdlet
         {
             (HostChange.Apache(new[] { site }, uninstall: true, $"Uninstall Apache proxy site {name}"), RelaySession),
         };
-        if (forwards.Length > 0)
+        if (forwards.Count > 0)
         {
-            steps.Add((HostChange.Forward(forwards, uninstall: true, $"Uninstall port forward(s) {string.Join(", ", forwards.Select(f => f.Key))}"), RelaySession));
+            steps.Add((HostChange.Forward(forwards.ToArray(), uninstall: true, $"Uninstall port forward(s) {string.Join(", ", forwards.Select(f => f.Key))}"), RelaySession));
         }
         if (last)
         {
@@ -103,9 +123,11 @@ public sealed class UnpublishHomeServiceCommand : HomeTunnelCmdlet
             steps.Add((HostChange.WireGuard(null, ifName, $"Uninstall WireGuard config {ifName}"), HomeSession));
             steps.Add((HostChange.HomeFirewall(Array.Empty<HomePortOpening>(), ifName, uninstall: true, all: true, "Uninstall the home firewall"), HomeSession));
         }
-        else if (close.Length > 0)
+        else
         {
-            steps.Add((HostChange.HomeFirewall(close, ifName, uninstall: true, all: false, $"Close home firewall opening(s) {string.Join(", ", close.Select(o => o.Key))}"), HomeSession));
+            // The openings this service holds (recorded in their keys on the home machine); one opened by hand or held
+            // by another service stays, and so does the fence.
+            steps.Add((HostChange.HomeFirewallRelease(name, ifName, $"Close the home firewall's openings for {name}"), HomeSession));
         }
         var core = new HostApply(this, StopToken, throttle: 2, force: false);
         var changes = new List<HostChangeResult>();

@@ -27,7 +27,7 @@ public sealed class HomeFence : INftRuleFile
     /// <summary>Whether an item key of the home table belongs to this interface (its fence or one of its openings).</summary>
     /// <remarks>A key without an interface (a file from before keys named one, or one HomeTunnel did not write) belongs to every interface: -All takes it, or refuses it when it is not HomeTunnel's.</remarks>
     public static bool BelongsTo(string key, string interfaceName) =>
-        key.Split('.', 2) is not [_, string ifName] || ifName == interfaceName;
+        key.Split('.', 2) is not [_, string rest] || rest.Split(HomePortOpening.HolderMark, 2)[0] == interfaceName;
 
     public override string ToString() => $"the fence on {InterfaceName}";
 }

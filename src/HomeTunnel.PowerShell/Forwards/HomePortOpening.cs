@@ -28,9 +28,25 @@ public sealed class HomePortOpening : INftRuleFile
     /// <summary>What the port is for ("site app.example.com", "forward tcp-2222").</summary>
     public string For { get; private init; } = string.Empty;
 
+    /// <summary>
+    /// The published service that holds the opening (Publish-HomeService's server name), recorded in its key on the
+    /// host; null: opened by hand (Install-TunnelHomeFirewall). Two holders of one port are two files, so
+    /// Unpublish-HomeService closes exactly what its service opened and nothing a hand or another service holds.
+    /// </summary>
+    public string? Holder { get; private init; }
+
     public string Ports => Port == PortEnd ? Port.ToString(CultureInfo.InvariantCulture) : $"{Port.ToString(CultureInfo.InvariantCulture)}-{PortEnd.ToString(CultureInfo.InvariantCulture)}";
-    /// <summary>"tcp-3000.wg0": the protocol and ports, then the interface, so two tunnels' openings never share a file.</summary>
-    public string Key => $"{Protocol.ToString().ToLowerInvariant()}-{Ports}.{InterfaceName}";
+    /// <summary>
+    /// "tcp-3000.wg0": the protocol and ports, then the interface, so two tunnels' openings never share a file;
+    /// "tcp-3000.wg0@app.example.com" when a published service holds it ('@' is in neither an interface nor a DNS name).
+    /// </summary>
+    public string Key => $"{Protocol.ToString().ToLowerInvariant()}-{Ports}.{InterfaceName}{(Holder is null ? string.Empty : HolderMark + Holder)}";
+
+    /// <summary>What separates an opening's key from its holder.</summary>
+    public const char HolderMark = '@';
+
+    /// <summary>Whether an item key of the home table is held by this published service.</summary>
+    public static bool HeldBy(string key, string serverName) => key.EndsWith(HolderMark + serverName, StringComparison.Ordinal);
     public string Path => $"{NftTable.HomeFirewall.Folder}/{Key}.nft";
 
     public string Text
@@ -40,27 +56,29 @@ public sealed class HomePortOpening : INftRuleFile
             string proto = Protocol.ToString().ToLowerInvariant();
             string from = Source is null ? string.Empty : $"ip saddr {Source} ";
             return HostPlan.Marker + "\n" +
-                // What it is for stays out of the file: a site and a forward to the same port share one opening.
-                $"# {proto} {Ports} open over {InterfaceName} to {(Source is null ? "any address (the visitor's, kept)" : Source.ToString())}\n" +
+                // What it is for stays out of the file: a site and a forward to the same port share one opening
+                // (of one holder: the hand's, or one published service's).
+                $"# {proto} {Ports} open over {InterfaceName} to {(Source is null ? "any address (the visitor's, kept)" : Source.ToString())}" +
+                (Holder is null ? "\n" : $", held by the published service {Holder}\n") +
                 $"add element inet hometunnel fenced {{ \"{InterfaceName}\" }}\n" +
                 $"add rule inet hometunnel openings iifname \"{InterfaceName}\" {from}{proto} dport {Ports} accept comment \"hometunnel {Key}\"\n";
         }
     }
 
-    public static HomePortOpening ForSite(ApacheProxySite site, IPAddress relay, string interfaceName)
+    public static HomePortOpening ForSite(ApacheProxySite site, IPAddress relay, string interfaceName, string? holder = null)
     {
         if (!IPText.TryParse(site.BackendValue.Host.Trim('[', ']'), out IPAddress _))
         {
             throw HomeTunnelException.Invalid("HomeOpeningNotAnAddress",
                 $"The site {site.ServerName} proxies to '{site.BackendValue.Host}', not a home peer's tunnel address: the home firewall opens ports of the tunnel only.", site.ServerName);
         }
-        return Create(ForwardProtocol.Tcp, site.BackendValue.Port, site.BackendValue.Port, relay, interfaceName, $"site {site.ServerName}");
+        return Create(ForwardProtocol.Tcp, site.BackendValue.Port, site.BackendValue.Port, relay, interfaceName, $"site {site.ServerName}", holder);
     }
 
-    public static HomePortOpening ForForward(TunnelPortForward forward, IPAddress relay) =>
-        Create(forward.Protocol, forward.Port, forward.PortEnd, forward.PreserveClientAddress ? null : relay, forward.InterfaceName, $"forward {forward.Key}");
+    public static HomePortOpening ForForward(TunnelPortForward forward, IPAddress relay, string? holder = null) =>
+        Create(forward.Protocol, forward.Port, forward.PortEnd, forward.PreserveClientAddress ? null : relay, forward.InterfaceName, $"forward {forward.Key}", holder);
 
-    public static HomePortOpening Create(ForwardProtocol protocol, int port, int portEnd, IPAddress? source, string interfaceName, string what)
+    public static HomePortOpening Create(ForwardProtocol protocol, int port, int portEnd, IPAddress? source, string interfaceName, string what, string? holder = null)
     {
         if (port < 1 || portEnd > 65535 || portEnd < port)
         {
@@ -73,6 +91,7 @@ public sealed class HomePortOpening : INftRuleFile
         return new HomePortOpening
         {
             Protocol = protocol, Port = port, PortEnd = portEnd, Source = source, InterfaceName = Checks.InterfaceName(interfaceName), For = what,
+            Holder = holder is null ? null : DnsName.Normalize(holder, "ServerName", "ServerName"),
         };
     }
 

@@ -14,11 +14,13 @@ namespace HomeTunnel.Forwards;
 /// </summary>
 public static class NftTablePlanner
 {
-    /// <param name="every">Uninstall every item the host has whose key it selects (one interface's fence and openings);
-    /// the table goes with the last item.</param>
-    public static HostPlan Plan(Hashtable facts, NftTable table, IReadOnlyList<INftRuleFile> items, string tableText, bool uninstall, bool force, Func<string, bool>? every = null)
+    /// <param name="every">Uninstall every item the host has whose key it selects (one interface's fence and openings,
+    /// or the openings one published service holds).</param>
+    /// <param name="takeTable">With <paramref name="every"/>: the table goes with the last item (a firewall's -All);
+    /// false: a firewall stays loaded with no opening.</param>
+    public static HostPlan Plan(Hashtable facts, NftTable table, IReadOnlyList<INftRuleFile> items, string tableText, bool uninstall, bool force, Func<string, bool>? every = null, bool takeTable = true)
     {
-        bool all = every is not null;
+        bool all = every is not null && takeTable;
         if (!AgentValue.Truth(facts["Nft"]))
         {
             return HostPlan.Refused("NftNotInstalled", "The host has no nft (nftables): install it (apt-get install nftables), then run the command again.");
@@ -27,7 +29,7 @@ public static class NftTablePlanner
             .ToDictionary(e => (string)e.Key, e => AgentValue.Unwrap(e.Value) as string, StringComparer.Ordinal);
         string? Current(string path) => current.TryGetValue(path, out string? t) ? t : null;
         var existing = AgentValue.Items(facts["Existing"]).Select(AgentValue.Text).ToHashSet(StringComparer.Ordinal);
-        var selected = all ? existing.Where(every!).ToList() : new List<string>();
+        var selected = every is not null ? existing.Where(every).ToList() : new List<string>();
         var liveKeys = AgentValue.Items(facts["Live"]).Select(AgentValue.Text).ToHashSet(StringComparer.Ordinal);
         bool tableLoaded = AgentValue.Truth(facts["TableLoaded"]);
         bool systemd = AgentValue.Truth(facts["Systemd"]);

@@ -16,7 +16,7 @@ public enum ForwardProtocol { Tcp, Udp }
 /// kept 1:1. On the relay it is one small nftables file in HomeTunnel's own table (ip hometunnel): a DNAT in
 /// prerouting and a masquerade into the tunnel, so the home side sees the relay's tunnel address.
 /// </summary>
-public sealed class TunnelPortForward : INftRuleFile
+public sealed partial class TunnelPortForward : INftRuleFile
 {
     private static readonly Regex PortRange = new(@"\A([0-9]{1,5})(?:-([0-9]{1,5}))?\z", RegexOptions.CultureInvariant);
     private static readonly Regex Name = new(@"\A[A-Za-z0-9._-]{1,64}\z", RegexOptions.CultureInvariant);
@@ -51,6 +51,12 @@ public sealed class TunnelPortForward : INftRuleFile
     /// -PreserveClientAddress, which Publish-HomeService sets for such a forward).
     /// </summary>
     public bool PreserveClientAddress { get; private init; }
+
+    /// <summary>
+    /// The published service the forward belongs to (Publish-HomeService's server name), recorded in its file on the
+    /// relay, so Unpublish-HomeService takes exactly its own forwards; null: installed by hand (Install-TunnelPortForward).
+    /// </summary>
+    public string? PublishedWith { get; private init; }
 
     /// <summary>"tcp-2222" or "udp-27015-27030": the forward's key on the relay and its file's name.</summary>
     public string Key => $"{Protocol.ToString().ToLowerInvariant()}-{Ports(PublicPort, PublicPortEnd)}";
@@ -91,6 +97,46 @@ public sealed class TunnelPortForward : INftRuleFile
         };
     }
 
+    /// <summary>The same forward, recorded on the relay as the published service's.</summary>
+    public TunnelPortForward PublishedBy(string serverName)
+    {
+        return new TunnelPortForward
+        {
+            Protocol = Protocol, PublicPort = PublicPort, PublicPortEnd = PublicPortEnd, Port = Port, AddressValue = AddressValue, PeerName = PeerName,
+            InterfaceName = InterfaceName, PreserveClientAddress = PreserveClientAddress, PublishedWith = DnsName.Normalize(serverName, "ServerName", "ServerName"),
+        };
+    }
+
+    [GeneratedRegex(@"\A# (tcp|udp) ([0-9]{1,5}(?:-[0-9]{1,5})?) on the relay -> ([0-9.]{7,15}):([0-9]{1,5}(?:-[0-9]{1,5})?) \(([A-Za-z0-9._-]{1,64})\) through ([A-Za-z0-9_=+.-]{1,15})(, the visitor's address kept)?\z")]
+    private static partial Regex DescriptionLine();
+
+    [GeneratedRegex(@"\A# published with ([a-z0-9.-]{1,253}) \(Publish-HomeService\)\z")]
+    private static partial Regex PublishedLine();
+
+    /// <summary>
+    /// A forward as its file on the relay describes it (the comment lines HomeTunnel writes), or null for a file that is
+    /// not one: what Unpublish-HomeService reads to find a service's own forwards. Every value is held to the same
+    /// rules as a typed one.
+    /// </summary>
+    public static TunnelPortForward? FromFile(string text)
+    {
+        string[] lines = (text ?? string.Empty).Split('\n');
+        if (lines.Length < 2 || lines[0] != HostPlan.Marker || DescriptionLine().Match(lines[1]) is not { Success: true } m)
+        {
+            return null;
+        }
+        try
+        {
+            var forward = Create(Checks.EnumName<ForwardProtocol>(m.Groups[1].Value, "Protocol", "ForwardProtocolInvalid"), m.Groups[2].Value, m.Groups[4].Value,
+                IPText.TryParse(m.Groups[3].Value, out IPAddress address) ? address : IPAddress.None, m.Groups[5].Value, m.Groups[6].Value, m.Groups[7].Success);
+            return lines.Length > 2 && PublishedLine().Match(lines[2]) is { Success: true } p ? forward.PublishedBy(p.Groups[1].Value) : forward;
+        }
+        catch (HomeTunnelException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>
     /// Whether an IPv4 address can be a home peer's tunnel address at all: not this network (0/8), loopback,
     /// link-local (the cloud's metadata service), multicast, reserved or broadcast. Whether a peer carries it is
@@ -128,6 +174,7 @@ public sealed class TunnelPortForward : INftRuleFile
             string target = PublicPortEnd > PublicPort ? Address.ToString() : $"{Address}:{Port.ToString(CultureInfo.InvariantCulture)}";
             string text = HostPlan.Marker + "\n" +
                 $"# {proto} {PublicPorts} on the relay -> {Address}:{HomePorts} ({PeerName}) through {InterfaceName}{(PreserveClientAddress ? ", the visitor's address kept" : string.Empty)}\n" +
+                (PublishedWith is null ? string.Empty : $"# published with {PublishedWith} (Publish-HomeService)\n") +
                 // The interface joins the table's set of tunnels, whose forwarding the table fences: each interface's
                 // fence lives as long as one of its forwards, whatever another interface's install does.
                 $"add element ip hometunnel tunnels {{ \"{InterfaceName}\" }}\n" +

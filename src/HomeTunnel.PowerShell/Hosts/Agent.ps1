@@ -724,11 +724,12 @@ function Get-HomeProbe($Req) {
 }
 
 function Get-ManagedFiles($Req) {
-    # The files HomeTunnel wrote in one folder (its marker on the first line), for Get-ApacheProxySite and
-    # Get-WireGuardConfig. A wg-quick file leaves the host without its private and preshared keys.
-    $dir = if ($Req.What -eq 'Sites') { '/etc/apache2/sites-available' } else { '/etc/wireguard' }
-    $names = try { @([System.IO.Directory]::GetFiles($dir, '*.conf') | ForEach-Object { [System.IO.Path]::GetFileName($_) }) }
-    catch [System.UnauthorizedAccessException] { @((Invoke-Native sh @('-c', "ls -1 $dir") -AllowFailure).Out -split "`n" | Where-Object { $_ -like '*.conf' }) }
+    # The files HomeTunnel wrote in one folder (its marker on the first line), for Get-ApacheProxySite,
+    # Get-WireGuardConfig and Unpublish-HomeService (the relay's forwards). A wg-quick file leaves the host without
+    # its private and preshared keys.
+    $dir, $like = switch ($Req.What) { 'Sites' { '/etc/apache2/sites-available', '*.conf' } 'Forwards' { '/etc/hometunnel/forwards.d', '*.nft' } default { '/etc/wireguard', '*.conf' } }
+    $names = try { @([System.IO.Directory]::GetFiles($dir, $like) | ForEach-Object { [System.IO.Path]::GetFileName($_) }) }
+    catch [System.UnauthorizedAccessException] { @((Invoke-Native sh @('-c', "ls -1 $dir") -AllowFailure).Out -split "`n" | Where-Object { $_ -like $like }) }
     catch { @() }
     $files = foreach ($n in $names | Sort-Object) {
         $path = "$dir/$n"
@@ -737,6 +738,7 @@ function Get-ManagedFiles($Req) {
         if ($Req.What -eq 'Sites') {
             @{ Path = $path; Text = $text; Enabled = [System.IO.File]::Exists("/etc/apache2/sites-enabled/$n") }
         }
+        elseif ($Req.What -eq 'Forwards') { @{ Path = $path; Text = $text } }
         else {
             $clean = ($text -split "`n" | Where-Object { $_ -notmatch '(?i)^\s*(private|preshared)[\s_-]*key\s*=' }) -join "`n"
             @{ Path = $path; Text = $clean; Up = [System.IO.Directory]::Exists("/sys/class/net/$($n -replace '\.conf$', '')") }
