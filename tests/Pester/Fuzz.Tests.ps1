@@ -157,4 +157,22 @@ Describe 'Fuzzing what hosts send back' {
         }
         $failures | Select-Object -First 5 | Should -BeNullOrEmpty
     }
+
+    It 'a forward''s file on the relay (Unpublish reads it back): read as the same forward, or as no forward' {
+        $homeAt = [ipaddress]'192.168.4.2'
+        $corpus = @(
+            [HomeTunnel.Forwards.TunnelPortForward]::Create('Tcp', '2222', '22', $homeAt, 'home', 'wg0', $false).PublishedBy('a.example.test').Text
+            [HomeTunnel.Forwards.TunnelPortForward]::Create('Udp', '27015-27030', '27015-27030', $homeAt, 'home', 'wg1', $true).Text
+        )
+        $failures = Invoke-Fuzz 6 $corpus { param($t) , @([HomeTunnel.Forwards.TunnelPortForward]::FromFile($t)) } {
+            param($found)
+            foreach ($f in $found | Where-Object { $_ }) {
+                $again = [HomeTunnel.Forwards.TunnelPortForward]::FromFile($f.Text)
+                if ($again.Text -cne $f.Text) { return 'the forward read back does not render the same file' }
+                if ($f.PublishedWith -and $f.PublishedWith -notmatch '\A[a-z0-9.-]+\z') { return "a service name that is no name: $($f.PublishedWith)" }
+                if ($null -ne [HomeTunnel.Apache.BackendPolicy]::NotInTunnel($f.Address)) { return "a destination no forward may have: $($f.Address)" }
+            }
+        }
+        $failures | Select-Object -First 5 | Should -BeNullOrEmpty
+    }
 }
