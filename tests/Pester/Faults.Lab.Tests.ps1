@@ -18,6 +18,9 @@ AfterAll {
 }
 
 Describe 'An SSH session cut at each step of an apply' -Tag Lab {
+    # The relay's invariants after every test, whatever its own assertions said (tests/Lab: Assert-LabInvariant).
+    BeforeEach { $script:invariantBefore = Get-LabInvariantState $lab }
+    AfterEach { Assert-LabInvariant $lab $script:invariantBefore }
     It 'after <Delay> ms leaves the old or the new state, and a re-run converges' -ForEach $CutDelays {
         $config = New-BiggerConfig
         $old = Get-Content -Raw $relayConf
@@ -49,6 +52,9 @@ Describe 'An SSH session cut at each step of an apply' -Tag Lab {
 }
 
 Describe 'What cut sessions leave behind' -Tag Lab {
+    # The relay's invariants after every test, whatever its own assertions said (tests/Lab: Assert-LabInvariant).
+    BeforeEach { $script:invariantBefore = Get-LabInvariantState $lab }
+    AfterEach { Assert-LabInvariant $lab $script:invariantBefore }
     It 'is swept by the next call once it is stale; a fresh file is kept' {
         $run = '/run/hometunnel'
         $null = New-Item -ItemType Directory -Force $run
@@ -64,6 +70,9 @@ Describe 'What cut sessions leave behind' -Tag Lab {
 }
 
 Describe 'Host faults' -Tag Lab {
+    # The relay's invariants after every test, whatever its own assertions said (tests/Lab: Assert-LabInvariant).
+    BeforeEach { $script:invariantBefore = Get-LabInvariantState $lab }
+    AfterEach { Assert-LabInvariant $lab $script:invariantBefore }
     It 'a ListenPort already taken: wg-quick up fails, the error says so, nothing is left behind' {
         # Something else holds UDP 51899 on the relay (a pwsh with a bound socket; no python needed).
         $holderScript = Join-Path $TestDrive 'hold-port.ps1'

@@ -30,6 +30,9 @@ AfterAll {
 }
 
 Describe 'Register-TunnelPathCheck with cron' -Tag Lab {
+    # The relay's invariants after every test, whatever its own assertions said (tests/Lab: Assert-LabInvariant).
+    BeforeEach { $script:invariantBefore = Get-LabInvariantState $lab }
+    AfterEach { Assert-LabInvariant $lab $script:invariantBefore }
     It 'writes a cron entry whose command logs a Pass as one JSON line and exits 0; Unregister removes it' {
         $r = Invoke-InOverlay @"
 Import-Module '$ModulePath'
@@ -71,6 +74,9 @@ Import-Module '$ModulePath'
 }
 
 Describe 'A check that tells someone: notices on a change, a reminder, metrics' -Tag Lab {
+    # The relay's invariants after every test, whatever its own assertions said (tests/Lab: Assert-LabInvariant).
+    BeforeEach { $script:invariantBefore = Get-LabInvariantState $lab }
+    AfterEach { Assert-LabInvariant $lab $script:invariantBefore }
     BeforeAll {
         # The receiver stands on the internet side, like ntfy.sh or a webhook would.
         $received = Join-Path $lab.Directory 'received.jsonl'
