@@ -116,6 +116,48 @@ Describe 'What each kind of target is sent' {
     }
 }
 
+Describe 'A receiver''s answer is data' {
+    BeforeAll {
+        # A receiver on this machine's loopback that answers one request with the raw bytes given.
+        function Send-ToReceiver([string] $Answer, [string] $Path) {
+            $listener = [System.Net.Sockets.TcpListener]::new([ipaddress]::Loopback, 0)
+            $listener.Start()
+            try {
+                $target = [HomeTunnel.Scheduling.NotifyTarget]::Parse("http://127.0.0.1:$($listener.LocalEndpoint.Port)$Path", 'Webhook')
+                $http = [System.Net.Http.HttpClient]::new()
+                $task = [HomeTunnel.Scheduling.CheckNotifier]::SendAsync($http, $target, $notice, [TimeSpan]::FromSeconds(20), 1, [Threading.CancellationToken]::None)
+                $accept = $listener.AcceptTcpClientAsync()
+                $accept.Wait(20000) | Should -BeTrue -Because 'the notifier connects'
+                $client = $accept.Result
+                $stream = $client.GetStream()
+                $reader = [System.IO.StreamReader]::new($stream)
+                while ($reader.ReadLine()) { }
+                $bytes = [Text.Encoding]::UTF8.GetBytes($Answer)
+                $stream.Write($bytes, 0, $bytes.Length)
+                $stream.Flush()
+                $client.Close()
+                $task.Wait(20000) | Should -BeTrue
+                $task.Result
+            }
+            finally { $listener.Stop() }
+        }
+    }
+
+    It 'keeps neither the reason phrase nor the body when they carry the token back (<Case>)' -TestCases @(
+        @{ Case = 'a 500 whose reason is the token'; Answer = "HTTP/1.1 500 tok-reason-9f1e hook/tok-reason-9f1e`r`nContent-Length: 20`r`nConnection: close`r`n`r`ntok-reason-9f1e body"; Error = 'HTTP 500' }
+        @{ Case = 'a 404 with controls in its reason'; Answer = "HTTP/1.1 404 x`e[2Jtok-reason-9f1e`r`nContent-Length: 0`r`nConnection: close`r`n`r`n"; Error = 'HTTP 404' }
+        @{ Case = 'an answer that is no HTTP'; Answer = "tok-reason-9f1e`e[31m not http at all`r`n`r`n"; Error = '*' }
+    ) {
+        $d = Send-ToReceiver $Answer '/hook/tok-reason-9f1e'
+        $d.Delivered | Should -BeFalse
+        $d.Error | Should -BeLike $Error
+        foreach ($shown in "$($d.Error)", ($d | ConvertTo-Json), ($d | Format-List * | Out-String)) {
+            $shown | Should -Not -Match 'tok-reason-9f1e' -Because 'the token the receiver sent back is the user''s secret'
+            $shown.ToCharArray() | Where-Object { [HomeTunnel.HostText]::IsControl($_) -and $_ -notin "`n", "`r" } | Should -BeNullOrEmpty
+        }
+    }
+}
+
 Describe 'The metrics file' {
     BeforeAll {
         $line = '{"Type":"Result","Time":"2026-12-01T10:00:00+00:00","Check":"home","ServerName":"a.example.com","Status":"Fail","FailedHop":"HomeService","Remedy":"x","ExitCode":1,"DurationMs":212.4,"HandshakeAgeSeconds":12.5,"CertificateDaysLeft":61.25,"Hops":[{"Hop":"Dns","Status":"Pass","DurationMs":11.2,"Detail":"ok","Remedy":""},{"Hop":"HomeService","Status":"Fail","DurationMs":2001,"Detail":"refused","Remedy":"x"}]}'

@@ -57,7 +57,7 @@ public static class CheckNotifier
             }
             catch (HttpRequestException e)
             {
-                error = target.Redact(e.GetBaseException().Message);
+                error = Failure(e);
             }
             if (attempt < attempts)
             {
@@ -73,6 +73,23 @@ public static class CheckNotifier
         }
         return new CheckDelivery(target.Display, target.Kind, notice.ServerName, notice.Event, false, tried, error ?? "not sent", clock.Elapsed);
     }
+
+    /// <summary>
+    /// Why a request failed, in our words: .NET's message quotes what the receiver sent (an invalid status line is
+    /// echoed whole), which can carry the token back or a terminal's escape sequence, so only the kind of failure is kept.
+    /// </summary>
+    internal static string Failure(HttpRequestException e) => e.HttpRequestError switch
+    {
+        HttpRequestError.NameResolutionError => "the receiver's name does not resolve",
+        HttpRequestError.ConnectionError => e.GetBaseException() is System.Net.Sockets.SocketException s ? $"no connection ({s.SocketErrorCode})" : "no connection",
+        HttpRequestError.SecureConnectionError => "the TLS handshake failed",
+        HttpRequestError.InvalidResponse or HttpRequestError.ResponseEnded => "the receiver's answer was not HTTP",
+        HttpRequestError.ConfigurationLimitExceeded => "the receiver's answer was too large",
+        HttpRequestError.ProxyTunnelError => "the proxy refused the connection",
+        HttpRequestError.HttpProtocolError or HttpRequestError.VersionNegotiationError => "the receiver broke the HTTP protocol",
+        HttpRequestError.UserAuthenticationError => "the receiver asked for authentication",
+        _ => "the request failed",
+    };
 
     public static HttpRequestMessage Build(NotifyTarget target, CheckNotice n)
     {
