@@ -119,3 +119,97 @@ Describe 'No key material leaks' -Tag Lab {
         }
     }
 }
+
+Describe 'Passwords with odd bytes, and password hashes a hand wrote' -Tag Lab {
+    # The relay's invariants after every test, whatever its own assertions said (tests/Lab: Assert-LabInvariant).
+    BeforeEach { $script:invariantBefore = Get-LabInvariantState $lab }
+    AfterEach { Assert-LabInvariant $lab $script:invariantBefore }
+    BeforeAll {
+        $hashDir = "$($lab.Hosts.relay.Directory)/etc-apache2/hometunnel"
+        function Get-Visitor([string] $Name, [string[]] $CurlArgument = @()) {
+            (Invoke-LabHttp $lab "http://$Name/" -CurlArgument (@('--resolve', "$($Name):80:$($a.Relay)") + $CurlArgument)).Status
+        }
+    }
+
+    It 'refuses a password with <Case>, showing no part of it, and changes nothing on the relay' -TestCases @(
+        @{ Case = 'a NUL inside'; Password = "odd-pass-a1`0tail-a1"; Needle = 'tail-a1' }
+        @{ Case = 'a leading NUL (once the empty password)'; Password = "`0odd-pass-b2"; Needle = 'odd-pass-b2' }
+        @{ Case = 'a DEL'; Password = "odd-pass-c3$([char]0x7f)tail-c3"; Needle = 'tail-c3' }
+        @{ Case = 'a Unicode line separator'; Password = "odd-pass-d4$([char]0x2028)tail-d4"; Needle = 'tail-d4' }
+    ) {
+        $before = Get-ChildItem $hashDir -ErrorAction Ignore | ForEach-Object Name
+        $cred = [pscredential]::new('alice', (ConvertTo-SecureString $Password -AsPlainText -Force))
+        $out = & {
+            $e = Get-ErrorRecord { $homePeer | New-ApacheProxySite -ServerName odd.example.test -Port 3000 -Credential $cred -Verbose -Debug }
+            $e.FullyQualifiedErrorId | Should -BeLike 'BasicAuthPasswordInvalid,*'
+            $e.CategoryInfo.Category | Should -Be 'InvalidArgument'
+            $e | Format-List * -Force | Out-String
+            $e.Exception | Format-List * -Force | Out-String
+            $e = Get-ErrorRecord { Publish-HomeService odd.example.test 3000 -RelaySession $vps -HomeSession $box -PeerFile (Join-Path $scratch 'pub.json') -Credential $cred -WaitSeconds 0 }
+            $e.FullyQualifiedErrorId | Should -BeLike 'BasicAuthPasswordInvalid,*'
+            $e | Format-List * -Force | Out-String
+        } *>&1 | Out-String
+        $out | Should -Not -Match ([regex]::Escape($Needle))
+        $out | Should -Not -Match 'odd-pass'
+        Get-ChildItem $hashDir -ErrorAction Ignore | ForEach-Object Name | Should -Be $before
+        Test-Path "$($lab.Hosts.relay.Directory)/etc-apache2/sites-available/odd.example.test.conf" | Should -BeFalse
+    }
+
+    It 'lets nobody in with the empty password or a wrong one, and the right visitor in' {
+        $cred = [pscredential]::new('alice', (ConvertTo-SecureString 'Right-Pass-0e7b' -AsPlainText -Force))
+        $door = $homePeer | New-ApacheProxySite -ServerName door2.example.test -Port 3000 -Credential $cred
+        ($door | Install-ApacheProxySite -Session $vps).State | Should -Be 'Created'
+        try {
+            Get-Visitor door2.example.test | Should -Be '401'
+            Get-Visitor door2.example.test @('-u', 'alice:') | Should -Be '401'
+            Get-Visitor door2.example.test @('-u', ':') | Should -Be '401'
+            Get-Visitor door2.example.test @('-u', 'alice:Right-Pass-0e7') | Should -Be '401'
+            Get-Visitor door2.example.test @('-u', 'alice:Right-Pass-0e7b') | Should -Be '200'
+        }
+        finally { $null = $door | Uninstall-ApacheProxySite -Session $vps -Confirm:$false }
+    }
+
+    It 'never shows a hand-made htpasswd''s lines, whatever their hash form, in an error, a preview, a result or the transcript' {
+        $hashes = [ordered]@{
+            bcrypt = '$2y$05$c4WoMPo3SXsafkva.HHa6uXQZWr7oboPiC2bT/r7q1BB8I2s0BRqC'
+            apr1   = '$apr1$r31.....$HqJZimcKQFAMYayBlzkrA/'
+            sha1   = '{SHA}W6ph5Mm5Pz8GgiULbPgzG37mj9g='
+            sha512 = '$6$saltsalt$qFmFH.bQmmtXzyBY0s9v7Oicd2z4XSIecDzlB5KiA2/jctKu9YterLp8wwnSq.qc.eoxqOmSuNp2xS0ktL3nh/'
+            crypt  = 'rOc8Bn9yQ1xKQ'
+            plain  = 'plaintext-pass-7c'
+        }
+        $null = New-Item -ItemType Directory -Force $hashDir
+        $file = "$hashDir/door3.example.test.htpasswd"
+        $text = ($hashes.GetEnumerator() | ForEach-Object { "$($_.Key):$($_.Value)" }) -join "`n"
+        Set-Content -LiteralPath $file -Value $text -NoNewline
+        $cred = [pscredential]::new('alice', (ConvertTo-SecureString 'Third-Pass-44d1' -AsPlainText -Force))
+        $door = $homePeer | New-ApacheProxySite -ServerName door3.example.test -Port 3000 -Credential $cred
+        $log = Join-Path $TestDrive 'hashes-transcript.txt'
+        Start-Transcript -Path $log | Out-Null
+        try {
+            $out = & {
+                $e = Get-ErrorRecord { $door | Install-ApacheProxySite -Session $vps -Verbose }
+                $e.FullyQualifiedErrorId | Should -BeLike 'NotOwnedByHomeTunnel*'
+                $e | Format-List * -Force | Out-String
+                $door | Install-ApacheProxySite -Session $vps -Force -WhatIf -Verbose
+                $r = $door | Install-ApacheProxySite -Session $vps -Force -PassThru -Verbose
+                $r | Format-List * -Force | Out-String
+                $r | ConvertTo-Json -Depth 6
+            } *>&1 | Out-String
+        }
+        finally { Stop-Transcript | Out-Null }
+        try {
+            # -Force replaced the hand's file (it was read to decide, and shown to nobody).
+            $out | Should -Match 'wrote /etc/apache2/hometunnel/door3\.example\.test\.htpasswd'
+            (Get-Content -LiteralPath $file)[1] | Should -Match '^alice:\$2y\$'
+            foreach ($h in $hashes.GetEnumerator()) {
+                $needle = $h.Value.Substring([Math]::Max(0, $h.Value.Length - 12))
+                $out | Should -Not -Match ([regex]::Escape($needle)) -Because "the $($h.Key) hash is a secret"
+                Get-Content -Raw $log | Should -Not -Match ([regex]::Escape($needle)) -Because "the $($h.Key) hash is a secret in the transcript too"
+            }
+            Get-Visitor door3.example.test @('-u', 'alice:Third-Pass-44d1') | Should -Be '200'
+            Get-Visitor door3.example.test @('-u', 'alice:plaintext-pass-7c') | Should -Be '401'
+        }
+        finally { $null = $door | Uninstall-ApacheProxySite -Session $vps -Confirm:$false }
+    }
+}
