@@ -125,6 +125,12 @@ Describe 'Test-TunnelPath on a healthy path' -Tag Lab {
         $e = Get-ErrorRecord { Initialize-TunnelHost $a.Relay -UserName root -KeyFilePath $lab.KeyFile -Role Relay -KnownHostsPath $mitm -ExpectedHostKeyFingerprint (ssh-keygen -lf "$($lab.Hosts.relay.Directory)/ssh_host_ed25519_key.pub").Split(' ')[1] }
         Assert-HomeTunnelError $e 'HostKeyChanged' 'SecurityError' $a.Relay
         Get-Content -Raw $mitm | Should -Be $before
+        # Install-* and Publish-HomeService take the user's own PSSession: with the same known_hosts, ssh refuses the
+        # host before a session exists, so nothing of HomeTunnel's is ever sent to a relay that presents another key.
+        $options = Get-LabSshOption $lab
+        $options.UserKnownHostsFile = $mitm
+        { New-PSSession -HostName $a.Relay -UserName root -KeyFilePath $lab.KeyFile -Options $options -ErrorAction Stop } | Should -Throw
+        Get-Content -Raw $mitm | Should -Be $before
     }
 
     It 'holds -ExpectedHostKeyFingerprint to the key the host presents, even when known_hosts already trusts one' {
