@@ -45,6 +45,7 @@
         'Unregister-TunnelPathCheck'
         'Invoke-TunnelPathCheck'
         'Get-TunnelPathCheck'
+        'Update-TunnelPeerKey'
     )
     FunctionsToExport      = @()
     AliasesToExport        = @()

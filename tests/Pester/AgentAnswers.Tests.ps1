@@ -60,6 +60,31 @@ Describe 'Recorded answers, read once' {
         ($peers | ConvertTo-Json -Depth 4 -WarningAction Ignore) | Should -Not -Match 'PrivateKey'
     }
 
+    It 'says when the relay''s name resolves elsewhere than the live endpoint (<Case>)' -TestCases @(
+        @{ Case = 'it moved'; Live = '203.0.113.1:51820'; Resolved = @('203.0.113.5'); Moved = $true }
+        @{ Case = 'one of its addresses'; Live = '203.0.113.5:51820'; Resolved = @('203.0.113.1', '203.0.113.5'); Moved = $false }
+        @{ Case = 'an IPv6 endpoint'; Live = '[2001:db8::5]:51820'; Resolved = @('2001:db8::5'); Moved = $false }
+        @{ Case = 'the name does not resolve now'; Live = '203.0.113.1:51820'; Resolved = @(); Moved = $false }
+        @{ Case = 'the resolver answered something that is no address'; Live = '203.0.113.1:51820'; Resolved = @("x`e[2J"); Moved = $false }
+    ) {
+        $relayPeer = New-TunnelPeer -Name relay -Role Relay -Address 192.168.4.1/24 -ListenPort 51820 -Endpoint relay.example.test
+        $homePeer = New-TunnelPeer -Name home -Role Home -Address 192.168.4.2/32
+        $config = (New-WireGuardConfig -For $homePeer -Peer $relayPeer).RevealText()
+        $status = @{
+            PublicKey = $homePeer.PublicKey; ListenPort = '0'; Config = $config; Resolved = @{ 'relay.example.test' = $Resolved }
+            Peers = @(@{ PublicKey = $relayPeer.PublicKey; Endpoint = $Live; AllowedIPs = '192.168.4.1/32'; LatestHandshake = '1999999990'; RxBytes = '1'; TxBytes = '1'; Keepalive = '25' })
+        }
+        $peer = [HomeTunnel.Probes.TunnelPeerStatus]::FromAgent($status, 'home', 'wg0', 2000000000)[0]
+        $peer.ConfiguredEndpoint | Should -Be 'relay.example.test:51820'
+        $moved = $peer.MovedEndpoint()
+        if ($Moved) {
+            $moved.Item1 | Should -Be 'relay.example.test'
+            $moved.Item2 | Should -Be $Resolved
+            $moved.Item3 | Should -Be '203.0.113.1'
+        }
+        else { $moved | Should -BeNullOrEmpty }
+    }
+
     It 'reads the host profile' {
         $p = [HomeTunnel.Hosts.HostProfile]::From((Read-Answer 'profile').Answer.Payload['Profile'])
         $p.OsId | Should -Be 'debian'

@@ -7,7 +7,7 @@ BeforeAll {
     . $PSScriptRoot/Common.ps1
     $approved = (Get-Verb).Verb
     # Verbs whose cmdlets change a host or a file: they must honour -WhatIf and -Confirm.
-    $changing = 'Install', 'Uninstall', 'Publish', 'Unpublish', 'Register', 'Unregister', 'Export', 'Initialize'
+    $changing = 'Install', 'Uninstall', 'Publish', 'Unpublish', 'Register', 'Unregister', 'Export', 'Initialize', 'Update'
 }
 
 Describe '<Name> follows the module''s rules' -ForEach $Commands {

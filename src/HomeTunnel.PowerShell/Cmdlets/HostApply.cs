@@ -31,16 +31,24 @@ public sealed record HostChange(string Kind, string Name, string Action, Func<Ha
     /// it (read in the same call that plans), less that peer, so a peer a hand or another cmdlet added stays, with
     /// its keys. Without a file HomeTunnel wrote, <paramref name="fallback"/> (the peer file's view) is used.
     /// </summary>
-    public static HostChange WireGuardWithoutPeer(WireGuardConfig fallback, string publicKey, string interfaceName, string action)
+    public static HostChange WireGuardWithoutPeer(WireGuardConfig fallback, string publicKey, string interfaceName, string action) =>
+        WireGuardEdited(fallback, c => c.WithoutPeer(publicKey), interfaceName, action);
+
+    /// <summary>
+    /// One edit of an interface's config as the host has it (read in the same call that plans, when it is HomeTunnel's
+    /// file), so a peer a hand or another cmdlet added stays, with its keys; without such a file, the edit of
+    /// <paramref name="fallback"/> (the peer file's view).
+    /// </summary>
+    public static HostChange WireGuardEdited(WireGuardConfig fallback, Func<WireGuardConfig, WireGuardConfig> edit, string interfaceName, string action)
     {
-        WireGuardConfig chosen = fallback.WithoutPeer(publicKey);
+        WireGuardConfig chosen = edit(fallback);
         var wanted = new Dictionary<string, string?>(AgentRequest.WireGuardFiles(chosen, interfaceName));
         return new HostChange("WireGuard", interfaceName, action, () => AgentRequest.WireGuard(chosen, interfaceName, uninstall: false), wanted,
             (facts, force) =>
             {
                 if (AgentValue.Unwrap(facts["Current"]) is string current && current.StartsWith(HostPlan.Marker, StringComparison.Ordinal))
                 {
-                    chosen = WireGuardConfigParser.Parse(current, $"{interfaceName}.conf on the relay").WithoutPeer(publicKey);
+                    chosen = edit(WireGuardConfigParser.Parse(current, $"{interfaceName}.conf on the host"));
                     foreach (var (path, text) in AgentRequest.WireGuardFiles(chosen, interfaceName))
                     {
                         wanted[path] = text;

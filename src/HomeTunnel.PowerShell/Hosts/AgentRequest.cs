@@ -113,6 +113,23 @@ public static class AgentRequest
     public static Hashtable HomeProbe(string interfaceName) =>
         Base("HomeProbe", interfaceName, Array.Empty<string>(), false, ("InterfaceName", interfaceName));
 
+    /// <summary>The relay's half of a key rotation: "Add" the new key as a peer with no AllowedIPs, then "Await" its handshake and move them.</summary>
+    public static Hashtable RotateRelay(string step, string interfaceName, string oldKey, string newKey, WireGuardPresharedKey? presharedKey, int waitSeconds)
+    {
+        string? psk = presharedKey?.RevealBase64();
+        return Base("RotateRelay", interfaceName, psk is null ? Array.Empty<string>() : new[] { psk }, false, ("Step", step), ("InterfaceName", interfaceName),
+            ("OldKey", oldKey), ("NewKey", newKey), ("PresharedKey", psk), ("WaitSeconds", waitSeconds));
+    }
+
+    /// <summary>The home's half of a key rotation: its new private key (and the relay peer's new preshared key), kept only when a handshake follows.</summary>
+    public static Hashtable RotateHome(string interfaceName, string relayKey, WireGuardPrivateKey privateKey, WireGuardPresharedKey? presharedKey, int waitSeconds)
+    {
+        string key = privateKey.RevealBase64();
+        string? psk = presharedKey?.RevealBase64();
+        return Base("RotateHome", interfaceName, psk is null ? new[] { key } : new[] { key, psk }, false, ("InterfaceName", interfaceName),
+            ("RelayKey", relayKey), ("PrivateKey", key), ("PresharedKey", psk), ("WaitSeconds", waitSeconds));
+    }
+
     private static Hashtable Base(string kind, string name, string[] secrets, bool uninstall, params (string Key, object? Value)[] values)
     {
         var h = new Hashtable

@@ -443,6 +443,14 @@ public static class TunnelPathChecker
                 var (homeStatus, homeDetail) = Judge(o, relayPeer, "home sees the relay", homeUp);
                 waiting |= homeDetail.Contains(WaitingText, StringComparison.Ordinal);
                 detail += "; " + homeDetail;
+                if (relayPeer.MovedEndpoint() is { } moved)
+                {
+                    // The relay's name points elsewhere now: WireGuard resolved it once and keeps sending to the old address.
+                    // (The configured endpoint went through the module's wg parser: a name and a port, nothing else.)
+                    detail += $"; home dials {HostText(moved.Name)}, which now resolves to {string.Join(", ", moved.Now)}, but the tunnel still sends to {moved.Live}";
+                    homeStatus = homeStatus == HopStatus.Fail ? HopStatus.Fail : HopStatus.Warn;
+                    remedy = $"The relay's name moved to another address. On systemd hosts HomeTunnel's watch follows it within 10 s; elsewhere, on the home machine: wg set {ifName} peer {relayPeer.PublicKey} endpoint {relayPeer.ConfiguredEndpoint}";
+                }
                 if (homeStatus > status)
                 {
                     status = homeStatus;

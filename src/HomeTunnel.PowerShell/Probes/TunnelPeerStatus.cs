@@ -22,6 +22,29 @@ public sealed class TunnelPeerStatus
     public string? Name { get; init; }
     public string PublicKey { get; init; } = string.Empty;
     public string? Endpoint { get; init; }
+
+    /// <summary>The endpoint as the interface's file has it ("relay.example.com:51820"); null without one or a file to read.</summary>
+    public string? ConfiguredEndpoint { get; init; }
+
+    /// <summary>What the host's resolver says now for a <see cref="ConfiguredEndpoint"/> named by DNS; empty when it is an address or did not resolve.</summary>
+    public string[] EndpointNameAddresses { get; init; } = Array.Empty<string>();
+
+    /// <summary>
+    /// The relay's name resolves elsewhere than where the tunnel sends (it moved): the configured name, what it
+    /// resolves to now, and the live endpoint's address; null when they agree or nothing is known.
+    /// </summary>
+    public (string Name, string[] Now, string Live)? MovedEndpoint()
+    {
+        if (ConfiguredEndpoint is null || Endpoint is null || EndpointNameAddresses.Length == 0)
+        {
+            return null;
+        }
+        int colon = ConfiguredEndpoint.LastIndexOf(':');
+        string name = colon > 0 ? ConfiguredEndpoint[..colon] : ConfiguredEndpoint;
+        int liveColon = Endpoint.LastIndexOf(':');
+        string live = (liveColon > 0 ? Endpoint[..liveColon] : Endpoint).Trim('[', ']');
+        return EndpointNameAddresses.Contains(live, StringComparer.OrdinalIgnoreCase) ? null : (name, EndpointNameAddresses, live);
+    }
     public IReadOnlyList<string> AllowedIPs { get; init; } = Array.Empty<string>();
     public DateTimeOffset? LatestHandshake { get; init; }
     /// <summary>In JSON as HandshakeAgeSeconds.</summary>
@@ -57,20 +80,20 @@ public sealed class TunnelPeerStatus
     /// The peers' names, from the '# Name =' lines HomeTunnel writes, read with the module's own parser; a
     /// file it cannot read (hand-written, with hooks) just gives no names. Nothing else of it is kept.
     /// </summary>
-    private static IReadOnlyDictionary<string, string> Names(string? config)
+    private static IReadOnlyDictionary<string, (string? Name, string? Endpoint)> Names(string? config)
     {
         if (string.IsNullOrEmpty(config) || config.StartsWith("(a symbolic link", StringComparison.Ordinal))
         {
-            return new Dictionary<string, string>();
+            return new Dictionary<string, (string?, string?)>();
         }
         try
         {
             return WireGuard.WireGuardConfigParser.Parse(config, "the interface's config").Peers
-                .Where(p => p.Name is not null).GroupBy(p => p.PublicKey).ToDictionary(g => g.Key, g => g.First().Name!, StringComparer.Ordinal);
+                .GroupBy(p => p.PublicKey).ToDictionary(g => g.Key, g => (g.First().Name, g.First().Endpoint), StringComparer.Ordinal);
         }
         catch (HomeTunnelException)
         {
-            return new Dictionary<string, string>();
+            return new Dictionary<string, (string?, string?)>();
         }
     }
 
@@ -78,7 +101,8 @@ public sealed class TunnelPeerStatus
     public static IReadOnlyList<TunnelPeerStatus> FromAgent(Hashtable status, string host, string interfaceName, long now)
     {
         string ifKey = AgentValue.Text(status["PublicKey"]);
-        IReadOnlyDictionary<string, string> names = Names(AgentValue.Unwrap(status["Config"]) as string);
+        IReadOnlyDictionary<string, (string? Name, string? Endpoint)> names = Names(AgentValue.Unwrap(status["Config"]) as string);
+        var resolved = AgentValue.Unwrap(status["Resolved"]) as Hashtable ?? new Hashtable();
         int? port = int.TryParse(AgentValue.Text(status["ListenPort"]), NumberStyles.None, CultureInfo.InvariantCulture, out int p) && p > 0 ? p : null;
         var list = new List<TunnelPeerStatus>();
         foreach (object? o in AgentValue.Items(status["Peers"]))
@@ -97,7 +121,11 @@ public sealed class TunnelPeerStatus
                 InterfaceName = interfaceName,
                 InterfacePublicKey = ifKey,
                 ListenPort = port,
-                Name = names.TryGetValue(AgentValue.Text(peer["PublicKey"]), out string? n) ? n : null,
+                Name = names.TryGetValue(AgentValue.Text(peer["PublicKey"]), out var n) ? n.Name : null,
+                ConfiguredEndpoint = n.Endpoint,
+                EndpointNameAddresses = n.Endpoint is { } configured && configured.LastIndexOf(':') is int c and > 0 && resolved[configured[..c]] is { } found
+                    ? AgentValue.Items(found).Select(AgentValue.Text).Where(a => IPAddress.TryParse(a, out _)).ToArray()
+                    : Array.Empty<string>(),
                 PublicKey = AgentValue.Text(peer["PublicKey"]),
                 Endpoint = endpoint is "(none)" or "" ? null : endpoint,
                 AllowedIPs = allowed is "(none)" or "" ? Array.Empty<string>() : allowed.Split(','),

@@ -140,6 +140,18 @@ public sealed class TunnelPeer
         };
     }
 
+    /// <summary>The same peer with a new key pair, and a new preshared key where it had one (Update-TunnelPeerKey).</summary>
+    public TunnelPeer WithNewKeys()
+    {
+        var key = WireGuardPrivateKey.Generate();
+        return new TunnelPeer
+        {
+            Name = Name, Role = Role, PublicKey = key.PublicKey, PrivateKey = key, AddressValues = AddressValues, AllowedIPValues = AllowedIPValues,
+            ListenPort = ListenPort, EndpointValue = EndpointValue, PersistentKeepalive = PersistentKeepalive, Mtu = Mtu,
+            PresharedKey = PresharedKey is null ? null : WireGuardPresharedKey.Generate(),
+        };
+    }
+
     /// <summary>The same peer without secrets: what another host may know of it.</summary>
     public TunnelPeer WithoutSecrets() => new()
     {

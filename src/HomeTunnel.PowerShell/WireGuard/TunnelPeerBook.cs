@@ -73,6 +73,18 @@ public sealed class TunnelPeerBook
         }
     }
 
+    /// <summary>Puts a home peer's new keys in the book in its place (Update-TunnelPeerKey, once both ends use them).</summary>
+    public void Replace(TunnelPeer old, TunnelPeer updated)
+    {
+        int i = _peers.IndexOf(old);
+        if (i < 0 || old.Role != TunnelRole.Home || updated.Name != old.Name)
+        {
+            throw new InvalidOperationException("Only a home peer of the book is replaced, by the same peer with new keys.");
+        }
+        _peers[i] = updated;
+        Changed = true;
+    }
+
     /// <summary>The home peer called <paramref name="name"/>; made (with the next free address) when new.</summary>
     public TunnelPeer Home(string name, string? address)
     {

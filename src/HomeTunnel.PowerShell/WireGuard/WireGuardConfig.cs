@@ -172,6 +172,28 @@ public sealed class WireGuardConfig
         };
     }
 
+    /// <summary>
+    /// This config after a key rotation (Update-TunnelPeerKey), everything else as it is: on the rotated end, its new
+    /// private key; on the other end, the rotated peer's section with its new public key; on both, the pair's new
+    /// preshared key in that section.
+    /// </summary>
+    internal WireGuardConfig WithRotatedKey(string peerKey, string? newPeerKey, WireGuardPrivateKey? newPrivateKey, WireGuardPresharedKey? presharedKey)
+    {
+        WireGuardConfig copy = Copy(PreserveClientAddress, RedactedKeyPublicKey);
+        var peers = Peers.Select(p => p.PublicKey != peerKey ? p : new WireGuardPeerSection
+        {
+            Name = p.Name, PublicKey = newPeerKey ?? p.PublicKey, PresharedKey = presharedKey, AllowedIPValues = p.AllowedIPValues,
+            EndpointValue = p.EndpointValue, PersistentKeepalive = p.PersistentKeepalive, ExtraSettings = p.ExtraSettings,
+        }).ToArray();
+        return new WireGuardConfig
+        {
+            Name = copy.Name, PrivateKey = newPrivateKey ?? copy.PrivateKey, PrivateKeyRedacted = copy.PrivateKeyRedacted && newPrivateKey is null,
+            RedactedKeyPublicKey = newPrivateKey is null ? copy.RedactedKeyPublicKey : null,
+            AddressValues = copy.AddressValues, ListenPort = copy.ListenPort, Mtu = copy.Mtu, Dns = copy.Dns, Table = copy.Table, FwMark = copy.FwMark,
+            ExtraSettings = copy.ExtraSettings, Peers = peers, Source = copy.Source, PreserveClientAddress = copy.PreserveClientAddress,
+        };
+    }
+
     private WireGuardConfig Copy(bool preserveClientAddress, string? redactedKeyPublicKey) => new()
     {
         Name = Name, PrivateKey = PrivateKey, PrivateKeyRedacted = PrivateKeyRedacted, RedactedKeyPublicKey = redactedKeyPublicKey,

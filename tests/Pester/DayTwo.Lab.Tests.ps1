@@ -1,0 +1,160 @@
+# Day two on the real lab: a relay named by DNS moves to another public address (a new VPS, a changed IP),
+# Test-TunnelPath says so, and HomeTunnel's watch on the home machine follows the name with no command typed.
+# The watch's script is the one HomeTunnel installs on a systemd home machine; here the lab plays its timer
+# (every 10 s), since the lab's hosts run no systemd.
+BeforeAll {
+    . $PSScriptRoot/Common.ps1
+    Import-Module "$RepoRoot/tests/Lab/Lab.psm1" -Force
+    $lab = Start-Lab -Prefix htday -Index 4
+    $a = $lab.Addresses
+    $records = [ordered]@{} + $lab.DnsRecords
+    $records['relay.example.test'] = $a.Relay
+    Set-LabDnsRecord $lab -Records $records
+    $vps = New-LabSession $lab relay
+    $box = New-LabSession $lab home
+    $peers = Join-Path $lab.Directory 'peers.json'
+    # The peers made beforehand, the home one with a preshared key (Publish-HomeService takes a file made with -IncludePrivateKey).
+    $relaySpec = New-TunnelPeer -Name relay -Role Relay -Address 192.168.4.1/24 -ListenPort 51820 -Endpoint relay.example.test
+    $homeSpec = New-TunnelPeer -Name home -Role Home -Address 192.168.4.2/32 -PresharedKey
+    $relaySpec, $homeSpec | Export-TunnelPeer -Path $peers -IncludePrivateKey
+    $published = Publish-HomeService $lab.SiteName 3000 -RelaySession $vps -HomeSession $box -PeerFile $peers -RelayEndpoint relay.example.test -DnsServer $a.Dns -WaitSeconds 30
+    $watch = Join-Path $lab.Directory 'hometunnel-wg-watch'
+    Set-Content -LiteralPath $watch -Value ([HomeTunnel.Hosts.TunnelBootUnits]::Script) -NoNewline
+    # The lab plays the watch's systemd timer: one run every 10 s. (A script file: Start-LabProcess joins its arguments.)
+    $timer = Join-Path $lab.Directory 'watch-timer.sh'
+    Set-Content -LiteralPath $timer -Value "while :; do sh '$watch' wg0; sleep 10; done"
+    # The relay's next address on the same internet, trusted under that address too (the same host key).
+    $octets = $a.Relay.Split('.')
+    $moved = "$($octets[0..2] -join '.').$([int]$octets[3] + 4)"
+    $key = (Get-Content (Join-Path $lab.Hosts.relay.Directory 'ssh_host_ed25519_key.pub')).Split(' ')[0..1] -join ' '
+    Add-Content -LiteralPath $lab.KnownHostsFile -Value "$moved $key"
+    function Move-Relay([string] $From, [string] $To) {
+        # The new address stays when the old (primary) one goes, instead of going with it.
+        Invoke-LabHost $lab relay sysctl -qw net.ipv4.conf.wan0.promote_secondaries=1
+        Invoke-LabHost $lab relay ip addr add "$To/28" dev wan0
+        $r = [ordered]@{} + $lab.DnsRecords
+        foreach ($name in @($r.Keys)) { if ($r[$name] -eq $From) { $r[$name] = $To } }
+        Set-LabDnsRecord $lab -Records $r
+        Invoke-LabHost $lab relay ip addr del "$From/28" dev wan0
+    }
+}
+AfterAll {
+    Get-PSSession | Remove-PSSession
+    if ($lab) { Stop-Lab $lab }
+}
+
+Describe 'A relay that moved to another address is found again' -Tag Lab {
+    # The relay's invariants after every test, whatever its own assertions said (tests/Lab: Assert-LabInvariant).
+    BeforeEach { $script:invariantBefore = Get-LabInvariantState $lab }
+    AfterEach { Assert-LabInvariant $lab $script:invariantBefore }
+
+    It 'publishes with the relay named by DNS in the home side''s Endpoint' {
+        $published.Status | Should -Be 'Pass'
+        Get-Content "$($lab.Hosts.home.Directory)/etc-wireguard/wg0.conf" | Should -Contain 'Endpoint = relay.example.test:51820'
+    }
+
+    It 'names the move in Test-TunnelPath, then the watch follows the name with no command typed, within 3 minutes' {
+        $process = $null
+        $clock = [Diagnostics.Stopwatch]::StartNew()
+        Move-Relay $a.Relay $moved
+        try {
+            # The relay's sshd at its new address too (the same host key), as a moved VPS's would be.
+            $sshdConfig = Join-Path $lab.Hosts.relay.Directory 'sshd_config'
+            $movedConfig = "$sshdConfig.moved"
+            (Get-Content $sshdConfig) -replace '^ListenAddress .*', "ListenAddress $moved" -replace '^PidFile .*', "PidFile $sshdConfig.moved.pid" | Set-Content $movedConfig
+            $null = Start-LabProcess $lab relay 'sshd-moved' @('/usr/sbin/sshd', '-D', '-e', '-f', $movedConfig)
+            Wait-LabCondition { Test-LabTcp $moved 22 } 'the relay''s sshd at its new address' 20
+            # Without the watch, WireGuard keeps sending to the address it resolved once.
+            $relayThere = New-PSSession -HostName $moved -UserName root -KeyFilePath $lab.KeyFile -Options (Get-LabSshOption $lab) -ErrorAction Stop
+            $r = Test-TunnelPath $lab.SiteName -RelaySession $relayThere -HomeSession $box -DnsServer $a.Dns -TimeoutSeconds 20
+            $tunnel = $r.Hops | Where-Object Hop -EQ 'Tunnel'
+            $tunnel.Status | Should -BeIn 'Warn', 'Fail'
+            $tunnel.Detail | Should -Match "home dials relay\.example\.test, which now resolves to $([regex]::Escape($moved)), but the tunnel still sends to $([regex]::Escape($a.Relay))"
+            $tunnel.Remedy | Should -Match 'wg set wg0 peer \S+ endpoint relay\.example\.test:51820'
+            (Invoke-LabHost $lab home wg show wg0 endpoints) | Should -Match ([regex]::Escape("$($a.Relay):51820"))
+
+            $watchFrom = $clock.Elapsed.TotalSeconds
+            $process = Start-LabProcess $lab home 'watch' @('sh', $timer)
+            Wait-LabCondition { (Invoke-LabHttp $lab "http://$($lab.SiteName)/").Status -eq '200' } 'the visitor''s 200 through the moved relay' 180
+            $seconds = $clock.Elapsed.TotalSeconds
+            Write-Host ("  moved relay: the visitor's 200 again {0:0.0} s after the move, {1:0.0} s after the watch's first run" -f $seconds, ($seconds - $watchFrom))
+            $seconds | Should -BeLessOrEqual 180
+            (Invoke-LabHost $lab home wg show wg0 endpoints) | Should -Match ([regex]::Escape("$($moved):51820"))
+            (Test-TunnelPath $lab.SiteName -RelaySession $relayThere -HomeSession $box -DnsServer $a.Dns).Status | Should -Be 'Pass'
+        }
+        finally {
+            # Back where it was (the watch follows again), so the lab's invariants are checked at the relay's own address.
+            Move-Relay $moved $a.Relay
+            if (-not $process) { $process = Start-LabProcess $lab home 'watch' @('sh', $timer) }
+            Wait-LabCondition { (Invoke-LabHttp $lab "http://$($lab.SiteName)/").Status -eq '200' } 'the visitor''s 200 after moving back' 180
+            if ($process) { Stop-Process -Id $process.Id -ErrorAction Ignore }
+        }
+    }
+}
+
+Describe 'Keys rotate while the tunnel keeps working' -Tag Lab {
+    # The relay's invariants after every test, whatever its own assertions said (tests/Lab: Assert-LabInvariant).
+    BeforeEach { $script:invariantBefore = Get-LabInvariantState $lab }
+    AfterEach { Assert-LabInvariant $lab $script:invariantBefore }
+    BeforeAll {
+        $relayConf = "$($lab.Hosts.relay.Directory)/etc-wireguard/wg0.conf"
+        $homeConf = "$($lab.Hosts.home.Directory)/etc-wireguard/wg0.conf"
+        function Get-HomeKey { (Import-TunnelPeer $peers | Where-Object Role -EQ Home) }
+    }
+
+    It 'gives the home peer new keys on both ends while pings cross every 100 ms, losing at most one' {
+        $old = Get-HomeKey
+        $pingLog = Join-Path $lab.Directory 'rotation-ping.log'
+        $pinger = Join-Path $lab.Directory 'rotation-ping.sh'
+        Set-Content -LiteralPath $pinger -Value "exec stdbuf -oL ping -n -i 0.1 -c 150 $($a.HomeTunnel) > '$pingLog' 2>&1"
+        $null = Start-LabProcess $lab relay 'rotation-ping' @('sh', $pinger)
+        Wait-LabCondition { (Test-Path $pingLog) -and @(Select-String -LiteralPath $pingLog -Pattern 'icmp_seq=').Count -ge 10 } 'the pings to cross the tunnel' 30
+        $out = Update-TunnelPeerKey home -RelaySession $vps -HomeSession $box -PeerFile $peers -Verbose 4>&1
+        $r = $out | Where-Object { $_ -is [HomeTunnel.Cmdlets.TunnelKeyRotation] }
+        Wait-LabCondition { Select-String -LiteralPath $pingLog -Pattern 'packets transmitted' -Quiet } 'the pings to finish' 60
+        $summary = Select-String -LiteralPath $pingLog -Pattern '(\d+) packets transmitted, (\d+) received'
+        $lost = [int]$summary.Matches[0].Groups[1].Value - [int]$summary.Matches[0].Groups[2].Value
+        Write-Host "  rotation: both halves done in $($r.Took.TotalMilliseconds.ToString('0')) ms; $lost of 150 pings (every 100 ms) lost"
+        $lost | Should -BeLessOrEqual 1
+        $r.OldPublicKey | Should -Be $old.PublicKey
+        $r.NewPublicKey | Should -Not -Be $old.PublicKey
+        $r.PresharedKeyRotated | Should -BeTrue
+        $new = Get-HomeKey
+        $new.PublicKey | Should -Be $r.NewPublicKey
+        $new.PresharedKey.RevealBase64() | Should -Not -Be $old.PresharedKey.RevealBase64()
+        (Invoke-LabHost $lab relay wg show wg0 peers) | Should -Be @($new.PublicKey)
+        (Invoke-LabHost $lab home wg show wg0 public-key) | Should -Be $new.PublicKey
+        Get-Content $relayConf | Should -Contain "PublicKey = $($new.PublicKey)"
+        Get-Content $homeConf | Should -Contain "PrivateKey = $($new.PrivateKey.RevealBase64())"
+        Get-Content $homeConf | Should -Contain "PresharedKey = $($new.PresharedKey.RevealBase64())"
+        (Invoke-LabHost $lab relay wg show wg0 preshared-keys) | Should -Match ([regex]::Escape($new.PresharedKey.RevealBase64()))
+        (stat -c '%a' $peers) | Should -Be '600'
+        # No key in what the user saw.
+        $shown = ($out | Out-String) + ($r | ConvertTo-Json)
+        foreach ($k in $old.PrivateKey.RevealBase64(), $new.PrivateKey.RevealBase64(), $new.PresharedKey.RevealBase64()) { $shown | Should -Not -Match ([regex]::Escape($k)) }
+        (Test-TunnelPath $lab.SiteName -RelaySession $vps -HomeSession $box -DnsServer $a.Dns).Status | Should -Be 'Pass'
+        # The files are what the peer file makes: installing from it changes nothing on either end.
+        $relayPeer = Import-TunnelPeer $peers | Where-Object Role -EQ Relay
+        (New-WireGuardConfig -For $relayPeer -Peer $new | Install-WireGuardConfig -Session $vps).State | Should -Be 'Unchanged'
+        (New-WireGuardConfig -For $new -Peer $relayPeer | Install-WireGuardConfig -Session $box).State | Should -Be 'Unchanged'
+        (Invoke-LabHttp $lab "http://$($lab.SiteName)/").Status | Should -Be '200'
+    }
+
+    It 'leaves both ends on the old keys, working, when the new key never shakes hands' {
+        $before = Get-HomeKey
+        $hashes = { @((Get-FileHash $relayConf).Hash, (Get-FileHash $homeConf).Hash, (Get-FileHash $peers).Hash) }
+        $filesBefore = & $hashes
+        # The path between the two NATs cut: no handshake can come.
+        Set-LabBlackhole $lab carrier -Traffic Forward
+        try {
+            $e = Get-ErrorRecord { Update-TunnelPeerKey home -RelaySession $vps -HomeSession $box -PeerFile $peers -WaitSeconds 5 }
+            Assert-HomeTunnelError $e 'KeyRotationTimedOut' 'OperationTimeout' 'home'
+        }
+        finally { Set-LabBlackhole $lab carrier -Off }
+        & $hashes | Should -Be $filesBefore
+        (Get-HomeKey).PublicKey | Should -Be $before.PublicKey
+        (Invoke-LabHost $lab relay wg show wg0 peers) | Should -Be @($before.PublicKey)
+        (Invoke-LabHost $lab home wg show wg0 public-key) | Should -Be $before.PublicKey
+        Wait-LabCondition { (Invoke-LabHttp $lab "http://$($lab.SiteName)/").Status -eq '200' } 'the visitor''s 200 on the old keys' 60
+    }
+}
