@@ -87,6 +87,11 @@ BeforeDiscovery {
         @{ Case = 'publishing onto an address already taken'; Id = 'TunnelAddressInUse'; Run = { $null = Publish-HomeService x.example.test 3000 -RelaySession $vps -HomeSession $box -PeerFile "$TestDrive/taken.json" -WhatIf; $relayPeer2 = New-TunnelPeer -Name relay -Role Relay -Address 192.168.4.1/24 -Endpoint x.example.test; $relayPeer2 | Export-TunnelPeer "$TestDrive/taken.json" -IncludePrivateKey -Force; Publish-HomeService x.example.test 3000 -RelaySession $vps -HomeSession $box -PeerFile "$TestDrive/taken.json" -HomeName second -HomeTunnelAddress 192.168.4.1/32 } }
         @{ Case = 'a check name that climbs folders'; Id = 'InvalidCheckName'; Run = { Register-TunnelPathCheck site.example.test -Name '../x' -WhatIf } }
         @{ Case = 'Test-TunnelConfig given a string'; Id = 'InputNotTestable'; Run = { Test-TunnelConfig 'relay' } }
+        @{ Case = 'rotating keys with no peer file'; Id = 'PeerFileNotFound'; Run = { Update-TunnelPeerKey home -RelaySession $vps -HomeSession $box -PeerFile "$TestDrive/none.json" } }
+        @{ Case = 'rotating the keys of a peer the file lacks'; Id = 'PeerNotFound'; Target = 'nobody'; Run = { $relayPeer, $homePeer | Export-TunnelPeer "$TestDrive/rot.json" -IncludePrivateKey -Force; Update-TunnelPeerKey nobody -RelaySession $vps -HomeSession $box -PeerFile "$TestDrive/rot.json" } }
+        @{ Case = 'rotating keys with a peer name that climbs folders'; Id = 'PeerNameInvalid'; Target = '../home'; Run = { Update-TunnelPeerKey '../home' -RelaySession $vps -HomeSession $box -PeerFile "$TestDrive/rot.json" } }
+        @{ Case = 'rotating keys with no home machine said'; Id = 'HostRequired'; Run = { Update-TunnelPeerKey home -RelaySession $vps -PeerFile "$TestDrive/rot.json" } }
+        @{ Case = 'unpublishing a forward another home holds'; Id = 'ForwardNotPublished'; Target = 'tcp-2299'; Run = { $relayPeer, $homePeer | Export-TunnelPeer "$TestDrive/unpub.json" -IncludePrivateKey -Force; Unpublish-HomeService $lab.SiteName -RelaySession $vps -HomeSession $box -PeerFile "$TestDrive/unpub.json" -Forward @{ Protocol = 'Tcp'; PublicPort = '2299' } -Confirm:$false } }
     )
 }
 BeforeAll {
