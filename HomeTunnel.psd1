@@ -46,6 +46,7 @@
         'Invoke-TunnelPathCheck'
         'Get-TunnelPathCheck'
         'Update-TunnelPeerKey'
+        'Measure-TunnelNat'
     )
     FunctionsToExport      = @()
     AliasesToExport        = @()

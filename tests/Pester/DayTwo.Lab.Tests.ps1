@@ -158,3 +158,44 @@ Describe 'Keys rotate while the tunnel keeps working' -Tag Lab {
         Wait-LabCondition { (Invoke-LabHttp $lab "http://$($lab.SiteName)/").Status -eq '200' } 'the visitor''s 200 on the old keys' 60
     }
 }
+
+Describe 'The NAT''s idle timeout, measured' -Tag Lab {
+    # The relay's invariants after every test, whatever its own assertions said (tests/Lab: Assert-LabInvariant).
+    BeforeEach { $script:invariantBefore = Get-LabInvariantState $lab }
+    AfterEach { Assert-LabInvariant $lab $script:invariantBefore }
+    BeforeAll {
+        # A carrier-grade NAT that forgets an idle UDP mapping after 20 s (both before and after it saw replies).
+        Invoke-LabHost $lab carrier sysctl -qw net.netfilter.nf_conntrack_udp_timeout=20 net.netfilter.nf_conntrack_udp_timeout_stream=20
+        $relayKey = (Import-TunnelPeer $peers | Where-Object Role -EQ Relay).PublicKey
+        # The relay reaches home over an idle tunnel only while the NATs still hold the home side's mapping.
+        function Test-RelayReachesHome { Invoke-LabHost $lab relay ping -n -c 1 -W 2 $a.HomeTunnel | Out-Null; $LASTEXITCODE -eq 0 }
+    }
+    AfterAll {
+        Invoke-LabHost $lab carrier sysctl -qw net.netfilter.nf_conntrack_udp_timeout=30 net.netfilter.nf_conntrack_udp_timeout_stream=120
+        Invoke-LabHost $lab home wg set wg0 peer $relayKey persistent-keepalive 25
+    }
+
+    It 'finds the 20 s timeout within 5 s, warns that a 25 s keepalive is too long, and its recommendation keeps the tunnel up' {
+        $clock = [Diagnostics.Stopwatch]::StartNew()
+        $r = Measure-TunnelNat -RelaySession $vps -HomeSession $box -RelayAddress $a.Relay -MaxSeconds 30 -StepSeconds 5
+        Write-Host "  NAT timeout: survived $($r.IdleSurvivedSeconds) s, lost at $($r.IdleLostSeconds) s, measured in $([Math]::Round($clock.Elapsed.TotalSeconds, 1)) s; recommended keepalive $($r.RecommendedKeepalive) s"
+        $r.IdleSurvivedSeconds | Should -BeGreaterOrEqual 15
+        $r.IdleLostSeconds | Should -BeLessOrEqual 25
+        $r.IdleLostSeconds - $r.IdleSurvivedSeconds | Should -Be 5
+        $r.Keepalive | Should -Be 25
+        $r.Status | Should -Be 'Warn'
+        $r.Detail | Should -Match 'set PersistentKeepalive = \d+'
+        $r.RecommendedKeepalive | Should -BeLessThan $r.IdleSurvivedSeconds
+
+        # Shown, not assumed: with no keepalive the relay loses the way home after a silence; with the recommended one it does not.
+        # (The silences below are what is tested, not waits for readiness: any traffic, a probe too, would refresh the mapping.)
+        Invoke-LabHost $lab home wg set wg0 peer $relayKey persistent-keepalive 0
+        Start-Sleep -Seconds 26
+        Test-RelayReachesHome | Should -BeFalse -Because 'with no keepalive, 26 s of silence outlast the NAT''s 20 s'
+        Invoke-LabHost $lab home wg set wg0 peer $relayKey persistent-keepalive $r.RecommendedKeepalive
+        Wait-LabCondition { Test-RelayReachesHome } 'the keepalive to open the way home again' 60
+        # A silence half again as long as the NAT's timeout: the keepalive holds the mapping through it.
+        Start-Sleep -Seconds 30
+        Test-RelayReachesHome | Should -BeTrue
+    }
+}

@@ -130,6 +130,11 @@ public static class AgentRequest
             ("RelayKey", relayKey), ("PrivateKey", key), ("PresharedKey", psk), ("WaitSeconds", waitSeconds));
     }
 
+    /// <summary>One half of a NAT idle-timeout probe: "NatProbeRelay" answers on its ports, "NatProbeHome" sends to them and listens.</summary>
+    public static Hashtable NatProbe(string kind, IReadOnlyList<int> ports, IReadOnlyList<int> idleSeconds, int listenSeconds, string? relayAddress = null) =>
+        Base(kind, string.Join(",", ports), Array.Empty<string>(), false, ("Ports", ports.ToArray()), ("Idle", idleSeconds.ToArray()),
+            ("ListenSeconds", listenSeconds), ("RelayAddress", relayAddress), ("TimeoutSeconds", listenSeconds + idleSeconds.Max() + 60));
+
     private static Hashtable Base(string kind, string name, string[] secrets, bool uninstall, params (string Key, object? Value)[] values)
     {
         var h = new Hashtable

@@ -177,12 +177,12 @@ public sealed class WireGuardConfig
     /// private key; on the other end, the rotated peer's section with its new public key; on both, the pair's new
     /// preshared key in that section.
     /// </summary>
-    internal WireGuardConfig WithRotatedKey(string peerKey, string? newPeerKey, WireGuardPrivateKey? newPrivateKey, WireGuardPresharedKey? presharedKey)
+    public WireGuardConfig WithRotatedKey(string peerKey, string? newPeerKey, WireGuardPrivateKey? newPrivateKey, WireGuardPresharedKey? presharedKey)
     {
         WireGuardConfig copy = Copy(PreserveClientAddress, RedactedKeyPublicKey);
         var peers = Peers.Select(p => p.PublicKey != peerKey ? p : new WireGuardPeerSection
         {
-            Name = p.Name, PublicKey = newPeerKey ?? p.PublicKey, PresharedKey = presharedKey, AllowedIPValues = p.AllowedIPValues,
+            Name = p.Name, PublicKey = string.IsNullOrEmpty(newPeerKey) ? p.PublicKey : newPeerKey, PresharedKey = presharedKey, AllowedIPValues = p.AllowedIPValues,
             EndpointValue = p.EndpointValue, PersistentKeepalive = p.PersistentKeepalive, ExtraSettings = p.ExtraSettings,
         }).ToArray();
         return new WireGuardConfig
