@@ -7,7 +7,7 @@ namespace HomeTunnel.Cmdlets;
 /// The base of every cmdlet: turns the model's <see cref="HomeTunnelException"/> into an ErrorRecord with
 /// a stable FullyQualifiedErrorId, a category and the offending value as target.
 /// </summary>
-public abstract class HomeTunnelCmdlet : PSCmdlet
+public abstract class HomeTunnelCmdlet : PSCmdlet, IDisposable
 {
     private readonly System.Threading.CancellationTokenSource _stopping = new();
 
@@ -15,6 +15,22 @@ public abstract class HomeTunnelCmdlet : PSCmdlet
     protected System.Threading.CancellationToken StopToken => _stopping.Token;
 
     protected override void StopProcessing() => _stopping.Cancel();
+
+    /// <summary>The engine disposes a cmdlet that is IDisposable when its pipeline ends: the Ctrl+C token goes with it.</summary>
+    public void Dispose()
+    {
+        _stopping.Dispose();
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>
+    /// Whether the command only previews (-WhatIf, or $WhatIfPreference): ShouldProcess is false then too, as it is for a
+    /// No at the prompt, and a cmdlet of several steps must tell the two apart (preview each step; or do nothing).
+    /// </summary>
+    public static bool IsPreviewing(PSCmdlet cmdlet) =>
+        cmdlet.MyInvocation.BoundParameters.TryGetValue("WhatIf", out object? w)
+            ? ((SwitchParameter)w).IsPresent
+            : LanguagePrimitives.IsTrue(cmdlet.GetVariableValue("WhatIfPreference"));
 
     protected override void BeginProcessing() => Run(Begin, terminating: true);
     protected override void ProcessRecord() => Run(Process, terminating: false);
@@ -29,6 +45,11 @@ public abstract class HomeTunnelCmdlet : PSCmdlet
         try
         {
             action();
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+            // Ctrl+C reached a wait: the pipeline stops, as PowerShell's own commands do, not with an error.
+            throw new PipelineStoppedException();
         }
         catch (HomeTunnelException e)
         {

@@ -289,9 +289,7 @@ internal sealed class HostApply
     private bool WantsPreview()
     {
         var bound = _cmdlet.MyInvocation.BoundParameters;
-        bool whatIf = bound.TryGetValue("WhatIf", out object? w)
-            ? ((SwitchParameter)w).IsPresent
-            : LanguagePrimitives.IsTrue(_cmdlet.GetVariableValue("WhatIfPreference"));
+        bool whatIf = HomeTunnelCmdlet.IsPreviewing(_cmdlet);
         // The prompt comes when -Confirm is given or the cmdlet's impact reaches $ConfirmPreference (an
         // Uninstall is High, so it asks by default): then it shows the diff, which takes a plan first.
         ConfirmImpact impact = ((CmdletAttribute?)Attribute.GetCustomAttribute(_cmdlet.GetType(), typeof(CmdletAttribute)))?.ConfirmImpact ?? ConfirmImpact.Medium;

@@ -164,8 +164,13 @@ public sealed class PublishHomeServiceCommand : HomeTunnelCmdlet
             throw HomeTunnelException.Invalid(findings[0].Check, $"The setup would not work: {findings[0].Message}", findings[0].Target);
         }
 
-        bool whatIf = !ShouldProcess($"{RelaySession.ComputerName} and {HomeSession?.ComputerName ?? "this machine"}",
-            $"Publish {name} (port {Port}) through relay {endpoint}");
+        // -WhatIf previews every step; a No at the prompt does nothing at all (not a step, not the peer file).
+        bool whatIf = IsPreviewing(this);
+        if (!ShouldProcess($"{RelaySession.ComputerName} and {HomeSession?.ComputerName ?? "this machine"}",
+            $"Publish {name} (port {Port}) through relay {endpoint}") && !whatIf)
+        {
+            return;
+        }
         if (book.Changed && !whatIf)
         {
             book.Save();

@@ -103,8 +103,13 @@ public sealed class UnpublishHomeServiceCommand : HomeTunnelCmdlet
             WriteVerbose($"The tunnel to '{homePeer.Name}' stays: {string.Join(", ", others)} still go(es) there.");
         }
 
-        bool whatIf = !ShouldProcess($"{RelaySession.ComputerName} and {HomeSession?.ComputerName ?? "this machine"}",
-            $"Unpublish {name}{(last ? $" and, its last site, home peer '{homePeer.Name}'" : string.Empty)}");
+        // -WhatIf previews every step; a No at the prompt does nothing at all (not a step, not the peer file).
+        bool whatIf = IsPreviewing(this);
+        if (!ShouldProcess($"{RelaySession.ComputerName} and {HomeSession?.ComputerName ?? "this machine"}",
+            $"Unpublish {name}{(last ? $" and, its last site, home peer '{homePeer.Name}'" : string.Empty)}") && !whatIf)
+        {
+            return;
+        }
         var steps = new List<(HostChange Change, PSSession? Session)>
         {
             (HostChange.Apache(new[] { site }, uninstall: true, $"Uninstall Apache proxy site {name}"), RelaySession),
