@@ -13,6 +13,17 @@ Describe 'New-TunnelPeer' {
         $relay.PersistentKeepalive | Should -BeNullOrEmpty
     }
 
+    It 'takes a private key kept as a SecureString (what Get-Secret returns), and refuses a bad one without showing it' {
+        $pair = New-TunnelKeyPair
+        $secure = ConvertTo-SecureString $pair.PrivateKey.RevealBase64() -AsPlainText -Force
+        $peer = New-TunnelPeer -Name home -Role Home -Address 192.168.4.2/32 -PrivateKey $secure
+        $peer.PublicKey | Should -Be $pair.PublicKey
+        $bad = ConvertTo-SecureString ($pair.PrivateKey.RevealBase64().Substring(0, 40) + 'AA=') -AsPlainText -Force
+        $e = Get-ErrorRecord { New-TunnelPeer -Name home -Role Home -Address 192.168.4.2/32 -PrivateKey $bad }
+        $e.FullyQualifiedErrorId | Should -BeLike 'KeyWrongLength,*'
+        ($e | Format-List * -Force | Out-String) | Should -Not -Match ([regex]::Escape($pair.PrivateKey.RevealBase64().Substring(0, 40)))
+    }
+
     It 'gives a home peer keepalive 25 unless told otherwise' {
         (New-TunnelPeer -Name home -Role Home -Address 192.168.4.2/32).PersistentKeepalive | Should -Be 25
         (New-TunnelPeer -Name home -Role Home -Address 192.168.4.2/32 -PersistentKeepalive 0).PersistentKeepalive | Should -Be 0

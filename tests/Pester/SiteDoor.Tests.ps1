@@ -96,11 +96,16 @@ Describe 'New-ApacheProxySite -AllowFrom / -Credential' {
         @{ Password = ''; Id = 'BasicAuthPasswordEmpty' }
         @{ Password = 'x' * 73; Id = 'BasicAuthPasswordInvalid' }
         @{ Password = "line`nbreak-secret"; Id = 'BasicAuthPasswordInvalid' }
+        @{ Password = 'abc'; Id = 'BasicAuthPasswordTooShort' }
+        @{ Password = 'seven77'; Id = 'BasicAuthPasswordTooShort' }
     ) {
         $c = [pscredential]::new('alice', $(if ($Password) { ConvertTo-SecureString $Password -AsPlainText -Force } else { [securestring]::new() }))
         $e = Get-ErrorRecord { New-ApacheProxySite -ServerName a.test -Backend http://192.168.4.2:3000/ -Credential $c }
         $e.FullyQualifiedErrorId | Should -BeLike "$Id,*"
         if ($Password) { "$e $($e.TargetObject)" | Should -Not -Match ([regex]::Escape($Password)) }
+        # Eight characters are the floor, and enough.
+        $eight = [pscredential]::new('alice', (ConvertTo-SecureString 'eight888' -AsPlainText -Force))
+        (New-ApacheProxySite -ServerName a.test -Backend http://192.168.4.2:3000/ -Credential $eight).BasicAuthUser | Should -Be 'alice'
     }
 
     It 'takes a password from a hashtable only as a credential or SecureString, and never echoes text' {

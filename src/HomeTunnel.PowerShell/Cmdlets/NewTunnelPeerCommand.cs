@@ -44,7 +44,7 @@ public sealed class NewTunnelPeerCommand : HomeTunnelCmdlet
     [Parameter(ValueFromPipelineByPropertyName = true)]
     public string? PublicKey { get; set; }
 
-    /// <summary>A private key from New-TunnelKeyPair (its PrivateKey property) or a base64 string.</summary>
+    /// <summary>A private key from New-TunnelKeyPair (its PrivateKey property), a base64 string, or a SecureString holding one (Get-Secret).</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
     public object? PrivateKey { get; set; }
 
@@ -75,7 +75,9 @@ public sealed class NewTunnelPeerCommand : HomeTunnelCmdlet
         null => null,
         WireGuardPrivateKey key => key,
         string text => WireGuardPrivateKey.Parse(text),
+        // What Get-Secret (SecretManagement) returns for a key kept in a vault.
+        System.Security.SecureString secret => WireGuardPrivateKey.Parse(secret),
         _ => throw HomeTunnelException.Invalid("PrivateKeyWrongType",
-            "PrivateKey must be a key from New-TunnelKeyPair or base64 text.", "PrivateKey: (redacted)"),
+            "PrivateKey must be a key from New-TunnelKeyPair, base64 text or a SecureString holding it.", "PrivateKey: (redacted)"),
     };
 }

@@ -20,7 +20,10 @@ public sealed class TunnelKeyRotation
     public bool PresharedKeyRotated { get; init; }
 
     /// <summary>How long the two halves took together, from their start to the relay routing to the new key: a bound on the gap a packet could fall into.</summary>
+    /// <remarks>In JSON as TookMs.</remarks>
+    [Newtonsoft.Json.JsonIgnore, Hidden]
     public TimeSpan Took { get; init; }
+    public double TookMs => Math.Round(Took.TotalMilliseconds, 1);
     public string PeerFile { get; init; } = string.Empty;
 
     /// <summary>"host kind name: State" for the two files written once both ends use the new keys.</summary>

@@ -72,6 +72,23 @@ public sealed class WireGuardPrivateKey : SecretKey
     public static WireGuardPrivateKey Parse(string? text, string what = "PrivateKey") =>
         FromBytes(KeyText.DecodeSecret(text, what));
 
+    /// <summary>A key kept as a SecureString (a SecretManagement vault's Get-Secret): its base64 text, read whole.</summary>
+    public static WireGuardPrivateKey Parse(System.Security.SecureString secret, string what = "PrivateKey")
+    {
+        IntPtr unmanaged = System.Runtime.InteropServices.Marshal.SecureStringToGlobalAllocUnicode(secret);
+        var chars = new char[secret.Length];
+        try
+        {
+            System.Runtime.InteropServices.Marshal.Copy(unmanaged, chars, 0, chars.Length);
+            return Parse(new string(chars), what);
+        }
+        finally
+        {
+            Array.Clear(chars);
+            System.Runtime.InteropServices.Marshal.ZeroFreeGlobalAllocUnicode(unmanaged);
+        }
+    }
+
     private static WireGuardPrivateKey FromBytes(byte[] bytes)
     {
         // libsodium clamps the scalar itself, as 'wg pubkey' does, so an unclamped key maps to the same public key.
