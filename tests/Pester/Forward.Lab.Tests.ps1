@@ -118,6 +118,8 @@ Describe 'Install-TunnelPortForward on the lab relay' -Tag Lab {
         $rules = Invoke-LabHost $lab relay nft list chain ip hometunnel forward | Out-String
         $rules | Should -Match 'ct status dnat accept'
         $rules | Should -Match 'iifname @tunnels drop'
+        # The segment size of a forwarded connection fits the tunnel's MTU, announced in its SYN and SYN-ACK.
+        $rules | Should -Match 'tcp flags syn / syn,rst tcp option maxseg size set rt mtu'
         Invoke-LabHost $lab relay nft list set ip hometunnel tunnels | Out-String | Should -Match '"wg0"'
     }
 

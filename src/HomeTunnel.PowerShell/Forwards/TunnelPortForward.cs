@@ -189,7 +189,8 @@ public sealed partial class TunnelPortForward : INftRuleFile
     /// HomeTunnel's table: replaced as a whole on every load (so a reload never doubles a rule), then each
     /// forward's file adds its rules and its tunnel interface to the set <c>tunnels</c>. Forwarding between a tunnel
     /// and the outside is allowed only for the connections these rules made (ct status dnat); everything else that
-    /// would cross any of the tunnels is dropped. The table names no interface itself, so it is the same text
+    /// would cross any of the tunnels is dropped; the TCP segment size of what is forwarded is clamped to the route's MTU
+    /// (a tunnel is smaller than the internet side). The table names no interface itself, so it is the same text
     /// whichever interface's forward is being installed.
     /// </summary>
     public static string TableText() =>
@@ -203,6 +204,9 @@ public sealed partial class TunnelPortForward : INftRuleFile
         "  chain postrouting { type nat hook postrouting priority srcnat; policy accept; }\n" +
         "  chain forward {\n" +
         "    type filter hook forward priority filter; policy accept;\n" +
+        // A forwarded connection's SYN and SYN-ACK announce a segment size that fits the route they take: into a
+        // tunnel whose MTU is under the internet side's (1420, or less behind PPPoE), a full-size segment would not.
+        "    tcp flags & (syn | rst) == syn tcp option maxseg size set rt mtu\n" +
         "    ct status dnat accept\n" +
         "    iifname @tunnels drop\n" +
         "    oifname @tunnels drop\n" +
