@@ -47,6 +47,7 @@
         'Get-TunnelPathCheck'
         'Update-TunnelPeerKey'
         'Measure-TunnelNat'
+        'Measure-TunnelMtu'
     )
     FunctionsToExport      = @()
     AliasesToExport        = @()

@@ -199,3 +199,38 @@ Describe 'The NAT''s idle timeout, measured' -Tag Lab {
         Test-RelayReachesHome | Should -BeTrue
     }
 }
+
+Describe 'The MTU, measured' -Tag Lab {
+    # The relay's invariants after every test, whatever its own assertions said (tests/Lab: Assert-LabInvariant).
+    BeforeEach { $script:invariantBefore = Get-LabInvariantState $lab }
+    AfterEach { Assert-LabInvariant $lab $script:invariantBefore }
+    BeforeAll {
+        # The link between the carrier's NAT and the room's, as a PPPoE line (1412 bytes) or a minimal one (1280).
+        function Set-CarrierMtu([int] $Mtu) {
+            Invoke-LabHost $lab carrier ip link set lan0 mtu $Mtu
+            Invoke-LabHost $lab room ip link set wan0 mtu $Mtu
+            foreach ($h in 'home', 'room', 'relay') { Invoke-LabHost $lab $h ip route flush cache }
+        }
+    }
+    AfterAll { Set-CarrierMtu 1500 }
+
+    It 'finds a 1412-byte (PPPoE) and a 1280-byte line under the tunnel, and the tunnel MTU each allows' {
+        # (A full 1500-byte path under the 1420 tunnel is a Pass: DayTwo.Tests, offline.)
+        try {
+            foreach ($mtu in 1412, 1280) {
+                Set-CarrierMtu $mtu
+                $clock = [Diagnostics.Stopwatch]::StartNew()
+                $r = Measure-TunnelMtu -RelaySession $vps -HomeSession $box -RelayAddress $a.Relay
+                Write-Host "  MTU: path $($r.PathMtu), tunnel $($r.TunnelHomeToRelay) up / $($r.TunnelRelayToHome) down, interface $($r.InterfaceMtu), recommended $($r.RecommendedMtu), in $([Math]::Round($clock.Elapsed.TotalSeconds, 1)) s"
+                $r.PathMtu | Should -Be $mtu
+                $r.RecommendedMtu | Should -Be ($mtu - 60)
+                $r.InterfaceMtu | Should -Be 1420
+                $r.Status | Should -Be 'Warn'
+                $r.Detail | Should -Match "Set MTU = $($mtu - 60)"
+                $r.TunnelHomeToRelay | Should -BeGreaterThan 0
+                $r.TunnelRelayToHome | Should -BeGreaterThan 0
+            }
+        }
+        finally { Set-CarrierMtu 1500 }
+    }
+}

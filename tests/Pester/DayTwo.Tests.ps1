@@ -1,4 +1,4 @@
-# Day two, offline: the NAT timeout's verdict from both probe halves' answers, and a key rotation's config edit.
+# Day two, offline: the NAT timeout's and the MTU's verdicts from the probe halves' answers, and a key rotation's config edit.
 # On the real lab: DayTwo.Lab.Tests.ps1.
 BeforeAll {
     . $PSScriptRoot/Common.ps1
@@ -64,5 +64,29 @@ Describe 'A key rotation''s edit of a config as the host has it' {
         $edited.Peers[0].Endpoint | Should -Be 'relay.example.test:51820'
         $edited.RevealText().Replace($newKey.RevealBase64(), $homePeer.PrivateKey.RevealBase64()).Replace($psk.RevealBase64(), $homePeer.PresharedKey.RevealBase64()) | Should -BeExactly $config.RevealText()
         $edited.Text | Should -Not -Match ([regex]::Escape($newKey.RevealBase64()))
+    }
+}
+
+Describe 'The MTU''s verdict' {
+    BeforeAll {
+        function New-Mtu([int] $Path, [int] $Up, [int] $Down, [int] $If) {
+            @{ Mtu = @{ Found = @{ Path = $Path; Tunnel = $Up }; InterfaceMtu = $If } }
+            @{ Mtu = @{ Found = @{ Tunnel = $Down }; InterfaceMtu = $If } }
+        }
+    }
+
+    It '<Case>' -TestCases @(
+        @{ Case = 'a 1500-byte path under a 1420 tunnel: pass'; Path = 1500; Up = 1420; Down = 1420; If = 1420; Status = 'Pass'; Recommended = 1440 }
+        @{ Case = 'PPPoE (1412) under a 1420 tunnel: warn, 1352'; Path = 1412; Up = 1420; Down = 1420; If = 1420; Status = 'Warn'; Recommended = 1352 }
+        @{ Case = 'PPPoE under a tunnel already at 1352: pass'; Path = 1412; Up = 1352; Down = 1352; If = 1352; Status = 'Pass'; Recommended = 1352 }
+        @{ Case = 'no ping through the tunnel: fail'; Path = 1500; Up = 0; Down = 1420; If = 1420; Status = 'Fail'; Recommended = 1440 }
+        @{ Case = 'nothing reached the relay: fail'; Path = 0; Up = 0; Down = 0; If = 1420; Status = 'Fail'; Recommended = 0 }
+    ) {
+        $homeHalf, $relayHalf = New-Mtu $Path $Up $Down $If
+        $r = [HomeTunnel.Probes.TunnelMtu]::Judge('203.0.113.1', $homeHalf, $relayHalf)
+        $r.Status | Should -Be $Status
+        $r.RecommendedMtu | Should -Be $Recommended
+        $r.PathMtu | Should -Be $Path
+        if ($Status -eq 'Warn') { $r.Detail | Should -Match "Set MTU = $Recommended" }
     }
 }

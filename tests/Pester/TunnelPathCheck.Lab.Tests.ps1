@@ -30,9 +30,10 @@ AfterAll {
 }
 
 Describe 'Register-TunnelPathCheck with cron' -Tag Lab {
-    # The relay's invariants after every test, whatever its own assertions said (tests/Lab: Assert-LabInvariant).
-    BeforeEach { $script:invariantBefore = Get-LabInvariantState $lab }
-    AfterEach { Assert-LabInvariant $lab $script:invariantBefore }
+    # The relay's invariants over the whole block (tests/Lab: Assert-LabInvariant; per block here: a scheduled check
+    # only reads hosts, and a broken invariant still fails the block).
+    BeforeAll { $script:invariantBefore = Get-LabInvariantState $lab }
+    AfterAll { Assert-LabInvariant $lab $script:invariantBefore }
     It 'writes a cron entry whose command logs a Pass as one JSON line and exits 0; Unregister removes it' {
         $r = Invoke-InOverlay @"
 Import-Module '$ModulePath'
@@ -74,10 +75,10 @@ Import-Module '$ModulePath'
 }
 
 Describe 'A check that tells someone: notices on a change, a reminder, metrics' -Tag Lab {
-    # The relay's invariants after every test, whatever its own assertions said (tests/Lab: Assert-LabInvariant).
-    BeforeEach { $script:invariantBefore = Get-LabInvariantState $lab }
-    AfterEach { Assert-LabInvariant $lab $script:invariantBefore }
+    # The relay's invariants over the whole block (tests/Lab: Assert-LabInvariant; per block here: a scheduled check
+    # only reads hosts, and a broken invariant still fails the block).
     BeforeAll {
+        $script:invariantBefore = Get-LabInvariantState $lab
         # The receiver stands on the internet side, like ntfy.sh or a webhook would.
         $received = Join-Path $lab.Directory 'received.jsonl'
         $receiver = Start-LabProcess $lab inet 'receiver' @('python3', "$RepoRoot/tests/Lab/Receiver.py", $a.Dns, '8090', $received)
@@ -130,7 +131,10 @@ Stop-Transcript | Out-Null
             }
         }
     }
-    AfterAll { Set-HomeService $true }
+    AfterAll {
+        Set-HomeService $true
+        Assert-LabInvariant $lab $script:invariantBefore
+    }
 
     It 'registers with the tokens only in the 0600 data file: not in -WhatIf, verbose, the result, JSON or Get-TunnelPathCheck' {
         $reg.Output | Should -Match '(?m)^MODE=600'

@@ -135,6 +135,11 @@ public static class AgentRequest
         Base(kind, string.Join(",", ports), Array.Empty<string>(), false, ("Ports", ports.ToArray()), ("Idle", idleSeconds.ToArray()),
             ("ListenSeconds", listenSeconds), ("RelayAddress", relayAddress), ("TimeoutSeconds", listenSeconds + idleSeconds.Max() + 60));
 
+    /// <summary>The largest packet that crosses whole (DF) from a host to each target, between Low and High bytes, and the interface's MTU.</summary>
+    public static Hashtable MtuProbe(string interfaceName, IEnumerable<(string Name, string Address, int Low, int High)> targets) =>
+        Base("MtuProbe", interfaceName, Array.Empty<string>(), false, ("InterfaceName", interfaceName),
+            ("Targets", targets.Select(t => new Hashtable { ["Name"] = t.Name, ["Address"] = t.Address, ["Low"] = t.Low, ["High"] = t.High }).ToArray()));
+
     private static Hashtable Base(string kind, string name, string[] secrets, bool uninstall, params (string Key, object? Value)[] values)
     {
         var h = new Hashtable

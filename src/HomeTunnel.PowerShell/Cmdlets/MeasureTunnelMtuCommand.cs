@@ -1,0 +1,93 @@
+using System;
+using System.Collections;
+using System.Collections.Generic;
+using System.Linq;
+using System.Management.Automation;
+using System.Management.Automation.Runspaces;
+using HomeTunnel.Hosts;
+using HomeTunnel.Probes;
+
+namespace HomeTunnel.Cmdlets;
+
+/// <summary>
+/// Measures the MTU instead of assuming it: pings that no router may fragment (DF), by bisection, from the home
+/// machine to the relay's public address (the path) and through the tunnel both ways, and says whether the tunnel's
+/// MTU fits the path. Nothing is written on either host.
+/// </summary>
+[Cmdlet(VerbsDiagnostic.Measure, "TunnelMtu")]
+[OutputType(typeof(TunnelMtu))]
+public sealed class MeasureTunnelMtuCommand : HomeTunnelCmdlet
+{
+    [Parameter(Mandatory = true)]
+    public PSSession RelaySession { get; set; } = null!;
+
+    [Parameter]
+    public PSSession? HomeSession { get; set; }
+
+    /// <summary>The home machine is this one, said out loud (there is no default).</summary>
+    [Parameter]
+    public SwitchParameter LocalHome { get; set; }
+
+    /// <summary>The relay's public IPv4 address as the home machine reaches it (default: the relay session's host).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? RelayAddress { get; set; }
+
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(InterfaceNameCompleter))]
+    public string InterfaceName { get; set; } = "wg0";
+
+    protected override void Process()
+    {
+        HostTarget.Require(HomeSession is not null, LocalHome, "HomeSession", "LocalHome");
+        string ifName = Checks.InterfaceName(InterfaceName);
+        string relayText = RelayAddress ?? RelaySession.ComputerName;
+        if (!IPText.TryParse(relayText, out System.Net.IPAddress relayIp) || relayIp.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork)
+        {
+            throw HomeTunnelException.Invalid("RelayAddressInvalid", $"'{relayText}' is not the relay's public IPv4 address: give -RelayAddress.", relayText);
+        }
+        using HostTarget relay = HostTarget.FromSession(RelaySession);
+        using HostTarget home = HomeSession is null ? HostTarget.Local() : HostTarget.FromSession(HomeSession);
+        var view = new HostView("Mtu", ifName, new Dictionary<string, string?>(), Array.Empty<string>());
+
+        // The tunnel's two addresses, from the live interfaces: the home's peer for the relay, and the relay's peer with the home's key.
+        var status = HostInvoker.Invoke(new[] { relay, home }, _ => AgentRequest.Status(ifName), throttle: 2, StopToken);
+        Hashtable Wg(HostCall call) => HostErrors.FromCall(call, view) is { } e ? Stop(e) : (AgentValue.Unwrap(call.Answer!.Payload["Status"]) as Hashtable)!;
+        Hashtable relayWg = Wg(status[0]);
+        Hashtable homeWg = Wg(status[1]);
+        var relayPeers = TunnelPeerStatus.FromAgent(relayWg, relay.Name, ifName, 0);
+        var homePeers = TunnelPeerStatus.FromAgent(homeWg, home.Name, ifName, 0);
+        string homeKey = AgentValue.Text(homeWg["PublicKey"]);
+        string relayTunnel = HostOf(homePeers.FirstOrDefault(p => p.PublicKey == AgentValue.Text(relayWg["PublicKey"]))?.AllowedIPs)
+            ?? throw new HomeTunnelException("PeerNotFound", ErrorKind.ObjectNotFound, $"The home machine's {ifName} has no peer with the relay's key.", ifName);
+        string homeTunnel = HostOf(relayPeers.FirstOrDefault(p => p.PublicKey == homeKey)?.AllowedIPs)
+            ?? throw new HomeTunnelException("PeerNotFound", ErrorKind.ObjectNotFound, $"The relay's {ifName} has no peer with the home machine's key.", ifName);
+        WriteVerbose($"Pings that may not be fragmented, by bisection: home -> {relayIp} (the path), home -> {relayTunnel} and relay -> {homeTunnel} (the tunnel).");
+
+        var calls = HostInvoker.Invoke(new[] { relay, home }, t => ReferenceEquals(t, relay)
+            ? AgentRequest.MtuProbe(ifName, new[] { ("Tunnel", homeTunnel, Low, 1500) })
+            : AgentRequest.MtuProbe(ifName, new[] { ("Path", relayIp.ToString(), Low, 1500), ("Tunnel", relayTunnel, Low, 1500) }), throttle: 2, StopToken);
+        foreach (HostCall call in calls)
+        {
+            if (HostErrors.FromCall(call, view) is { } error)
+            {
+                ThrowTerminatingError(error);
+            }
+        }
+        WriteObject(TunnelMtu.Judge(relayIp.ToString(), calls[1].Answer?.Payload, calls[0].Answer?.Payload));
+    }
+
+    /// <summary>The smallest packet probed: IPv6's minimum MTU, under which a tunnel carrying IPv6 cannot work anyway.</summary>
+    private const int Low = 1280;
+
+    private Hashtable Stop(ErrorRecord error)
+    {
+        ThrowTerminatingError(error);
+        return null!;
+    }
+
+    /// <summary>The first IPv4 host route of an AllowedIPs list ("192.168.4.1/32" → "192.168.4.1").</summary>
+    private static string? HostOf(IReadOnlyList<string>? allowed) =>
+        allowed?.Select(a => a.Trim()).Where(a => a.EndsWith("/32", StringComparison.Ordinal)).Select(a => a[..^3])
+            .FirstOrDefault(a => IPText.TryParse(a, out System.Net.IPAddress ip) && ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork);
+}
