@@ -36,6 +36,7 @@ public static class HostErrors
         ["ForwardTargetNotAPeer"] = ErrorKind.SecurityError,
         ["RelayFactsUnavailable"] = ErrorKind.ResourceUnavailable,
         ["BackendNotATunnelPeer"] = ErrorKind.SecurityError,
+        ["AddressInvalid"] = ErrorKind.InvalidArgument,
     };
 
     /// <summary>Every error id a host can answer with (the agent's and the planners'), and its category.</summary>
