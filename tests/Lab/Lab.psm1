@@ -767,10 +767,14 @@ function Invoke-LabHttp {
     param([Parameter(Mandatory)] $Lab, [Parameter(Mandatory)] [string] $Url, [string[]] $CurlArgument = @(), [string] $FromHost = 'client')
     $out = Invoke-LabHost $Lab $FromHost curl -s -S --max-time 5 -w "`n%{http_code}" @CurlArgument $Url 2>&1
     $lines = @($out | ForEach-Object { "$_" })
+    # curl's own error line (stderr) may come before or after the status line (stdout): the status is the last line
+    # that is three digits, whichever stream was flushed first on a busy machine.
+    $at = -1
+    for ($i = $lines.Count - 1; $i -ge 0; $i--) { if ($lines[$i] -match '\A[0-9]{3}\z') { $at = $i; break } }
     [pscustomobject]@{
         ExitCode = $LASTEXITCODE
-        Status   = if ($lines.Count) { $lines[-1] } else { '' }
-        Body     = ($lines | Select-Object -SkipLast 1) -join "`n"
+        Status   = if ($at -ge 0) { $lines[$at] } else { '' }
+        Body     = ($lines | Select-Object -First ([Math]::Max(0, $at)) | Where-Object { $_ -notmatch '\Acurl: \([0-9]+\)' }) -join "`n"
     }
 }
 
