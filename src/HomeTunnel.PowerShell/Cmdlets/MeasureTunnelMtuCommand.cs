@@ -16,17 +16,8 @@ namespace HomeTunnel.Cmdlets;
 /// </summary>
 [Cmdlet(VerbsDiagnostic.Measure, "TunnelMtu")]
 [OutputType(typeof(TunnelMtu))]
-public sealed class MeasureTunnelMtuCommand : HomeTunnelCmdlet
+public sealed class MeasureTunnelMtuCommand : RelayHomeCmdlet
 {
-    [Parameter(Mandatory = true)]
-    public PSSession RelaySession { get; set; } = null!;
-
-    [Parameter]
-    public PSSession? HomeSession { get; set; }
-
-    /// <summary>The home machine is this one, said out loud (there is no default).</summary>
-    [Parameter]
-    public SwitchParameter LocalHome { get; set; }
 
     /// <summary>The relay's public IPv4 address as the home machine reaches it (default: the relay session's host).</summary>
     [Parameter]
@@ -39,15 +30,15 @@ public sealed class MeasureTunnelMtuCommand : HomeTunnelCmdlet
 
     protected override void Process()
     {
-        HostTarget.Require(HomeSession is not null, LocalHome, "HomeSession", "LocalHome");
+        RequireHome();
         string ifName = Checks.InterfaceName(InterfaceName);
         string relayText = RelayAddress ?? RelaySession.ComputerName;
         if (!IPText.TryParse(relayText, out System.Net.IPAddress relayIp) || relayIp.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork)
         {
             throw HomeTunnelException.Invalid("RelayAddressInvalid", $"'{relayText}' is not the relay's public IPv4 address: give -RelayAddress.", relayText);
         }
-        using HostTarget relay = HostTarget.FromSession(RelaySession);
-        using HostTarget home = HomeSession is null ? HostTarget.Local() : HostTarget.FromSession(HomeSession);
+        using HostPair hosts = OpenHosts();
+        var (relay, home) = hosts;
         var view = new HostView("Mtu", ifName, new Dictionary<string, string?>(), Array.Empty<string>());
 
         // The tunnel's two addresses, from the live interfaces: the home's peer for the relay, and the relay's peer with the home's key.

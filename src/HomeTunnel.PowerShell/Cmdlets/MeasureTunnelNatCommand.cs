@@ -17,17 +17,8 @@ namespace HomeTunnel.Cmdlets;
 /// </summary>
 [Cmdlet(VerbsDiagnostic.Measure, "TunnelNat")]
 [OutputType(typeof(TunnelNatTimeout))]
-public sealed class MeasureTunnelNatCommand : HomeTunnelCmdlet
+public sealed class MeasureTunnelNatCommand : RelayHomeCmdlet
 {
-    [Parameter(Mandatory = true)]
-    public PSSession RelaySession { get; set; } = null!;
-
-    [Parameter]
-    public PSSession? HomeSession { get; set; }
-
-    /// <summary>The home machine is this one, said out loud (there is no default).</summary>
-    [Parameter]
-    public SwitchParameter LocalHome { get; set; }
 
     /// <summary>The relay's public address, as the home machine reaches it (default: the relay session's host).</summary>
     [Parameter]
@@ -55,7 +46,7 @@ public sealed class MeasureTunnelNatCommand : HomeTunnelCmdlet
 
     protected override void Process()
     {
-        HostTarget.Require(HomeSession is not null, LocalHome, "HomeSession", "LocalHome");
+        RequireHome();
         string ifName = Checks.InterfaceName(InterfaceName);
         string relayText = RelayAddress ?? RelaySession.ComputerName;
         if (!IPText.TryParse(relayText, out System.Net.IPAddress relayIp))
@@ -73,8 +64,8 @@ public sealed class MeasureTunnelNatCommand : HomeTunnelCmdlet
         const int listen = 10;
         WriteVerbose($"{idle.Length} probes (silences {StepSeconds}-{idle[^1]} s) from the home machine to {relayIp} UDP {ports[0]}-{ports[^1]}: about {idle[^1] + 5} s.");
 
-        using HostTarget relay = HostTarget.FromSession(RelaySession);
-        using HostTarget home = HomeSession is null ? HostTarget.Local() : HostTarget.FromSession(HomeSession);
+        using HostPair hosts = OpenHosts();
+        var (relay, home) = hosts;
         var calls = HostInvoker.Invoke(new[] { relay, home }, t => ReferenceEquals(t, relay)
             ? AgentRequest.NatProbe("NatProbeRelay", ports, idle, listen)
             : AgentRequest.NatProbe("NatProbeHome", ports, idle, listen, relayIp.ToString()), throttle: 2, StopToken);

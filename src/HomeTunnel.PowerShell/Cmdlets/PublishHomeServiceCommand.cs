@@ -42,7 +42,7 @@ public sealed class PublishedHomeService
 /// </summary>
 [Cmdlet(VerbsData.Publish, "HomeService", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(PublishedHomeService))]
-public sealed class PublishHomeServiceCommand : HomeTunnelCmdlet
+public sealed class PublishHomeServiceCommand : RelayHomeCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     public string ServerName { get; set; } = string.Empty;
@@ -50,17 +50,6 @@ public sealed class PublishHomeServiceCommand : HomeTunnelCmdlet
     [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
     [ValidateRange(1, 65535)]
     public int Port { get; set; }
-
-    [Parameter(Mandatory = true)]
-    public PSSession RelaySession { get; set; } = null!;
-
-    /// <summary>The home machine; or -LocalHome for this machine.</summary>
-    [Parameter]
-    public PSSession? HomeSession { get; set; }
-
-    /// <summary>This machine is the home machine (there is no default: without -HomeSession or -LocalHome the cmdlet stops).</summary>
-    [Parameter]
-    public SwitchParameter LocalHome { get; set; }
 
     /// <summary>The relay's public name or address the home side dials; the relay session's host by default.</summary>
     [Parameter]
@@ -128,7 +117,7 @@ public sealed class PublishHomeServiceCommand : HomeTunnelCmdlet
     protected override void Process()
     {
         // No silent default: the home machine is a session, or this machine said out loud.
-        HostTarget.Require(HomeSession is not null, LocalHome, "HomeSession", "LocalHome");
+        RequireHome();
         string name = DnsName.Normalize(ServerName, "ServerName", "ServerName");
         string ifName = Checks.InterfaceName(InterfaceName);
         string endpoint = RelayEndpoint ?? RelaySession.ComputerName;
@@ -166,7 +155,7 @@ public sealed class PublishHomeServiceCommand : HomeTunnelCmdlet
 
         // -WhatIf previews every step; a No at the prompt does nothing at all (not a step, not the peer file).
         bool whatIf = IsPreviewing(this);
-        if (!ShouldProcess($"{RelaySession.ComputerName} and {HomeSession?.ComputerName ?? "this machine"}",
+        if (!ShouldProcess(BothHosts,
             $"Publish {name} (port {Port}) through relay {endpoint}") && !whatIf)
         {
             return;

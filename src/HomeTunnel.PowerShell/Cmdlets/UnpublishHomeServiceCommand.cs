@@ -19,21 +19,11 @@ namespace HomeTunnel.Cmdlets;
 /// </summary>
 [Cmdlet(VerbsData.Unpublish, "HomeService", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
 [OutputType(typeof(HostChangeResult))]
-public sealed class UnpublishHomeServiceCommand : HomeTunnelCmdlet
+public sealed class UnpublishHomeServiceCommand : RelayHomeCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
     public string ServerName { get; set; } = string.Empty;
-
-    [Parameter(Mandatory = true)]
-    public PSSession RelaySession { get; set; } = null!;
-
-    [Parameter]
-    public PSSession? HomeSession { get; set; }
-
-    /// <summary>The home machine is this one, said out loud (there is no default).</summary>
-    [Parameter]
-    public SwitchParameter LocalHome { get; set; }
 
     /// <summary>The peer file Publish-HomeService used (default: ~/.hometunnel/&lt;relay&gt;.peers.json).</summary>
     [Parameter]
@@ -57,7 +47,7 @@ public sealed class UnpublishHomeServiceCommand : HomeTunnelCmdlet
 
     protected override void Process()
     {
-        HostTarget.Require(HomeSession is not null, LocalHome, "HomeSession", "LocalHome");
+        RequireHome();
         string name = DnsName.Normalize(ServerName, "ServerName", "ServerName");
         string ifName = Checks.InterfaceName(InterfaceName);
         string path = FileSystemPath(PeerFile ?? TunnelPeerBook.DefaultPath(RelaySession.ComputerName));
@@ -105,7 +95,7 @@ public sealed class UnpublishHomeServiceCommand : HomeTunnelCmdlet
 
         // -WhatIf previews every step; a No at the prompt does nothing at all (not a step, not the peer file).
         bool whatIf = IsPreviewing(this);
-        if (!ShouldProcess($"{RelaySession.ComputerName} and {HomeSession?.ComputerName ?? "this machine"}",
+        if (!ShouldProcess(BothHosts,
             $"Unpublish {name}{(last ? $" and, its last site, home peer '{homePeer.Name}'" : string.Empty)}") && !whatIf)
         {
             return;

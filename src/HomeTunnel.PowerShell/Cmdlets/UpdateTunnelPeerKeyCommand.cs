@@ -41,22 +41,12 @@ public sealed class TunnelKeyRotation
 /// </summary>
 [Cmdlet(VerbsData.Update, "TunnelPeerKey", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(TunnelKeyRotation))]
-public sealed class UpdateTunnelPeerKeyCommand : HomeTunnelCmdlet
+public sealed class UpdateTunnelPeerKeyCommand : RelayHomeCmdlet
 {
     /// <summary>The home peer whose keys change (its name in the peer file).</summary>
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
     public string HomeName { get; set; } = "home";
-
-    [Parameter(Mandatory = true)]
-    public PSSession RelaySession { get; set; } = null!;
-
-    [Parameter]
-    public PSSession? HomeSession { get; set; }
-
-    /// <summary>The home machine is this one, said out loud (there is no default).</summary>
-    [Parameter]
-    public SwitchParameter LocalHome { get; set; }
 
     /// <summary>The peer file Publish-HomeService keeps (default: ~/.hometunnel/&lt;relay&gt;.peers.json).</summary>
     [Parameter]
@@ -74,7 +64,7 @@ public sealed class UpdateTunnelPeerKeyCommand : HomeTunnelCmdlet
 
     protected override void Process()
     {
-        HostTarget.Require(HomeSession is not null, LocalHome, "HomeSession", "LocalHome");
+        RequireHome();
         string ifName = Checks.InterfaceName(InterfaceName);
         string name = Checks.PeerName(HomeName);
         string path = FileSystemPath(PeerFile ?? TunnelPeerBook.DefaultPath(RelaySession.ComputerName));
@@ -89,14 +79,14 @@ public sealed class UpdateTunnelPeerKeyCommand : HomeTunnelCmdlet
         TunnelPeer relay = book.Relay;
         // The pair's preshared key as both files write it (the home's wins), new where the home peer had one.
         WireGuardPresharedKey? psk = WireGuardConfig.Create(updated, new[] { relay }).Peers[0].PresharedKey;
-        string target = $"{RelaySession.ComputerName} and {HomeSession?.ComputerName ?? "this machine"}";
+        string target = BothHosts;
         if (!ShouldProcess(target, $"Rotate the keys of home peer '{name}' on {ifName} ({old.PublicKey[..8]}… -> a new key{(psk is not null ? " and preshared key" : string.Empty)})"))
         {
             return;
         }
 
-        using HostTarget relayTarget = HostTarget.FromSession(RelaySession);
-        using HostTarget homeTarget = HomeSession is null ? HostTarget.Local() : HostTarget.FromSession(HomeSession);
+        using HostPair hosts = OpenHosts();
+        var (relayTarget, homeTarget) = hosts;
         // 1. The relay knows the new key, with no addresses yet: nothing moves.
         Expect(Call(new[] { relayTarget }, _ => AgentRequest.RotateRelay("Add", ifName, old.PublicKey, updated.PublicKey, psk, WaitSeconds))[0], "Added");
         WriteVerbose($"{RelaySession.ComputerName}: {ifName} knows the new key {updated.PublicKey[..8]}… (no addresses yet).");
