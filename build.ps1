@@ -23,7 +23,12 @@ param(
     [string[]] $ExcludeTag,
 
     # Pester file or folder paths, relative to tests/Pester (Test only).
-    [string[]] $TestPath
+    [string[]] $TestPath,
+
+    # How many lanes run the files that build labs side by side (Test only; 1 runs them one after another).
+    # They mostly wait on the lab's hosts, so the default is one lane per processor, at most 3.
+    [ValidateRange(1, 8)]
+    [int] $LabLanes = [Math]::Min(3, [Environment]::ProcessorCount)
 )
 
 $ErrorActionPreference = 'Stop'
@@ -104,6 +109,89 @@ function Install-TestPrerequisite {
     }
 }
 
+function Get-TestFile([string[]] $Paths) {
+    foreach ($p in $Paths) {
+        if (Test-Path -LiteralPath $p -PathType Container) { Get-ChildItem -LiteralPath $p -Recurse -Filter '*.Tests.ps1' | ForEach-Object FullName }
+        else { (Resolve-Path -LiteralPath $p).Path }
+    }
+}
+
+function Get-LabLane([string[]] $Files, [int] $Count) {
+    <# The lab files in $Count lanes of about equal seconds. Files whose labs use the same address plan
+       (-Index N) share a lane: the runner's namespace routes to each plan's addresses. The seconds are the
+       last run's here (out/lab-seconds.json), else the table in tests/LabSeconds.psd1, else 60. #>
+    $seconds = (Import-PowerShellDataFile (Join-Path $root 'tests/LabSeconds.psd1')).Seconds
+    $measured = Join-Path $outRoot 'lab-seconds.json'
+    if (Test-Path $measured) { (Get-Content -Raw $measured | ConvertFrom-Json).PSObject.Properties | ForEach-Object { $seconds[$_.Name] = $_.Value } }
+    $groups = [System.Collections.Generic.List[object]]::new()
+    foreach ($f in $Files) {
+        $indexes = @([regex]::Matches((Get-Content -Raw -LiteralPath $f), '-Index\s+(\d+)') | ForEach-Object { [int] $_.Groups[1].Value })
+        $group = [pscustomobject]@{ Files = @($f); Indexes = $indexes }
+        foreach ($other in @($groups | Where-Object { @($_.Indexes | Where-Object { $_ -in $indexes }).Count })) {
+            $group.Files += $other.Files; $group.Indexes += $other.Indexes; $null = $groups.Remove($other)
+        }
+        $groups.Add($group)
+    }
+    $lanes = @(1..$Count | ForEach-Object { [pscustomobject]@{ Files = @(); Seconds = 0.0 } })
+    $weighed = $groups | ForEach-Object {
+        $s = 0.0; foreach ($f in $_.Files) { $leaf = Split-Path $f -Leaf; $s += if ($seconds.Contains($leaf)) { [double] $seconds[$leaf] } else { 60 } }
+        [pscustomobject]@{ Files = $_.Files; Seconds = $s }
+    }
+    foreach ($g in @($weighed | Sort-Object Seconds -Descending)) {
+        $lane = $lanes | Sort-Object Seconds | Select-Object -First 1
+        $lane.Files += $g.Files; $lane.Seconds += $g.Seconds
+    }
+    $lanes | Where-Object { $_.Files.Count }
+}
+
+function Invoke-TestLane($Lanes, [string] $Pester, [string[]] $Include, [string[]] $Exclude) {
+    <# Starts one pwsh per lane, shows each lane's lines as they come (prefixed with its number) and
+       returns each lane's result (tests/Invoke-TestLane.ps1). #>
+    $pwsh = [Environment]::ProcessPath
+    $pre = if ((Split-Path $pwsh -Leaf) -in 'dotnet', 'dotnet.exe') { @([System.Reflection.Assembly]::GetEntryAssembly().Location) } else { @() }
+    $dir = Join-Path $outRoot 'lanes'
+    if (Test-Path $dir) { Remove-Item $dir -Recurse -Force }
+    $null = New-Item -ItemType Directory $dir
+    $running = @(for ($i = 0; $i -lt @($Lanes).Count; $i++) {
+        $lane = @($Lanes)[$i]
+        $n = $i + 1
+        Write-Host ("[lab {0}] {1} file(s), about {2:0} s: {3}" -f $n, $lane.Files.Count, $lane.Seconds, (($lane.Files | ForEach-Object { Split-Path $_ -Leaf }) -join ', '))
+        $arguments = @($pre) + @('-NoProfile', '-NonInteractive', '-File', (Join-Path $root 'tests/Invoke-TestLane.ps1'),
+            '-Path', ($lane.Files -join ','), '-ResultPath', (Join-Path $dir "lane$n.json"), '-PesterPath', $Pester)
+        if ($Include) { $arguments += '-Tag', ($Include -join ',') }
+        if ($Exclude) { $arguments += '-ExcludeTag', ($Exclude -join ',') }
+        $log = Join-Path $dir "lane$n.log"
+        $process = Start-Process -FilePath $pwsh -ArgumentList $arguments -RedirectStandardOutput $log -RedirectStandardError "$log.err" -PassThru
+        [pscustomobject]@{ Number = $n; Process = $process; Log = $log; Shown = 0L; Rest = '' }
+    })
+    # Each lane's lines as they come, then what is left once it ended.
+    do {
+        $alive = @($running | Where-Object { -not $_.Process.HasExited }).Count
+        foreach ($r in $running) {
+            if (-not (Test-Path $r.Log)) { continue }
+            $stream = [IO.File]::Open($r.Log, 'Open', 'Read', 'ReadWrite')
+            try {
+                $null = $stream.Seek($r.Shown, 'Begin')
+                $text = [IO.StreamReader]::new($stream).ReadToEnd()
+            }
+            finally { $stream.Dispose() }
+            $r.Shown += [Text.Encoding]::UTF8.GetByteCount($text)
+            $lines = ($r.Rest + $text) -split "`n"
+            $r.Rest = $lines[-1]
+            foreach ($line in $lines[0..($lines.Count - 2)]) { if ($lines.Count -gt 1) { Write-Host "[lab $($r.Number)] $($line.TrimEnd("`r"))" } }
+        }
+        if ($alive) { $null = $running[0].Process.WaitForExit(1000) }
+    } while ($alive)
+    foreach ($r in $running) {
+        if ($r.Rest) { Write-Host "[lab $($r.Number)] $($r.Rest)" }
+        $err = Get-Content -Raw -LiteralPath "$($r.Log).err" -ErrorAction Ignore
+        if ($err) { Write-Host "[lab $($r.Number)] (stderr) $err" }
+        $resultPath = Join-Path $dir "lane$($r.Number).json"
+        if (Test-Path $resultPath) { Get-Content -Raw $resultPath | ConvertFrom-Json }
+        else { [pscustomobject]@{ Passed = 0; Failed = 1; Skipped = 0; Result = 'Failed'; Failures = @("lab lane $($r.Number) ended (exit $($r.Process.ExitCode)) without a result"); Seconds = $null } }
+    }
+}
+
 function Invoke-Test {
     Invoke-Build
     Install-TestPrerequisite
@@ -111,25 +199,53 @@ function Invoke-Test {
     $pester = Join-Path (Get-NuGetPackageFolder) 'pester/6.2.0/tools/Pester.psd1'
     Import-Module $pester -Force
 
-    $config = New-PesterConfiguration
-    $config.Run.Path = if ($TestPath) { ($TestPath -split ',') | ForEach-Object { Join-Path $root "tests/Pester/$_" } } else { Join-Path $root 'tests/Pester' }
-    $config.Run.PassThru = $true
-    $config.Output.Verbosity = 'Normal'
-    if ($Tag) { $config.Filter.Tag = $Tag }
+    $paths = if ($TestPath) { ($TestPath -split ',') | ForEach-Object { Join-Path $root "tests/Pester/$_" } } else { Join-Path $root 'tests/Pester' }
     $exclude = @($ExcludeTag | Where-Object { $_ })
     if (-not (Test-IsRoot)) {
         Write-Warning 'Not root: the Lab tests (network namespaces) are left out. Run as root to run them.'
         $exclude += 'Lab'
     }
-    if ($exclude) { $config.Filter.ExcludeTag = $exclude }
-
     $env:HOMETUNNEL_MODULE = $moduleOut
-    $result = Invoke-Pester -Configuration $config
+    # The files that build labs run in lanes side by side (when there is more than one of them and Lab is not left out).
+    $files = @(Get-TestFile $paths)
+    $labFiles = @(if ($LabLanes -gt 1 -and 'Lab' -notin $exclude) { $files | Where-Object { (Get-Content -Raw -LiteralPath $_) -match 'Start-Lab |LabSeed\.ps1' } })
+    if ($labFiles.Count -lt 2) { $labFiles = @() }
+    $rest = @($files | Where-Object { $_ -notin $labFiles })
+
+    $clock = [Diagnostics.Stopwatch]::StartNew()
+    $passed = 0; $failed = 0; $skipped = 0; $failures = @()
+    if ($rest) {
+        $config = New-PesterConfiguration
+        $config.Run.Path = $rest
+        $config.Run.PassThru = $true
+        $config.Output.Verbosity = 'Normal'
+        if ($Tag) { $config.Filter.Tag = $Tag }
+        if ($exclude) { $config.Filter.ExcludeTag = $exclude }
+        $result = Invoke-Pester -Configuration $config
+        $passed += $result.PassedCount; $skipped += $result.SkippedCount
+        # A file that fails before its tests run (discovery, BeforeAll) counts as failed, not as nothing.
+        $failed += $result.FailedCount + $result.FailedContainersCount + $result.FailedBlocksCount
+        if ($result.Result -ne 'Passed' -and $failed -eq 0) { $failed = 1 }
+    }
+    if ($labFiles) {
+        # The pwsh the lab's sshd starts, installed once before the lanes would race to install it.
+        Import-Module (Join-Path $root 'tests/Lab/Lab.psm1') -Force
+        $null = Get-LabPwsh
+        $lanes = @(Get-LabLane $labFiles $LabLanes)
+        $results = @(Invoke-TestLane $lanes $pester $Tag $exclude)
+        $measured = [ordered]@{}
+        foreach ($r in $results) {
+            $passed += $r.Passed; $failed += $r.Failed; $skipped += $r.Skipped; $failures += @($r.Failures)
+            if ($r.Result -ne 'Passed' -and $r.Failed -eq 0) { $failed += 1; $failures += 'a lab lane did not pass' }
+            if ($r.Seconds) { $r.Seconds.PSObject.Properties | ForEach-Object { $measured[$_.Name] = $_.Value } }
+        }
+        if ($measured.Count) { $measured | ConvertTo-Json | Set-Content (Join-Path $outRoot 'lab-seconds.json') }
+        if ($failures) { Write-Host "Failed in the lab lanes:"; $failures | ForEach-Object { Write-Host "  $_" } }
+    }
+    Write-Host ("Tests completed in {0:0.0} s" -f $clock.Elapsed.TotalSeconds)
     # The plain closing line CI reads.
-    # A file that fails before its tests run (discovery, BeforeAll) counts as failed, not as nothing.
-    $failed = $result.FailedCount + $result.FailedContainersCount + $result.FailedBlocksCount
-    "$($result.PassedCount) passed, $failed failed, $($result.SkippedCount) skipped"
-    if ($failed -gt 0 -or $result.Result -ne 'Passed') { exit 1 }
+    "$passed passed, $failed failed, $skipped skipped"
+    if ($failed -gt 0) { exit 1 }
 }
 
 function Invoke-Package {

@@ -34,7 +34,8 @@ Describe 'The module folder' {
     }
 
     It 'keeps its dependencies out of the default load context' {
-        $null = New-TunnelKeyPair
+        # A private key read from a config goes through NSec (new keys may take libsodium directly).
+        $null = "[Interface]`nPrivateKey = $((New-TunnelKeyPair).PrivateKey.RevealBase64())`nAddress = 192.168.4.2/32" | ConvertFrom-WireGuardConfig -Text { $_ }
         $nsec = @([AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { $_.GetName().Name -eq 'NSec.Cryptography' })
         $nsec | Should -HaveCount 1
         [System.Runtime.Loader.AssemblyLoadContext]::GetLoadContext($nsec[0]).Name | Should -Be 'HomeTunnel.Dependencies'
