@@ -48,6 +48,9 @@
         'Update-TunnelPeerKey'
         'Measure-TunnelNat'
         'Measure-TunnelMtu'
+        'Get-TunnelDnsRecord'
+        'Set-TunnelDnsRecord'
+        'Remove-TunnelDnsRecord'
     )
     FunctionsToExport      = @()
     AliasesToExport        = @()

@@ -91,6 +91,8 @@ function Install-TestPrerequisite {
         wg = 'wireguard-tools'; 'wireguard-go' = 'wireguard-go'; apache2ctl = 'apache2'; sshd = 'openssh-server'
         ip = 'iproute2'; nft = 'nftables'; ping = 'iputils-ping'; curl = 'curl'; dnsmasq = 'dnsmasq'
         pebble = 'pebble'; conntrack = 'conntrack'; openssl = 'openssl'; sudo = 'sudo'
+        # The lab's authoritative DNS server that takes RFC 2136 updates signed with TSIG (Dns.Lab.Tests.ps1).
+        named = 'bind9'; dig = 'bind9-dnsutils'
         # The booted systemd hosts (Systemd.Lab.Tests.ps1): containers, their Debian root, their repository.
         'systemd-nspawn' = 'systemd-container'; debootstrap = 'debootstrap'; 'dpkg-scanpackages' = 'dpkg-dev'; python3 = 'python3'
     }

@@ -47,6 +47,7 @@ function Get-LabAddressPlan([int] $Index) {
         Client      = "203.0.113.$($b + 2)"
         Carrier     = "203.0.113.$($b + 3)"
         Dns         = "203.0.113.$($b + 4)"
+        Bind        = "203.0.113.$($b + 6)"
         Runner      = "203.0.113.$($b + 14)"
         InternetNet = "203.0.113.$b/28"
         CarrierLan  = '100.64.0.1'
@@ -125,6 +126,9 @@ function New-LabHost($Lab, [string] $HostName) {
         '/etc/wireguard'    = 'etc-wireguard'
         '/etc/hometunnel'   = 'etc-hometunnel'
         '/run/wireguard'    = 'run-wireguard'
+        # The agent's own run folder and host lock: each host's, so labs side by side do not share one lock.
+        '/run/hometunnel'   = 'run-hometunnel'
+        '/run/lock'         = 'run-lock'
         '/etc/apache2'      = 'etc-apache2'
         '/run/apache2'      = 'run-apache2'
         '/run/lock/apache2' = 'lock-apache2'
@@ -136,7 +140,8 @@ function New-LabHost($Lab, [string] $HostName) {
         if ($target -eq '/etc/apache2') { Invoke-Checked cp -a /etc/apache2/. "$source/" | Out-Null }
         elseif ($target -eq '/var/lib/apache2') { Invoke-Checked cp -a /var/lib/apache2/. "$source/" | Out-Null }
         else { New-Item -ItemType Directory -Force $source | Out-Null }
-        New-Item -ItemType Directory -Force $target | Out-Null
+        # Made inside the host's view: a folder under one bound before it (/run/lock/apache2) is in that one's source.
+        Invoke-Checked nsenter -t $anchor.Id -m -- mkdir -p $target | Out-Null
         Invoke-Checked nsenter -t $anchor.Id -m -- mount --bind $source $target | Out-Null
     }
     Invoke-Checked chmod 700 (Join-Path $dir 'etc-wireguard') | Out-Null
@@ -254,10 +259,57 @@ function Start-LabDns($Lab) {
             'other.example.test'  = $Lab.Addresses.Relay
             'acme.example.test'   = $Lab.Addresses.Dns
         }) -NoReload
+    # The zones dnsmasq hands to another server (Start-LabBind's); re-read on SIGHUP. No cache: a record a test
+    # changes is what the next query sees.
+    $Lab.DnsServersFile = Join-Path $Lab.Directory 'dns-servers'
+    Set-Content -LiteralPath $Lab.DnsServersFile -Value @()
     Start-LabProcess $Lab inet 'dnsmasq' @(
         'dnsmasq', '--keep-in-foreground', '--conf-file=/dev/null', '--no-resolv', '--no-hosts', '--bind-interfaces',
-        "--listen-address=$($Lab.Addresses.Dns)", "--addn-hosts=$($Lab.DnsHostsFile)", '--user=root', '--log-facility=-'
+        "--listen-address=$($Lab.Addresses.Dns)", "--addn-hosts=$($Lab.DnsHostsFile)", "--servers-file=$($Lab.DnsServersFile)",
+        '--cache-size=0', '--user=root', '--log-facility=-'
     ) | Out-Null
+}
+
+function Start-LabBind {
+    <#
+    .SYNOPSIS
+        An authoritative DNS server for ha.example.test (bind9) on the lab's internet, at its own address, that takes
+        RFC 2136 updates signed with the TSIG key 'hometunnel' (and refuses the key 'stranger'); the lab's dnsmasq
+        hands the zone to it, so visitors and pebble resolve its names. The zone starts with names that are not
+        HomeTunnel's (www, mail, the MX, a TXT) for tests to show they stay. Returns the keys and the zone.
+    #>
+    param([Parameter(Mandatory)] $Lab, [string] $Zone = 'ha.example.test')
+    $dir = (New-Item -ItemType Directory -Force (Join-Path $Lab.Directory 'bind')).FullName
+    $ip = $Lab.Addresses.Bind
+    Add-LabAddress $Lab inet br0 "$ip/28"
+    $secret = { [Convert]::ToBase64String([Security.Cryptography.RandomNumberGenerator]::GetBytes(32)) }
+    $keys = [ordered]@{ hometunnel = & $secret; stranger = & $secret }
+    Set-Content -LiteralPath "$dir/zone.db" -Value @(
+        '$TTL 300'
+        "@ IN SOA ns.$Zone. hostmaster.$Zone. 1 3600 600 86400 5"
+        "@ IN NS ns.$Zone."
+        "ns IN A $ip"
+        "@ IN MX 10 mail.$Zone."
+        'mail IN A 192.0.2.25'
+        'www IN A 192.0.2.80'
+        'note IN TXT "the owner''s own record"'
+    )
+    Set-Content -LiteralPath "$dir/named.conf" -Value @(
+        'options {'
+        "    directory `"$dir`"; pid-file `"$dir/named.pid`"; session-keyfile `"$dir/session.key`";"
+        "    listen-on port 53 { $ip; }; listen-on-v6 { none; };"
+        '    recursion no; allow-query { any; }; dnssec-validation no; notify no;'
+        '};'
+        'controls { };'
+        ($keys.Keys | ForEach-Object { "key `"$_`" { algorithm hmac-sha256; secret `"$($keys[$_])`"; };" })
+        "zone `"$Zone`" { type primary; file `"$dir/zone.db`"; allow-update { key `"hometunnel`"; }; };"
+    )
+    Invoke-Checked chmod 600 "$dir/named.conf" | Out-Null
+    Start-LabProcess $Lab inet 'named' @('/usr/sbin/named', '-g', '-4', '-c', "$dir/named.conf") | Out-Null
+    Set-Content -LiteralPath $Lab.DnsServersFile -Value "server=/$Zone/$ip"
+    foreach ($p in @(Get-LabHostProcessId $Lab inet '^dnsmasq ')) { kill -HUP $p }
+    Wait-LabCondition { (Invoke-LabHost $Lab inet dig +short +time=1 +tries=1 "@$ip" $Zone SOA) -match 'hostmaster' } 'bind to answer for its zone' 20
+    [pscustomobject]@{ Zone = $Zone; Server = $ip; Directory = $dir; KeyName = 'hometunnel'; Secret = $keys.hometunnel; StrangerSecret = $keys.stranger }
 }
 
 function Set-LabDnsRecord {
@@ -266,7 +318,8 @@ function Set-LabDnsRecord {
     $Lab.DnsRecords = $Records
     Set-Content -LiteralPath $Lab.DnsHostsFile -Value ($Records.Keys | ForEach-Object { "$($Records[$_]) $_" })
     if (-not $NoReload) {
-        $dnsmasq = @(Invoke-LabHost $Lab inet pgrep -x dnsmasq)
+        # This lab's dnsmasq only (pgrep in a lab host sees every lab's: the PID namespace is shared).
+        $dnsmasq = @(Get-LabHostProcessId $Lab inet '^dnsmasq ')
         foreach ($p in $dnsmasq) { kill -HUP $p }
         Start-Sleep -Milliseconds 200
     }
@@ -325,6 +378,7 @@ function Start-Lab {
         KnownHostsFile = $null
         PwshPath       = Get-LabPwsh
         DnsHostsFile   = $null
+        DnsServersFile = $null
         DnsRecords     = $null
         AcmeCaFile     = $null
         SiteName       = $script:SiteName
@@ -619,7 +673,8 @@ function Stop-Lab {
     foreach ($ns in @(ip netns list 2>$null | ForEach-Object { ($_ -split ' ')[0] } | Where-Object { $_ -like "$Prefix-*" })) {
         ip netns delete $ns 2>$null
     }
-    foreach ($link in @(ip -o link show 2>$null | ForEach-Object { (($_ -split ': ')[1] -split '@')[0] } | Where-Object { $_ -like "$Prefix*" })) {
+    foreach ($link in @(ip -o link show 2>$null | ForEach-Object { (($_ -split ': ')[1] -split '@')[0] } | Where-Object { $_ -match "\A$Prefix(run|mgt|t[0-9]+[ab])\z" })) {
+        # Exactly this lab's root-side links: a prefix may begin another's (htfw, htfwd), and labs run side by side.
         ip link delete $link 2>$null
     }
     $dir = Join-Path $script:LabBase $Prefix
@@ -815,4 +870,4 @@ function Invoke-LabCtrlC {
     }
 }
 
-Export-ModuleMember -Function Get-LabOwnerState, Get-LabInvariantState, Assert-LabInvariant, Start-LabProcess, Get-LabConsoleFingerprint, Install-LabContainerService, Start-LabContainer, Restart-LabContainer, Get-LabContainerInit, Get-LabPwsh, Invoke-LabCtrlC, Start-LabHomeService, Stop-LabHomeService, Stop-LabWireGuard, Set-LabBlackhole, Get-LabHostProcessId, Start-Lab, Stop-Lab, Test-LabProcessAlive, Get-LabStateHash, Invoke-LabHost, New-LabSession, Get-LabSshOption, Invoke-LabHttp, Set-LabDnsRecord, Get-LabProcessId, Wait-LabCondition, Test-LabTcp
+Export-ModuleMember -Function Start-LabBind, Get-LabOwnerState, Get-LabInvariantState, Assert-LabInvariant, Start-LabProcess, Get-LabConsoleFingerprint, Install-LabContainerService, Start-LabContainer, Restart-LabContainer, Get-LabContainerInit, Get-LabPwsh, Invoke-LabCtrlC, Start-LabHomeService, Stop-LabHomeService, Stop-LabWireGuard, Set-LabBlackhole, Get-LabHostProcessId, Start-Lab, Stop-Lab, Test-LabProcessAlive, Get-LabStateHash, Invoke-LabHost, New-LabSession, Get-LabSshOption, Invoke-LabHttp, Set-LabDnsRecord, Get-LabProcessId, Wait-LabCondition, Test-LabTcp

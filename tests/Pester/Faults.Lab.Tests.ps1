@@ -24,11 +24,11 @@ Describe 'An SSH session cut at each step of an apply' -Tag Lab {
     It 'after <Delay> ms leaves the old or the new state, and a re-run converges' -ForEach $CutDelays {
         $config = New-BiggerConfig
         $old = Get-Content -Raw $relayConf
-        # Cut exactly this session: the server-side pwsh processes that appear with it (the other
-        # sessions of this test stay up).
-        $others = @(pgrep -f -- '-sshs')
+        # Cut exactly this session: the server-side pwsh processes that appear with it on this lab's relay (the
+        # other sessions of this test, and every other lab's running beside it, stay up).
+        $others = @(Get-LabHostProcessId $lab relay '-sshs')
         $session = New-LabSession $lab relay
-        $mine = @(pgrep -f -- '-sshs' | Where-Object { $_ -notin $others })
+        $mine = @(Get-LabHostProcessId $lab relay '-sshs' | Where-Object { $_ -notin $others })
         $mine | Should -Not -BeNullOrEmpty
         $cutter = Start-ThreadJob -ScriptBlock {
             param($pids, $delay)
@@ -56,7 +56,7 @@ Describe 'What cut sessions leave behind' -Tag Lab {
     BeforeEach { $script:invariantBefore = Get-LabInvariantState $lab }
     AfterEach { Assert-LabInvariant $lab $script:invariantBefore }
     It 'is swept by the next call once it is stale; a fresh file is kept' {
-        $run = '/run/hometunnel'
+        $run = Join-Path $lab.Hosts.relay.Directory 'run-hometunnel'   # the relay's /run/hometunnel
         $null = New-Item -ItemType Directory -Force $run
         $stale = Join-Path $run 'request-stale0000000000000000000000000000.json'
         $fresh = Join-Path $run 'request-fresh0000000000000000000000000000.json'

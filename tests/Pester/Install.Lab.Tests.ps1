@@ -176,12 +176,14 @@ Describe 'A dropped SSH connection mid-apply' -Tag Lab {
         $config = New-WireGuardConfig -For $relayPeer -Peer $homePeer, $fourth
         $old = Get-Content -Raw "$($lab.Hosts.relay.Directory)/etc-wireguard/wg0.conf"
         $session = New-LabSession $lab relay
-        # Cut the session (kill the relay's pwsh subsystem) while the apply is under way.
+        # Cut the session (kill this lab relay's pwsh subsystems: pkill would see every lab's) while the apply is under way.
         $cutter = Start-ThreadJob -ScriptBlock {
-            param($anchor)
+            param($namespace)
             Start-Sleep -Milliseconds 300
-            nsenter -t $anchor -n -m -- pkill -KILL -f -- '-sshs'
-        } -ArgumentList $lab.Hosts.relay.AnchorPid
+            foreach ($p in @(ip netns pids $namespace)) {
+                if (((Get-Content -Raw "/proc/$p/cmdline" -ErrorAction Ignore) -replace "`0", ' ') -match '-sshs') { kill -KILL $p 2>$null }
+            }
+        } -ArgumentList $lab.Hosts.relay.Namespace
         $null = $config | Install-WireGuardConfig -Session $session -ErrorAction SilentlyContinue -ErrorVariable cut
         $cutter | Wait-Job | Remove-Job
         Start-Sleep -Seconds 2

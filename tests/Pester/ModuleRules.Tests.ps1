@@ -7,7 +7,8 @@ BeforeAll {
     . $PSScriptRoot/Common.ps1
     $approved = (Get-Verb).Verb
     # Verbs whose cmdlets change a host or a file: they must honour -WhatIf and -Confirm.
-    $changing = 'Install', 'Uninstall', 'Publish', 'Unpublish', 'Register', 'Unregister', 'Export', 'Initialize', 'Update'
+    # (Set and Remove: a zone's records, Set-/Remove-TunnelDnsRecord.)
+    $changing = 'Install', 'Uninstall', 'Publish', 'Unpublish', 'Register', 'Unregister', 'Export', 'Initialize', 'Update', 'Set', 'Remove'
 }
 
 Describe '<Name> follows the module''s rules' -ForEach $Commands {
@@ -44,8 +45,9 @@ Describe '<Name> follows the module''s rules' -ForEach $Commands {
 
     It 'binds the names objects carry by property name' {
         # Deliberate exceptions: Test-TunnelPath's -Port is the relay's ports, not a site's backend port; Initialize-TunnelHost's
-        # -Port is SSH's; New-TunnelPortForward's -Port and -Address are the forward's own, not the piped peer's; an export's -Path is where to write, not a property of what is written.
-        $exceptions = @('Test-TunnelPath:Port', 'Initialize-TunnelHost:Port', 'New-TunnelPortForward:Port', 'New-TunnelPortForward:Address')
+        # -Port is SSH's; New-TunnelPortForward's -Port and -Address are the forward's own, not the piped peer's; an export's -Path is where to write, not a property of what is written;
+        # a DNS record's -Address is the relays' public addresses, not a piped site's Address (the home's tunnel address).
+        $exceptions = @('Test-TunnelPath:Port', 'Initialize-TunnelHost:Port', 'New-TunnelPortForward:Port', 'New-TunnelPortForward:Address', 'Set-TunnelDnsRecord:Address', 'Remove-TunnelDnsRecord:Address')
         foreach ($p in 'ServerName', 'InterfaceName', 'Path', 'Name', 'Address', 'Port') {
             if ("$($Name):$p" -in $exceptions) { continue }
             if ($command.Parameters.ContainsKey($p) -and $command.Noun -notin 'TunnelPeer', 'TunnelKeyPair' -and -not ($command.Verb -eq 'Export')) {

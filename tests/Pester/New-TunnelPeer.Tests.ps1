@@ -88,7 +88,8 @@ home,Home,192.168.4.2/32,,
         @{ Case = 'an endpoint host with a newline'; Params = @{ Endpoint = "relay.test`nPostUp=x" }; ErrorId = 'EndpointHostHasForbiddenCharacter'; Target = "relay.test`nPostUp=x" }
         @{ Case = 'an endpoint label over 63'; Params = @{ Endpoint = ('a' * 64) + '.test' }; ErrorId = 'EndpointHostLabelLength' }
         @{ Case = 'a keepalive over 65535'; Params = @{ PersistentKeepalive = 65536 }; ErrorId = 'KeepaliveOutOfRange'; Target = 65536 }
-        @{ Case = 'an MTU below 1280'; Params = @{ Mtu = 576 }; ErrorId = 'MtuOutOfRange'; Target = 576 }
+        @{ Case = 'an MTU below 576'; Params = @{ Mtu = 575 }; ErrorId = 'MtuOutOfRange'; Target = 575 }
+        @{ Case = 'an MTU under 1280 with an IPv6 address'; Params = @{ Address = '192.168.4.1/24', 'fd00:4::1/64'; Mtu = 1220 }; ErrorId = 'MtuTooSmallForIPv6'; Target = 1220 }
         @{ Case = 'a name with a newline'; Params = @{ Name = "home`n[Peer]" }; ErrorId = 'PeerNameInvalid'; Target = "home`n[Peer]" }
         @{ Case = 'a name with a slash'; Params = @{ Name = '../etc' }; ErrorId = 'PeerNameInvalid'; Target = '../etc' }
         @{ Case = 'an AllowedIPs entry that is not a network'; Params = @{ AllowedIPs = 'everything' }; ErrorId = 'AddressInvalid'; Target = 'everything' }

@@ -170,17 +170,22 @@ Import-WireGuardConfig '$file' | Install-WireGuardConfig -Session `$vps
 "@
         # Another apply holds the host lock: the worker started for this one waits (up to 120 s) behind it.
         # -o: the lock is flock's own, not its child's, so ending flock (by PID, with its tree) frees it.
-        $holder = Start-Process flock -ArgumentList '-o', '/run/lock/hometunnel.lock', 'sleep', '300' -PassThru
+        # (The relay's /run/lock and /run/hometunnel are its own folders in the lab: run-lock, run-hometunnel.)
+        $lock = "$Relay/run-lock/hometunnel.lock"
+        $runDir = "$Relay/run-hometunnel"
+        $holder = Start-Process flock -ArgumentList '-o', $lock, 'sleep', '300' -PassThru
         $lab.Pids.Add($holder.Id)
         try {
-            Wait-LabCondition { flock -n /run/lock/hometunnel.lock true; $LASTEXITCODE -ne 0 } 'the lock holder' 10
+            Wait-LabCondition { flock -n $lock true; $LASTEXITCODE -ne 0 } 'the lock holder' 10
             # Ready when a worker log appears that was not there before (by name: the call's own sweep of
             # files over 15 min old may remove an older log at the same moment, so a count can stay level).
-            $before = @(Get-ChildItem /run/hometunnel -Filter 'worker-*.log' -ErrorAction Ignore | ForEach-Object Name)
-            $r = Invoke-LabCtrlC -ScriptPath $script -Ready { @(Get-ChildItem /run/hometunnel -Filter 'worker-*.log' -ErrorAction Ignore | Where-Object Name -notin $before).Count -gt 0 }
+            $before = @(Get-ChildItem $runDir -Filter 'worker-*.log' -ErrorAction Ignore | ForEach-Object Name)
+            $r = Invoke-LabCtrlC -ScriptPath $script -Ready { @(Get-ChildItem $runDir -Filter 'worker-*.log' -ErrorAction Ignore | Where-Object Name -notin $before).Count -gt 0 }
             $r.Ready | Should -BeTrue -Because $r.Output
             $r.ExitedMs | Should -Not -BeNullOrEmpty -Because 'the client must end after Ctrl+C'
-            $r.ExitedMs | Should -BeLessThan 5000 -Because 'Ctrl+C cancels the pending call at once (the lock would hold it for 120 s)'
+            # Not a speed claim: the bound only tells "cancelled" (seconds, a busy machine's pwsh exit included) from
+            # "waited for the lock" (120 s).
+            $r.ExitedMs | Should -BeLessThan 60000 -Because 'Ctrl+C cancels the pending call at once (the lock would hold it for 120 s)'
             $r.Output | Should -Not -Match 'NOT-STOPPED'
         }
         finally { $holder.Kill($true) }

@@ -38,11 +38,25 @@ public sealed class MeasureTunnelMtuCommand : RelayHomeCmdlet
             throw HomeTunnelException.Invalid("RelayAddressInvalid", $"'{relayText}' is not the relay's public IPv4 address: give -RelayAddress.", relayText);
         }
         using HostPair hosts = OpenHosts();
+        WriteObject(Measure(this, hosts, ifName, relayIp, StopToken));
+    }
+
+    /// <summary>
+    /// The measurement itself (also Publish-HomeService -Mtu Auto): the tunnel's two addresses from the live interfaces,
+    /// then DF pings by bisection on both hosts at once. Host errors end the cmdlet.
+    /// </summary>
+    internal static TunnelMtu Measure(PSCmdlet cmdlet, HostPair hosts, string ifName, System.Net.IPAddress relayIp, System.Threading.CancellationToken token)
+    {
         var (relay, home) = hosts;
         var view = new HostView("Mtu", ifName, new Dictionary<string, string?>(), Array.Empty<string>());
+        Hashtable Stop(ErrorRecord error)
+        {
+            cmdlet.ThrowTerminatingError(error);
+            return null!;
+        }
 
         // The tunnel's two addresses, from the live interfaces: the home's peer for the relay, and the relay's peer with the home's key.
-        var status = HostInvoker.Invoke(new[] { relay, home }, _ => AgentRequest.Status(ifName), throttle: 2, StopToken);
+        var status = HostInvoker.Invoke(new[] { relay, home }, _ => AgentRequest.Status(ifName), throttle: 2, token);
         Hashtable Wg(HostCall call) => HostErrors.FromCall(call, view) is { } e ? Stop(e) : (AgentValue.Unwrap(call.Answer!.Payload["Status"]) as Hashtable)!;
         Hashtable relayWg = Wg(status[0]);
         Hashtable homeWg = Wg(status[1]);
@@ -53,29 +67,23 @@ public sealed class MeasureTunnelMtuCommand : RelayHomeCmdlet
             ?? throw new HomeTunnelException("PeerNotFound", ErrorKind.ObjectNotFound, $"The home machine's {ifName} has no peer with the relay's key.", ifName);
         string homeTunnel = HostOf(relayPeers.FirstOrDefault(p => p.PublicKey == homeKey)?.AllowedIPs)
             ?? throw new HomeTunnelException("PeerNotFound", ErrorKind.ObjectNotFound, $"The relay's {ifName} has no peer with the home machine's key.", ifName);
-        WriteVerbose($"Pings that may not be fragmented, by bisection: home -> {relayIp} (the path), home -> {relayTunnel} and relay -> {homeTunnel} (the tunnel).");
+        cmdlet.WriteVerbose($"Pings that may not be fragmented, by bisection: home -> {relayIp} (the path), home -> {relayTunnel} and relay -> {homeTunnel} (the tunnel).");
 
         var calls = HostInvoker.Invoke(new[] { relay, home }, t => ReferenceEquals(t, relay)
             ? AgentRequest.MtuProbe(ifName, new[] { ("Tunnel", homeTunnel, Low, 1500) })
-            : AgentRequest.MtuProbe(ifName, new[] { ("Path", relayIp.ToString(), Low, 1500), ("Tunnel", relayTunnel, Low, 1500) }), throttle: 2, StopToken);
+            : AgentRequest.MtuProbe(ifName, new[] { ("Path", relayIp.ToString(), Low, 1500), ("Tunnel", relayTunnel, Low, 1500) }), throttle: 2, token);
         foreach (HostCall call in calls)
         {
             if (HostErrors.FromCall(call, view) is { } error)
             {
-                ThrowTerminatingError(error);
+                cmdlet.ThrowTerminatingError(error);
             }
         }
-        WriteObject(TunnelMtu.Judge(relayIp.ToString(), calls[1].Answer?.Payload, calls[0].Answer?.Payload));
+        return TunnelMtu.Judge(relayIp.ToString(), calls[1].Answer?.Payload, calls[0].Answer?.Payload);
     }
 
     /// <summary>The smallest packet probed: IPv6's minimum MTU, under which a tunnel carrying IPv6 cannot work anyway.</summary>
     private const int Low = 1280;
-
-    private Hashtable Stop(ErrorRecord error)
-    {
-        ThrowTerminatingError(error);
-        return null!;
-    }
 
     /// <summary>The first IPv4 host route of an AllowedIPs list ("192.168.4.1/32" → "192.168.4.1").</summary>
     private static string? HostOf(IReadOnlyList<string>? allowed) =>

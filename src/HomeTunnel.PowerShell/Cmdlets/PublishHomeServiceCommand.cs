@@ -30,6 +30,9 @@ public sealed class PublishedHomeService
     public TunnelHop? FailedHop => Path?.FailedHop;
     public string? Remedy => Path?.Remedy;
 
+    /// <summary>With -Mtu Auto: the MTU measured once the tunnel was up (the tunnel MTU was lowered to its RecommendedMtu where it was above).</summary>
+    public TunnelMtu? Mtu { get; init; }
+
     /// <summary>"host kind name: State" for each step, in order.</summary>
     public string[] Steps => Changes.Select(c => c.ToString()).ToArray();
 
@@ -114,6 +117,14 @@ public sealed class PublishHomeServiceCommand : RelayHomeCmdlet
     [ValidateRange(0, 600)]
     public int WaitSeconds { get; set; } = 30;
 
+    /// <summary>
+    /// The tunnel's MTU on both ends: a number (576 to 9000), or Auto to measure the path once the tunnel is up
+    /// (Measure-TunnelMtu) and lower the MTU on both ends when the path needs it. Recorded in the peer file.
+    /// </summary>
+    [Parameter]
+    [ArgumentCompleter(typeof(MtuCompleter))]
+    public string? Mtu { get; set; }
+
     protected override void Process()
     {
         // No silent default: the home machine is a session, or this machine said out loud.
@@ -122,10 +133,17 @@ public sealed class PublishHomeServiceCommand : RelayHomeCmdlet
         string ifName = Checks.InterfaceName(InterfaceName);
         string endpoint = RelayEndpoint ?? RelaySession.ComputerName;
         string path = FileSystemPath(PeerFile ?? TunnelPeerBook.DefaultPath(RelaySession.ComputerName));
+        (bool mtuAuto, int? mtuValue) = ParseMtu(Mtu);
+        // -Mtu Auto pings the relay's public address from home: an IPv4 address, known before anything is changed.
+        System.Net.IPAddress? relayIp = mtuAuto ? RelayPublicAddress(endpoint) : null;
 
         // Everything is made and validated before any host is touched.
         TunnelPeerBook book = TunnelPeerBook.OpenOrCreate(path, endpoint, RelayTunnelAddress, ListenPort);
         TunnelPeer homePeer = book.Home(HomeName, HomeTunnelAddress);
+        if (mtuValue is int chosenMtu)
+        {
+            homePeer = SetMtu(book, homePeer, chosenMtu);
+        }
         WireGuardConfig relayConfig = WireGuardConfig.Create(book.Relay, book.Homes);
         // Each forward and home opening records on its host that this service holds it: Unpublish takes exactly those.
         var forwards = (Forward ?? Array.Empty<System.Collections.Hashtable>()).Select(h => ForwardFrom(h, homePeer, ifName).PublishedBy(name)).ToArray();
@@ -195,6 +213,11 @@ public sealed class PublishHomeServiceCommand : RelayHomeCmdlet
         }
         WriteProgress(new ProgressRecord(2, $"Publish {name}", "Waiting for the path to pass") { PercentComplete = steps.Length * 100 / (steps.Length + 1) });
         TunnelPathResult result = CheckPath(name, ifName);
+        TunnelMtu? measured = null;
+        if (mtuAuto)
+        {
+            (measured, result) = FitMtu(book, homePeer, forwards.Any(f => f.PreserveClientAddress), relayIp!, name, ifName, core, changes, result);
+        }
         WriteProgress(new ProgressRecord(2, $"Publish {name}", "Done") { RecordType = ProgressRecordType.Completed });
         WriteObject(new PublishedHomeService
         {
@@ -203,7 +226,109 @@ public sealed class PublishHomeServiceCommand : RelayHomeCmdlet
             PeerFile = path,
             Changes = changes,
             Path = result,
+            Mtu = measured,
         });
+    }
+
+    /// <summary>-Mtu: Auto, a number, or nothing.</summary>
+    internal static (bool Auto, int? Value) ParseMtu(string? text)
+    {
+        if (text is null)
+        {
+            return (false, null);
+        }
+        if (string.Equals(text.Trim(), "Auto", StringComparison.OrdinalIgnoreCase))
+        {
+            return (true, null);
+        }
+        if (int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int value))
+        {
+            return (false, Checks.Mtu(value));
+        }
+        throw HomeTunnelException.Invalid("MtuInvalid", $"-Mtu '{text}' is neither Auto nor a number of bytes (576 to 9000).", text);
+    }
+
+    /// <summary>The relay's public IPv4 address for -Mtu Auto's path pings: the endpoint or session address, or what its name resolves to here.</summary>
+    private System.Net.IPAddress RelayPublicAddress(string endpoint)
+    {
+        foreach (string candidate in new[] { endpoint, RelaySession.ComputerName })
+        {
+            if (IPText.TryParse(candidate, out System.Net.IPAddress ip) && ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork)
+            {
+                return ip;
+            }
+        }
+        try
+        {
+            var found = System.Net.Dns.GetHostAddresses(endpoint).FirstOrDefault(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork);
+            if (found is not null)
+            {
+                return found;
+            }
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+            // said below
+        }
+        throw HomeTunnelException.Invalid("RelayAddressInvalid", $"-Mtu Auto pings the relay's public IPv4 address, and '{endpoint}' is none and resolves to none here: give -RelayEndpoint as an IPv4 address, or -Mtu as a number.", endpoint);
+    }
+
+    /// <summary>Both ends' MTU in the book: the home peer's, and the relay's where it is larger (the relay's interface serves every home).</summary>
+    private static TunnelPeer SetMtu(TunnelPeerBook book, TunnelPeer homePeer, int mtu)
+    {
+        TunnelPeer updated = homePeer.WithMtu(mtu);
+        if (updated.Mtu != homePeer.Mtu)
+        {
+            book.Replace(homePeer, updated);
+        }
+        if (book.Relay.Mtu is not int relayMtu || relayMtu > mtu)
+        {
+            book.Replace(book.Relay, book.Relay.WithMtu(mtu));
+        }
+        return updated;
+    }
+
+    /// <summary>
+    /// -Mtu Auto once the tunnel is up: measures the path (Measure-TunnelMtu); where the tunnel's MTU is above what the path
+    /// takes, sets the recommended MTU on both ends (the file and the live interface: no restart) and checks the path again.
+    /// </summary>
+    private (TunnelMtu? Measured, TunnelPathResult Result) FitMtu(TunnelPeerBook book, TunnelPeer homePeer, bool preserveClientAddress,
+        System.Net.IPAddress relayIp, string name, string ifName, HostApply core, List<HostChangeResult> changes, TunnelPathResult result)
+    {
+        if (result.Hops.FirstOrDefault(h => h.Hop == TunnelHop.Tunnel) is not { Status: not HopStatus.Fail })
+        {
+            WriteWarning($"The MTU was not measured: the tunnel does not pass ({result.FailedHop}). Measure it with Measure-TunnelMtu once it does.");
+            return (null, result);
+        }
+        TunnelMtu measured;
+        using (HostPair hosts = new(HostTarget.FromSession(RelaySession), HomeSession is null ? HostTarget.Local() : HostTarget.FromSession(HomeSession)))
+        {
+            measured = MeasureTunnelMtuCommand.Measure(this, hosts, ifName, relayIp, StopToken);
+        }
+        WriteVerbose($"MTU: {measured.Detail}.");
+        if (measured.Status != HopStatus.Warn || measured.RecommendedMtu >= measured.InterfaceMtu || measured.RecommendedMtu < 576)
+        {
+            if (measured.Status == HopStatus.Fail)
+            {
+                WriteWarning($"The MTU could not be measured: {measured.Detail}.");
+            }
+            return (measured, result);
+        }
+        TunnelPeer fitted = SetMtu(book, homePeer, measured.RecommendedMtu);
+        book.Save();
+        WriteVerbose($"Saved the peers with MTU {measured.RecommendedMtu} to {book.Path}.");
+        WireGuardConfig relayConfig = WireGuardConfig.Create(book.Relay, book.Homes);
+        WireGuardConfig homeConfig = WireGuardConfig.Create(fitted, new[] { book.Relay }, preserveClientAddress);
+        var steps = new (HostChange Change, PSSession? Session)[]
+        {
+            (HostChange.WireGuard(relayConfig, ifName, $"Set MTU {measured.RecommendedMtu} on WireGuard {ifName}"), RelaySession),
+            (HostChange.WireGuard(homeConfig, ifName, $"Set MTU {measured.RecommendedMtu} on WireGuard {ifName}"), HomeSession),
+        };
+        if (!core.RunSteps(steps, ask: false, $"Publish {name}", changes))
+        {
+            return (measured, result);
+        }
+        return (measured, CheckPath(name, ifName));
     }
 
     internal static HomeTunnel.Forwards.TunnelPortForward ForwardFrom(System.Collections.Hashtable h, TunnelPeer homePeer, string ifName)
@@ -248,4 +373,13 @@ public sealed class PublishHomeServiceCommand : RelayHomeCmdlet
             StopToken.WaitHandle.WaitOne(TimeSpan.FromSeconds(1));
         }
     }
+}
+
+/// <summary>-Mtu's values: Auto, and the MTUs of common lines (WireGuard's default, PPPoE's, IPv6's minimum).</summary>
+public sealed class MtuCompleter : IArgumentCompleter
+{
+    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
+        System.Management.Automation.Language.CommandAst commandAst, System.Collections.IDictionary fakeBoundParameters) =>
+        new[] { "Auto", "1420", "1412", "1280" }.Where(v => v.StartsWith(wordToComplete ?? string.Empty, StringComparison.OrdinalIgnoreCase))
+            .Select(v => new CompletionResult(v, v, CompletionResultType.ParameterValue, v == "Auto" ? "measure the path once the tunnel is up" : $"{v} bytes"));
 }

@@ -66,10 +66,11 @@ public static partial class Checks
 
     public static int Mtu(int value)
     {
-        // 1280 is IPv6's minimum link MTU; 9000 is a jumbo frame, as far as a tunnel over the internet can go.
-        if (value is < 1280 or > 9000)
+        // 576 is the smallest packet every IPv4 host takes whole (a tunnel carrying IPv6 needs 1280: MtuTooSmallForIPv6);
+        // 9000 is a jumbo frame, as far as a tunnel over the internet can go.
+        if (value is < 576 or > 9000)
         {
-            throw HomeTunnelException.Invalid("MtuOutOfRange", $"MTU {value} is out of range; use 1280 to 9000 (WireGuard's default is 1420).", value);
+            throw HomeTunnelException.Invalid("MtuOutOfRange", $"MTU {value} is out of range; use 576 to 9000 (WireGuard's default is 1420; a tunnel with IPv6 addresses needs at least 1280).", value);
         }
         return value;
     }

@@ -336,6 +336,11 @@ function Invoke-WireGuardApply($Req, $Plan) {
             $script:Actions.Add("wg syncconf $if")
             Sync-WgAddresses $if $Req.Addresses $Req.Routes
         }
+        if ($Plan.Mtu) {
+            # A new MTU line on an interface that is up: set on the live interface too (wg-quick reads it only at up).
+            Invoke-Native ip @('link', 'set', 'dev', $if, 'mtu', [string][int]$Plan.Mtu) | Out-Null
+            $script:Actions.Add("ip link set dev $if mtu $([int]$Plan.Mtu)")
+        }
         if (-not $Plan.Up -and (Test-Systemd)) { $Plan.Boot.Enable = $false }   # enable --now did it
         Set-WgBoot $if $Plan.Boot
     }

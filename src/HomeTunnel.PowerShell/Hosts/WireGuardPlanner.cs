@@ -68,7 +68,11 @@ public static class WireGuardPlanner
         bool changed = fileChanged || liveChanged || bootChanged;
         // wg syncconf changes peers only: a change of the interface's routing (Table, hooks: -PreserveClientAddress
         // turned on or off) takes the interface down and up again.
-        bool restart = up && fileChanged && !uninstall && config is not null && RoutingLines(current) != RoutingLines(config.RevealText());
+        // An MTU line dropped has wg-quick choose the MTU again (down and up); a new MTU value is set on the live
+        // interface (ip link), with no restart and no lost handshake.
+        bool mtuDropped = config?.Mtu is null && MtuLine(current) is not null;
+        bool restart = up && fileChanged && !uninstall && config is not null && (mtuDropped || RoutingLines(current) != RoutingLines(config.RevealText()));
+        int? liveMtu = up && !restart && !uninstall && config?.Mtu is int mtu && MtuLine(current) != MtuLine(config.RevealText()) ? mtu : null;
         return new HostPlan
         {
             Changed = changed,
@@ -80,6 +84,7 @@ public static class WireGuardPlanner
                 ["FileChanged"] = fileChanged,
                 ["LiveChanged"] = liveChanged,
                 ["Restart"] = restart,
+                ["Mtu"] = liveMtu,
                 ["Boot"] = new Hashtable
                 {
                     ["Changed"] = bootChanged,
@@ -92,6 +97,9 @@ public static class WireGuardPlanner
             Files = changed ? new[] { new HostFileFact(path, current, LiveOnly: !fileChanged && liveChanged) } : Array.Empty<HostFileFact>(),
         };
     }
+
+    private static string? MtuLine(string? text) =>
+        (text ?? string.Empty).Split('\n').Select(l => l.Trim()).FirstOrDefault(l => l.StartsWith("MTU", StringComparison.Ordinal));
 
     private static string RoutingLines(string? text) =>
         string.Join('\n', (text ?? string.Empty).Split('\n').Select(l => l.Trim())

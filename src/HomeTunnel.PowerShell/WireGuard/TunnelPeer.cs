@@ -98,7 +98,7 @@ public sealed class TunnelPeer
         }
         WireGuardEndpoint? endpoint = string.IsNullOrEmpty(spec.Endpoint) ? null : WireGuardEndpoint.Parse(spec.Endpoint, listenPort);
         int? keepalive = spec.PersistentKeepalive is int ka ? Checks.Keepalive(ka) : spec.Role == TunnelRole.Home ? HomeKeepalive : null;
-        int? mtu = spec.Mtu is int m ? Checks.Mtu(m) : null;
+        int? mtu = spec.Mtu is int m ? MtuFor(m, addresses) : null;
 
         string publicKey;
         WireGuardPrivateKey? privateKey = spec.PrivateKey;
@@ -150,6 +150,25 @@ public sealed class TunnelPeer
             ListenPort = ListenPort, EndpointValue = EndpointValue, PersistentKeepalive = PersistentKeepalive, Mtu = Mtu,
             PresharedKey = PresharedKey is null ? null : WireGuardPresharedKey.Generate(),
         };
+    }
+
+    /// <summary>The same peer with another tunnel MTU (Publish-HomeService -Mtu), checked as New-TunnelPeer -Mtu is.</summary>
+    public TunnelPeer WithMtu(int? mtu) => new()
+    {
+        Name = Name, Role = Role, PublicKey = PublicKey, PrivateKey = PrivateKey, AddressValues = AddressValues, AllowedIPValues = AllowedIPValues,
+        ListenPort = ListenPort, EndpointValue = EndpointValue, PersistentKeepalive = PersistentKeepalive,
+        Mtu = mtu is int m ? MtuFor(m, AddressValues) : null, PresharedKey = PresharedKey,
+    };
+
+    /// <summary>An MTU in range, and at least IPv6's 1280 on an interface with an IPv6 address (Linux drops IPv6 from a smaller one).</summary>
+    private static int MtuFor(int mtu, IEnumerable<TunnelAddress> addresses)
+    {
+        Checks.Mtu(mtu);
+        if (mtu < 1280 && addresses.Any(a => a.IsIPv6))
+        {
+            throw HomeTunnelException.Invalid("MtuTooSmallForIPv6", $"MTU {mtu} is under 1280, IPv6's minimum, and the peer has an IPv6 address; use 1280 or more, or an IPv4-only tunnel.", mtu);
+        }
+        return mtu;
     }
 
     /// <summary>The same peer without secrets: what another host may know of it.</summary>

@@ -73,13 +73,16 @@ public sealed class TunnelPeerBook
         }
     }
 
-    /// <summary>Puts a home peer's new keys in the book in its place (Update-TunnelPeerKey, once both ends use them).</summary>
+    /// <summary>
+    /// Puts a peer's new version in the book in its place: a home peer's new keys (Update-TunnelPeerKey, once both ends
+    /// use them), or either peer's new MTU (Publish-HomeService -Mtu).
+    /// </summary>
     public void Replace(TunnelPeer old, TunnelPeer updated)
     {
         int i = _peers.IndexOf(old);
-        if (i < 0 || old.Role != TunnelRole.Home || updated.Name != old.Name)
+        if (i < 0 || updated.Role != old.Role || updated.Name != old.Name || (old.Role == TunnelRole.Relay && updated.PublicKey != old.PublicKey))
         {
-            throw new InvalidOperationException("Only a home peer of the book is replaced, by the same peer with new keys.");
+            throw new InvalidOperationException("Only a peer of the book is replaced, by the same peer (a relay keeps its keys).");
         }
         _peers[i] = updated;
         Changed = true;
