@@ -48,6 +48,7 @@ function Get-LabAddressPlan([int] $Index) {
         Carrier     = "203.0.113.$($b + 3)"
         Dns         = "203.0.113.$($b + 4)"
         Bind        = "203.0.113.$($b + 6)"
+        Relay2      = "203.0.113.$($b + 7)"
         Runner      = "203.0.113.$($b + 14)"
         InternetNet = "203.0.113.$b/28"
         CarrierLan  = '100.64.0.1'
@@ -231,10 +232,10 @@ function Start-LabSshd($Lab, [string] $HostName, [string[]] $Addresses) {
     Start-LabProcess $Lab $HostName 'sshd' @('/usr/sbin/sshd', '-D', '-e', '-f', $config) | Out-Null
 }
 
-function Start-LabApache($Lab) {
-    $etc = Join-Path $Lab.Hosts.relay.Directory 'etc-apache2'
+function Start-LabApache($Lab, [string] $HostName = 'relay') {
+    $etc = Join-Path $Lab.Hosts[$HostName].Directory 'etc-apache2'
     Set-Content -LiteralPath (Join-Path $etc 'conf-available/hometunnel-lab.conf') -Value @(
-        'ServerName relay.example.test'
+        "ServerName $HostName.example.test"
         '<IfModule md_module>'
         "    MDCertificateAuthority https://$($Lab.Addresses.Dns):14000/dir"
         "    MDCACertificateFile $($Lab.Directory)/acme/ca.pem"
@@ -243,10 +244,10 @@ function Start-LabApache($Lab) {
         '</IfModule>'
     )
     $env:APACHE_CONFDIR = $null
-    Invoke-LabHost $Lab relay a2enconf -q hometunnel-lab | Out-Null
-    $out = Invoke-LabHost $Lab relay apache2ctl start 2>&1
-    if ($LASTEXITCODE -ne 0) { throw "Lab: Apache did not start on the relay: $out" }
-    $pidFile = Join-Path $Lab.Hosts.relay.Directory 'run-apache2/apache2.pid'
+    Invoke-LabHost $Lab $HostName a2enconf -q hometunnel-lab | Out-Null
+    $out = Invoke-LabHost $Lab $HostName apache2ctl start 2>&1
+    if ($LASTEXITCODE -ne 0) { throw "Lab: Apache did not start on $($HostName): $out" }
+    $pidFile = Join-Path $Lab.Hosts[$HostName].Directory 'run-apache2/apache2.pid'
     Wait-LabCondition { Test-Path $pidFile } 'Apache''s pid file' 10
     $Lab.Pids.Add([int](Get-Content $pidFile))
 }
@@ -360,7 +361,9 @@ function Start-Lab {
     .PARAMETER Index
         0 to 15: picks the lab's addresses on the runner's side (its /28 of 203.0.113.0/24).
     #>
-    param([ValidatePattern('^[a-z][a-z0-9]{1,5}$')] [string] $Prefix = 'htl', [ValidateRange(0, 15)] [int] $Index = 0, [switch] $Systemd)
+    param([ValidatePattern('^[a-z][a-z0-9]{1,5}$')] [string] $Prefix = 'htl', [ValidateRange(0, 15)] [int] $Index = 0, [switch] $Systemd,
+        # A second VPS on the internet (relay2, at Addresses.Relay2) with its own sshd and Apache: two relays for one service.
+        [switch] $SecondRelay)
     if (-not ($IsLinux -and (id -u) -eq '0')) { throw 'The lab needs root on Linux (network namespaces).' }
     Stop-Lab -Prefix $Prefix   # whatever a crashed earlier run left under this prefix
 
@@ -387,7 +390,7 @@ function Start-Lab {
     try {
         $a = $lab.Addresses
         $assets = if ($Systemd) { Get-LabSystemdAsset }
-        foreach ($h in $script:HostNames) {
+        foreach ($h in @($script:HostNames) + @(if ($SecondRelay) { 'relay2' })) {
             if ($Systemd -and $h -in 'relay', 'home') { New-LabContainerHost $lab $h $assets } else { New-LabHost $lab $h }
         }
 
@@ -395,7 +398,7 @@ function Start-Lab {
         Invoke-LabHost $lab inet ip link add br0 type bridge
         Invoke-LabHost $lab inet ip link set br0 up
         Add-LabAddress $lab inet br0 "$($a.Dns)/28"
-        foreach ($pair in @(@('relay', 'wan0'), @('client', 'wan0'), @('carrier', 'wan0'))) {
+        foreach ($pair in @(@('relay', 'wan0'), @('client', 'wan0'), @('carrier', 'wan0')) + @(if ($SecondRelay) { , @('relay2', 'wan0') })) {
             Connect-LabLink $lab inet "p-$($pair[0])" $pair[0] $pair[1]
             Invoke-LabHost $lab inet ip link set "p-$($pair[0])" master br0
         }
@@ -405,6 +408,7 @@ function Start-Lab {
         Add-LabAddress $lab relay wan0 "$($a.Relay)/28"
         Add-LabAddress $lab client wan0 "$($a.Client)/28"
         Add-LabAddress $lab carrier wan0 "$($a.Carrier)/28"
+        if ($SecondRelay) { Add-LabAddress $lab relay2 wan0 "$($a.Relay2)/28" }
 
         # Carrier-grade NAT, then the room's NAT, then home.
         Connect-LabLink $lab carrier lan0 room wan0
@@ -443,12 +447,20 @@ function Start-Lab {
         Start-LabSshd $lab relay @($a.Relay)
         Start-LabSshd $lab home @($a.HomeMgmt)
         Start-LabApache $lab
+        if ($SecondRelay) {
+            Start-LabSshd $lab relay2 @($a.Relay2)
+            Start-LabApache $lab relay2
+        }
         Start-LabHomeService $lab
         $lab.HomeServiceUrl = "http://$($a.HomeTunnel):3000/"
 
         Wait-LabCondition { Test-LabTcp $a.Relay 22 } 'sshd on the relay'
         Wait-LabCondition { Test-LabTcp $a.HomeMgmt 22 } 'sshd on the home machine'
         Wait-LabCondition { Test-LabTcp $a.Relay 80 } 'Apache on the relay'
+        if ($SecondRelay) {
+            Wait-LabCondition { Test-LabTcp $a.Relay2 22 } 'sshd on the second relay'
+            Wait-LabCondition { Test-LabTcp $a.Relay2 80 } 'Apache on the second relay'
+        }
         Wait-LabCondition { Test-LabTcp $a.Dns 14000 } 'pebble'
         Wait-LabCondition { Test-LabTcp $a.HomeMgmt 3000 } 'the home service' 30
         $lab
@@ -802,8 +814,8 @@ function New-LabSession {
     .SYNOPSIS
         A PSSession over SSH into a lab host, with the lab's known_hosts and host key checking on.
     #>
-    param([Parameter(Mandatory, Position = 0)] $Lab, [Parameter(Mandatory, Position = 1)] [ValidateSet('relay', 'home')] [string] $HostName)
-    $address = if ($HostName -eq 'relay') { $Lab.Addresses.Relay } else { $Lab.Addresses.HomeMgmt }
+    param([Parameter(Mandatory, Position = 0)] $Lab, [Parameter(Mandatory, Position = 1)] [ValidateSet('relay', 'relay2', 'home')] [string] $HostName)
+    $address = switch ($HostName) { 'relay' { $Lab.Addresses.Relay } 'relay2' { $Lab.Addresses.Relay2 } default { $Lab.Addresses.HomeMgmt } }
     New-PSSession -HostName $address -UserName root -KeyFilePath $Lab.KeyFile -Options (Get-LabSshOption $Lab) -ErrorAction Stop
 }
 

@@ -233,4 +233,55 @@ Describe 'The MTU, measured' -Tag Lab {
         }
         finally { Set-CarrierMtu 1500 }
     }
+
+    It 'stalls a 1 MiB download through the site and a forward at 1280 bytes where routers stay silent, and Publish -Mtu Auto makes both complete' {
+        # A second service that answers big files from a threaded server (the lab's own home service answers one
+        # request at a time, and a stalled download would hold it), published with a TCP forward.
+        $files = New-Item -ItemType Directory -Force (Join-Path $lab.Directory 'files')
+        $mib = [byte[]]::new(1MB); [Random]::new(7).NextBytes($mib); [IO.File]::WriteAllBytes("$files/mib", $mib)
+        $null = Start-LabProcess $lab home 'files' @('python3', '-m', 'http.server', '3002', '--directory', $files.FullName)
+        Wait-LabCondition { (Invoke-LabHost $lab home ss -Hltn 'sport = :3002') -match 'LISTEN' } 'the file server at home' 30
+        $records = [ordered]@{} + $lab.DnsRecords; $records['big.example.test'] = $a.Relay; Set-LabDnsRecord $lab -Records $records
+        $publish = @{ ServerName = 'big.example.test'; Port = 3002; RelaySession = $vps; HomeSession = $box; PeerFile = $peers; RelayEndpoint = 'relay.example.test'; DnsServer = $a.Dns; Forward = @{ Protocol = 'tcp'; PublicPort = 8080; Port = 3002 } }
+        (Publish-HomeService @publish).Status | Should -Be 'Pass'
+        # 'done' when the whole MiB came (curl exits 0 with 200), else what curl said (28: the time ran out mid-body).
+        function Get-Mib([string] $Url) {
+            $r = Invoke-LabHttp $lab $Url -CurlArgument '-o', '/dev/null', '--max-time', '10'
+            if ($r.ExitCode -eq 0 -and $r.Status -eq '200') { 'done' } else { "status '$($r.Status)', curl exit $($r.ExitCode)" }
+        }
+        Get-Mib 'http://big.example.test/mib' | Should -Be 'done' -Because 'the control: a full path takes the download'
+        # The carrier's line at 1280 bytes, and both NATs silent about it (no ICMP "fragmentation needed", as many
+        # carrier routers are): the relay's full-size tunnel packets are lost, not fragmented, and nobody says why.
+        Set-CarrierMtu 1280
+        foreach ($h in 'carrier', 'room') {
+            $rules = Join-Path $lab.Directory "silent-$h.nft"
+            Set-Content -LiteralPath $rules -Value "table inet silent {`n  chain out { type filter hook output priority -20; icmp type destination-unreachable drop; }`n  chain through { type filter hook forward priority -20; icmp type destination-unreachable drop; }`n}"
+            Invoke-LabHost $lab $h nft -f $rules
+        }
+        try {
+            $site = Get-Mib 'http://big.example.test/mib'
+            $forward = Get-Mib "http://$($a.Relay):8080/mib"
+            Write-Host "  MTU 1280, silent routers, tunnel MTU 1420: 1 MiB through the site: $site; through the forward: $forward"
+            $site | Should -Not -Be 'done' -Because 'without the MTU, the download stalls'
+            $forward | Should -Not -Be 'done'
+
+            $r = Publish-HomeService @publish -Mtu Auto
+            $r.Mtu.PathMtu | Should -Be 1280
+            $r.Mtu.RecommendedMtu | Should -Be 1220
+            $r.Status | Should -Be 'Pass'
+            foreach ($h in 'relay', 'home') { (Invoke-LabHost $lab $h cat /sys/class/net/wg0/mtu) | Should -Be '1220' }
+            Get-Content "$($lab.Hosts.home.Directory)/etc-wireguard/wg0.conf" | Should -Contain 'MTU = 1220'
+            (Import-TunnelPeer $peers | Where-Object Role -EQ Home).Mtu | Should -Be 1220
+            $clock = [Diagnostics.Stopwatch]::StartNew()
+            Get-Mib 'http://big.example.test/mib' | Should -Be 'done'
+            Get-Mib "http://$($a.Relay):8080/mib" | Should -Be 'done'
+            Write-Host "  after -Mtu Auto (1220 on both ends): both downloads complete, in $([int]$clock.Elapsed.TotalMilliseconds) ms together"
+            # Run again, nothing moves.
+            (Publish-HomeService @publish -Mtu Auto).Steps | Should -Not -Match ': (Changed|Created)$'
+        }
+        finally {
+            foreach ($h in 'carrier', 'room') { Invoke-LabHost $lab $h nft delete table inet silent 2>$null }
+            Set-CarrierMtu 1500
+        }
+    }
 }

@@ -18,6 +18,12 @@ namespace HomeTunnel.Cmdlets;
 [OutputType(typeof(TunnelMtu))]
 public sealed class MeasureTunnelMtuCommand : RelayHomeCmdlet
 {
+    /// <summary>The relay, as a PSSession.</summary>
+    [Parameter(Mandatory = true)]
+    public PSSession RelaySession { get; set; } = null!;
+
+    protected override PSSession Relay => RelaySession;
+
 
     /// <summary>The relay's public IPv4 address as the home machine reaches it (default: the relay session's host).</summary>
     [Parameter]
@@ -82,8 +88,11 @@ public sealed class MeasureTunnelMtuCommand : RelayHomeCmdlet
         return TunnelMtu.Judge(relayIp.ToString(), calls[1].Answer?.Payload, calls[0].Answer?.Payload);
     }
 
-    /// <summary>The smallest packet probed: IPv6's minimum MTU, under which a tunnel carrying IPv6 cannot work anyway.</summary>
-    private const int Low = 1280;
+    /// <summary>
+    /// The smallest packet probed: IPv4's 576. A path of 1280 (IPv6's minimum) leaves the tunnel 1220, which the tunnel
+    /// probes must reach: where routers' "fragmentation needed" is filtered, packets over it are lost, not fragmented.
+    /// </summary>
+    private const int Low = 576;
 
     /// <summary>The first IPv4 host route of an AllowedIPs list ("192.168.4.1/32" → "192.168.4.1").</summary>
     private static string? HostOf(IReadOnlyList<string>? allowed) =>

@@ -19,6 +19,12 @@ namespace HomeTunnel.Cmdlets;
 [OutputType(typeof(TunnelNatTimeout))]
 public sealed class MeasureTunnelNatCommand : RelayHomeCmdlet
 {
+    /// <summary>The relay, as a PSSession.</summary>
+    [Parameter(Mandatory = true)]
+    public PSSession RelaySession { get; set; } = null!;
+
+    protected override PSSession Relay => RelaySession;
+
 
     /// <summary>The relay's public address, as the home machine reaches it (default: the relay session's host).</summary>
     [Parameter]

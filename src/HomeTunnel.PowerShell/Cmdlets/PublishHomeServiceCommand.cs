@@ -16,6 +16,10 @@ namespace HomeTunnel.Cmdlets;
 public sealed class PublishedHomeService
 {
     public string ServerName { get; init; } = string.Empty;
+
+    /// <summary>The relay it was published through (one result per relay), and the home machine's interface to it.</summary>
+    public string Relay { get; init; } = string.Empty;
+    public string InterfaceName { get; init; } = string.Empty;
     public string Url { get; init; } = string.Empty;
     public string PeerFile { get; init; } = string.Empty;
 
@@ -36,7 +40,7 @@ public sealed class PublishedHomeService
     /// <summary>"host kind name: State" for each step, in order.</summary>
     public string[] Steps => Changes.Select(c => c.ToString()).ToArray();
 
-    public override string ToString() => $"{Url} {Status}";
+    public override string ToString() => $"{Url} via {Relay} {Status}";
 }
 
 /// <summary>
@@ -47,6 +51,17 @@ public sealed class PublishedHomeService
 [OutputType(typeof(PublishedHomeService))]
 public sealed class PublishHomeServiceCommand : RelayHomeCmdlet
 {
+    /// <summary>
+    /// The relay, or several: the service is published through each, the home machine keeping one tunnel per relay (its own
+    /// interface, keys and subnet: wg0, wg1, … on 192.168.4.0/24, 192.168.5.0/24, …) and each relay serving the same site.
+    /// </summary>
+    [Parameter(Mandatory = true)]
+    public PSSession[] RelaySession { get; set; } = Array.Empty<PSSession>();
+
+    private PSSession _relay = null!;
+
+    protected override PSSession Relay => _relay;
+
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     public string ServerName { get; set; } = string.Empty;
 
@@ -129,16 +144,46 @@ public sealed class PublishHomeServiceCommand : RelayHomeCmdlet
     {
         // No silent default: the home machine is a session, or this machine said out loud.
         RequireHome();
+        if (RelaySession.Length == 0 || RelaySession.Any(r => r is null))
+        {
+            throw HomeTunnelException.Invalid("HostRequired", "Give the relay as -RelaySession (one PSSession, or several).", "RelaySession");
+        }
+        string ifBase = Checks.InterfaceName(InterfaceName);
+        if (RelaySession.Length > 1)
+        {
+            if (RelayEndpoint is not null || HomeTunnelAddress is not null)
+            {
+                throw HomeTunnelException.Invalid("RelayOptionForOne",
+                    "-RelayEndpoint and -HomeTunnelAddress name one relay's; with several relays each is reached at its session's address and the home machine takes the next free address of each relay's subnet.",
+                    RelayEndpoint ?? HomeTunnelAddress);
+            }
+            if (RelaySession.Select(r => r.ComputerName).Distinct(StringComparer.OrdinalIgnoreCase).Count() != RelaySession.Length)
+            {
+                throw HomeTunnelException.Invalid("RelayGivenTwice", "The same relay is given twice in -RelaySession.", string.Join(", ", RelaySession.Select(r => r.ComputerName)));
+            }
+        }
+        // Every relay's interface, subnet and peer file, decided (and checked) before any host is touched.
+        var plan = RelaySession.Select((r, i) => (Relay: r, If: i == 0 ? ifBase : MultiRelay.Interface(ifBase, i),
+            Tunnel: i == 0 ? RelayTunnelAddress : MultiRelay.Subnet(RelayTunnelAddress, i),
+            PeerFile: i == 0 || PeerFile is null ? PeerFile : MultiRelay.PeerFile(FileSystemPath(PeerFile), r.ComputerName))).ToArray();
+        foreach (var one in plan)
+        {
+            _relay = one.Relay;
+            PublishOne(one.If, one.Tunnel, one.PeerFile);
+        }
+    }
+
+    private void PublishOne(string ifName, string relayTunnelAddress, string? peerFile)
+    {
         string name = DnsName.Normalize(ServerName, "ServerName", "ServerName");
-        string ifName = Checks.InterfaceName(InterfaceName);
-        string endpoint = RelayEndpoint ?? RelaySession.ComputerName;
-        string path = FileSystemPath(PeerFile ?? TunnelPeerBook.DefaultPath(RelaySession.ComputerName));
+        string endpoint = RelayEndpoint ?? Relay.ComputerName;
+        string path = FileSystemPath(peerFile ?? TunnelPeerBook.DefaultPath(Relay.ComputerName));
         (bool mtuAuto, int? mtuValue) = ParseMtu(Mtu);
         // -Mtu Auto pings the relay's public address from home: an IPv4 address, known before anything is changed.
         System.Net.IPAddress? relayIp = mtuAuto ? RelayPublicAddress(endpoint) : null;
 
         // Everything is made and validated before any host is touched.
-        TunnelPeerBook book = TunnelPeerBook.OpenOrCreate(path, endpoint, RelayTunnelAddress, ListenPort);
+        TunnelPeerBook book = TunnelPeerBook.OpenOrCreate(path, endpoint, relayTunnelAddress, ListenPort);
         TunnelPeer homePeer = book.Home(HomeName, HomeTunnelAddress);
         if (mtuValue is int chosenMtu)
         {
@@ -193,15 +238,15 @@ public sealed class PublishHomeServiceCommand : RelayHomeCmdlet
             homePeer.AddressValues.Select(a => a.HostRoute).ToArray());
         var steps = new (HostChange Change, PSSession? Session)[]
         {
-            (HostChange.WireGuard(relayConfig, ifName, $"Install WireGuard config {ifName} ({relayConfig.Peers.Count} peer(s))"), RelaySession),
+            (HostChange.WireGuard(relayConfig, ifName, $"Install WireGuard config {ifName} ({relayConfig.Peers.Count} peer(s))"), Relay),
             // Fenced before the tunnel comes up: a relay that is broken into reaches only what is published.
             (HostChange.HomeFirewall(openings, ifName, uninstall: false, all: false, $"Install the home firewall on {ifName} opening {string.Join(", ", openings.Select(o => o.Key))}"), HomeSession),
             (HostChange.WireGuard(homeConfig, ifName, $"Install WireGuard config {ifName} ({homeConfig.Peers.Count} peer(s))"), HomeSession),
-            (HostChange.Apache(new[] { site }, uninstall: false, $"Install Apache proxy site {name}", planned), RelaySession),
+            (HostChange.Apache(new[] { site }, uninstall: false, $"Install Apache proxy site {name}", planned), Relay),
         };
         if (forwards.Length > 0)
         {
-            steps = steps.Append((HostChange.Forward(forwards, uninstall: false, $"Install port forward(s) {string.Join(", ", forwards.Select(f => f.ToString()))}", planned), (PSSession?)RelaySession)).ToArray();
+            steps = steps.Append((HostChange.Forward(forwards, uninstall: false, $"Install port forward(s) {string.Join(", ", forwards.Select(f => f.ToString()))}", planned), (PSSession?)Relay)).ToArray();
         }
         if (!core.RunSteps(steps, ask: whatIf, $"Publish {name}", changes))
         {
@@ -222,6 +267,8 @@ public sealed class PublishHomeServiceCommand : RelayHomeCmdlet
         WriteObject(new PublishedHomeService
         {
             ServerName = name,
+            Relay = Relay.ComputerName,
+            InterfaceName = ifName,
             Url = $"{(Https ? "https" : "http")}://{name}/",
             PeerFile = path,
             Changes = changes,
@@ -251,7 +298,7 @@ public sealed class PublishHomeServiceCommand : RelayHomeCmdlet
     /// <summary>The relay's public IPv4 address for -Mtu Auto's path pings: the endpoint or session address, or what its name resolves to here.</summary>
     private System.Net.IPAddress RelayPublicAddress(string endpoint)
     {
-        foreach (string candidate in new[] { endpoint, RelaySession.ComputerName })
+        foreach (string candidate in new[] { endpoint, Relay.ComputerName })
         {
             if (IPText.TryParse(candidate, out System.Net.IPAddress ip) && ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork)
             {
@@ -301,7 +348,7 @@ public sealed class PublishHomeServiceCommand : RelayHomeCmdlet
             return (null, result);
         }
         TunnelMtu measured;
-        using (HostPair hosts = new(HostTarget.FromSession(RelaySession), HomeSession is null ? HostTarget.Local() : HostTarget.FromSession(HomeSession)))
+        using (HostPair hosts = new(HostTarget.FromSession(Relay), HomeSession is null ? HostTarget.Local() : HostTarget.FromSession(HomeSession)))
         {
             measured = MeasureTunnelMtuCommand.Measure(this, hosts, ifName, relayIp, StopToken);
         }
@@ -321,7 +368,7 @@ public sealed class PublishHomeServiceCommand : RelayHomeCmdlet
         WireGuardConfig homeConfig = WireGuardConfig.Create(fitted, new[] { book.Relay }, preserveClientAddress);
         var steps = new (HostChange Change, PSSession? Session)[]
         {
-            (HostChange.WireGuard(relayConfig, ifName, $"Set MTU {measured.RecommendedMtu} on WireGuard {ifName}"), RelaySession),
+            (HostChange.WireGuard(relayConfig, ifName, $"Set MTU {measured.RecommendedMtu} on WireGuard {ifName}"), Relay),
             (HostChange.WireGuard(homeConfig, ifName, $"Set MTU {measured.RecommendedMtu} on WireGuard {ifName}"), HomeSession),
         };
         if (!core.RunSteps(steps, ask: false, $"Publish {name}", changes))
@@ -360,7 +407,7 @@ public sealed class PublishHomeServiceCommand : RelayHomeCmdlet
                 Ports = Https ? new[] { 80, 443 } : new[] { 80 },
                 Https = Https,
                 InterfaceName = ifName,
-                Relay = ProbeHost.FromSession(RelaySession),
+                Relay = ProbeHost.FromSession(Relay),
                 Home = HomeSession is null ? ProbeHost.Local() : ProbeHost.FromSession(HomeSession),
             };
             TunnelPathResult result = TunnelPathChecker.Check(options, StopToken);

@@ -11,8 +11,8 @@ namespace HomeTunnel.Cmdlets;
 /// </summary>
 public abstract class RelayHomeCmdlet : HomeTunnelCmdlet
 {
-    [Parameter(Mandatory = true)]
-    public PSSession RelaySession { get; set; } = null!;
+    /// <summary>The relay this call works on: the cmdlet's -RelaySession (Publish-HomeService: the one of several it is at).</summary>
+    protected abstract PSSession Relay { get; }
 
     /// <summary>The home machine; or -LocalHome for this machine.</summary>
     [Parameter]
@@ -26,11 +26,11 @@ public abstract class RelayHomeCmdlet : HomeTunnelCmdlet
     protected void RequireHome() => HostTarget.Require(HomeSession is not null, LocalHome, "HomeSession", "LocalHome");
 
     /// <summary>"relay and home" for ShouldProcess targets and messages.</summary>
-    protected string BothHosts => $"{RelaySession.ComputerName} and {HomeSession?.ComputerName ?? "this machine"}";
+    protected string BothHosts => $"{Relay.ComputerName} and {HomeSession?.ComputerName ?? "this machine"}";
 
     /// <summary>The two hosts for direct agent calls; the caller disposes the pair.</summary>
     protected HostPair OpenHosts() =>
-        new(HostTarget.FromSession(RelaySession), HomeSession is null ? HostTarget.Local() : HostTarget.FromSession(HomeSession));
+        new(HostTarget.FromSession(Relay), HomeSession is null ? HostTarget.Local() : HostTarget.FromSession(HomeSession));
 }
 
 /// <summary>A relay and a home machine opened for agent calls, disposed together.</summary>

@@ -21,6 +21,12 @@ namespace HomeTunnel.Cmdlets;
 [OutputType(typeof(HostChangeResult))]
 public sealed class UnpublishHomeServiceCommand : RelayHomeCmdlet
 {
+    /// <summary>The relay, as a PSSession.</summary>
+    [Parameter(Mandatory = true)]
+    public PSSession RelaySession { get; set; } = null!;
+
+    protected override PSSession Relay => RelaySession;
+
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
     public string ServerName { get; set; } = string.Empty;

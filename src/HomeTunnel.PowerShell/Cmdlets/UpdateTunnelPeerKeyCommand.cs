@@ -43,6 +43,12 @@ public sealed class TunnelKeyRotation
 [OutputType(typeof(TunnelKeyRotation))]
 public sealed class UpdateTunnelPeerKeyCommand : RelayHomeCmdlet
 {
+    /// <summary>The relay, as a PSSession.</summary>
+    [Parameter(Mandatory = true)]
+    public PSSession RelaySession { get; set; } = null!;
+
+    protected override PSSession Relay => RelaySession;
+
     /// <summary>The home peer whose keys change (its name in the peer file).</summary>
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]

@@ -48,8 +48,8 @@ public sealed class TunnelMtu
         if (path == 0 || up == 0 || down == 0)
         {
             status = HopStatus.Fail;
-            detail = path == 0 ? "no 1280-byte ping reached the relay's public address whole: ICMP is blocked on the way, the relay is down, or the path is under IPv6's minimum MTU"
-                : "no 1280-byte ping crossed the tunnel (check it with Test-TunnelPath)";
+            detail = path == 0 ? "no 576-byte ping reached the relay's public address whole: ICMP echo is blocked on the way, or the relay is down"
+                : "no 576-byte ping crossed the tunnel (check it with Test-TunnelPath)";
         }
         else if (ifMtu > recommended)
         {

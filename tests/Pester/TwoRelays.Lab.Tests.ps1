@@ -1,0 +1,87 @@
+# One service through two relays: the home machine keeps a tunnel to each (wg0, wg1), both relays serve the
+# site, the zone (bind9, updated by HomeTunnel over RFC 2136) points the name at both, and when one relay dies
+# the visitor still gets the site through the other — measured with both records published, and after the dead
+# relay's record is withdrawn.
+BeforeAll {
+    . $PSScriptRoot/Common.ps1
+    Import-Module "$RepoRoot/tests/Lab/Lab.psm1" -Force
+    $lab = Start-Lab -Prefix httwo -Index 2 -SecondRelay
+    $a = $lab.Addresses
+    $zone = Start-LabBind $lab
+    $key = [pscredential]::new($zone.KeyName, (ConvertTo-SecureString $zone.Secret -AsPlainText -Force))
+    $dns = @{ DnsServer = $zone.Server; DnsKey = $key }
+    $vps = New-LabSession $lab relay
+    $vps2 = New-LabSession $lab relay2
+    $box = New-LabSession $lab home
+    $name = 'app.ha.example.test'
+    $peers = Join-Path $lab.Directory 'peers.json'
+    # A visitor's request, once: the status, or '' when nothing came within 5 s.
+    function Get-Visit { (Invoke-LabHttp $lab "http://$name/").Status }
+    # Requests once a second for $Seconds: how many got no 200 (the gap a visitor sees); the slowest is kept in
+    # $script:Slowest (ms), for the report.
+    function Measure-Gap([int] $Seconds) {
+        $failed = 0
+        $script:Slowest = 0
+        $clock = [Diagnostics.Stopwatch]::StartNew()
+        for ($i = 0; $i -lt $Seconds; $i++) {
+            $next = $clock.Elapsed.TotalSeconds + 1
+            $one = [Diagnostics.Stopwatch]::StartNew()
+            $r = Invoke-LabHttp $lab "http://$name/" -CurlArgument '--max-time', '4'
+            $script:Slowest = [Math]::Max($script:Slowest, [int]$one.Elapsed.TotalMilliseconds)
+            if ($r.Status -ne '200') { $failed++ }
+            $wait = $next - $clock.Elapsed.TotalSeconds
+            if ($wait -gt 0) { Start-Sleep -Milliseconds ([int]($wait * 1000)) }   # the visitor's pace, not a readiness wait
+        }
+        $failed
+    }
+}
+AfterAll {
+    Get-PSSession | Remove-PSSession
+    if ($lab) { Stop-Lab $lab }
+}
+
+Describe 'One service through two relays' -Tag Lab {
+    It 'writes the name''s records for both relays, and publishes through both: one tunnel each, the same site on each' {
+        $r = Set-TunnelDnsRecord $name $a.Relay, $a.Relay2 @dns
+        $r.State | Should -Be 'Created'
+        $r.Values | Should -Be (@($a.Relay, $a.Relay2) | Sort-Object)
+        $published = @(Publish-HomeService $name 3000 -RelaySession $vps, $vps2 -HomeSession $box -PeerFile $peers -DnsServer $a.Dns -WaitSeconds 30)
+        $published | Should -HaveCount 2
+        $published.Relay | Should -Be @($a.Relay, $a.Relay2)
+        $published.InterfaceName | Should -Be @('wg0', 'wg1')
+        $published.Status | Should -Be @('Pass', 'Pass')
+        # Each relay its own peer file, subnet and keys.
+        Test-Path (Join-Path $lab.Directory "peers.$($a.Relay2).json") | Should -BeTrue
+        (Import-TunnelPeer (Join-Path $lab.Directory "peers.$($a.Relay2).json") | Where-Object Role -EQ Relay).Address | Should -Be '192.168.5.1/24'
+        @(Invoke-LabHost $lab home wg show interfaces) -join ' ' | Should -Match 'wg0' 
+        @(Invoke-LabHost $lab home wg show interfaces) -join ' ' | Should -Match 'wg1'
+        foreach ($relay in $a.Relay, $a.Relay2) {
+            (Invoke-LabHttp $lab "http://$name/" -CurlArgument '--resolve', "$($name):80:$relay").Status | Should -Be '200' -Because "$relay serves the site"
+        }
+        # Run again: nothing moves on either relay.
+        $again = @(Publish-HomeService $name 3000 -RelaySession $vps, $vps2 -HomeSession $box -PeerFile $peers -DnsServer $a.Dns)
+        $again.Steps | Should -Not -Match ': (Changed|Created)$'
+    }
+
+    It 'keeps serving when one relay dies: the gap with both records, none once the dead one is withdrawn, and it comes back' {
+        (Test-TunnelPath $name -RelaySession $vps2 -HomeSession $box -InterfaceName wg1 -DnsServer $a.Dns).Status | Should -Be 'Pass'
+        Measure-Gap 5 | Should -Be 0 -Because 'the control: both relays up'
+        # The first relay powered off, as far as the internet can tell: it drops everything.
+        Set-LabBlackhole $lab relay -Traffic All
+        try {
+            $gap = Measure-Gap 20
+            Write-Host "  two relays, one dead, both records published: $gap of 20 requests (one a second, 4 s each at most) got no 200; the slowest took $script:Slowest ms"
+            $gap | Should -BeLessThan 20 -Because 'the other relay serves the visitors that try it'
+            (Test-TunnelPath $name -RelaySession $vps2 -HomeSession $box -InterfaceName wg1 -DnsServer $a.Dns).Status | Should -Be 'Pass' -Because 'the live relay''s own path is whole'
+            $withdrawn = Remove-TunnelDnsRecord $name $a.Relay @dns -Confirm:$false
+            $withdrawn.Values | Should -Be @($a.Relay2)
+            $after = Measure-Gap 10
+            Write-Host "  after the dead relay's record was withdrawn: $after of 10 requests got no 200; the slowest took $script:Slowest ms"
+            $after | Should -Be 0
+        }
+        finally { Set-LabBlackhole $lab relay -Off }
+        (Set-TunnelDnsRecord $name $a.Relay, $a.Relay2 @dns).State | Should -Be 'Changed'
+        Wait-LabCondition { (Invoke-LabHttp $lab "http://$name/" -CurlArgument '--resolve', "$($name):80:$($a.Relay)").Status -eq '200' } 'the first relay to serve again' 60
+        Measure-Gap 5 | Should -Be 0
+    }
+}
