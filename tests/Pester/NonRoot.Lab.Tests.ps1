@@ -15,7 +15,10 @@ BeforeAll {
     $labPwsh = Join-Path $shared 'pwsh/pwsh'
     $userModule = Join-Path $shared 'HomeTunnel'
     function Invoke-AsNobody([string] $Command) {
-        setpriv --reuid=65534 --regid=65534 --clear-groups env "HOME=$scratch" "DOTNET_CLI_HOME=$scratch" $labPwsh -NoProfile -NonInteractive -Command "Import-Module '$userModule'; $Command" 2>&1 | Out-String
+        # Started in a folder the user can enter: the checkout may be in one it cannot (/root, a 0700 folder).
+        Push-Location $scratch
+        try { setpriv --reuid=65534 --regid=65534 --clear-groups env "HOME=$scratch" "DOTNET_CLI_HOME=$scratch" $labPwsh -NoProfile -NonInteractive -Command "Import-Module '$userModule'; $Command" 2>&1 | Out-String }
+        finally { Pop-Location }
     }
 }
 AfterAll { Remove-Item -Recurse -Force $scratch -ErrorAction Ignore }
@@ -87,6 +90,7 @@ mount -t tmpfs -o mode=0755 tmpfs /run/wireguard 2>/dev/null || { mkdir -p /run/
 useradd -M -d $dir/home -s /bin/sh htsudo
 chown htsudo $dir/home
 install -m 0440 $dir/sudoers /etc/sudoers.d/htsudo
+cd $dir/home
 exec setpriv --reuid=htsudo --regid=htsudo --init-groups env HOME=$dir/home DOTNET_CLI_HOME=$dir/home $labPwsh -NoProfile -NonInteractive -File $script
 "@
     }

@@ -41,11 +41,11 @@ AfterAll {
 }
 
 Describe 'One service through two relays' -Tag Lab {
-    It 'writes the name''s records for both relays, and publishes through both: one tunnel each, the same site on each' {
-        $r = Set-TunnelDnsRecord $name $a.Relay, $a.Relay2 @dns
-        $r.State | Should -Be 'Created'
-        $r.Values | Should -Be (@($a.Relay, $a.Relay2) | Sort-Object)
-        $published = @(Publish-HomeService $name 3000 -RelaySession $vps, $vps2 -HomeSession $box -PeerFile $peers -DnsServer $a.Dns -WaitSeconds 30)
+    It 'publishes through both, writing the name''s records for both relays: one tunnel each, the same site on each' {
+        $published = @(Publish-HomeService $name 3000 -RelaySession $vps, $vps2 -HomeSession $box -PeerFile $peers -DnsServer $zone.Server -DnsKey $key -WaitSeconds 30)
+        $published[0].Dns.State | Should -Be 'Created'
+        $published[0].Dns.Values | Should -Be (@($a.Relay, $a.Relay2) | Sort-Object)
+        (Get-TunnelDnsRecord $name -DnsServer $zone.Server).Owned | Should -BeTrue
         $published | Should -HaveCount 2
         $published.Relay | Should -Be @($a.Relay, $a.Relay2)
         $published.InterfaceName | Should -Be @('wg0', 'wg1')
@@ -59,8 +59,9 @@ Describe 'One service through two relays' -Tag Lab {
             (Invoke-LabHttp $lab "http://$name/" -CurlArgument '--resolve', "$($name):80:$relay").Status | Should -Be '200' -Because "$relay serves the site"
         }
         # Run again: nothing moves on either relay.
-        $again = @(Publish-HomeService $name 3000 -RelaySession $vps, $vps2 -HomeSession $box -PeerFile $peers -DnsServer $a.Dns)
+        $again = @(Publish-HomeService $name 3000 -RelaySession $vps, $vps2 -HomeSession $box -PeerFile $peers -DnsServer $zone.Server -DnsKey $key)
         $again.Steps | Should -Not -Match ': (Changed|Created)$'
+        $again[0].Dns.State | Should -Be 'Unchanged'
     }
 
     It 'keeps serving when one relay dies: the gap with both records, none once the dead one is withdrawn, and it comes back' {
@@ -83,5 +84,16 @@ Describe 'One service through two relays' -Tag Lab {
         (Set-TunnelDnsRecord $name $a.Relay, $a.Relay2 @dns).State | Should -Be 'Changed'
         Wait-LabCondition { (Invoke-LabHttp $lab "http://$name/" -CurlArgument '--resolve', "$($name):80:$($a.Relay)").Status -eq '200' } 'the first relay to serve again' 60
         Measure-Gap 5 | Should -Be 0
+    }
+
+    It 'unpublishes from both relays in one call, and the name''s records go with Remove-TunnelDnsRecord' {
+        $results = @(Unpublish-HomeService $name -RelaySession $vps, $vps2 -HomeSession $box -PeerFile $peers -Confirm:$false)
+        $results | Should -Not -BeNullOrEmpty
+        foreach ($relay in $a.Relay, $a.Relay2) {
+            (Invoke-LabHttp $lab "http://$name/" -CurlArgument '--resolve', "$($name):80:$relay").Body | Should -Not -Match 'hometunnel-lab-home-service' -Because "$relay no longer serves the site"
+        }
+        @(Invoke-LabHost $lab home wg show interfaces) -join ' ' | Should -Not -Match 'wg[01]'
+        (Remove-TunnelDnsRecord $name @dns -Confirm:$false).State | Should -Be 'Removed'
+        (Get-TunnelDnsRecord $name -DnsServer $zone.Server).Values | Should -BeNullOrEmpty
     }
 }

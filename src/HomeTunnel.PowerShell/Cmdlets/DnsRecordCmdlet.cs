@@ -86,41 +86,9 @@ public abstract class DnsChangeCmdlet : DnsRecordCmdlet
     {
         TsigKey key = Key();
         var (editor, zone) = Open(name, key);
-        DnsNameState have = editor.Read(name, StopToken);
-        DnsNameState wanted = want(have);
-        bool same = have.SameRecords(wanted) && have.Owned == !wanted.IsEmpty;
-        if (same || (have.IsEmpty && wanted.IsEmpty && !have.Owned))
+        if (DnsRecordChange.Apply(this, editor, zone, name, want, force, verb, StopToken) is { } result)
         {
-            WriteVerbose($"{name} on {editor.Server} already has what was asked.");
-            WriteObject(TunnelDnsRecord.From(have, have, zone, editor.Server, TunnelDnsState.Unchanged));
-            return;
+            WriteObject(result);
         }
-        if (!have.Owned && !have.IsEmpty && !force)
-        {
-            throw new HomeTunnelException("DnsRecordNotOwned", ErrorKind.ResourceExists,
-                $"{name} has records HomeTunnel did not write ({string.Join("; ", have.Lines())}); nothing was changed. To replace them, run the same command with -Force.", name);
-        }
-        // A server ignores a CNAME beside other records (RFC 2136 3.4.2.2) and would take the rest of the update.
-        if (wanted.CName is not null && editor.OtherTypes(name, StopToken) is { Length: > 0 } others)
-        {
-            throw new HomeTunnelException("DnsCNameConflict", ErrorKind.ResourceExists,
-                $"{name} also has {string.Join(", ", others)} records, and a CNAME may stand beside no other record; nothing was changed. Give addresses instead.", name);
-        }
-        string diff = TunnelDnsRecord.Diff(have, wanted);
-        string action = $"{verb} the DNS records of {name} in zone {zone} on {editor.Server}";
-        if (!ShouldProcess($"{action}:{Environment.NewLine}{diff}", $"{action}?{Environment.NewLine}{diff}", $"{verb} DNS records"))
-        {
-            return;
-        }
-        editor.Update(zone, have, wanted, StopToken);
-        DnsNameState now = editor.Read(name, StopToken);
-        if (!now.SameRecords(wanted))
-        {
-            throw new HomeTunnelException("DnsUpdateNotApplied", ErrorKind.InvalidData,
-                $"{editor.Server} took the update of {name} but now has {(now.IsEmpty ? "no records" : string.Join("; ", now.Lines()))} (a CNAME beside other records of the name is ignored by DNS servers).", name);
-        }
-        TunnelDnsState state = wanted.IsEmpty ? TunnelDnsState.Removed : have.IsEmpty ? TunnelDnsState.Created : TunnelDnsState.Changed;
-        WriteVerbose($"{name} on {editor.Server}: {state}.");
-        WriteObject(TunnelDnsRecord.From(now, have, zone, editor.Server, state));
     }
 }

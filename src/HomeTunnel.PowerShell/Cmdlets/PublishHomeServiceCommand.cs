@@ -37,6 +37,9 @@ public sealed class PublishedHomeService
     /// <summary>With -Mtu Auto: the MTU measured once the tunnel was up (the tunnel MTU was lowered to its RecommendedMtu where it was above).</summary>
     public TunnelMtu? Mtu { get; init; }
 
+    /// <summary>With -DnsKey: the name's records as the zone has them after Publish set them to every relay.</summary>
+    public HomeTunnel.DnsUpdate.TunnelDnsRecord? Dns { get; init; }
+
     /// <summary>"host kind name: State" for each step, in order.</summary>
     public string[] Steps => Changes.Select(c => c.ToString()).ToArray();
 
@@ -140,6 +143,21 @@ public sealed class PublishHomeServiceCommand : RelayHomeCmdlet
     [ArgumentCompleter(typeof(MtuCompleter))]
     public string? Mtu { get; set; }
 
+    /// <summary>
+    /// The zone's TSIG key (a credential: key name and base64 secret): the name's A/AAAA records are set to every relay's
+    /// public address on -DnsServer, the zone's primary server, before the path check (Set-TunnelDnsRecord).
+    /// </summary>
+    [Parameter]
+    [Credential]
+    public PSCredential? DnsKey { get; set; }
+
+    /// <summary>The zone's TSIG key as a bind key file readable by its owner only (instead of -DnsKey).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? DnsKeyFile { get; set; }
+
+    private HomeTunnel.DnsUpdate.TunnelDnsRecord? _dns;
+
     protected override void Process()
     {
         // No silent default: the home machine is a session, or this machine said out loud.
@@ -166,11 +184,38 @@ public sealed class PublishHomeServiceCommand : RelayHomeCmdlet
         var plan = RelaySession.Select((r, i) => (Relay: r, If: i == 0 ? ifBase : MultiRelay.Interface(ifBase, i),
             Tunnel: i == 0 ? RelayTunnelAddress : MultiRelay.Subnet(RelayTunnelAddress, i),
             PeerFile: i == 0 || PeerFile is null ? PeerFile : MultiRelay.PeerFile(FileSystemPath(PeerFile), r.ComputerName))).ToArray();
+        if (DnsKey is not null || DnsKeyFile is not null)
+        {
+            _dns = SetDnsRecords(plan.Select(p => p.Relay).ToArray());
+        }
         foreach (var one in plan)
         {
             _relay = one.Relay;
             PublishOne(one.If, one.Tunnel, one.PeerFile);
         }
+    }
+
+    /// <summary>-DnsKey: the name points at every relay's public address (one signed update; Set-TunnelDnsRecord's rules).</summary>
+    private HomeTunnel.DnsUpdate.TunnelDnsRecord? SetDnsRecords(PSSession[] relays)
+    {
+        if (DnsKey is not null && DnsKeyFile is not null)
+        {
+            throw HomeTunnelException.Invalid("DnsKeyConflict", "Give the TSIG key once: -DnsKey or -DnsKeyFile, not both.", "DnsKeyFile");
+        }
+        if (DnsServer is null)
+        {
+            throw HomeTunnelException.Invalid("DnsServerRequired", "Writing the name's records needs -DnsServer, the zone's primary server.", "DnsServer");
+        }
+        string name = DnsName.Normalize(ServerName, "ServerName", "ServerName");
+        var addresses = relays.Select(r => { _relay = r; return RelayPublicAddress(RelayEndpoint ?? r.ComputerName); })
+            .Distinct().OrderBy(a => a.ToString(), StringComparer.Ordinal).ToArray();
+        HomeTunnel.DnsUpdate.TsigKey key = DnsKey is not null
+            ? HomeTunnel.DnsUpdate.TsigKey.FromCredential(DnsKey, HomeTunnel.DnsUpdate.TsigAlgorithm.HmacSha256)
+            : HomeTunnel.DnsUpdate.TsigKey.FromFile(FileSystemPath(DnsKeyFile!));
+        var editor = new HomeTunnel.DnsUpdate.DnsZoneEditor(DnsProbe.ParseServer(DnsServer), key, TimeSpan.FromSeconds(5));
+        string zone = editor.FindZone(name, StopToken);
+        return HomeTunnel.DnsUpdate.DnsRecordChange.Apply(this, editor, zone, name,
+            _ => new HomeTunnel.DnsUpdate.DnsNameState(name, addresses, null, 60, Owned: true), force: false, "Set", StopToken);
     }
 
     private void PublishOne(string ifName, string relayTunnelAddress, string? peerFile)
@@ -274,6 +319,7 @@ public sealed class PublishHomeServiceCommand : RelayHomeCmdlet
             Changes = changes,
             Path = result,
             Mtu = measured,
+            Dns = _dns,
         });
     }
 

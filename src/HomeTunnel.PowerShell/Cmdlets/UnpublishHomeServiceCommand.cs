@@ -21,11 +21,16 @@ namespace HomeTunnel.Cmdlets;
 [OutputType(typeof(HostChangeResult))]
 public sealed class UnpublishHomeServiceCommand : RelayHomeCmdlet
 {
-    /// <summary>The relay, as a PSSession.</summary>
+    /// <summary>
+    /// The relay, or the several Publish-HomeService published through (in the same order: the second is wg1 with
+    /// peers.&lt;relay&gt;.json beside -PeerFile, …); the service goes from each.
+    /// </summary>
     [Parameter(Mandatory = true)]
-    public PSSession RelaySession { get; set; } = null!;
+    public PSSession[] RelaySession { get; set; } = System.Array.Empty<PSSession>();
 
-    protected override PSSession Relay => RelaySession;
+    private PSSession _relay = null!;
+
+    protected override PSSession Relay => _relay;
 
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
@@ -54,24 +59,39 @@ public sealed class UnpublishHomeServiceCommand : RelayHomeCmdlet
     protected override void Process()
     {
         RequireHome();
+        if (RelaySession.Length == 0 || RelaySession.Any(r => r is null))
+        {
+            throw HomeTunnelException.Invalid("HostRequired", "Give the relay as -RelaySession (one PSSession, or several).", "RelaySession");
+        }
+        string ifBase = Checks.InterfaceName(InterfaceName);
+        var plan = RelaySession.Select((r, i) => (Relay: r, If: i == 0 ? ifBase : MultiRelay.Interface(ifBase, i),
+            PeerFile: i == 0 || PeerFile is null ? PeerFile : MultiRelay.PeerFile(FileSystemPath(PeerFile), r.ComputerName))).ToArray();
+        foreach (var one in plan)
+        {
+            _relay = one.Relay;
+            UnpublishOne(one.If, one.PeerFile);
+        }
+    }
+
+    private void UnpublishOne(string ifName, string? peerFile)
+    {
         string name = DnsName.Normalize(ServerName, "ServerName", "ServerName");
-        string ifName = Checks.InterfaceName(InterfaceName);
-        string path = FileSystemPath(PeerFile ?? TunnelPeerBook.DefaultPath(RelaySession.ComputerName));
+        string path = FileSystemPath(peerFile ?? TunnelPeerBook.DefaultPath(Relay.ComputerName));
         if (!File.Exists(path))
         {
             throw new HomeTunnelException("PeerFileNotFound", ErrorKind.ObjectNotFound, $"'{path}' does not exist: give -PeerFile, the file Publish-HomeService used.", path);
         }
-        TunnelPeerBook book = TunnelPeerBook.OpenOrCreate(path, RelaySession.ComputerName, "192.168.4.1/24", 51820);
+        TunnelPeerBook book = TunnelPeerBook.OpenOrCreate(path, Relay.ComputerName, "192.168.4.1/24", 51820);
         TunnelPeer homePeer = book.FindHome(HomeName)
             ?? throw new HomeTunnelException("PeerNotFound", ErrorKind.ObjectNotFound, $"'{path}' has no home peer '{HomeName}'.", HomeName);
         // What the relay serves now, read from it: the site to take away, the forwards this service's files record as
         // its own, and whether anything else (another site, a forward by hand or of another service) still goes to
         // the home machine through this tunnel.
-        var sites = ManagedFileReader.Read(this, new[] { RelaySession }, local: false, "Sites", 1, StopToken, stopOnError: true)
+        var sites = ManagedFileReader.Read(this, new[] { Relay }, local: false, "Sites", 1, StopToken, stopOnError: true)
             .SelectMany(f => ApacheSiteParser.Parse(f.Text, $"{f.Host}:{f.Path}", ownBackend: true)).ToList();
         ApacheProxySite site = sites.FirstOrDefault(s => s.ServerName == name)
-            ?? throw new HomeTunnelException("SiteNotFound", ErrorKind.ObjectNotFound, $"{RelaySession.ComputerName} has no site {name} that HomeTunnel manages; nothing was changed.", name);
-        var forwardFiles = ManagedFileReader.Read(this, new[] { RelaySession }, local: false, "Forwards", 1, StopToken, stopOnError: true)
+            ?? throw new HomeTunnelException("SiteNotFound", ErrorKind.ObjectNotFound, $"{Relay.ComputerName} has no site {name} that HomeTunnel manages; nothing was changed.", name);
+        var forwardFiles = ManagedFileReader.Read(this, new[] { Relay }, local: false, "Forwards", 1, StopToken, stopOnError: true)
             .Select(f => (f.Path, Forward: TunnelPortForward.FromFile(f.Text))).ToList();
         var relayForwards = forwardFiles.Select(f => f.Forward).OfType<TunnelPortForward>().ToList();
         string home = homePeer.AddressValue.IP.ToString();
@@ -83,7 +103,7 @@ public sealed class UnpublishHomeServiceCommand : RelayHomeCmdlet
             string key = PublishHomeServiceCommand.ForwardFrom(h, homePeer, ifName).Key;
             TunnelPortForward named = relayForwards.FirstOrDefault(f => f.Key == key && f.Address == home && (f.PublishedWith ?? name) == name)
                 ?? throw new HomeTunnelException("ForwardNotPublished", ErrorKind.ObjectNotFound,
-                    $"{RelaySession.ComputerName} has no forward {key} to {home} that {name} may take (none, another home's, or another service's); nothing was changed.", key);
+                    $"{Relay.ComputerName} has no forward {key} to {home} that {name} may take (none, another home's, or another service's); nothing was changed.", key);
             if (!forwards.Any(f => f.Key == key))
             {
                 forwards.Add(named);
@@ -108,11 +128,11 @@ public sealed class UnpublishHomeServiceCommand : RelayHomeCmdlet
         }
         var steps = new List<(HostChange Change, PSSession? Session)>
         {
-            (HostChange.Apache(new[] { site }, uninstall: true, $"Uninstall Apache proxy site {name}"), RelaySession),
+            (HostChange.Apache(new[] { site }, uninstall: true, $"Uninstall Apache proxy site {name}"), Relay),
         };
         if (forwards.Count > 0)
         {
-            steps.Add((HostChange.Forward(forwards.ToArray(), uninstall: true, $"Uninstall port forward(s) {string.Join(", ", forwards.Select(f => f.Key))}"), RelaySession));
+            steps.Add((HostChange.Forward(forwards.ToArray(), uninstall: true, $"Uninstall port forward(s) {string.Join(", ", forwards.Select(f => f.Key))}"), Relay));
         }
         if (last)
         {
@@ -120,7 +140,7 @@ public sealed class UnpublishHomeServiceCommand : RelayHomeCmdlet
             // Only the peer Publish added leaves: the relay's file as it is on the host, less that peer (a peer added by
             // hand or by another cmdlet stays).
             WireGuardConfig relayConfig = WireGuardConfig.Create(book.Relay, book.Homes);
-            steps.Add((HostChange.WireGuardWithoutPeer(relayConfig, homePeer.PublicKey, ifName, $"Take home peer '{homePeer.Name}' out of WireGuard config {ifName}"), RelaySession));
+            steps.Add((HostChange.WireGuardWithoutPeer(relayConfig, homePeer.PublicKey, ifName, $"Take home peer '{homePeer.Name}' out of WireGuard config {ifName}"), Relay));
             steps.Add((HostChange.WireGuard(null, ifName, $"Uninstall WireGuard config {ifName}"), HomeSession));
             steps.Add((HostChange.HomeFirewall(Array.Empty<HomePortOpening>(), ifName, uninstall: true, all: true, "Uninstall the home firewall"), HomeSession));
         }
