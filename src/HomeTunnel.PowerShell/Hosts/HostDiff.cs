@@ -30,10 +30,12 @@ public static class HostDiff
     }
 
     /// <summary>
-    /// A linear diff: the common head and tail are kept, the middle that differs is shown as '-' lines going
-    /// and '+' lines coming. Enough for config files, and O(n) for a relay with thousands of peers.
+    /// A unified diff with <paramref name="context"/> lines around each change: the common head and tail are trimmed in
+    /// one linear pass (a relay's file with thousands of peers stays cheap), the middle is diffed line by line (DiffPlex's
+    /// Myers), and changes closer than twice the context share a hunk. Two changed lines in a long file print two small
+    /// hunks, not the file.
     /// </summary>
-    public static string Lines(string? old, string? now, string name)
+    public static string Lines(string? old, string? now, string name, int context = 3)
     {
         string[] a = string.IsNullOrEmpty(old) ? Array.Empty<string>() : old.Split('\n');
         string[] b = string.IsNullOrEmpty(now) ? Array.Empty<string>() : now.Split('\n');
@@ -48,12 +50,81 @@ public static class HostDiff
         {
             tail++;
         }
-        if (head > 0)
+        // The changes as (start in a, count in a, start in b, count in b), in order.
+        var blocks = Blocks(a, b, head, a.Length - head - tail, b.Length - head - tail);
+        int i = 0;
+        while (i < blocks.Count)
         {
-            lines.Add($"@@ after line {head} @@");
+            // One hunk: this change and every next one whose context touches it.
+            int j = i;
+            while (j + 1 < blocks.Count && blocks[j + 1].A - (blocks[j].A + blocks[j].CountA) <= 2 * context)
+            {
+                j++;
+            }
+            int startA = Math.Max(0, blocks[i].A - context);
+            int endA = Math.Min(a.Length, blocks[j].A + blocks[j].CountA + context);
+            int startB = startA + (blocks[i].B - blocks[i].A);
+            int endB = endA + (blocks[j].B + blocks[j].CountB - blocks[j].A - blocks[j].CountA);
+            lines.Add($"@@ -{(endA > startA ? startA + 1 : startA)},{endA - startA} +{(endB > startB ? startB + 1 : startB)},{endB - startB} @@");
+            int at = startA;
+            for (int k = i; k <= j; k++)
+            {
+                for (; at < blocks[k].A; at++)
+                {
+                    lines.Add(" " + a[at]);
+                }
+                lines.AddRange(a.Skip(blocks[k].A).Take(blocks[k].CountA).Select(l => "-" + l));
+                lines.AddRange(b.Skip(blocks[k].B).Take(blocks[k].CountB).Select(l => "+" + l));
+                at = blocks[k].A + blocks[k].CountA;
+            }
+            for (; at < endA; at++)
+            {
+                lines.Add(" " + a[at]);
+            }
+            i = j + 1;
         }
-        lines.AddRange(a.Skip(head).Take(a.Length - head - tail).Select(l => "-" + l));
-        lines.AddRange(b.Skip(head).Take(b.Length - head - tail).Select(l => "+" + l));
         return string.Join('\n', lines);
+    }
+
+    /// <summary>
+    /// The changed runs of the middle a[from..from+countA] against b[from..from+countB], as absolute line numbers: each
+    /// distinct line becomes one character, and DiffPlex diffs the two strings. A middle of more distinct lines than the
+    /// characters used is one change.
+    /// </summary>
+    private static List<(int A, int CountA, int B, int CountB)> Blocks(string[] a, string[] b, int from, int countA, int countB)
+    {
+        var result = new List<(int A, int CountA, int B, int CountB)>();
+        if (countA == 0 && countB == 0)
+        {
+            return result;
+        }
+        const int First = 0x4E00, Last = 0x9FFF;
+        var codes = new Dictionary<string, char>(StringComparer.Ordinal);
+        string Encode(string[] lines, int count)
+        {
+            var sb = new System.Text.StringBuilder(count);
+            for (int k = from; k < from + count; k++)
+            {
+                if (!codes.TryGetValue(lines[k], out char c))
+                {
+                    c = (char)(First + codes.Count);
+                    codes[lines[k]] = c;
+                }
+                sb.Append(c);
+            }
+            return sb.ToString();
+        }
+        string left = Encode(a, countA);
+        string right = Encode(b, countB);
+        if (countA == 0 || countB == 0 || First + codes.Count > Last)
+        {
+            result.Add((from, countA, from, countB));
+            return result;
+        }
+        foreach (DiffPlex.Model.DiffBlock block in DiffPlex.Differ.Instance.CreateCharacterDiffs(left, right, false).DiffBlocks)
+        {
+            result.Add((from + block.DeleteStartA, block.DeleteCountA, from + block.InsertStartB, block.InsertCountB));
+        }
+        return result;
     }
 }
