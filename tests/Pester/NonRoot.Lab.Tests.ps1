@@ -49,6 +49,22 @@ New-ApacheProxySite -ServerName nobody.example.test -Backend http://192.168.4.2:
     }
 }
 
+Describe 'Completion from what HomeTunnel knows' -Tag Lab {
+    It 'completes a check''s -Name from the user''s registered checks, not from file names' {
+        $checks = Join-Path $scratch '.config/hometunnel/checks'
+        $null = New-Item -ItemType Directory -Force $checks
+        foreach ($n in 'site-a', 'site-b', 'other') { Set-Content -LiteralPath (Join-Path $checks "$n.json") -Value '{}' }
+        chmod -R a+rX (Join-Path $scratch '.config')
+        $out = Invoke-AsNobody @'
+foreach ($line in 'Unregister-TunnelPathCheck -Name si', 'Get-TunnelPathCheck -Name o') {
+    "COMPLETE=" + ((TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText -join ',')
+}
+'@
+        $out | Should -Match '(?m)^COMPLETE=site-a,site-b\s*$' -Because $out
+        $out | Should -Match '(?m)^COMPLETE=other\s*$'
+    }
+}
+
 Describe 'A user with password-less sudo for the documented commands' -Tag Lab {
     # In a network namespace of its own and a mount namespace whose /etc is an overlay, a user is made
     # and given exactly the sudoers line docs/sudo.md shows: the machine's own /etc and network are

@@ -18,6 +18,7 @@ public sealed class GetApacheProxySiteCommand : HostReadCommand
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(SiteNameCompleter))]
     public string[]? ServerName { get; set; }
 
     protected override void Process()

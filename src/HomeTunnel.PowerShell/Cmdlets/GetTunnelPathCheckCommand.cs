@@ -44,6 +44,7 @@ public sealed class GetTunnelPathCheckCommand : HomeTunnelCmdlet
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(CheckNameCompleter))]
     public string[]? Name { get; set; }
 
     /// <summary>How many runs per name to read back from the log.</summary>

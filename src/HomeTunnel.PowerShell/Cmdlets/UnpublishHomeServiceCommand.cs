@@ -34,6 +34,7 @@ public sealed class UnpublishHomeServiceCommand : RelayHomeCmdlet
 
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(SiteNameCompleter))]
     public string ServerName { get; set; } = string.Empty;
 
     /// <summary>The peer file Publish-HomeService used (default: ~/.hometunnel/&lt;relay&gt;.peers.json).</summary>

@@ -9,6 +9,7 @@ namespace HomeTunnel.Cmdlets;
 public sealed class UnregisterTunnelPathCheckCommand : HomeTunnelCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(CheckNameCompleter))]
     public string Name { get; set; } = string.Empty;
 
     [Parameter]
