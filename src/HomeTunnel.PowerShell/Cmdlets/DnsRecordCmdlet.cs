@@ -61,27 +61,10 @@ public abstract class DnsChangeCmdlet : DnsRecordCmdlet
     public TsigAlgorithm DnsKeyAlgorithm { get; set; } = TsigAlgorithm.HmacSha256;
 
     /// <summary>The key, from exactly one of -DnsKey and -DnsKeyFile.</summary>
-    protected TsigKey Key()
-    {
-        if (DnsKey is not null && DnsKeyFile is not null)
-        {
-            throw HomeTunnelException.Invalid("DnsKeyConflict", "Give the TSIG key once: -DnsKey or -DnsKeyFile, not both.", "DnsKeyFile");
-        }
-        if (DnsKey is not null)
-        {
-            return TsigKey.FromCredential(DnsKey, DnsKeyAlgorithm);
-        }
-        if (DnsKeyFile is not null)
-        {
-            return TsigKey.FromFile(FileSystemPath(DnsKeyFile));
-        }
-        throw HomeTunnelException.Invalid("DnsKeyRequired", "Changing DNS records needs the zone's TSIG key: give -DnsKey (a credential) or -DnsKeyFile (a bind key file).", "DnsKey");
-    }
+    protected TsigKey Key() =>
+        TsigKey.FromParameters(DnsKey, DnsKeyFile, DnsKeyAlgorithm, FileSystemPath)
+        ?? throw HomeTunnelException.Invalid("DnsKeyRequired", "Changing DNS records needs the zone's TSIG key: give -DnsKey (a credential) or -DnsKeyFile (a bind key file).", "DnsKey");
 
-    /// <summary>
-    /// Brings <paramref name="name"/> from what the server has to <paramref name="want"/> (computed from it): a name whose
-    /// records are another's (no mark) changes only with -Force; nothing is sent when they already match.
-    /// </summary>
     protected void Change(string name, Func<DnsNameState, DnsNameState> want, bool force, string verb)
     {
         TsigKey key = Key();

@@ -198,10 +198,7 @@ public sealed class PublishHomeServiceCommand : RelayHomeCmdlet
     /// <summary>-DnsKey: the name points at every relay's public address (one signed update; Set-TunnelDnsRecord's rules).</summary>
     private HomeTunnel.DnsUpdate.TunnelDnsRecord? SetDnsRecords(PSSession[] relays)
     {
-        if (DnsKey is not null && DnsKeyFile is not null)
-        {
-            throw HomeTunnelException.Invalid("DnsKeyConflict", "Give the TSIG key once: -DnsKey or -DnsKeyFile, not both.", "DnsKeyFile");
-        }
+        HomeTunnel.DnsUpdate.TsigKey key = HomeTunnel.DnsUpdate.TsigKey.FromParameters(DnsKey, DnsKeyFile, HomeTunnel.DnsUpdate.TsigAlgorithm.HmacSha256, FileSystemPath)!;
         if (DnsServer is null)
         {
             throw HomeTunnelException.Invalid("DnsServerRequired", "Writing the name's records needs -DnsServer, the zone's primary server.", "DnsServer");
@@ -209,9 +206,6 @@ public sealed class PublishHomeServiceCommand : RelayHomeCmdlet
         string name = DnsName.Normalize(ServerName, "ServerName", "ServerName");
         var addresses = relays.Select(r => { _relay = r; return RelayPublicAddress(RelayEndpoint ?? r.ComputerName); })
             .Distinct().OrderBy(a => a.ToString(), StringComparer.Ordinal).ToArray();
-        HomeTunnel.DnsUpdate.TsigKey key = DnsKey is not null
-            ? HomeTunnel.DnsUpdate.TsigKey.FromCredential(DnsKey, HomeTunnel.DnsUpdate.TsigAlgorithm.HmacSha256)
-            : HomeTunnel.DnsUpdate.TsigKey.FromFile(FileSystemPath(DnsKeyFile!));
         var editor = new HomeTunnel.DnsUpdate.DnsZoneEditor(DnsProbe.ParseServer(DnsServer), key, TimeSpan.FromSeconds(5));
         string zone = editor.FindZone(name, StopToken);
         return HomeTunnel.DnsUpdate.DnsRecordChange.Apply(this, editor, zone, name,

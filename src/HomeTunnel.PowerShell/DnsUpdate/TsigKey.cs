@@ -43,6 +43,19 @@ public sealed class TsigKey
 
     public override string ToString() => $"{Name} ({AlgorithmName(Algorithm)}, secret not shown)";
 
+    /// <summary>
+    /// The key from exactly one of a credential and a key file (-DnsKey, -DnsKeyFile); null when neither was given.
+    /// <paramref name="path"/> turns the file parameter into a file system path.
+    /// </summary>
+    public static TsigKey? FromParameters(PSCredential? credential, string? file, TsigAlgorithm algorithm, Func<string, string> path)
+    {
+        if (credential is not null && file is not null)
+        {
+            throw HomeTunnelException.Invalid("DnsKeyConflict", "Give the TSIG key once: -DnsKey or -DnsKeyFile, not both.", "DnsKeyFile");
+        }
+        return credential is not null ? FromCredential(credential, algorithm) : file is not null ? FromFile(path(file)) : null;
+    }
+
     /// <summary>From a credential: the user name is the key's name, the password its base64 secret (what Get-Secret returns).</summary>
     public static TsigKey FromCredential(PSCredential credential, TsigAlgorithm algorithm)
     {
