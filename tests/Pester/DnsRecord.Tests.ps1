@@ -253,3 +253,61 @@ Describe 'The TSIG key is a secret' {
         $shown | Should -Not -Match ([regex]::Escape(([Convert]::FromBase64String($secret) | ForEach-Object { $_.ToString('x2') }) -join ''))
     }
 }
+
+Describe 'A check that keeps its relay in the name''s records (Register-TunnelPathCheck -FailoverAddress)' {
+    BeforeAll {
+        $name = 'fo.ha.example.test'
+        $log = Join-Path $TestDrive 'failover/check.jsonl'
+        $dataPath = Join-Path $TestDrive 'failover.json'
+        $plan = [HomeTunnel.Scheduling.TunnelPathCheckPlan]@{
+            Name = 'fo'; ServerNames = [string[]]@($name); LogPath = $log; ModulePath = $ModulePath; ScriptPath = (Join-Path $TestDrive 'fo.ps1')
+            Failover = [HomeTunnel.Scheduling.CheckFailover]@{ Address = '203.0.113.1'; DnsServer = $server; KeyFile = $keyFile; After = 3; RestoreAfter = 2 }
+        }
+        Set-Content -LiteralPath $dataPath -Value $plan.Data()
+        $data = [HomeTunnel.Scheduling.CheckData]::Load($dataPath)
+        $clock = [DateTimeOffset]::Parse('2026-12-06T10:00:00Z')
+        # One scheduled run whose verdict for the name is $Status.
+        function Invoke-Run([string] $Status) {
+            $script:clock = $clock.AddMinutes(5)
+            $r = [HomeTunnel.Scheduling.CheckRecord]@{ Check = 'fo'; ServerName = $name; Status = $Status; Time = $clock }
+            $null = [HomeTunnel.Scheduling.CheckRunner]::Record($data, [HomeTunnel.Scheduling.CheckRecord[]]@($r), $clock, $null, $null, [Threading.CancellationToken]::None)
+            (Get-TunnelDnsRecord $name -DnsServer $server).Values
+        }
+    }
+
+    It 'keeps the key file''s path in the check''s data, never the key' {
+        $text = Get-Content -Raw $dataPath
+        $text | Should -Match ([regex]::Escape($keyFile))
+        $text | Should -Not -Match ([regex]::Escape($secret))
+        $data.Failover.Address | Should -Be '203.0.113.1'
+    }
+
+    It 'withdraws its relay after 3 failed runs in a row, puts it back after 2 passing ones, and logs both' {
+        $null = Set-TunnelDnsRecord $name 203.0.113.1, 203.0.113.17 @dns
+        Invoke-Run Fail | Should -Be @('203.0.113.1', '203.0.113.17')
+        Invoke-Run Fail | Should -Be @('203.0.113.1', '203.0.113.17')
+        Invoke-Run Fail | Should -Be @('203.0.113.17')
+        Invoke-Run Fail | Should -Be @('203.0.113.17')
+        Invoke-Run Pass | Should -Be @('203.0.113.17')
+        Invoke-Run Pass | Should -Be @('203.0.113.1', '203.0.113.17')
+        $lines = @(Get-Content $log | ConvertFrom-Json | Where-Object Type -EQ 'Failover')
+        $lines.Action | Should -Be @('Withdraw', 'Restore')
+        $lines[0].Detail | Should -Match 'withdrew 203\.0\.113\.1 .* after 3 failed runs'
+        $lines[1].Withdrawn | Should -BeFalse
+    }
+
+    It 'never withdraws the name''s last address' {
+        $null = Set-TunnelDnsRecord $name 203.0.113.1 @dns
+        foreach ($i in 1..4) { Invoke-Run Fail | Should -Be @('203.0.113.1') }
+        (Get-Content $log | ConvertFrom-Json | Where-Object Type -EQ 'Failover' | Select-Object -Last 1).Detail | Should -Match 'last address'
+        $null = Invoke-Run Pass
+    }
+
+    It 'refuses an incomplete failover with FailoverIncomplete, and a key file others can read' {
+        $e = Get-ErrorRecord { Register-TunnelPathCheck $name -FailoverAddress 203.0.113.1 -WhatIf }
+        Assert-HomeTunnelError $e 'FailoverIncomplete' 'InvalidArgument' '203.0.113.1'
+        $open = Join-Path $TestDrive 'open.key'; Copy-Item $keyFile $open; chmod 644 $open
+        $e = Get-ErrorRecord { Register-TunnelPathCheck $name -FailoverAddress 203.0.113.1 -FailoverDnsServer $server -FailoverDnsKeyFile $open -WhatIf }
+        Assert-HomeTunnelError $e 'DnsKeyFileTooOpen' 'SecurityError' $open
+    }
+}

@@ -79,6 +79,33 @@ public sealed class RegisterTunnelPathCheckCommand : HomeTunnelCmdlet
     [ValidateNotNullOrEmpty]
     public string? MetricsPath { get; set; }
 
+    /// <summary>
+    /// The public address of the relay this check's path goes through: after -FailoverAfter failed runs in a row it is
+    /// taken out of the names' DNS records, after -RestoreAfter passing runs put back (never the last address).
+    /// Register one such check per relay of a service. Needs -FailoverDnsServer and -FailoverDnsKeyFile.
+    /// </summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? FailoverAddress { get; set; }
+
+    /// <summary>The zone's primary server that takes the RFC 2136 updates (an IP, optionally with :port).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? FailoverDnsServer { get; set; }
+
+    /// <summary>The zone's TSIG key as a bind key file readable by its owner only; the check keeps its path, not the key.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? FailoverDnsKeyFile { get; set; }
+
+    [Parameter]
+    [ValidateRange(1, 100)]
+    public int FailoverAfter { get; set; } = 3;
+
+    [Parameter]
+    [ValidateRange(1, 100)]
+    public int RestoreAfter { get; set; } = 2;
+
     /// <summary>Replace a unit, cron file or script of the same name that HomeTunnel did not write.</summary>
     [Parameter]
     public SwitchParameter Force { get; set; }
@@ -99,6 +126,7 @@ public sealed class RegisterTunnelPathCheckCommand : HomeTunnelCmdlet
                 parameters[pathKey] = FileSystemPath(s); // the scheduler's shell has another working folder
             }
         }
+        CheckFailover? failover = Failover();
         CheckScheduler scheduler = CheckInstaller.Resolve(Scheduler);
         CheckLocations where = CheckLocations.ForCurrentUser();
         string module = MyInvocation.MyCommand.Module?.Path is { Length: > 0 } m ? Path.GetDirectoryName(m)! : "HomeTunnel";
@@ -116,9 +144,10 @@ public sealed class RegisterTunnelPathCheckCommand : HomeTunnelCmdlet
             ScriptPath = Path.Combine(where.ScriptDirectory, name + ".ps1"),
             LogPath = LogPath is null ? Path.Combine(where.LogDirectory, name + ".jsonl") : TunnelPathCheckPlan.CheckLogPath(FileSystemPath(LogPath)),
             Parameters = parameters,
+            Failover = failover,
         };
         string told = notify.Length == 0 ? string.Empty : $", telling {string.Join(", ", notify.Select(n => n.ToString()))}";
-        if (!ShouldProcess(name, $"Register a {scheduler} check of {string.Join(", ", servers)} every {interval} min, logging to {plan.LogPath}{told}"))
+        if (!ShouldProcess(name, $"Register a {scheduler} check of {string.Join(", ", servers)} every {interval} min, logging to {plan.LogPath}{told}{(failover is null ? string.Empty : $", keeping {failover.Address} in their DNS records while its path passes")}"))
         {
             return;
         }
@@ -153,5 +182,23 @@ public sealed class RegisterTunnelPathCheckCommand : HomeTunnelCmdlet
             return new[] { path, dll };
         }
         return new[] { leaf is "pwsh" ? path : "pwsh" };
+    }
+
+    /// <summary>-FailoverAddress and its server and key, all three or none, each checked now (the key file read once, not kept).</summary>
+    private CheckFailover? Failover()
+    {
+        if (FailoverAddress is null && FailoverDnsServer is null && FailoverDnsKeyFile is null)
+        {
+            return null;
+        }
+        if (FailoverAddress is null || FailoverDnsServer is null || FailoverDnsKeyFile is null)
+        {
+            throw HomeTunnelException.Invalid("FailoverIncomplete", "A failover check needs -FailoverAddress (its relay's public address), -FailoverDnsServer and -FailoverDnsKeyFile.", FailoverAddress ?? FailoverDnsServer ?? FailoverDnsKeyFile);
+        }
+        string address = HomeTunnel.DnsUpdate.TunnelDnsRecord.Addresses(new[] { FailoverAddress })[0].ToString();
+        _ = HomeTunnel.Probes.DnsProbe.ParseServer(FailoverDnsServer);
+        string keyFile = FileSystemPath(FailoverDnsKeyFile);
+        _ = HomeTunnel.DnsUpdate.TsigKey.FromFile(keyFile);
+        return new CheckFailover { Address = address, DnsServer = FailoverDnsServer, KeyFile = keyFile, After = FailoverAfter, RestoreAfter = RestoreAfter };
     }
 }

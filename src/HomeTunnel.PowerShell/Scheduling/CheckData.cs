@@ -24,6 +24,9 @@ public sealed class CheckData
     public Dictionary<string, object> Parameters { get; init; } = new(StringComparer.OrdinalIgnoreCase);
     public string DataPath { get; init; } = string.Empty;
 
+    /// <summary>With -FailoverAddress: the relay's address this check keeps in the name's records.</summary>
+    public CheckFailover? Failover { get; init; }
+
     public static CheckData Load(string path)
     {
         string text;
@@ -76,6 +79,16 @@ public sealed class CheckData
                 Notify = notify,
                 Parameters = parameters,
                 DataPath = path,
+                Failover = root.TryGetProperty("Failover", out JsonElement f) && f.ValueKind == JsonValueKind.Object
+                    ? new CheckFailover
+                    {
+                        Address = f.GetProperty("Address").GetString() ?? string.Empty,
+                        DnsServer = f.GetProperty("DnsServer").GetString() ?? string.Empty,
+                        KeyFile = f.GetProperty("KeyFile").GetString() ?? string.Empty,
+                        After = f.GetProperty("After").GetInt32(),
+                        RestoreAfter = f.GetProperty("RestoreAfter").GetInt32(),
+                    }
+                    : null,
             };
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException or KeyNotFoundException or FormatException)

@@ -113,11 +113,13 @@ public static class CheckNotifier
                     CheckEvent.Down => $"{n.ServerName} is down",
                     CheckEvent.Reminder => $"{n.ServerName} is still down",
                     CheckEvent.Warn => $"{n.ServerName} needs attention",
+                    CheckEvent.Withdrawn => $"{n.ServerName}: a relay was taken out of DNS",
+                    CheckEvent.Restored => $"{n.ServerName}: a relay is back in DNS",
                     _ => $"{n.ServerName} is back",
                 };
                 request.Headers.TryAddWithoutValidation("Title", Ascii(title));
                 request.Headers.TryAddWithoutValidation("Priority", n.Event switch { CheckEvent.Down => "urgent", CheckEvent.Reminder => "high", _ => "default" });
-                request.Headers.TryAddWithoutValidation("Tags", n.Event switch { CheckEvent.Down or CheckEvent.Reminder => "rotating_light", CheckEvent.Warn => "warning", _ => "white_check_mark" });
+                request.Headers.TryAddWithoutValidation("Tags", n.Event switch { CheckEvent.Down or CheckEvent.Reminder => "rotating_light", CheckEvent.Warn or CheckEvent.Withdrawn => "warning", _ => "white_check_mark" });
                 return request;
             }
             default:

@@ -41,6 +41,21 @@ public static class CheckRunner
         {
             string previous = state.Names.TryGetValue(r.ServerName, out CheckNameState? before) ? before.Status : "Pass";
             CheckNameState name = state.Observe(r.ServerName, r.Status, now);
+            // -FailoverAddress: the relay's address out of the name after N failed runs, back after M passing ones.
+            if (data.Failover is { } failover && failover.Decide(name) is var action && action != CheckFailover.Action.None)
+            {
+                bool wasOut = name.Withdrawn;
+                string said = failover.Apply(action, r.ServerName, name, stop);
+                AppendLog(data.LogPath, new[] { JsonSerializer.Serialize(new { Type = "Failover", Time = now, Check = data.Name, r.ServerName, Action = action.ToString(), failover.Address, Withdrawn = name.Withdrawn, Detail = said }) });
+                if (name.Withdrawn != wasOut)
+                {
+                    CheckEvent e = name.Withdrawn ? CheckEvent.Withdrawn : CheckEvent.Restored;
+                    foreach (NotifyTarget target in data.Notify)
+                    {
+                        sends.Add((target, new CheckNotice(data.Name, r.ServerName, e, r.Status, previous, r.FailedHop, said, r.Remedy, now), name, "failover"));
+                    }
+                }
+            }
             foreach (NotifyTarget target in data.Notify)
             {
                 string id = CheckState.TargetId(target);

@@ -15,6 +15,13 @@ public sealed class CheckNameState
 
     /// <summary>Per target (by <see cref="CheckState.TargetId"/>): the status it was last told, and when.</summary>
     public Dictionary<string, CheckToldState> Told { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Runs in a row that failed, and that did not (a check with -FailoverAddress counts them).</summary>
+    public int FailStreak { get; set; }
+    public int PassStreak { get; set; }
+
+    /// <summary>Whether this check took its relay's address out of the name's records.</summary>
+    public bool Withdrawn { get; set; }
 }
 
 public sealed class CheckToldState
@@ -32,6 +39,9 @@ public enum CheckEvent
     Warn,
     Recovered,
     Reminder,
+    /// <summary>The check's relay was taken out of the name's records, or put back (-FailoverAddress).</summary>
+    Withdrawn,
+    Restored,
 }
 
 /// <summary>
@@ -79,7 +89,11 @@ public sealed class CheckState
                     told[id] = new CheckToldState { Status = t.Status ?? "Pass", At = t.At };
                 }
             }
-            clean.Names[name] = new CheckNameState { Status = s.Status ?? "Pass", Since = s.Since, Told = told };
+            clean.Names[name] = new CheckNameState
+            {
+                Status = s.Status ?? "Pass", Since = s.Since, Told = told,
+                FailStreak = Math.Max(0, s.FailStreak), PassStreak = Math.Max(0, s.PassStreak), Withdrawn = s.Withdrawn,
+            };
         }
         return clean;
     }
@@ -103,6 +117,16 @@ public sealed class CheckState
         {
             s.Status = status;
             s.Since = now;
+        }
+        if (status == "Fail")
+        {
+            s.FailStreak++;
+            s.PassStreak = 0;
+        }
+        else
+        {
+            s.PassStreak++;
+            s.FailStreak = 0;
         }
         return s;
     }

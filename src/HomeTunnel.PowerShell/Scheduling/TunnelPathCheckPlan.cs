@@ -54,6 +54,9 @@ public sealed partial class TunnelPathCheckPlan
     public string ScriptPath { get; init; } = string.Empty;
     public string LogPath { get; init; } = string.Empty;
     public IReadOnlyDictionary<string, object> Parameters { get; init; } = new Dictionary<string, object>();
+
+    /// <summary>With -FailoverAddress: the relay's address this check keeps in its names' records.</summary>
+    public CheckFailover? Failover { get; init; }
     public string UnitName => $"hometunnel-check-{Name}";
 
     [GeneratedRegex(@"\A[A-Za-z0-9][A-Za-z0-9._-]{0,63}\z")]
@@ -187,6 +190,14 @@ exit $code
             ["Notify"] = Notify.Select(n => new SortedDictionary<string, string>(StringComparer.Ordinal) { ["Uri"] = n.Reveal(), ["Kind"] = n.Kind.ToString() }).ToArray(),
             ["Parameters"] = parameters,
         };
+        if (Failover is { } f)
+        {
+            // The key file's path, never the key.
+            data["Failover"] = new SortedDictionary<string, object>(StringComparer.Ordinal)
+            {
+                ["Address"] = f.Address, ["DnsServer"] = f.DnsServer, ["KeyFile"] = f.KeyFile, ["After"] = f.After, ["RestoreAfter"] = f.RestoreAfter,
+            };
+        }
         return System.Text.Json.JsonSerializer.Serialize(data, new System.Text.Json.JsonSerializerOptions { WriteIndented = true }) + "\n";
     }
 
