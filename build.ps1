@@ -146,9 +146,8 @@ function Get-LabLane([string[]] $Files, [int] $Count) {
     $lanes | Where-Object { $_.Files.Count }
 }
 
-function Invoke-TestLane($Lanes, [string] $Pester, [string[]] $Include, [string[]] $Exclude) {
-    <# Starts one pwsh per lane, shows each lane's lines as they come (prefixed with its number) and
-       returns each lane's result (tests/Invoke-TestLane.ps1). #>
+function Start-TestLane($Lanes, [string] $Pester, [string[]] $Include, [string[]] $Exclude) {
+    <# Starts one pwsh per lane (tests/Invoke-TestLane.ps1), its output going to a log; Wait-TestLane shows it. #>
     $pwsh = [Environment]::ProcessPath
     $pre = if ((Split-Path $pwsh -Leaf) -in 'dotnet', 'dotnet.exe') { @([System.Reflection.Assembly]::GetEntryAssembly().Location) } else { @() }
     $dir = Join-Path $outRoot 'lanes'
@@ -164,8 +163,15 @@ function Invoke-TestLane($Lanes, [string] $Pester, [string[]] $Include, [string[
         if ($Exclude) { $arguments += '-ExcludeTag', ($Exclude -join ',') }
         $log = Join-Path $dir "lane$n.log"
         $process = Start-Process -FilePath $pwsh -ArgumentList $arguments -RedirectStandardOutput $log -RedirectStandardError "$log.err" -PassThru
-        [pscustomobject]@{ Number = $n; Process = $process; Log = $log; Shown = 0L; Rest = '' }
+        [pscustomobject]@{ Number = $n; Process = $process; Log = $log; Shown = 0L; Rest = ''; Directory = $dir }
     })
+    $running
+}
+
+function Wait-TestLane($Running) {
+    <# Shows each lane's lines as they come (prefixed with its number) and returns each lane's result. #>
+    $running = @($Running)
+    $dir = $running[0].Directory
     # Each lane's lines as they come, then what is left once it ended.
     do {
         $alive = @($running | Where-Object { -not $_.Process.HasExited }).Count
@@ -216,6 +222,14 @@ function Invoke-Test {
 
     $clock = [Diagnostics.Stopwatch]::StartNew()
     $passed = 0; $failed = 0; $skipped = 0; $failures = @()
+    # The lab lanes start first and run while the other files run here (their lines come once those are done).
+    $lanes = $null
+    if ($labFiles) {
+        # The pwsh the lab's sshd starts, installed once before the lanes would race to install it.
+        Import-Module (Join-Path $root 'tests/Lab/Lab.psm1') -Force
+        $null = Get-LabPwsh
+        $lanes = Start-TestLane @(Get-LabLane $labFiles $LabLanes) $pester $Tag $exclude
+    }
     if ($rest) {
         $config = New-PesterConfiguration
         $config.Run.Path = $rest
@@ -229,12 +243,8 @@ function Invoke-Test {
         $failed += $result.FailedCount + $result.FailedContainersCount + $result.FailedBlocksCount
         if ($result.Result -ne 'Passed' -and $failed -eq 0) { $failed = 1 }
     }
-    if ($labFiles) {
-        # The pwsh the lab's sshd starts, installed once before the lanes would race to install it.
-        Import-Module (Join-Path $root 'tests/Lab/Lab.psm1') -Force
-        $null = Get-LabPwsh
-        $lanes = @(Get-LabLane $labFiles $LabLanes)
-        $results = @(Invoke-TestLane $lanes $pester $Tag $exclude)
+    if ($lanes) {
+        $results = @(Wait-TestLane $lanes)
         $measured = [ordered]@{}
         foreach ($r in $results) {
             $passed += $r.Passed; $failed += $r.Failed; $skipped += $r.Skipped; $failures += @($r.Failures)

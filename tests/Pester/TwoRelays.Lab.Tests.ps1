@@ -86,6 +86,37 @@ Describe 'One service through two relays' -Tag Lab {
         Measure-Gap 5 | Should -Be 0
     }
 
+    It 'withdraws a dead relay by a scheduled check''s runs, never the other, and restores it when its path passes again' {
+        # The check of the first relay's path, as Register-TunnelPathCheck -FailoverAddress writes it; the lab runs
+        # it as its scheduler would (Invoke-TunnelPathCheck -DataPath), once per "interval".
+        $keyFile = Join-Path $lab.Directory 'zone.key'
+        Set-Content -LiteralPath $keyFile -Value "key `"$($zone.KeyName)`" { algorithm hmac-sha256; secret `"$($zone.Secret)`"; };"
+        chmod 600 $keyFile
+        $parameters = [System.Collections.Generic.Dictionary[string, object]]::new()
+        foreach ($p in ([ordered]@{ RelayHostName = $a.Relay; HomeHostName = $a.HomeMgmt; UserName = 'root'; KeyFilePath = $lab.KeyFile; KnownHostsFile = $lab.KnownHostsFile; DnsServer = $a.Dns; InterfaceName = 'wg0'; TimeoutSeconds = 5 }).GetEnumerator()) { $parameters[$p.Key] = $p.Value }
+        $plan = [HomeTunnel.Scheduling.TunnelPathCheckPlan]@{
+            Name = 'app-relay1'; ServerNames = [string[]]@($name); LogPath = (Join-Path $lab.Directory 'check/app-relay1.jsonl'); ModulePath = $ModulePath
+            ScriptPath = (Join-Path $lab.Directory 'check/app-relay1.ps1'); Parameters = $parameters
+            Failover = [HomeTunnel.Scheduling.CheckFailover]@{ Address = $a.Relay; DnsServer = $zone.Server; KeyFile = $keyFile; After = 2; RestoreAfter = 1 }
+        }
+        $dataPath = Join-Path $lab.Directory 'app-relay1.json'
+        Set-Content -LiteralPath $dataPath -Value $plan.Data()
+        (Invoke-TunnelPathCheck -DataPath $dataPath).Status | Should -Be 'Pass' -Because 'the control: the first relay''s path passes'
+        Set-LabBlackhole $lab relay -Traffic All
+        try {
+            (Invoke-TunnelPathCheck -DataPath $dataPath).Status | Should -Be 'Fail'
+            (Get-TunnelDnsRecord $name -DnsServer $zone.Server).Values | Should -Contain $a.Relay -Because 'one failed run is not enough'
+            (Invoke-TunnelPathCheck -DataPath $dataPath).Status | Should -Be 'Fail'
+            (Get-TunnelDnsRecord $name -DnsServer $zone.Server).Values | Should -Be @($a.Relay2) -Because 'two failed runs withdraw it'
+            Measure-Gap 5 | Should -Be 0 -Because 'visitors go to the live relay only'
+        }
+        finally { Set-LabBlackhole $lab relay -Off }
+        Wait-LabCondition { (Invoke-TunnelPathCheck -DataPath $dataPath).Status -eq 'Pass' } 'the first relay''s check to pass again' 90
+        (Get-TunnelDnsRecord $name -DnsServer $zone.Server).Values | Should -Be (@($a.Relay, $a.Relay2) | Sort-Object) -Because 'a passing run restores it'
+        $failover = @(Get-Content $plan.LogPath | ConvertFrom-Json | Where-Object Type -EQ 'Failover')
+        $failover.Action | Should -Be @('Withdraw', 'Restore')
+    }
+
     It 'unpublishes from both relays in one call, and the name''s records go with Remove-TunnelDnsRecord' {
         $results = @(Unpublish-HomeService $name -RelaySession $vps, $vps2 -HomeSession $box -PeerFile $peers -Confirm:$false)
         $results | Should -Not -BeNullOrEmpty
