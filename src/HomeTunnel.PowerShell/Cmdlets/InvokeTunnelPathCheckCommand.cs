@@ -65,6 +65,12 @@ public sealed class InvokeTunnelPathCheckCommand : HomeTunnelCmdlet
                 ps.AddParameter(key, value);
             }
             ps.AddParameter("ServerName", data.ServerNames.ToArray());
+            if (data.Failover is not null)
+            {
+                // A failover check judges its relay's own path (the site is asked at the relay's address), not the DNS
+                // answer it manages: a withdrawn relay's check would otherwise fail on DNS until it is restored.
+                ps.AddParameter("SkipHop", new[] { TunnelHop.Dns });
+            }
             foreach (PSObject o in ps.Invoke())
             {
                 if (o.BaseObject is TunnelPathResult r)
