@@ -184,14 +184,22 @@ public sealed class PublishHomeServiceCommand : RelayHomeCmdlet
         var plan = RelaySession.Select((r, i) => (Relay: r, If: i == 0 ? ifBase : MultiRelay.Interface(ifBase, i),
             Tunnel: i == 0 ? RelayTunnelAddress : MultiRelay.Subnet(RelayTunnelAddress, i),
             PeerFile: i == 0 || PeerFile is null ? PeerFile : MultiRelay.PeerFile(FileSystemPath(PeerFile), r.ComputerName))).ToArray();
+        // Every relay prepared and checked before any host (or the zone) changes: a bad value for the second relay
+        // leaves the first as it was.
+        var prepared = new List<(PSSession Relay, Action Apply)>();
+        foreach (var one in plan)
+        {
+            _relay = one.Relay;
+            prepared.Add((one.Relay, PrepareOne(one.If, one.Tunnel, one.PeerFile)));
+        }
         if (DnsKey is not null || DnsKeyFile is not null)
         {
             _dns = SetDnsRecords(plan.Select(p => p.Relay).ToArray());
         }
-        foreach (var one in plan)
+        foreach (var (relay, apply) in prepared)
         {
-            _relay = one.Relay;
-            PublishOne(one.If, one.Tunnel, one.PeerFile);
+            _relay = relay;
+            apply();
         }
     }
 
@@ -212,7 +220,11 @@ public sealed class PublishHomeServiceCommand : RelayHomeCmdlet
             _ => new HomeTunnel.DnsUpdate.DnsNameState(name, addresses, null, 60, Owned: true), force: false, "Set", StopToken);
     }
 
-    private void PublishOne(string ifName, string relayTunnelAddress, string? peerFile)
+    /// <summary>
+    /// Everything for one relay made and validated (peers, configs, site, openings, the setup check), touching no host;
+    /// the returned action applies it. Publish prepares every relay before it changes any.
+    /// </summary>
+    private Action PrepareOne(string ifName, string relayTunnelAddress, string? peerFile)
     {
         string name = DnsName.Normalize(ServerName, "ServerName", "ServerName");
         string endpoint = RelayEndpoint ?? Relay.ComputerName;
@@ -255,66 +267,69 @@ public sealed class PublishHomeServiceCommand : RelayHomeCmdlet
             throw HomeTunnelException.Invalid(findings[0].Check, $"The setup would not work: {findings[0].Message}", findings[0].Target);
         }
 
-        // -WhatIf previews every step; a No at the prompt does nothing at all (not a step, not the peer file).
-        bool whatIf = IsPreviewing(this);
-        if (!ShouldProcess(BothHosts,
-            $"Publish {name} (port {Port}) through relay {endpoint}") && !whatIf)
+        return () =>
         {
-            return;
-        }
-        if (book.Changed && !whatIf)
-        {
-            book.Save();
-            WriteVerbose($"Saved the peers (with private keys, mode 0600) to {path}.");
-        }
+            // -WhatIf previews every step; a No at the prompt does nothing at all (not a step, not the peer file).
+            bool whatIf = IsPreviewing(this);
+            if (!ShouldProcess(BothHosts,
+                $"Publish {name} (port {Port}) through relay {endpoint}") && !whatIf)
+            {
+                return;
+            }
+            if (book.Changed && !whatIf)
+            {
+                book.Save();
+                WriteVerbose($"Saved the peers (with private keys, mode 0600) to {path}.");
+            }
 
-        var changes = new List<HostChangeResult>();
-        var core = new HostApply(this, StopToken, throttle: 2, force: false);
-        // The relay config installed in the first step is the relay's own too: its port and its peers count for the
-        // steps after it, also under -WhatIf on a relay that has none yet.
-        var planned = new HomeTunnel.Forwards.PlannedRelay(ifName,
-            book.Relay.ListenPort is int lp ? new[] { new HomeTunnel.Forwards.RelayPortUse(HomeTunnel.Forwards.ForwardProtocol.Udp, lp, $"WireGuard {ifName}") } : Array.Empty<HomeTunnel.Forwards.RelayPortUse>(),
-            homePeer.AddressValues.Select(a => a.HostRoute).ToArray());
-        var steps = new (HostChange Change, PSSession? Session)[]
-        {
-            (HostChange.WireGuard(relayConfig, ifName, $"Install WireGuard config {ifName} ({relayConfig.Peers.Count} peer(s))"), Relay),
-            // Fenced before the tunnel comes up: a relay that is broken into reaches only what is published.
-            (HostChange.HomeFirewall(openings, ifName, uninstall: false, all: false, $"Install the home firewall on {ifName} opening {string.Join(", ", openings.Select(o => o.Key))}"), HomeSession),
-            (HostChange.WireGuard(homeConfig, ifName, $"Install WireGuard config {ifName} ({homeConfig.Peers.Count} peer(s))"), HomeSession),
-            (HostChange.Apache(new[] { site }, uninstall: false, $"Install Apache proxy site {name}", planned), Relay),
+            var changes = new List<HostChangeResult>();
+            var core = new HostApply(this, StopToken, throttle: 2, force: false);
+            // The relay config installed in the first step is the relay's own too: its port and its peers count for the
+            // steps after it, also under -WhatIf on a relay that has none yet.
+            var planned = new HomeTunnel.Forwards.PlannedRelay(ifName,
+                book.Relay.ListenPort is int lp ? new[] { new HomeTunnel.Forwards.RelayPortUse(HomeTunnel.Forwards.ForwardProtocol.Udp, lp, $"WireGuard {ifName}") } : Array.Empty<HomeTunnel.Forwards.RelayPortUse>(),
+                homePeer.AddressValues.Select(a => a.HostRoute).ToArray());
+            var steps = new (HostChange Change, PSSession? Session)[]
+            {
+                (HostChange.WireGuard(relayConfig, ifName, $"Install WireGuard config {ifName} ({relayConfig.Peers.Count} peer(s))"), Relay),
+                // Fenced before the tunnel comes up: a relay that is broken into reaches only what is published.
+                (HostChange.HomeFirewall(openings, ifName, uninstall: false, all: false, $"Install the home firewall on {ifName} opening {string.Join(", ", openings.Select(o => o.Key))}"), HomeSession),
+                (HostChange.WireGuard(homeConfig, ifName, $"Install WireGuard config {ifName} ({homeConfig.Peers.Count} peer(s))"), HomeSession),
+                (HostChange.Apache(new[] { site }, uninstall: false, $"Install Apache proxy site {name}", planned), Relay),
+            };
+            if (forwards.Length > 0)
+            {
+                steps = steps.Append((HostChange.Forward(forwards, uninstall: false, $"Install port forward(s) {string.Join(", ", forwards.Select(f => f.ToString()))}", planned), (PSSession?)Relay)).ToArray();
+            }
+            if (!core.RunSteps(steps, ask: whatIf, $"Publish {name}", changes))
+            {
+                return;
+            }
+            if (whatIf)
+            {
+                return;
+            }
+            WriteProgress(new ProgressRecord(2, $"Publish {name}", "Waiting for the path to pass") { PercentComplete = steps.Length * 100 / (steps.Length + 1) });
+            TunnelPathResult result = CheckPath(name, ifName);
+            TunnelMtu? measured = null;
+            if (mtuAuto)
+            {
+                (measured, result) = FitMtu(book, homePeer, forwards.Any(f => f.PreserveClientAddress), relayIp!, name, ifName, core, changes, result);
+            }
+            WriteProgress(new ProgressRecord(2, $"Publish {name}", "Done") { RecordType = ProgressRecordType.Completed });
+            WriteObject(new PublishedHomeService
+            {
+                ServerName = name,
+                Relay = Relay.ComputerName,
+                InterfaceName = ifName,
+                Url = $"{(Https ? "https" : "http")}://{name}/",
+                PeerFile = path,
+                Changes = changes,
+                Path = result,
+                Mtu = measured,
+                Dns = _dns,
+            });
         };
-        if (forwards.Length > 0)
-        {
-            steps = steps.Append((HostChange.Forward(forwards, uninstall: false, $"Install port forward(s) {string.Join(", ", forwards.Select(f => f.ToString()))}", planned), (PSSession?)Relay)).ToArray();
-        }
-        if (!core.RunSteps(steps, ask: whatIf, $"Publish {name}", changes))
-        {
-            return;
-        }
-        if (whatIf)
-        {
-            return;
-        }
-        WriteProgress(new ProgressRecord(2, $"Publish {name}", "Waiting for the path to pass") { PercentComplete = steps.Length * 100 / (steps.Length + 1) });
-        TunnelPathResult result = CheckPath(name, ifName);
-        TunnelMtu? measured = null;
-        if (mtuAuto)
-        {
-            (measured, result) = FitMtu(book, homePeer, forwards.Any(f => f.PreserveClientAddress), relayIp!, name, ifName, core, changes, result);
-        }
-        WriteProgress(new ProgressRecord(2, $"Publish {name}", "Done") { RecordType = ProgressRecordType.Completed });
-        WriteObject(new PublishedHomeService
-        {
-            ServerName = name,
-            Relay = Relay.ComputerName,
-            InterfaceName = ifName,
-            Url = $"{(Https ? "https" : "http")}://{name}/",
-            PeerFile = path,
-            Changes = changes,
-            Path = result,
-            Mtu = measured,
-            Dns = _dns,
-        });
     }
 
     /// <summary>-Mtu: Auto, a number, or nothing.</summary>
