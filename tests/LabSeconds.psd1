@@ -1,25 +1,25 @@
 @{
-    # Seconds each lab file took in a full run here (2 cores), for build.ps1's lanes. A run writes its own
-    # to out/lab-seconds.json, which is used instead when present.
+    # Seconds each lab file took in a full run here (2 cores, two lanes side by side), for build.ps1's lanes. A run
+    # writes its own to out/lab-seconds.json, which is used instead when present.
     Seconds = @{
-        'DayTwo.Lab.Tests.ps1' = 263
-        'Systemd.Lab.Tests.ps1' = 171
-        'TunnelPathCheck.Lab.Tests.ps1' = 131
-        'Faults.Lab.Tests.ps1' = 90
-        'TunnelPath.Lab.Tests.ps1' = 84
-        'Lifecycle.Lab.Tests.ps1' = 79
-        'Help.Lab.Tests.ps1' = 75
-        'Install.Lab.Tests.ps1' = 72
-        'HomeFirewall.Lab.Tests.ps1' = 63
-        'Security.Lab.Tests.ps1' = 51
-        'RelayInvariants.Lab.Tests.ps1' = 51
-        'Forward.Lab.Tests.ps1' = 48
-        'Secrets.Lab.Tests.ps1' = 47
-        'Door.Lab.Tests.ps1' = 44
-        'BadInput.Lab.Tests.ps1' = 41
-        'Publish.Lab.Tests.ps1' = 32
-        'Lab.Tests.ps1' = 28
-        'PublicFace.Lab.Tests.ps1' = 23
-        'NonRoot.Lab.Tests.ps1' = 12
+        'DayTwo.Lab.Tests.ps1' = 416
+        'Systemd.Lab.Tests.ps1' = 301
+        'TwoRelays.Lab.Tests.ps1' = 230
+        'TunnelPathCheck.Lab.Tests.ps1' = 218
+        'Secrets.Lab.Tests.ps1' = 146
+        'Faults.Lab.Tests.ps1' = 141
+        'Lifecycle.Lab.Tests.ps1' = 135
+        'HomeFirewall.Lab.Tests.ps1' = 132
+        'Install.Lab.Tests.ps1' = 129
+        'RelayInvariants.Lab.Tests.ps1' = 127
+        'Forward.Lab.Tests.ps1' = 115
+        'TunnelPath.Lab.Tests.ps1' = 115
+        'Help.Lab.Tests.ps1' = 106
+        'BadInput.Lab.Tests.ps1' = 102
+        'Security.Lab.Tests.ps1' = 97
+        'Door.Lab.Tests.ps1' = 87
+        'Publish.Lab.Tests.ps1' = 75
+        'Lab.Tests.ps1' = 57
+        'PublicFace.Lab.Tests.ps1' = 52
     }
 }
