@@ -212,7 +212,7 @@ public sealed class PublishHomeServiceCommand : RelayHomeCmdlet
             throw HomeTunnelException.Invalid("DnsServerRequired", "Writing the name's records needs -DnsServer, the zone's primary server.", "DnsServer");
         }
         string name = DnsName.Normalize(ServerName, "ServerName", "ServerName");
-        var addresses = relays.Select(r => { _relay = r; return RelayPublicAddress(RelayEndpoint ?? r.ComputerName); })
+        var addresses = relays.Select(r => RelayPublicAddress(r, RelayEndpoint ?? r.ComputerName))
             .Distinct().OrderBy(a => a.ToString(), StringComparer.Ordinal).ToArray();
         var editor = new HomeTunnel.DnsUpdate.DnsZoneEditor(DnsProbe.ParseServer(DnsServer), key, TimeSpan.FromSeconds(5));
         string zone = editor.FindZone(name, StopToken);
@@ -231,7 +231,7 @@ public sealed class PublishHomeServiceCommand : RelayHomeCmdlet
         string path = FileSystemPath(peerFile ?? TunnelPeerBook.DefaultPath(Relay.ComputerName));
         (bool mtuAuto, int? mtuValue) = ParseMtu(Mtu);
         // -Mtu Auto pings the relay's public address from home: an IPv4 address, known before anything is changed.
-        System.Net.IPAddress? relayIp = mtuAuto ? RelayPublicAddress(endpoint) : null;
+        System.Net.IPAddress? relayIp = mtuAuto ? RelayPublicAddress(Relay, endpoint) : null;
 
         // Everything is made and validated before any host is touched.
         TunnelPeerBook book = TunnelPeerBook.OpenOrCreate(path, endpoint, relayTunnelAddress, ListenPort);
@@ -351,9 +351,9 @@ public sealed class PublishHomeServiceCommand : RelayHomeCmdlet
     }
 
     /// <summary>The relay's public IPv4 address for -Mtu Auto's path pings: the endpoint or session address, or what its name resolves to here.</summary>
-    private System.Net.IPAddress RelayPublicAddress(string endpoint)
+    private static System.Net.IPAddress RelayPublicAddress(PSSession relay, string endpoint)
     {
-        foreach (string candidate in new[] { endpoint, Relay.ComputerName })
+        foreach (string candidate in new[] { endpoint, relay.ComputerName })
         {
             if (IPText.TryParse(candidate, out System.Net.IPAddress ip) && ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork)
             {
