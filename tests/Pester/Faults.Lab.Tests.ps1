@@ -37,8 +37,10 @@ Describe 'An SSH session cut at each step of an apply' -Tag Lab {
         } -ArgumentList $mine, $Delay
         $null = $config | Install-WireGuardConfig -Session $session -ErrorAction SilentlyContinue
         $cutter | Wait-Job | Remove-Job
-        # A worker that was running finishes on its own; give it the time it needs.
-        Wait-LabCondition { -not (Get-LabHostProcessId $lab relay 'agent-.*\.ps1') } 'the worker to finish' 20
+        # A worker that took the request finishes it on its own (its .busy file goes with its answer); give it the
+        # time it needs. (The worker itself stays, warm, for the next change.)
+        $run = Join-Path $lab.Hosts.relay.Directory 'run-hometunnel'
+        Wait-LabCondition { -not (Get-ChildItem $run -Filter 'request-*.busy' -ErrorAction Ignore) } 'the worker to finish' 20
         $now = Get-Content -Raw $relayConf
         ($now -ceq $old -or $now -ceq $config.RevealText()) | Should -BeTrue -Because 'the file is the old one or the new one, never a mix'
         Get-LivePeers | Should -Be (Get-FilePeers $now) -Because 'the live peers match the file that is there'
@@ -156,5 +158,73 @@ Describe 'Host faults' -Tag Lab {
         $clock.Elapsed.TotalSeconds | Should -BeLessThan 32 -Because 'one keepalive interval (25 s) and a request timeout'
         $status = Get-TunnelStatus -Session $vps
         $status.HandshakeAge.TotalSeconds | Should -BeLessThan 180
+    }
+}
+
+Describe 'The warm worker' -Tag Lab {
+    # The relay's invariants after every test, whatever its own assertions said (tests/Lab: Assert-LabInvariant).
+    BeforeEach { $script:invariantBefore = Get-LabInvariantState $lab }
+    AfterEach { Assert-LabInvariant $lab $script:invariantBefore }
+    BeforeAll {
+        $script:run = Join-Path $lab.Hosts.relay.Directory 'run-hometunnel'   # the relay's /run/hometunnel
+        function Get-WorkerPid { @(Get-LabHostProcessId $lab relay ' -Serve [0-9a-f]{16}') }
+    }
+
+    It 'killed between two changes: the next change starts another worker and applies' {
+        $one = New-BiggerConfig
+        ($one | Install-WireGuardConfig -Session $vps).State | Should -Be 'Changed'
+        $warm = Get-WorkerPid
+        $warm | Should -Not -BeNullOrEmpty -Because 'the worker stays for the next change'
+        foreach ($p in $warm) { kill -KILL $p }
+        Wait-LabCondition { -not (Get-WorkerPid | Where-Object { $_ -in $warm }) } 'the worker to be gone' 10
+        $two = New-BiggerConfig
+        ($two | Install-WireGuardConfig -Session $vps).State | Should -Be 'Changed'
+        Get-Content -Raw $relayConf | Should -BeExactly $two.RevealText()
+        Get-LivePeers | Should -Be (Get-FilePeers $two.RevealText())
+        @(Get-WorkerPid | Where-Object { $_ -notin $warm }) | Should -Not -BeNullOrEmpty -Because 'a new worker served it'
+    }
+
+    It 'killed while it holds a request: the call says WorkerStopped at once, the host is as it was, a re-run applies' {
+        $null = New-BiggerConfig | Install-WireGuardConfig -Session $vps   # a worker is warm
+        $old = Get-Content -Raw $relayConf
+        $next = New-BiggerConfig
+        # Another apply holds the host lock, so the worker takes the request and waits behind it.
+        $lock = "$($lab.Hosts.relay.Directory)/run-lock/hometunnel.lock"
+        $holder = Start-Process flock -ArgumentList '-o', $lock, 'sleep', '300' -PassThru
+        $lab.Pids.Add($holder.Id)
+        try {
+            Wait-LabCondition { flock -n $lock true; $LASTEXITCODE -ne 0 } 'the lock holder' 10
+            $session = New-LabSession $lab relay
+            $job = Start-ThreadJob -ScriptBlock { param($c, $s, $m) Import-Module $m; $c | Install-WireGuardConfig -Session $s -ErrorAction SilentlyContinue -ErrorVariable e; $e } -ArgumentList $next, $session, $ModulePath
+            Wait-LabCondition { Get-ChildItem $run -Filter 'request-*.busy' -ErrorAction Ignore } 'the worker to take the request' 60
+            foreach ($p in Get-WorkerPid) { kill -KILL $p }
+            $errors = @($job | Wait-Job -Timeout 60 | Receive-Job)
+            $job | Remove-Job -Force
+        }
+        finally { $holder.Kill($true) }
+        $errors | Should -HaveCount 1
+        $errors[0].FullyQualifiedErrorId | Should -BeLike 'WorkerStopped,*'
+        $errors[0].CategoryInfo.Category | Should -Be 'InvalidOperation'
+        Get-Content -Raw $relayConf | Should -BeExactly $old
+        Get-LivePeers | Should -Be (Get-FilePeers $old)
+        ($next | Install-WireGuardConfig -Session $session).State | Should -Be 'Changed'
+        Get-Content -Raw $relayConf | Should -BeExactly $next.RevealText()
+        Remove-PSSession $session
+    }
+
+    It 'a request whose session is gone before a worker took it is deleted, never applied' {
+        $null = New-BiggerConfig | Install-WireGuardConfig -Session $vps   # a worker is warm
+        $old = Get-Content -Raw $relayConf
+        $text = [HomeTunnel.Hosts.AgentRequest]::AgentText
+        $hash = [Convert]::ToHexString([Security.Cryptography.SHA256]::HashData([Text.Encoding]::UTF8.GetBytes($text))).Substring(0, 16).ToLowerInvariant()
+        # What a cut session leaves when nobody took its request yet: the request, with nobody holding it.
+        $orphan = Join-Path $run "request-$hash-$('0' * 32).json"
+        $request = @{ Version = 2; Kind = 'WireGuard'; Name = 'wg0'; Plan = @{ Remove = $true }; Fingerprint = 'x'; Secrets = @(); TimeoutSeconds = 30; WorkerIdleSeconds = 30 }
+        [IO.File]::WriteAllText($orphan, ($request | ConvertTo-Json -Compress))
+        # The next change wakes the worker, which looks at every request for its agent.
+        ($(New-BiggerConfig) | Install-WireGuardConfig -Session $vps).State | Should -Be 'Changed'
+        Wait-LabCondition { -not (Test-Path $orphan) } 'the orphan request to be deleted' 10
+        Test-Path ($orphan -replace '\.json$', '.result') | Should -BeFalse -Because 'it was never applied'
+        Get-Content -Raw $relayConf | Should -Not -BeExactly $old
     }
 }

@@ -177,10 +177,8 @@ Import-WireGuardConfig '$file' | Install-WireGuardConfig -Session `$vps
         $lab.Pids.Add($holder.Id)
         try {
             Wait-LabCondition { flock -n $lock true; $LASTEXITCODE -ne 0 } 'the lock holder' 10
-            # Ready when a worker log appears that was not there before (by name: the call's own sweep of
-            # files over 15 min old may remove an older log at the same moment, so a count can stay level).
-            $before = @(Get-ChildItem $runDir -Filter 'worker-*.log' -ErrorAction Ignore | ForEach-Object Name)
-            $r = Invoke-LabCtrlC -ScriptPath $script -Ready { @(Get-ChildItem $runDir -Filter 'worker-*.log' -ErrorAction Ignore | Where-Object Name -notin $before).Count -gt 0 }
+            # Ready when a worker has taken the request (its .busy file) and waits for the lock behind the holder.
+            $r = Invoke-LabCtrlC -ScriptPath $script -Ready { @(Get-ChildItem $runDir -Filter 'request-*.busy' -ErrorAction Ignore).Count -gt 0 }
             $r.Ready | Should -BeTrue -Because $r.Output
             $r.ExitedMs | Should -Not -BeNullOrEmpty -Because 'the client must end after Ctrl+C'
             # Not a speed claim: the bound only tells "cancelled" (seconds, a busy machine's pwsh exit included) from

@@ -156,10 +156,13 @@ internal sealed class HostApply
     {
         string[] secrets = change.MakeRequest()["Secrets"] as string[] ?? Array.Empty<string>();
         var view = new HostView(change.Kind, change.Name, change.Wanted, secrets);
+        bool preview = ask && WantsPreview();
         Hashtable Request(HostPlan? plan = null, string? fingerprint = null)
         {
             Hashtable r = change.MakeRequest();
             r["Force"] = _force;
+            // The facts call of a change that may be applied starts the host's worker while the module plans.
+            r["Prepare"] = plan is null && !preview && AgentRequest.WorkerIdleSeconds > 0;
             if (plan is not null)
             {
                 r["Plan"] = plan.Plan;
@@ -169,7 +172,6 @@ internal sealed class HostApply
         }
         var results = new List<(HostCall, HostChangeResult)>();
         var pending = new Dictionary<HostTarget, (HostPlan Plan, string Fingerprint, string Diff)>();
-        bool preview = ask && WantsPreview();
         foreach (HostCall call in HostInvoker.Invoke(targets, _ => Request(), _throttle, _stop))
         {
             if (ReportFailure(call, view) || Planned(call.Target, call.Answer!, change, view) is not { } planned)

@@ -21,6 +21,8 @@ public static class HostErrors
         ["NotRootNorSudo"] = ErrorKind.PermissionDenied,
         ["HostBusy"] = ErrorKind.ResourceBusy,
         ["WorkerTimedOut"] = ErrorKind.OperationTimeout,
+        ["WorkerStopped"] = ErrorKind.InvalidOperation,
+        ["RunFolderUnsafe"] = ErrorKind.SecurityError,
         ["InterfaceNotFound"] = ErrorKind.ObjectNotFound,
         ["FileWriteFailed"] = ErrorKind.WriteError,
         ["NotOwnedByHomeTunnel"] = ErrorKind.ResourceExists,

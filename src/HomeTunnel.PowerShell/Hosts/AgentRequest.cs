@@ -26,6 +26,15 @@ public static class AgentRequest
 
     public static string AgentText => Script.Value;
 
+    /// <summary>
+    /// How long a host's worker stays warm for the next change after its last one (seconds). HOMETUNNEL_WORKER_IDLE
+    /// (0 to 600) sets it in the module's own process; 0 is a cold worker per change, started only when applying,
+    /// as before the warm worker: the benchmarks run both side by side.
+    /// </summary>
+    public static int WorkerIdleSeconds { get; } =
+        int.TryParse(Environment.GetEnvironmentVariable("HOMETUNNEL_WORKER_IDLE"), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int idle)
+            ? Math.Min(idle, 600) : 30;
+
     public static Hashtable WireGuard(WireGuardConfig config, string interfaceName, bool uninstall) =>
         Base("WireGuard", interfaceName, new[] { config.PrivateKey?.RevealBase64() }
                 .Concat(config.Peers.Select(p => p.PresharedKey?.RevealBase64())).Where(s => s is not null).ToArray()!,
@@ -150,6 +159,7 @@ public static class AgentRequest
             ["Secrets"] = secrets,
             ["Uninstall"] = uninstall,
             ["TimeoutSeconds"] = DefaultTimeoutSeconds,
+            ["WorkerIdleSeconds"] = WorkerIdleSeconds,
         };
         foreach (var (key, value) in values)
         {
