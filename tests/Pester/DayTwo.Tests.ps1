@@ -36,6 +36,25 @@ Describe 'The NAT timeout''s verdict' {
     }
 }
 
+Describe 'A keepalive against a measured NAT timeout' {
+    It 'a keepalive of <Keepalive> s against <Idle> s fits: <Fits>; the advice is <Advice> s' -TestCases @(
+        @{ Keepalive = 25; Idle = 20; Fits = $false; Advice = 16 }
+        @{ Keepalive = 16; Idle = 20; Fits = $true; Advice = 16 }
+        @{ Keepalive = 20; Idle = 20; Fits = $true; Advice = 16 }
+        @{ Keepalive = $null; Idle = 300; Fits = $false; Advice = 25 }
+        @{ Keepalive = 1; Idle = 2; Fits = $true; Advice = 1 }
+    ) {
+        [HomeTunnel.Probes.TunnelNatTimeout]::KeepaliveFits($Keepalive, $Idle) | Should -Be $Fits
+        [HomeTunnel.Probes.TunnelNatTimeout]::RecommendFor($Idle) | Should -Be $Advice
+    }
+
+    It 'is a parameter a scheduled check may fix, range-checked' {
+        [HomeTunnel.Scheduling.TunnelPathCheckPlan]::CheckParameters(@{ NatTimeoutSeconds = 20 })['NatTimeoutSeconds'] | Should -Be 20
+        $e = { Test-TunnelPath example.test -RelayHostName 127.0.0.1 -NatTimeoutSeconds 1 } | Should -Throw -PassThru
+        $e.FullyQualifiedErrorId | Should -BeLike 'ParameterArgumentValidationError,*'
+    }
+}
+
 Describe 'A key rotation''s edit of a config as the host has it' {
     BeforeAll {
         $relayPeer = New-TunnelPeer -Name relay -Role Relay -Address 192.168.4.1/24 -ListenPort 51820 -Endpoint relay.example.test

@@ -103,6 +103,11 @@ public sealed class TestTunnelPathCommand : HomeTunnelCmdlet
     [ValidateRange(0, 3650)]
     public int CertificateWarnDays { get; set; } = 14;
 
+    /// <summary>How long the home side's NAT keeps an idle UDP mapping (Measure-TunnelNat's IdleSurvivedSeconds): the Tunnel hop warns when the home's keepalive is longer or off.</summary>
+    [Parameter]
+    [ValidateRange(2, 3600)]
+    public int? NatTimeoutSeconds { get; set; }
+
     /// <summary>A PEM file of root certificates to trust besides the system's (a private or test CA).</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
@@ -157,6 +162,7 @@ public sealed class TestTunnelPathCommand : HomeTunnelCmdlet
             HandshakeWarn = TimeSpan.FromSeconds(HandshakeWarnSeconds),
             HandshakeFail = TimeSpan.FromSeconds(HandshakeFailSeconds),
             CertificateWarnDays = CertificateWarnDays,
+            NatTimeoutSeconds = NatTimeoutSeconds,
             TrustedRoots = roots,
             SkipHops = SkipHop ?? Array.Empty<TunnelHop>(),
             Relay = RelayProbeHost(),

@@ -31,7 +31,7 @@ public static class AgentRequest
     /// (0 to 600) sets it in the module's own process; 0 is a cold worker per change, started only when applying,
     /// as before the warm worker: the benchmarks run both side by side.
     /// </summary>
-    public static int WorkerIdleSeconds { get; } =
+    public static int WorkerIdleSeconds =>
         int.TryParse(Environment.GetEnvironmentVariable("HOMETUNNEL_WORKER_IDLE"), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int idle)
             ? Math.Min(idle, 600) : 30;
 

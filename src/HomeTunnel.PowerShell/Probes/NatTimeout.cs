@@ -51,8 +51,7 @@ public sealed class TunnelNatTimeout
         }
         int? lost = probes.Where(p => !p.Late).Select(p => (int?)p.Idle).FirstOrDefault();
         int? survived = probes.Where(p => p.Late && (lost is null || p.Idle < lost)).Select(p => (int?)p.Idle).LastOrDefault();
-        int? recommended = lost is null ? TunnelPeerKeepalive
-            : survived is { } s ? Math.Min(TunnelPeerKeepalive, Math.Max(1, s * 4 / 5)) : 1;
+        int? recommended = lost is null ? TunnelPeerKeepalive : survived is { } s ? RecommendFor(s) : 1;
         string range = lost is null ? $"every probe up to {survived} s of silence came through: the NATs keep an idle mapping longer than that"
             : survived is null ? $"already {lost} s of silence lost the mapping"
             : $"the NATs forget an idle mapping after {survived}-{lost} s";
@@ -68,6 +67,12 @@ public sealed class TunnelNatTimeout
     }
 
     private const int TunnelPeerKeepalive = WireGuard.TunnelPeer.HomeKeepalive;
+
+    /// <summary>The keepalive for a NAT that keeps an idle mapping <paramref name="idleSeconds"/>: 4/5 of it, at most WireGuard's 25 s.</summary>
+    public static int RecommendFor(int idleSeconds) => Math.Min(TunnelPeerKeepalive, Math.Max(1, idleSeconds * 4 / 5));
+
+    /// <summary>Whether a keepalive (null: off) comes before a NAT that keeps an idle mapping that long forgets it.</summary>
+    public static bool KeepaliveFits(int? keepalive, int idleSeconds) => keepalive is { } k && k <= idleSeconds;
 
     private static IEnumerable<Hashtable> Items(Hashtable? answer) =>
         AgentValue.Items(answer?["Nat"]).Select(AgentValue.Unwrap).OfType<Hashtable>();

@@ -451,6 +451,15 @@ public static class TunnelPathChecker
                     homeStatus = homeStatus == HopStatus.Fail ? HopStatus.Fail : HopStatus.Warn;
                     remedy = $"The relay's name moved to another address. On systemd hosts HomeTunnel's watch follows it within 10 s; elsewhere, on the home machine: wg set {ifName} peer {relayPeer.PublicKey} endpoint {relayPeer.ConfiguredEndpoint}";
                 }
+                if (o.NatTimeoutSeconds is int nat && !TunnelNatTimeout.KeepaliveFits(relayPeer.PersistentKeepalive, nat))
+                {
+                    // Between two keepalives the NAT forgets the way home: the relay can answer only until then.
+                    int advised = TunnelNatTimeout.RecommendFor(nat);
+                    string keep = relayPeer.PersistentKeepalive is { } k ? $"{k} s" : "off";
+                    detail += $"; PersistentKeepalive is {keep}, and the NAT forgets an idle mapping after about {nat} s";
+                    homeStatus = homeStatus == HopStatus.Fail ? HopStatus.Fail : HopStatus.Warn;
+                    remedy = $"Set PersistentKeepalive = {advised} on the home side (New-TunnelPeer -PersistentKeepalive {advised}, then install the home config), or at once on the home machine: wg set {ifName} peer {relayPeer.PublicKey} persistent-keepalive {advised}";
+                }
                 if (homeStatus > status)
                 {
                     status = homeStatus;

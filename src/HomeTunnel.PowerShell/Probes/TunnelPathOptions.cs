@@ -52,6 +52,8 @@ public sealed record TunnelPathOptions
     public TimeSpan HandshakeWarn { get; init; } = TimeSpan.FromSeconds(135);
     public TimeSpan HandshakeFail { get; init; } = TimeSpan.FromSeconds(180);
     public int CertificateWarnDays { get; init; } = 14;
+    /// <summary>How long the home side's NAT keeps an idle UDP mapping (Measure-TunnelNat); null: not compared.</summary>
+    public int? NatTimeoutSeconds { get; init; }
     /// <summary>Roots to trust besides the system's (a private CA's PEM bundle).</summary>
     public System.Security.Cryptography.X509Certificates.X509Certificate2Collection? TrustedRoots { get; init; }
     public TunnelHop[] SkipHops { get; init; } = Array.Empty<TunnelHop>();

@@ -29,7 +29,7 @@ public sealed partial class TunnelPathCheckPlan
     {
         "RelayHostName", "HomeHostName", "UserName", "KeyFilePath", "KnownHostsFile", "SshPort", "LocalHome", "RelayAddress",
         "DnsServer", "Port", "Https", "UrlPath", "InterfaceName", "TimeoutSeconds", "HandshakeWarnSeconds", "HandshakeFailSeconds",
-        "CertificateWarnDays", "TrustedCertificateFile",
+        "CertificateWarnDays", "TrustedCertificateFile", "NatTimeoutSeconds",
     };
 
     public string Name { get; init; } = string.Empty;
