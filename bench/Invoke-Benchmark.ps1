@@ -25,6 +25,10 @@ if ($isRoot) {
     Write-Host 'Lab: a key rotation under pings, against the hand way'
     foreach ($r in & (Join-Path $PSScriptRoot 'Rotation.ps1') -ModulePath $ModulePath) { $rows.Add($r); $r | Format-List | Out-Host }
 }
+if ($isRoot) {
+    Write-Host 'Lab: a relay that moved, found again by the watch against reresolve-dns.sh'
+    foreach ($r in & (Join-Path $PSScriptRoot 'MovedRelay.ps1') -ModulePath $ModulePath) { $rows.Add($r); $r | Format-List | Out-Host }
+}
 if ($isRoot -and (Get-Command named -ErrorAction Ignore)) {
     Write-Host 'Lab: one service through two relays, one of them dead'
     foreach ($r in & (Join-Path $PSScriptRoot 'Failover.ps1') -ModulePath $ModulePath) { $rows.Add($r); $r | Format-List | Out-Host }

@@ -80,7 +80,8 @@ Describe 'A relay that moved to another address is found again' -Tag Lab {
             Write-Host ("  moved relay: the visitor's 200 again {0:0.0} s after the move, {1:0.0} s after the watch's first run" -f $seconds, ($seconds - $watchFrom))
             $seconds | Should -BeLessOrEqual 180
             (Invoke-LabHost $lab home wg show wg0 endpoints) | Should -Match ([regex]::Escape("$($moved):51820"))
-            (Test-TunnelPath $lab.SiteName -RelaySession $relayThere -HomeSession $box -DnsServer $a.Dns).Status | Should -Be 'Pass'
+            $after = Test-TunnelPath $lab.SiteName -RelaySession $relayThere -HomeSession $box -DnsServer $a.Dns
+            $after.Status | Should -Be 'Pass' -Because ($after.Hops | Format-Table Hop, Status, Detail -AutoSize -Wrap | Out-String -Width 200)
         }
         finally {
             # Back where it was (the watch follows again), so the lab's invariants are checked at the relay's own address.

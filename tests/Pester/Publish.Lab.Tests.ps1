@@ -8,6 +8,21 @@ BeforeAll {
     $box = New-LabSession $lab home
     $peers = Join-Path $TestDrive 'relay.peers.json'
     function Publish { Publish-HomeService -RelaySession $vps -HomeSession $box -PeerFile $peers -DnsServer $a.Dns @args }
+    # A command run under a host that answers every confirm prompt the same way, and keeps the prompts it saw.
+    if (-not ('HomeTunnelTests.AnsweringHost' -as [type])) { Add-Type -Path "$PSScriptRoot/AnsweringHost.cs" }
+    function Invoke-Answering([string] $Answer, [string] $Command, [hashtable] $Parameters) {
+        $answering = [HomeTunnelTests.AnsweringHost]::new($Answer)
+        $runspace = [runspacefactory]::CreateRunspace($answering)
+        $runspace.Open()
+        $shell = [powershell]::Create()
+        try {
+            $shell.Runspace = $runspace
+            $null = $shell.AddScript('param($Module, $Command, $Parameters) Import-Module $Module; & $Command @Parameters -Confirm').AddArgument($ModulePath).AddArgument($Command).AddArgument($Parameters)
+            $output = @($shell.Invoke())
+            [pscustomobject]@{ Output = $output; Errors = @($shell.Streams.Error); Prompts = @($answering.Prompts) }
+        }
+        finally { $shell.Dispose(); $runspace.Dispose() }
+    }
 }
 AfterAll {
     Get-PSSession | Remove-PSSession
@@ -22,6 +37,17 @@ Describe 'Publish-HomeService' -Tag Lab {
     It '-WhatIf touches no host and writes no peer file' {
         $before = (Get-LabStateHash $lab relay), (Get-LabStateHash $lab home)
         Publish $lab.SiteName 3000 -WhatIf
+        (Get-LabStateHash $lab relay), (Get-LabStateHash $lab home) | Should -Be $before
+        Test-Path $peers | Should -BeFalse
+    }
+
+    It 'a No at the confirm prompt changes no host and writes no peer file, asked once' {
+        $before = (Get-LabStateHash $lab relay), (Get-LabStateHash $lab home)
+        $r = Invoke-Answering No Publish-HomeService @{ ServerName = $lab.SiteName; Port = 3000; RelaySession = $vps; HomeSession = $box; PeerFile = $peers; DnsServer = $a.Dns }
+        $r.Errors | Should -BeNullOrEmpty
+        $r.Output | Should -BeNullOrEmpty
+        $r.Prompts | Should -HaveCount 1
+        $r.Prompts[0] | Should -Match "Publish $([regex]::Escape($lab.SiteName)) \(port 3000\)"
         (Get-LabStateHash $lab relay), (Get-LabStateHash $lab home) | Should -Be $before
         Test-Path $peers | Should -BeFalse
     }
@@ -88,5 +114,42 @@ Describe 'Publish-HomeService' -Tag Lab {
         { Publish-HomeService $lab.SiteName 3000 -RelaySession $vps -HomeSession $box -PeerFile $public -ErrorAction Stop } |
             Should -Throw -ErrorId 'PeerFileWithoutPrivateKey*'
         Get-LabStateHash $lab relay | Should -Be $before
+    }
+}
+
+Describe 'Publish-HomeService and Unpublish-HomeService at the confirm prompt' -Tag Lab {
+    # The relay's invariants after every test, whatever its own assertions said (tests/Lab: Assert-LabInvariant).
+    BeforeEach { $script:invariantBefore = Get-LabInvariantState $lab }
+    AfterEach { Assert-LabInvariant $lab $script:invariantBefore }
+    BeforeAll {
+        $script:unpublish = @{ ServerName = 'other.example.test'; RelaySession = $vps; HomeSession = $box; PeerFile = $peers }
+        $script:publish = @{ ServerName = 'other.example.test'; Port = 3000; RelaySession = $vps; HomeSession = $box; PeerFile = $peers; DnsServer = $a.Dns }
+        $script:site = "$($lab.Hosts.relay.Directory)/etc-apache2/sites-available/other.example.test.conf"
+    }
+
+    It 'Unpublish: a No changes nothing and saves nothing; a Yes removes the service, asked once each' {
+        Test-Path $site | Should -BeTrue
+        $before = (Get-LabStateHash $lab relay), (Get-LabStateHash $lab home), (Get-FileHash $peers).Hash
+        $no = Invoke-Answering No Unpublish-HomeService $unpublish
+        $no.Errors | Should -BeNullOrEmpty
+        $no.Output | Should -BeNullOrEmpty
+        $no.Prompts | Should -HaveCount 1
+        (Get-LabStateHash $lab relay), (Get-LabStateHash $lab home), (Get-FileHash $peers).Hash | Should -Be $before
+        $yes = Invoke-Answering Yes Unpublish-HomeService $unpublish
+        $yes.Errors | Should -BeNullOrEmpty
+        $yes.Prompts | Should -HaveCount 1
+        $yes.Output.State | Should -Contain 'Removed'
+        Test-Path $site | Should -BeFalse
+        (Get-Content -Raw "$($lab.Hosts.relay.Directory)/etc-apache2/sites-available/$($lab.SiteName).conf") | Should -Not -BeNullOrEmpty -Because 'the other service stays'
+    }
+
+    It 'Publish: a Yes applies once, asked once' {
+        $yes = Invoke-Answering Yes Publish-HomeService $publish
+        $yes.Errors | Should -BeNullOrEmpty
+        $yes.Prompts | Should -HaveCount 1
+        $yes.Output | Should -HaveCount 1
+        $yes.Output[0].Changes.State | Should -Be @('Unchanged', 'Created', 'Unchanged', 'Created')
+        $yes.Output[0].Status | Should -Be 'Pass'
+        Test-Path $site | Should -BeTrue
     }
 }
