@@ -36,7 +36,7 @@ try {
         Write-Host "recorded $Name ($($Answer['State']))"
     }
     # The two calls of a change, as HostApply makes them: facts, the module's plan, then the apply.
-    function Save-Apply([string] $Name, [HomeTunnel.Cmdlets.HostChange] $Change) {
+    function Save-Apply([string] $Name, [HomeTunnel.Hosts.HostChange] $Change) {
         $facts = Invoke-Agent ($Change.MakeRequest.Invoke())
         $answer = [HomeTunnel.Hosts.AgentAnswer]::From($facts)
         $plan = $Change.Planner.Invoke($answer.Facts, $false)
@@ -45,25 +45,25 @@ try {
         Save-Answer $Name (Invoke-Agent $request)
     }
 
-    $wg = [HomeTunnel.Cmdlets.HostChange]::WireGuard($relayConfig, 'wg0', 'record')
+    $wg = [HomeTunnel.Hosts.HostChange]::WireGuard($relayConfig, 'wg0', 'record')
     Save-Answer 'wireguard-facts' (Invoke-Agent ($wg.MakeRequest.Invoke()))
     Set-Content -LiteralPath "$relayDir/etc-wireguard/wg1.conf" -Value "[Interface]`nprivatekey=$((New-TunnelKeyPair).PrivateKey.RevealBase64())`nListenPort = 51999`n"
-    Save-Answer 'wireguard-facts-handwritten' (Invoke-Agent ([HomeTunnel.Cmdlets.HostChange]::WireGuard($relayConfig, 'wg1', 'record').MakeRequest.Invoke()))
+    Save-Answer 'wireguard-facts-handwritten' (Invoke-Agent ([HomeTunnel.Hosts.HostChange]::WireGuard($relayConfig, 'wg1', 'record').MakeRequest.Invoke()))
     Remove-Item "$relayDir/etc-wireguard/wg1.conf"
 
     $other = $homePeer | New-ApacheProxySite -ServerName other.example.test -Port 8080
-    Save-Answer 'apache-facts-new' (Invoke-Agent ([HomeTunnel.Cmdlets.HostChange]::Apache(@($other), $false, 'record').MakeRequest.Invoke()))
-    Save-Answer 'apache-facts-default' (Invoke-Agent ([HomeTunnel.Cmdlets.HostChange]::Apache(@(($homePeer | New-ApacheProxySite -ServerName 000-default -Port 1)), $false, 'record').MakeRequest.Invoke()))
+    Save-Answer 'apache-facts-new' (Invoke-Agent ([HomeTunnel.Hosts.HostChange]::Apache(@($other), $false, 'record').MakeRequest.Invoke()))
+    Save-Answer 'apache-facts-default' (Invoke-Agent ([HomeTunnel.Hosts.HostChange]::Apache(@(($homePeer | New-ApacheProxySite -ServerName 000-default -Port 1)), $false, 'record').MakeRequest.Invoke()))
     $etc = "$relayDir/etc-apache2"
     Set-Content -LiteralPath "$etc/sites-available/hand.conf" -Value "<VirtualHost *:80>`n    ServerName hand.example.test`n    ServerAlias taken.example.test`n</VirtualHost>"
     New-Item -ItemType SymbolicLink -Path "$etc/sites-enabled/hand.conf" -Target '../sites-available/hand.conf' | Out-Null
-    Save-Answer 'apache-facts-taken' (Invoke-Agent ([HomeTunnel.Cmdlets.HostChange]::Apache(@(($homePeer | New-ApacheProxySite -ServerName taken.example.test -Port 1)), $false, 'record').MakeRequest.Invoke()))
+    Save-Answer 'apache-facts-taken' (Invoke-Agent ([HomeTunnel.Hosts.HostChange]::Apache(@(($homePeer | New-ApacheProxySite -ServerName taken.example.test -Port 1)), $false, 'record').MakeRequest.Invoke()))
     Remove-Item "$etc/sites-enabled/hand.conf", "$etc/sites-available/hand.conf"
     $pidFile = "$relayDir/run-apache2/apache2.pid"
     $apache = [int](Get-Content $pidFile)
     Invoke-LabHost $lab relay apache2ctl stop | Out-Null
     Wait-LabCondition { -not (Test-LabProcessAlive $apache) } 'Apache to stop' 15
-    Save-Answer 'apache-facts-stopped' (Invoke-Agent ([HomeTunnel.Cmdlets.HostChange]::Apache(@($site), $false, 'record').MakeRequest.Invoke()))
+    Save-Answer 'apache-facts-stopped' (Invoke-Agent ([HomeTunnel.Hosts.HostChange]::Apache(@($site), $false, 'record').MakeRequest.Invoke()))
     Invoke-LabHost $lab relay apache2ctl start | Out-Null
     Wait-LabCondition { Test-Path $pidFile } 'Apache to start' 15
     $lab.Pids.Add([int](Get-Content $pidFile))
@@ -71,9 +71,9 @@ try {
     $secret = Join-Path $lab.Directory 'shadow-like'
     Set-Content $secret 'root:$y$j9T$SECRETHASH:19000:0:99999:7:::'
     $leak = ConvertFrom-ApacheProxySite "<VirtualHost *:80>`n    ServerName leak.example.test`n    Include $secret`n    ProxyPass / http://192.168.4.2:3000/`n</VirtualHost>`n" -AllowDirective Include
-    Save-Apply 'apache-apply-configtestfailed' ([HomeTunnel.Cmdlets.HostChange]::Apache(@($leak), $false, 'record'))
+    Save-Apply 'apache-apply-configtestfailed' ([HomeTunnel.Hosts.HostChange]::Apache(@($leak), $false, 'record'))
     $third = New-TunnelPeer -Name home3 -Role Home -Address 192.168.4.4/32
-    Save-Apply 'wireguard-apply-changed' ([HomeTunnel.Cmdlets.HostChange]::WireGuard((New-WireGuardConfig -For $relayPeer -Peer $homePeer, $third), 'wg0', 'record'))
+    Save-Apply 'wireguard-apply-changed' ([HomeTunnel.Hosts.HostChange]::WireGuard((New-WireGuardConfig -For $relayPeer -Peer $homePeer, $third), 'wg0', 'record'))
     # A plan made from facts the host no longer has: the worker answers Stale with the new facts.
     $facts = Invoke-Agent ($wg.MakeRequest.Invoke())
     $stale = $wg.MakeRequest.Invoke()

@@ -49,7 +49,7 @@ Describe 'Recorded answers, read once' {
     It 'takes an answer in a state it does not know as a failure' {
         $a = [HomeTunnel.Hosts.AgentAnswer]::From(@{ State = 'Frobnicated' })
         $a.ChangeState | Should -Be 'Failed'
-        ([HomeTunnel.Cmdlets.HostErrors]::FromAnswer('relay', $a, (New-View 'Apache'))).FullyQualifiedErrorId | Should -Be 'HostOperationFailed'
+        ([HomeTunnel.Hosts.HostErrors]::FromAnswer('relay', $a, (New-View 'Apache'))).FullyQualifiedErrorId | Should -Be 'HostOperationFailed'
     }
 
     It 'names the live peers from the config file with the module''s parser, and keeps nothing else of it' {
@@ -199,7 +199,7 @@ Describe 'Errors from recorded answers' {
         @{ Name = 'unsupported-version'; Id = 'UnsupportedAgentVersion'; Category = 'InvalidOperation' }
     ) {
         $view = New-View 'Apache' @{ '/etc/apache2/sites-available/leak.example.test.conf' = 'x' }
-        $record = [HomeTunnel.Cmdlets.HostErrors]::FromAnswer('relay.example.test', (Read-Answer $Name).Answer, $view)
+        $record = [HomeTunnel.Hosts.HostErrors]::FromAnswer('relay.example.test', (Read-Answer $Name).Answer, $view)
         # Made outside a cmdlet, the id is the whole FullyQualifiedErrorId (a cmdlet adds its name after a comma).
         $record.FullyQualifiedErrorId | Should -Be $Id
         $record.CategoryInfo.Category | Should -Be $Category
@@ -209,13 +209,13 @@ Describe 'Errors from recorded answers' {
 
     It 'leaves the line of the file Apache quoted out of the error' {
         $view = New-View 'Apache' @{ '/etc/apache2/sites-available/leak.example.test.conf' = 'x' }
-        $record = [HomeTunnel.Cmdlets.HostErrors]::FromAnswer('relay', (Read-Answer 'apache-apply-configtestfailed').Answer, $view)
+        $record = [HomeTunnel.Hosts.HostErrors]::FromAnswer('relay', (Read-Answer 'apache-apply-configtestfailed').Answer, $view)
         "$record $($record.ErrorDetails) $($record.Exception.Message)" | Should -Not -Match 'SECRETHASH'
         "$($record.ErrorDetails)" | Should -Match 'not shown'
     }
 
     It 'is no error for <Name>' -ForEach @(@{ Name = 'status' }, @{ Name = 'profile' }, @{ Name = 'wireguard-facts' }, @{ Name = 'wireguard-apply-stale' }, @{ Name = 'wireguard-apply-changed' }) {
-        [HomeTunnel.Cmdlets.HostErrors]::FromAnswer('relay', (Read-Answer $Name).Answer, (New-View 'Apache')) | Should -BeNullOrEmpty
+        [HomeTunnel.Hosts.HostErrors]::FromAnswer('relay', (Read-Answer $Name).Answer, (New-View 'Apache')) | Should -BeNullOrEmpty
     }
 }
 
@@ -224,10 +224,10 @@ Describe 'Every error id a host can send' {
         @([regex]::Matches([HomeTunnel.Hosts.AgentRequest]::AgentText, "New-AgentError '([A-Za-z]+)'") | ForEach-Object { $_.Groups[1].Value } | Sort-Object -Unique) +
         @('NotOwnedByHomeTunnel', 'ServerNameTaken') | ForEach-Object { @{ Id = $_ } }
     ) {
-        [HomeTunnel.Cmdlets.HostErrors]::KnownIds.ContainsKey($Id) | Should -BeTrue
-        $record = [HomeTunnel.Cmdlets.HostErrors]::FromAnswer('relay', [HomeTunnel.Hosts.AgentAnswer]::Failure($Id, 'm'), (New-View 'Apache'))
+        [HomeTunnel.Hosts.HostErrors]::KnownIds.ContainsKey($Id) | Should -BeTrue
+        $record = [HomeTunnel.Hosts.HostErrors]::FromAnswer('relay', [HomeTunnel.Hosts.AgentAnswer]::Failure($Id, 'm'), (New-View 'Apache'))
         $record.FullyQualifiedErrorId | Should -Be $Id
-        $record.CategoryInfo.Category | Should -Be ([string][HomeTunnel.Cmdlets.HostErrors]::KnownIds[$Id])
+        $record.CategoryInfo.Category | Should -Be ([string][HomeTunnel.Hosts.HostErrors]::KnownIds[$Id])
     }
 
     It 'classifies ssh''s words once into a typed id with its remedy: <Id>' -ForEach @(

@@ -1,6 +1,8 @@
 using System.Management.Automation;
 using System.Management.Automation.Runspaces;
 
+using HomeTunnel.Hosts;
+
 namespace HomeTunnel.Cmdlets;
 
 /// <summary>

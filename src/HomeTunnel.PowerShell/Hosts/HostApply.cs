@@ -5,10 +5,10 @@ using System.Linq;
 using System.Management.Automation;
 using System.Threading;
 using HomeTunnel.Apache;
-using HomeTunnel.Hosts;
+using HomeTunnel.Cmdlets;
 using HomeTunnel.WireGuard;
 
-namespace HomeTunnel.Cmdlets;
+namespace HomeTunnel.Hosts;
 
 /// <summary>
 /// One change to make on hosts: what to ask the agent, how to show it, the files it writes, and how the

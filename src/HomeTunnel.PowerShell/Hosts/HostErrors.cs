@@ -1,9 +1,9 @@
 using System.Collections;
 using System.Collections.Generic;
 using System.Management.Automation;
-using HomeTunnel.Hosts;
+using HomeTunnel.Cmdlets;
 
-namespace HomeTunnel.Cmdlets;
+namespace HomeTunnel.Hosts;
 
 /// <summary>
 /// Turns a host's failure into an ErrorRecord: the agent's error id as FullyQualifiedErrorId, a category,

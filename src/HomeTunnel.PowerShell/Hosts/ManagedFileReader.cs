@@ -3,9 +3,9 @@ using System.Collections.Generic;
 using System.Management.Automation;
 using System.Management.Automation.Runspaces;
 using System.Threading;
-using HomeTunnel.Hosts;
+using HomeTunnel.Cmdlets;
 
-namespace HomeTunnel.Cmdlets;
+namespace HomeTunnel.Hosts;
 
 /// <summary>One file HomeTunnel wrote on a host, as the agent read it back (a wg-quick file without its keys).</summary>
 internal sealed record ManagedFile(string Host, string Path, string Text, Hashtable Facts);
