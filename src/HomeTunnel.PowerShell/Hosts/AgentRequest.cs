@@ -16,12 +16,25 @@ public static class AgentRequest
     /// <summary>The request format's version; the agent refuses any other (UnsupportedAgentVersion).</summary>
     public const int ProtocolVersion = 2;
 
+    /// <summary>The agent's parts (Hosts/Agent/NN-Kind.ps1: the core, one per kind, the worker, the session), joined in name order.</summary>
     private static readonly Lazy<string> Script = new(() =>
     {
-        using Stream stream = typeof(AgentRequest).Assembly.GetManifestResourceStream("HomeTunnel.Agent.ps1")
-            ?? throw new InvalidOperationException("The agent script is not embedded in the assembly.");
-        using var reader = new StreamReader(stream);
-        return reader.ReadToEnd();
+        var assembly = typeof(AgentRequest).Assembly;
+        string[] parts = assembly.GetManifestResourceNames()
+            .Where(n => n.StartsWith("HomeTunnel.Agent.", StringComparison.Ordinal) && n.EndsWith(".ps1", StringComparison.Ordinal))
+            .Order(StringComparer.Ordinal).ToArray();
+        if (parts.Length == 0 || !parts[0].StartsWith("HomeTunnel.Agent.00-", StringComparison.Ordinal))
+        {
+            throw new InvalidOperationException("The agent script is not embedded in the assembly.");
+        }
+        var text = new System.Text.StringBuilder();
+        foreach (string part in parts)
+        {
+            using Stream stream = assembly.GetManifestResourceStream(part)!;
+            using var reader = new StreamReader(stream);
+            text.Append(reader.ReadToEnd());
+        }
+        return text.ToString();
     });
 
     public static string AgentText => Script.Value;

@@ -1,0 +1,161 @@
+# HomeTunnel's agent: the one script that runs on a host (through a PSSession, or in a local runspace).
+# Its source is one part per kind in Hosts/Agent (this core; WireGuard, Apache, the nftables tables, the reads and
+# probes, rotation, NAT and MTU probes; the dispatch; the worker; the session), joined in name order into one text.
+# It needs nothing but pwsh and the host's own tools. Secrets arrive as arguments, never in script text;
+# what it sends back is raw, and the module redacts it before anyone sees it (Hosts/Redaction.cs).
+#
+#   The agent gathers facts and acts; the module decides. A change takes two calls:
+#   Facts: read-only; the files as the host has them, the live interface, the enabled sites and modules,
+#   with a fingerprint of them. The module plans from these (Hosts/WireGuardPlanner.cs, ApachePlanner.cs).
+#   Apply: the module's plan and the fingerprint it was made from. The request goes to a detached worker
+#   (its own session, stdio on a file), so a dropped SSH connection cannot stop an apply half-way; the
+#   worker takes the host lock, reads the facts again, applies the plan if they are the same, and answers
+#   'Stale' with the new facts if not (the module plans again). It rolls back on failure.
+param(
+    [hashtable] $Request,
+    [string] $Serve
+)
+
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version 3.0
+
+# The no-op path (plan, compare, answer) uses .NET and the engine's own cmdlets only: loading the
+# Management and Utility modules into a fresh remote runspace costs more than a whole no-op apply.
+$script:IsRoot = [Environment]::UserName -eq 'root'
+$script:RunDir = if ($script:IsRoot) { '/run/hometunnel' } else { [System.IO.Path]::Combine($HOME, '.hometunnel', 'run') }
+$script:Actions = [System.Collections.Generic.List[string]]::new()
+$script:WgError = ''
+
+function New-AgentError([string] $Id, [string] $Message, [string] $Command = '', [string] $Stderr = '') {
+    $e = [System.Exception]::new($Message)
+    $e.Data['HomeTunnelErrorId'] = $Id
+    $e.Data['Command'] = $Command
+    $e.Data['Stderr'] = $Stderr
+    $e
+}
+
+function Invoke-Native {
+    # Runs a command with an argument list (no shell, no string joining), through sudo -n when not root.
+    param([string] $Command, [string[]] $Arguments = @(), [switch] $AllowFailure, [string] $InputText)
+    $psi = [System.Diagnostics.ProcessStartInfo]::new()
+    if ($script:IsRoot) { $psi.FileName = $Command } else { $psi.FileName = 'sudo'; $psi.ArgumentList.Add('-n'); $psi.ArgumentList.Add($Command) }
+    foreach ($a in $Arguments) { $psi.ArgumentList.Add($a) }
+    $psi.RedirectStandardOutput = $true
+    $psi.RedirectStandardError = $true
+    $psi.RedirectStandardInput = $true
+    $psi.UseShellExecute = $false
+    $p = [System.Diagnostics.Process]::Start($psi)
+    if ($InputText) { $p.StandardInput.Write($InputText) }
+    $p.StandardInput.Close()
+    $errTask = $p.StandardError.ReadToEndAsync()
+    $out = $p.StandardOutput.ReadToEnd()
+    $p.WaitForExit()
+    $result = [pscustomobject]@{ ExitCode = $p.ExitCode; Out = $out; Err = $errTask.Result }
+    if ($p.ExitCode -ne 0 -and -not $AllowFailure) {
+        throw (New-AgentError 'CommandFailed' "'$Command $($Arguments -join ' ')' failed with exit code $($p.ExitCode)." "$Command $($Arguments -join ' ')" ($result.Err + $result.Out))
+    }
+    $result
+}
+
+function Start-DetachedCommand {
+    param([string] $Command, [string[]] $Arguments)
+    $log = Join-Path $script:RunDir "native-$([guid]::NewGuid().ToString('N')).log"
+    $wrapper = @('-c', 'log="$1"; shift; exec "$@" </dev/null >"$log" 2>&1', 'hometunnel', $log, $Command) + $Arguments
+    $r = Invoke-Native 'sh' $wrapper -AllowFailure
+    $text = if (Test-Path $log) { Get-Content -Raw $log } else { '' }
+    Remove-Item $log -ErrorAction Ignore
+    [pscustomobject]@{ ExitCode = $r.ExitCode; Out = $text; Err = $text }
+}
+
+# What a file is, without opening it (a FIFO would hang a read, a device be read without end): pwsh's own lstat
+# (UnixStat) in this process; as a user who cannot read the folder, stat through sudo. At most 4 MiB is read.
+$script:MaxFileBytes = 4MB
+function Get-HostFileKind([string] $Path, [switch] $FollowLink) {
+    $p = $Path
+    if ($FollowLink) {
+        try { $t = [System.IO.File]::ResolveLinkTarget($Path, $true); if ($t) { $p = $t.FullName } } catch { return $null }
+    }
+    $item = try { Get-Item -LiteralPath $p -Force -ErrorAction Stop } catch [System.Management.Automation.ItemNotFoundException] { return $null } catch { $null }
+    if ($item -and $item.PSObject.Properties['UnixStat'] -and $item.UnixStat) {
+        return @{ Kind = "$($item.UnixStat.ItemType)"; Size = [long]$item.UnixStat.Size }
+    }
+    $r = Invoke-Native stat @('-c', '%F|%s', '--', $p) -AllowFailure
+    if ($r.ExitCode -ne 0) { return $null }
+    $f = $r.Out.Trim() -split '\|', 2
+    @{ Kind = $(if ($f[0] -in 'regular file', 'regular empty file') { 'File' } else { $f[0] }); Size = [long]$f[1] }
+}
+
+function Read-HostFile([string] $Path, [switch] $FollowLink) {
+    # A file HomeTunnel would write is read without following a link: the link's target may be any file of
+    # the host (/etc/shadow), and is not ours to show. (The probe follows sites-enabled's links: Apache does.)
+    $info = [System.IO.FileInfo]::new($Path)
+    if (-not $FollowLink -and $info.LinkTarget) { return "(a symbolic link to $($info.LinkTarget))" }
+    $kind = Get-HostFileKind $Path -FollowLink:$FollowLink
+    if ($null -eq $kind) { return $null }
+    if ($kind.Kind -ne 'File') { return "(not a regular file: $($kind.Kind))" }
+    if ($kind.Size -gt $script:MaxFileBytes) { return "(over 4 MiB, not read)" }
+    if ($script:IsRoot) { return [System.IO.File]::ReadAllText($Path) }
+    $r = Invoke-Native cat @($Path) -AllowFailure
+    if ($r.ExitCode -eq 0) { $r.Out } else { $null }
+}
+
+function Write-HostFileAtomic([string] $Path, [string] $Text, [string] $Mode, [string] $Group = '') {
+    # Staged beside the target, flushed, renamed over it: a reader sees the old file or the new one.
+    $dir = Split-Path $Path -Parent
+    $stage = Join-Path $dir ".$(Split-Path $Path -Leaf).hometunnel-$([guid]::NewGuid().ToString('N'))"
+    if ($script:IsRoot) {
+        $options = [System.IO.FileStreamOptions]::new()
+        $options.Mode = 'CreateNew'; $options.Access = 'Write'
+        $options.UnixCreateMode = [System.IO.UnixFileMode]([Convert]::ToInt32($Mode, 8))
+        # A failed write (a full disk) must not leave the staged file behind.
+        try {
+            $fs = [System.IO.FileStream]::new($stage, $options)
+            try {
+                $bytes = [System.Text.UTF8Encoding]::new($false).GetBytes($Text)
+                $fs.Write($bytes, 0, $bytes.Length)
+                $fs.Flush($true)
+            }
+            finally { $fs.Dispose() }
+            # A group (www-data reads an htpasswd file) is set on the staged file: the target is never readable by more.
+            if ($Group) { Invoke-Native chgrp @($Group, $stage) | Out-Null }
+            [System.IO.File]::Move($stage, $Path, $true)
+        }
+        catch {
+            Remove-Item -LiteralPath $stage -Force -ErrorAction Ignore
+            throw (New-AgentError 'FileWriteFailed' "Could not write $($Path): $($_.Exception.GetBaseException().Message) The file on the host is unchanged." "write $Path" '')
+        }
+    }
+    else {
+        $tmp = Join-Path $script:RunDir ([guid]::NewGuid().ToString('N'))
+        [System.IO.File]::WriteAllText($tmp, $Text)
+        try {
+            Invoke-Native install @('-m', $Mode, '-o', 'root', '-g', $(if ($Group) { $Group } else { 'root' }), $tmp, $stage) | Out-Null
+            Invoke-Native mv @('-f', $stage, $Path) | Out-Null
+        }
+        catch {
+            Invoke-Native rm @('-f', $stage) -AllowFailure | Out-Null
+            throw
+        }
+        finally { Remove-Item $tmp -ErrorAction Ignore }
+    }
+}
+
+function Remove-HostFile([string] $Path) {
+    if ($script:IsRoot) { Remove-Item -LiteralPath $Path -Force -ErrorAction Ignore } else { Invoke-Native rm @('-f', $Path) | Out-Null }
+}
+
+# .NET only: it is asked on the no-op path, where loading the Management module for Test-Path costs more than the rest.
+function Test-Systemd { [System.IO.Directory]::Exists('/run/systemd/system') }
+
+# Whether a program is on PATH, by the file system alone (command discovery costs a fresh runspace tens of ms).
+function Test-Tool([string] $Name) {
+    foreach ($d in "$env:PATH".Split(':')) { if ($d -and [System.IO.File]::Exists("$d/$Name")) { return $true } }
+    $false
+}
+
+function Get-Fingerprint([string[]] $Parts) {
+    # What a plan was made from, in one value: the worker applies only if the host still looks the same.
+    $bytes = [System.Text.Encoding]::UTF8.GetBytes(($Parts -join "`0"))
+    [System.Convert]::ToHexString([System.Security.Cryptography.SHA256]::HashData($bytes))
+}
+

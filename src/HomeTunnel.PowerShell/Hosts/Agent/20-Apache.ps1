@@ -1,0 +1,151 @@
+# ---------------------------------------------------------------- Apache
+
+function Test-ApacheRunning {
+    # .NET only: this is on the no-op path, where loading the Management module would cost more than the rest.
+    $pidFile = '/run/apache2/apache2.pid'
+    if (-not [System.IO.File]::Exists($pidFile)) { return $false }
+    $text = try { [System.IO.File]::ReadAllText($pidFile).Trim() } catch { '' }
+    $text -match '^\d+$' -and [System.IO.Directory]::Exists("/proc/$text")
+}
+
+function Test-ApacheAtBoot {
+    # On systemd: is apache2.service wanted at boot? (.NET only, like Test-ApacheRunning.) Elsewhere: not ours to say.
+    if (-not (Test-Systemd)) { return $null }
+    [System.IO.File]::Exists('/etc/systemd/system/multi-user.target.wants/apache2.service')
+}
+
+function Test-ApacheConfig {
+    $r = Invoke-Native apache2ctl @('configtest') -AllowFailure
+    [pscustomobject]@{ Ok = $r.ExitCode -eq 0; Output = ($r.Err + $r.Out).Trim() }
+}
+
+function Get-EnabledSiteNames([string] $Etc, [string[]] $Except) {
+    # Which names the other enabled sites serve: only names leave the host, never a file's text.
+    foreach ($file in [System.IO.Directory]::GetFiles("$Etc/sites-enabled")) {
+        if ([System.IO.Path]::GetFileName($file) -in $Except) { continue }
+        $text = try { [System.IO.File]::ReadAllText($file) } catch { '' }
+        $names = foreach ($m in [regex]::Matches($text, '(?im)^[ \t]*Server(?:Name|Alias)[ \t]+([^\r\n#]+)')) {
+            foreach ($n in ($m.Groups[1].Value -split '\s+')) { $bare = ($n.Trim('"', "'") -replace ':\d+$', '').TrimEnd('.'); if ($bare) { $bare } }
+        }
+        @{ File = $file; Names = @($names) }
+    }
+}
+
+function Get-ApacheFacts($Req) {
+    $etc = '/etc/apache2'
+    $sites = foreach ($s in $Req.Sites) {
+        $available = "$etc/sites-available/$($s.FileName)"
+        $enabledPath = "$etc/sites-enabled/$($s.FileName)"
+        $enabled = [System.IO.File]::Exists($enabledPath)
+        @{
+            FileName = $s.FileName; Path = $available; Current = (Read-HostFile $available); Enabled = $enabled
+            EnabledTarget = $(if ($enabled) { "$([System.IO.FileInfo]::new($enabledPath).LinkTarget)" } else { '' })
+            PasswordCurrent = $(if ($s.PasswordPath) { Read-HostFile $s.PasswordPath } else { $null })
+        }
+    }
+    $modules = @(foreach ($f in [System.IO.Directory]::GetFiles("$etc/mods-enabled", '*.load')) { [System.IO.Path]::GetFileNameWithoutExtension($f) })
+    @{
+        Sites = @($sites); Modules = $modules; Running = (Test-ApacheRunning); AtBoot = (Test-ApacheAtBoot)
+        Tunnel = $(if (-not $Req.Uninstall) { Get-WgPeerText } else { $null })
+        OtherSites = @(Get-EnabledSiteNames $etc @($Req.Sites | ForEach-Object { $_.FileName }))
+    }
+}
+
+function Get-ApacheFingerprint($F) {
+    $parts = [System.Collections.Generic.List[string]]::new()
+    foreach ($s in $F.Sites) { $parts.Add("$($s.Path)|$($null -eq $s.Current)|$($s.Current)|$($s.Enabled)|$($s.EnabledTarget)|$($null -eq $s.PasswordCurrent)|$($s.PasswordCurrent)") }
+    $modules = [string[]]@($F.Modules); [System.Array]::Sort($modules, [System.StringComparer]::Ordinal)
+    $parts.Add($modules -join ','); $parts.Add("$($F.Running)|$($F.AtBoot)")
+    foreach ($o in $F.OtherSites) { $parts.Add("$($o.File)=$($o.Names -join ',')") }
+    Get-Fingerprint $parts.ToArray()
+}
+
+function Set-SitePasswordFile($Site) {
+    # The htpasswd file behind a site's door: 0640 root:www-data (Apache's workers read it per request).
+    # The plan holds only a bcrypt hash; the actions name the file, never its content.
+    if (-not $Site.PasswordChanged) { return }
+    if ($null -eq $Site.PasswordText) {
+        Remove-HostFile $Site.PasswordPath; $script:Actions.Add("removed $($Site.PasswordPath)")
+        return
+    }
+    $dir = Split-Path $Site.PasswordPath -Parent
+    if (-not [System.IO.Directory]::Exists($dir)) { Invoke-Native install @('-d', '-m', '0755', '-o', 'root', '-g', 'root', $dir) | Out-Null }
+    Write-HostFileAtomic $Site.PasswordPath $Site.PasswordText '0640' 'www-data'
+    $script:Actions.Add("wrote $($Site.PasswordPath)")
+}
+
+function Invoke-ApacheApply($Req, $Plan) {
+    $before = Test-ApacheConfig
+    if (-not $before.Ok) {
+        throw (New-AgentError 'ApacheConfigBroken' "The host's Apache config is already broken; nothing was changed. Fix it first: $($before.Output)" 'apache2ctl configtest' $before.Output)
+    }
+    $enabledModules = [System.Collections.Generic.List[string]]::new()
+    $touched = [System.Collections.Generic.List[object]]::new()
+    # a2enmod also enables dependencies (ssl brings socache_shmcb): remember the folder, not just our list.
+    $modsBefore = @(Get-ChildItem -Name /etc/apache2/mods-enabled)
+    try {
+        foreach ($site in @($Plan.Sites | Where-Object { $_.Changed })) {
+            $touched.Add($site)
+            if ($Req.Uninstall) {
+                if ($site.Enabled) { Invoke-Native a2dissite @('-q', $site.FileName) | Out-Null; $script:Actions.Add("a2dissite $($site.FileName)") }
+                if ($null -ne $site.Current) { Remove-HostFile $site.Path; $script:Actions.Add("removed $($site.Path)") }
+                Set-SitePasswordFile $site
+                continue
+            }
+            Set-SitePasswordFile $site
+            foreach ($m in $site.MissingModules | Where-Object { $_ -notin $enabledModules }) {
+                Invoke-Native a2enmod @('-q', $m) | Out-Null
+                $enabledModules.Add($m); $script:Actions.Add("a2enmod $m")
+            }
+            $want = ($Req.Sites | Where-Object { $_.FileName -eq $site.FileName }).Text
+            if ($site.Current -cne $want) { Write-HostFileAtomic $site.Path $want '0644'; $script:Actions.Add("wrote $($site.Path)") }
+            if (-not $site.Enabled) { Invoke-Native a2ensite @('-q', $site.FileName) | Out-Null; $script:Actions.Add("a2ensite $($site.FileName)") }
+        }
+        $after = Test-ApacheConfig
+        if (-not $after.Ok) {
+            throw (New-AgentError 'ConfigTestFailed' "apache2ctl configtest failed with the new site; the previous files and enabled state were put back. $($after.Output)" 'apache2ctl configtest' $after.Output)
+        }
+    }
+    catch {
+        foreach ($site in $touched) {
+            $name = $site.FileName
+            if ($null -eq $site.Current) { Remove-HostFile $site.Path } else { Write-HostFileAtomic $site.Path $site.Current '0644' }
+            if ($site.PasswordChanged) {
+                if ($null -eq $site.PasswordCurrent) { Remove-HostFile $site.PasswordPath } else { Write-HostFileAtomic $site.PasswordPath $site.PasswordCurrent '0640' 'www-data' }
+            }
+            $isEnabled = Test-Path -LiteralPath "/etc/apache2/sites-enabled/$name"
+            if ($site.Enabled -and -not $isEnabled) { Invoke-Native a2ensite @('-q', $name) -AllowFailure | Out-Null }
+            if (-not $site.Enabled -and $isEnabled) { Invoke-Native a2dissite @('-q', $name) -AllowFailure | Out-Null }
+        }
+        $added = @(Get-ChildItem -Name /etc/apache2/mods-enabled | Where-Object { $_ -notin $modsBefore })
+        foreach ($m in @($added | Where-Object { $_ -like '*.load' } | ForEach-Object { $_ -replace '\.load$', '' })) { Invoke-Native a2dismod @('-q', '-f', $m) -AllowFailure | Out-Null }
+        foreach ($f in @(Get-ChildItem -Name /etc/apache2/mods-enabled | Where-Object { $_ -notin $modsBefore })) { Remove-HostFile "/etc/apache2/mods-enabled/$f" }
+        $script:Actions.Add('rolled back')
+        throw
+    }
+    # mod_md's certificate job starts only when Apache starts with mod_md loaded: a graceful reload that
+    # first loads it never runs it. Newly loading md therefore takes a full restart, once.
+    $pidFile = '/run/apache2/apache2.pid'
+    $running = Test-ApacheRunning
+    if ($enabledModules -contains 'md' -and $running) {
+        Invoke-Native apache2ctl @('stop') | Out-Null
+        $deadline = [DateTime]::UtcNow.AddSeconds(15)
+        while ((Test-Path $pidFile) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
+        Invoke-Native apache2ctl @('start') | Out-Null
+        $script:Actions.Add('apache2ctl stop/start (mod_md newly loaded)')
+    }
+    elseif ($running) {
+        Invoke-Native apache2ctl @('graceful') | Out-Null
+        $script:Actions.Add('apache2ctl graceful')
+    }
+    else {
+        Invoke-Native apache2ctl @('start') | Out-Null
+        $script:Actions.Add('apache2ctl start')
+    }
+    if (-not $Req.Uninstall -and $Plan.AtBoot -eq $false) {
+        Invoke-Native systemctl @('enable', 'apache2') | Out-Null
+        $script:Actions.Add('systemctl enable apache2')
+    }
+    if ($Req.Uninstall) { 'Removed' } elseif ($touched.Count -gt 0 -and @($touched | Where-Object { $null -eq $_.Current }).Count -eq $touched.Count) { 'Created' } else { 'Changed' }
+}
+

@@ -1,0 +1,92 @@
+# ---------------------------------------------------------------- driver
+
+# ---------------------------------------------------------------- dispatch
+
+# One row per kind of change, keyed by the request's Kind: a new kind is a row, not a branch.
+$script:Changes = @{
+    WireGuard = @{
+        Facts       = { param($Req) Get-WireGuardFacts $Req }
+        Fingerprint = { param($Facts) Get-WireGuardFingerprint $Facts }
+        Apply       = { param($Req, $Plan) Invoke-WireGuardApply $Req $Plan }
+    }
+    Forward   = @{
+        Facts       = { param($Req) Get-NftTableFacts $Req }
+        Fingerprint = { param($Facts) Get-NftTableFingerprint $Facts }
+        Apply       = { param($Req, $Plan) Invoke-NftTableApply $Req $Plan }
+    }
+    HomeFirewall = @{
+        Facts       = { param($Req) Get-NftTableFacts $Req }
+        Fingerprint = { param($Facts) Get-NftTableFingerprint $Facts }
+        Apply       = { param($Req, $Plan) Invoke-NftTableApply $Req $Plan }
+    }
+    Apache    = @{
+        Facts       = { param($Req) Get-ApacheFacts $Req }
+        Fingerprint = { param($Facts) Get-ApacheFingerprint $Facts }
+        Apply       = { param($Req, $Plan) Invoke-ApacheApply $Req $Plan }
+    }
+}
+$script:Reads = @{
+    Status     = { param($Req) @{ State = 'Read'; Status = (Get-WgStatus $Req); Now = [DateTimeOffset]::UtcNow.ToUnixTimeSeconds() } }
+    RelayProbe = { param($Req) @{ State = 'Read'; Probe = (Get-RelayProbe $Req) } }
+    HomeProbe  = { param($Req) @{ State = 'Read'; Probe = (Get-HomeProbe $Req) } }
+    Profile    = { param($Req) @{ State = 'Read'; Profile = (Get-HostProfile) } }
+    Managed    = { param($Req) Get-ManagedFiles $Req }
+}
+
+function Get-Change($Req) {
+    $change = $script:Changes[[string]$Req.Kind]
+    if (-not $change) { throw (New-AgentError 'UnknownRequestKind' "This agent does not know requests of kind '$($Req.Kind)'.") }
+    $change
+}
+
+function Get-HostProfile {
+    # The facts that make a platform: OS, init system, web server layout, package manager, WireGuard flavour.
+    $os = @{}
+    if ([System.IO.File]::Exists('/etc/os-release')) {
+        foreach ($l in [System.IO.File]::ReadAllLines('/etc/os-release')) { if ($l -match '^([A-Z_]+)=(.*)$') { $os[$Matches[1]] = $Matches[2].Trim('"', "'") } }
+    }
+    $pm = foreach ($c in 'apt-get', 'dnf', 'yum', 'apk', 'zypper', 'pacman') { if ([System.IO.File]::Exists("/usr/bin/$c") -or [System.IO.File]::Exists("/sbin/$c")) { $c; break } }
+    @{
+        OsId = "$($os['ID'])"; OsLike = "$($os['ID_LIKE'])"; OsVersion = "$($os['VERSION_ID'])"
+        Init = if (Test-Systemd) { 'systemd' } elseif ([System.IO.File]::Exists('/sbin/openrc-run')) { 'openrc' } else { 'none' }
+        WebServer = if ([System.IO.Directory]::Exists('/etc/apache2')) { 'apache2' } elseif ([System.IO.Directory]::Exists('/etc/httpd')) { 'httpd' } else { 'none' }
+        PackageManager = "$pm"
+        WireGuard = if ([System.IO.Directory]::Exists('/sys/module/wireguard')) { 'kernel' } elseif ([System.IO.File]::Exists('/usr/bin/wireguard-go')) { 'userspace' } else { 'none' }
+    }
+}
+
+function Enter-HostLock {
+    # One apply at a time per host: an exclusive lock (flock) on a file, waited for up to the timeout.
+    $lockDir = if ($script:IsRoot) { '/run/lock' } else { $script:RunDir }
+    $deadline = [DateTime]::UtcNow.AddSeconds(120)
+    while ($true) {
+        try { return [System.IO.File]::Open("$lockDir/hometunnel.lock", 'OpenOrCreate', 'ReadWrite', 'None') }
+        catch [System.IO.IOException] {
+            if ([DateTime]::UtcNow -gt $deadline) { throw (New-AgentError 'HostBusy' 'Another HomeTunnel apply held the host lock for 120 s.') }
+            Start-Sleep -Milliseconds 100
+        }
+    }
+}
+
+function Invoke-Worker($Req) {
+    $lock = Enter-HostLock
+    try {
+        $change = Get-Change $Req
+        $facts = & $change.Facts $Req
+        $fingerprint = & $change.Fingerprint $facts
+        if ($fingerprint -ne $Req.Fingerprint) {
+            # Another apply (or a person) changed the host since the module planned: it plans again.
+            return @{ State = 'Stale'; Facts = $facts; Fingerprint = $fingerprint; Actions = @() }
+        }
+        $state = & $change.Apply $Req $Req.Plan
+        @{ State = $state; Actions = @($script:Actions) }
+    }
+    finally { $lock.Dispose() }
+}
+
+function Get-PwshCommand {
+    $path = [Environment]::ProcessPath
+    if ((Split-Path $path -Leaf) -in 'dotnet', 'dotnet.exe') { return @($path, [System.Reflection.Assembly]::GetEntryAssembly().Location) }
+    @($path)
+}
+
