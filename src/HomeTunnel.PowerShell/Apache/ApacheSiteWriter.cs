@@ -15,7 +15,7 @@ internal static class ApacheSiteWriter
     public static string Write(ApacheProxySite s)
     {
         var sb = new StringBuilder(1024);
-        sb.Append("# Managed by HomeTunnel: ").Append(s.ServerName).Append(" -> ").Append(s.Backend).Append('\n');
+        sb.Append(Ownership.Marker).Append(": ").Append(s.ServerName).Append(" -> ").Append(s.Backend).Append('\n');
         foreach (string d in s.ExtraGlobalDirectives)
         {
             sb.Append(d).Append('\n');

@@ -180,7 +180,7 @@ public static class BootstrapPlanner
                     "chmod 0755 /etc/hometunnel/firewall.sh\n" +
                     (facts.Init == "systemd"
                         ? "cat > /etc/systemd/system/hometunnel-firewall.service <<'EOF'\n" +
-                          "# Managed by HomeTunnel\n[Unit]\nDescription=HomeTunnel: open the relay's ports in nftables\nAfter=nftables.service\n\n" +
+                          Ownership.Marker + "\n[Unit]\nDescription=HomeTunnel: open the relay's ports in nftables\nAfter=nftables.service\n\n" +
                           "[Service]\nType=oneshot\nExecStart=/etc/hometunnel/firewall.sh\n\n[Install]\nWantedBy=multi-user.target\n" +
                           "EOF\nsystemctl daemon-reload\nsystemctl enable hometunnel-firewall.service\n"
                         : string.Empty) +

@@ -35,6 +35,7 @@ public static class Remedies
         ["HostConflict"] = "Give either -Session or -Local, not both.",
         ["HostBusy"] = "Another HomeTunnel apply holds the host lock: wait for it to finish, then run the command again.",
         ["WorkerTimedOut"] = "Run the same command again: it shows where the host stands and finishes what is left.",
+        ["RequestInvalid"] = "The module and its agent disagree on a request: import the module again (Import-Module HomeTunnel -Force) and run the command once more.",
         ["WorkerStopped"] = "Run the same command again: it shows where the host stands and finishes what is left.",
         ["RunFolderUnsafe"] = "Remove the link and let HomeTunnel create its run folder (mode 0700) on the next call.",
         ["UnsupportedAgentVersion"] = "Use the same HomeTunnel version on both sides: the module sends its own agent, so reimport the module (Import-Module HomeTunnel -Force).",

@@ -130,7 +130,7 @@ public static class AgentRequest
     public static Hashtable Profile() => Base("Profile", "profile", Array.Empty<string>(), false);
 
     /// <summary>The files HomeTunnel wrote on a host: "Sites" (sites-available) or "Configs" (wg-quick files, their keys left on the host).</summary>
-    public static Hashtable Managed(string what) => Base("Managed", what, Array.Empty<string>(), false, ("What", what));
+    public static Hashtable Managed(string what) => Base("Managed", what, Array.Empty<string>(), false, ("What", what), ("Marker", Ownership.Marker));
 
     public static Hashtable HomeProbe(string interfaceName) =>
         Base("HomeProbe", interfaceName, Array.Empty<string>(), false, ("InterfaceName", interfaceName));

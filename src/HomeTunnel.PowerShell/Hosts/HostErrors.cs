@@ -22,6 +22,7 @@ public static class HostErrors
         ["HostBusy"] = ErrorKind.ResourceBusy,
         ["WorkerTimedOut"] = ErrorKind.OperationTimeout,
         ["WorkerStopped"] = ErrorKind.InvalidOperation,
+        ["RequestInvalid"] = ErrorKind.InvalidData,
         ["RunFolderUnsafe"] = ErrorKind.SecurityError,
         ["InterfaceNotFound"] = ErrorKind.ObjectNotFound,
         ["FileWriteFailed"] = ErrorKind.WriteError,

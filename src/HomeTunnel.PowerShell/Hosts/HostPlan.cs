@@ -21,7 +21,7 @@ public sealed class HostPlan
     /// <summary>The offending value of a refusal (a forward's key, an address); the host when null.</summary>
     public object? Target { get; init; }
 
-    public const string Marker = "# Managed by HomeTunnel";
+    public const string Marker = Ownership.Marker;
 
     public static HostPlan Refused(string errorId, string message, object? target = null) =>
         new() { ErrorId = errorId, Message = message, Target = target };

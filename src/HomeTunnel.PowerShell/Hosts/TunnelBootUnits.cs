@@ -38,7 +38,7 @@ public static class TunnelBootUnits
         "conf=\"/etc/wireguard/$if.conf\"\n" +
         "[ -f \"$conf\" ] || exit 0\n" +
         "now=$(date +%s)\n" +
-        "awk 'NR == 1 && $0 !~ /^# Managed by HomeTunnel/ { exit }\n" +
+        "awk 'NR == 1 && $0 !~ /^" + Ownership.Marker + "/ { exit }\n" +
         "  function out() { if (key != \"\" && ep != \"\") print key, ep; key = \"\"; ep = \"\" }\n" +
         "  /^\\[/ { out() }\n" +
         "  /^PublicKey[ \\t]*=/ { v = $0; sub(/^[^=]*=[ \\t]*/, \"\", v); key = v }\n" +

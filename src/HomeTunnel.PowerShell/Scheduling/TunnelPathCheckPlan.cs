@@ -129,7 +129,7 @@ public sealed partial class TunnelPathCheckPlan
     }
 
     /// <summary>The marker every file of a check starts with; Register and Unregister touch no file without it.</summary>
-    public const string Marker = "# Managed by HomeTunnel";
+    public const string Marker = Ownership.Marker;
 
     /// <summary>Where the check's values live: beside the script, same name, .json.</summary>
     public string DataPath => System.IO.Path.ChangeExtension(ScriptPath, ".json");

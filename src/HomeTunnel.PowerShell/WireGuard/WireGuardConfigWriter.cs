@@ -8,7 +8,7 @@ namespace HomeTunnel.WireGuard;
 /// <summary>Renders a <see cref="WireGuardConfig"/> in one fixed order with '\n' line ends.</summary>
 internal static class WireGuardConfigWriter
 {
-    public const string Marker = "# Managed by HomeTunnel";
+    public const string Marker = Ownership.Marker;
 
     public static string Write(WireGuardConfig c, bool revealSecrets, bool stripped)
     {

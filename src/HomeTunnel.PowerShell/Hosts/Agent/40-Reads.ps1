@@ -116,6 +116,7 @@ function Get-ManagedFiles($Req) {
     # The files HomeTunnel wrote in one folder (its marker on the first line), for Get-ApacheProxySite,
     # Get-WireGuardConfig and Unpublish-HomeService (the relay's forwards). A wg-quick file leaves the host without
     # its private and preshared keys.
+    if ([string]::IsNullOrEmpty($Req.Marker)) { throw (New-AgentError 'RequestInvalid' 'The request names no ownership marker; nothing is listed.') }
     $dir, $like = switch ($Req.What) { 'Sites' { '/etc/apache2/sites-available', '*.conf' } 'Forwards' { '/etc/hometunnel/forwards.d', '*.nft' } default { '/etc/wireguard', '*.conf' } }
     $names = try { @([System.IO.Directory]::GetFiles($dir, $like) | ForEach-Object { [System.IO.Path]::GetFileName($_) }) }
     catch [System.UnauthorizedAccessException] { @((Invoke-Native sh @('-c', "ls -1 $dir") -AllowFailure).Out -split "`n" | Where-Object { $_ -like $like }) }
@@ -123,7 +124,7 @@ function Get-ManagedFiles($Req) {
     $files = foreach ($n in $names | Sort-Object) {
         $path = "$dir/$n"
         $text = Read-HostFile $path
-        if ($null -eq $text -or -not $text.StartsWith('# Managed by HomeTunnel')) { continue }
+        if ($null -eq $text -or -not $text.StartsWith([string]$Req.Marker, [System.StringComparison]::Ordinal)) { continue }
         if ($Req.What -eq 'Sites') {
             @{ Path = $path; Text = $text; Enabled = [System.IO.File]::Exists("/etc/apache2/sites-enabled/$n") }
         }
