@@ -98,14 +98,30 @@ Describe 'New-ApacheProxySite -AllowFrom / -Credential' {
         @{ Password = "line`nbreak-secret"; Id = 'BasicAuthPasswordInvalid' }
         @{ Password = 'abc'; Id = 'BasicAuthPasswordTooShort' }
         @{ Password = 'seven77'; Id = 'BasicAuthPasswordTooShort' }
+        @{ Password = 'eleven-1111'; Id = 'BasicAuthPasswordTooShort' }
     ) {
         $c = [pscredential]::new('alice', $(if ($Password) { ConvertTo-SecureString $Password -AsPlainText -Force } else { [securestring]::new() }))
         $e = Get-ErrorRecord { New-ApacheProxySite -ServerName a.test -Backend http://192.168.4.2:3000/ -Credential $c }
         $e.FullyQualifiedErrorId | Should -BeLike "$Id,*"
         if ($Password) { "$e $($e.TargetObject)" | Should -Not -Match ([regex]::Escape($Password)) }
-        # Eight characters are the floor, and enough.
-        $eight = [pscredential]::new('alice', (ConvertTo-SecureString 'eight888' -AsPlainText -Force))
-        (New-ApacheProxySite -ServerName a.test -Backend http://192.168.4.2:3000/ -Credential $eight).BasicAuthUser | Should -Be 'alice'
+        # Twelve characters are the floor, and enough.
+        $twelve = [pscredential]::new('alice', (ConvertTo-SecureString 'twelve-12-12' -AsPlainText -Force))
+        (New-ApacheProxySite -ServerName a.test -Backend http://192.168.4.2:3000/ -Credential $twelve).BasicAuthUser | Should -Be 'alice'
+    }
+
+    It 'takes a short password only with -AllowWeakPassword on the command line, and says so' {
+        $short = [pscredential]::new('alice', (ConvertTo-SecureString 'abc' -AsPlainText -Force))
+        $site = New-ApacheProxySite -ServerName a.test -Backend http://192.168.4.2:3000/ -Credential $short -AllowWeakPassword -WarningVariable warned -WarningAction SilentlyContinue
+        $site.BasicAuthUser | Should -Be 'alice'
+        "$warned" | Should -Match '3 character\(s\), under 12'
+        # From data the switch is never read: a table that says so is refused as an unknown property.
+        $e = Get-ErrorRecord { @{ ServerName = 'a.test'; Backend = 'http://192.168.4.2:3000/'; Credential = $short; AllowWeakPassword = $true } | New-ApacheProxySite }
+        $e.FullyQualifiedErrorId | Should -BeLike 'SitePropertyUnknown,*'
+        # The switch on the command line lets a table's short password through, as it would a parameter's.
+        (@{ ServerName = 'a.test'; Backend = 'http://192.168.4.2:3000/'; Credential = $short } | New-ApacheProxySite -AllowWeakPassword -WarningAction SilentlyContinue).BasicAuthUser | Should -Be 'alice'
+        # Empty stays refused.
+        $empty = [pscredential]::new('alice', [securestring]::new())
+        (Get-ErrorRecord { New-ApacheProxySite -ServerName a.test -Backend http://192.168.4.2:3000/ -Credential $empty -AllowWeakPassword }).FullyQualifiedErrorId | Should -BeLike 'BasicAuthPasswordEmpty,*'
     }
 
     It 'takes a password from a hashtable only as a credential or SecureString, and never echoes text' {

@@ -207,7 +207,7 @@ public sealed class ApacheProxySite
         {
             throw HomeTunnelException.Invalid("BasicAuthUserMissing", $"ServerName '{serverName}': a basic-auth password needs its user; give -Credential (user and password).", serverName);
         }
-        System.Security.SecureString? password = user is null || spec.BasicAuthPassword is null ? null : BasicAuthFile.Check(spec.BasicAuthPassword, user);
+        System.Security.SecureString? password = user is null || spec.BasicAuthPassword is null ? null : BasicAuthFile.Check(spec.BasicAuthPassword, user, spec.AllowWeakPassword);
 
         return new ApacheProxySite
         {

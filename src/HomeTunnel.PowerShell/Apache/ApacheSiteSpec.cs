@@ -33,6 +33,9 @@ public sealed class ApacheSiteSpec
     public string? BasicAuthUser { get; set; }
     public System.Security.SecureString? BasicAuthPassword { get; set; }
 
+    /// <summary>A door's password may be shorter than BasicAuthFile.MinimumPasswordLength: only from a cmdlet's -AllowWeakPassword, never from data (internal, so no dictionary key sets it).</summary>
+    internal bool AllowWeakPassword { get; set; }
+
     /// <summary>
     /// A spec from a dictionary whose keys are the property names (any case); ServerAlias is taken for
     /// ServerAliases. An unknown key is an error, not silently ignored.

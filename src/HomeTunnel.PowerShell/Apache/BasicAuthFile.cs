@@ -76,21 +76,25 @@ public static partial class BasicAuthFile
         }
     }
 
-    /// <summary>The fewest characters a door's password may have (NIST SP 800-63B's floor for a memorized secret).</summary>
-    public const int MinimumPasswordLength = 8;
+    /// <summary>
+    /// The fewest characters a door's password may have: a door on the internet is guessed at from anywhere for as
+    /// long as the site stands, with no second factor (NIST SP 800-63B's floor is 8 where attempts are limited;
+    /// Apache's basic auth limits none). -AllowWeakPassword takes any non-empty one.
+    /// </summary>
+    public const int MinimumPasswordLength = 12;
 
-    /// <summary>A password a door can use: not empty, at least <see cref="MinimumPasswordLength"/> characters, no line break (it is typed at a browser's prompt).</summary>
-    public static SecureString Check(SecureString? password, string user)
+    /// <summary>A password a door can use: not empty, at least <see cref="MinimumPasswordLength"/> characters (unless <paramref name="allowWeak"/>), no line break (it is typed at a browser's prompt).</summary>
+    public static SecureString Check(SecureString? password, string user, bool allowWeak = false)
     {
         if (password is null || password.Length == 0)
         {
             throw HomeTunnelException.Invalid("BasicAuthPasswordEmpty", $"The password for basic-auth user '{user}' is empty; give -Credential with a password.", user);
         }
-        if (password.Length < MinimumPasswordLength)
+        if (password.Length < MinimumPasswordLength && !allowWeak)
         {
             // A door on the internet is guessed at, from anywhere, for as long as the site stands.
             throw HomeTunnelException.Invalid("BasicAuthPasswordTooShort",
-                $"The password for basic-auth user '{user}' has {password.Length} character(s); a door on the internet is guessed at, so it takes at least {MinimumPasswordLength} (a passphrase of a few words is better).", user);
+                $"The password for basic-auth user '{user}' has {password.Length} character(s); a door on the internet is guessed at, so it takes at least {MinimumPasswordLength} (a passphrase of a few words is better), or -AllowWeakPassword.", user);
         }
         string? why = WithPlain(password, plain =>
             plain.Any(c => char.IsControl(c) || HostText.IsControl(c)) ? "has a control character (a NUL, a line break, DEL), which a browser's prompt cannot send and a hash would not keep"

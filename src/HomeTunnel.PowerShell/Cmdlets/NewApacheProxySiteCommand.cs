@@ -81,6 +81,10 @@ public sealed class NewApacheProxySiteCommand : HomeTunnelCmdlet
     [Credential]
     public PSCredential? Credential { get; set; }
 
+    /// <summary>Take a door's password shorter than 12 characters (any non-empty one); only on the command line, never from data.</summary>
+    [Parameter]
+    public SwitchParameter AllowWeakPassword { get; set; }
+
     /// <summary>The basic-auth user without a password: an install keeps the hash already on the relay for this user.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
     public string? BasicAuthUser { get; set; }
@@ -109,10 +113,12 @@ public sealed class NewApacheProxySiteCommand : HomeTunnelCmdlet
         }
         if ((InputObject is PSObject p ? p.BaseObject : InputObject) is IDictionary table)
         {
-            WriteObject(ApacheProxySite.Create(ApacheSiteSpec.FromDictionary(Unwrap(table))));
+            ApacheSiteSpec fromData = ApacheSiteSpec.FromDictionary(Unwrap(table));
+            fromData.AllowWeakPassword = AllowWeakPassword;
+            WriteObject(Made(fromData));
             return;
         }
-        WriteObject(ApacheProxySite.Create(new ApacheSiteSpec
+        WriteObject(Made(new ApacheSiteSpec
         {
             ServerName = ServerName,
             ServerAliases = ServerAlias,
@@ -137,7 +143,24 @@ public sealed class NewApacheProxySiteCommand : HomeTunnelCmdlet
             AllowEveryone = AllowEveryone,
             BasicAuthUser = Credential?.UserName ?? BasicAuthUser,
             BasicAuthPassword = Credential?.Password,
+            AllowWeakPassword = AllowWeakPassword,
         }));
+    }
+
+    private ApacheProxySite Made(ApacheSiteSpec spec)
+    {
+        ApacheProxySite site = ApacheProxySite.Create(spec);
+        WarnWeak(this, spec);
+        return site;
+    }
+
+    /// <summary>Said once a door takes a short password under -AllowWeakPassword.</summary>
+    internal static void WarnWeak(PSCmdlet cmdlet, ApacheSiteSpec spec)
+    {
+        if (spec.AllowWeakPassword && spec.BasicAuthPassword is { } pw && pw.Length < BasicAuthFile.MinimumPasswordLength)
+        {
+            cmdlet.WriteWarning($"The door's password for '{spec.BasicAuthUser}' has {pw.Length} character(s), under {BasicAuthFile.MinimumPasswordLength}: anyone on the internet may guess at it for as long as the site stands.");
+        }
     }
 
     private bool? Switch(string name, SwitchParameter value) =>

@@ -125,6 +125,12 @@ public sealed class PublishHomeServiceCommand : RelayHomeCmdlet
     [Parameter]
     public SwitchParameter AllowEveryone { get; set; }
 
+    /// <summary>Take a door's password shorter than 12 characters (New-ApacheProxySite -AllowWeakPassword).</summary>
+    [Parameter]
+    public SwitchParameter AllowWeakPassword { get; set; }
+
+    private bool _warnedWeak;
+
     /// <summary>The user and password a visitor must give (New-ApacheProxySite -Credential).</summary>
     [Parameter]
     [Credential]
@@ -245,7 +251,7 @@ public sealed class PublishHomeServiceCommand : RelayHomeCmdlet
         var forwards = (Forward ?? Array.Empty<System.Collections.Hashtable>()).Select(h => ForwardFrom(h, homePeer, ifName).PublishedBy(name)).ToArray();
         // A forward that keeps the visitor's address needs the home side's return route.
         WireGuardConfig homeConfig = WireGuardConfig.Create(homePeer, new[] { book.Relay }, forwards.Any(f => f.PreserveClientAddress));
-        ApacheProxySite site = ApacheProxySite.Create(new ApacheSiteSpec
+        var siteSpec = new ApacheSiteSpec
         {
             ServerName = name,
             Address = homePeer.AddressValue.IP.ToString(),
@@ -255,7 +261,14 @@ public sealed class PublishHomeServiceCommand : RelayHomeCmdlet
             AllowEveryone = AllowEveryone,
             BasicAuthUser = Credential?.UserName,
             BasicAuthPassword = Credential?.Password,
-        });
+            AllowWeakPassword = AllowWeakPassword,
+        };
+        ApacheProxySite site = ApacheProxySite.Create(siteSpec);
+        if (!_warnedWeak)
+        {
+            NewApacheProxySiteCommand.WarnWeak(this, siteSpec);
+            _warnedWeak = true;
+        }
         // The home machine's firewall on the tunnel opens exactly what is published, to the relay's tunnel address.
         var openings = forwards.Select(f => HomeTunnel.Forwards.HomePortOpening.ForForward(f, book.Relay.AddressValue.IP, name))
             .Prepend(HomeTunnel.Forwards.HomePortOpening.ForSite(site, book.Relay.AddressValue.IP, ifName, name))
