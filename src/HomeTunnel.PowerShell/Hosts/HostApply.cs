@@ -161,8 +161,6 @@ internal sealed class HostApply
         {
             Hashtable r = change.MakeRequest();
             r["Force"] = _force;
-            // The facts call of a change that may be applied starts the host's worker while the module plans.
-            r["Prepare"] = plan is null && !preview && AgentRequest.WorkerIdleSeconds > 0;
             if (plan is not null)
             {
                 r["Plan"] = plan.Plan;

@@ -2,8 +2,8 @@
 #
 # An apply runs in a detached worker: its own session (setsid, or a systemd unit of its own), stdio on a log file,
 # so a dropped SSH connection cannot stop it half-way. Starting pwsh costs most of a change, so a worker serves
-# every request for its agent (by the agent's hash) until it has been idle for the request's WorkerIdleSeconds,
-# and the facts call of a change starts one while the module plans. The hand-over is files in the run folder
+# every request for its agent (by the agent's hash) until it has been idle for the request's WorkerIdleSeconds:
+# the first change on a host starts it, the next ones find it warm. The hand-over is files in the run folder
 # (root's /run/hometunnel or the user's own, 0700; every file 0600, created new):
 #   request-<hash>-<id>.json      written whole (a .part renamed), by the session
 #   request-<hash>-<id>.claimed   renamed by the one worker that takes it (rename is atomic: one taker), read, deleted
@@ -128,13 +128,6 @@ function Invoke-InWorker($Req, [string] $AgentText) {
         $watcher.Dispose()
         if ($held) { $held.Dispose() }
     }
-}
-
-function Start-WorkerEarly([string] $AgentText) {
-    # The facts call of a change: start the worker now, so its start overlaps the module's planning and prompt.
-    Initialize-RunDir
-    $hash = Get-AgentHash $AgentText
-    if (-not (Test-WorkerAlive $hash)) { Start-Worker $hash $AgentText }
 }
 
 function ConvertTo-ErrorResult($err) {

@@ -39,7 +39,6 @@ try {
         throw (New-AgentError 'WebServerNotSupported' "This host has no Debian-style Apache (/etc/apache2): its profile is $($p.OsId) $($p.OsVersion), web server '$($p.WebServer)'. Install apache2, or see docs for the supported platforms.")
     }
     if ($null -eq $Request['Plan']) {
-        if ($Request['Prepare']) { Start-WorkerEarly $MyInvocation.MyCommand.ScriptBlock.ToString() }
         $facts = & $change.Facts $Request
         return @{ State = 'Facts'; Facts = $facts; Fingerprint = (& $change.Fingerprint $facts) }
     }
