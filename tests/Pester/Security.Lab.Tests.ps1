@@ -177,8 +177,10 @@ Import-WireGuardConfig '$file' | Install-WireGuardConfig -Session `$vps
         $lab.Pids.Add($holder.Id)
         try {
             Wait-LabCondition { flock -n $lock true; $LASTEXITCODE -ne 0 } 'the lock holder' 10
-            # Ready when a worker has taken the request (its .busy file) and waits for the lock behind the holder.
-            $r = Invoke-LabCtrlC -ScriptPath $script -Ready { @(Get-ChildItem $runDir -Filter 'request-*.busy' -ErrorAction Ignore).Count -gt 0 }
+            # Ready when a worker has taken this request (a .busy file that was not there before) and waits for the
+            # lock behind the holder.
+            $before = @(Get-ChildItem $runDir -Filter 'request-*.busy' -ErrorAction Ignore | ForEach-Object Name)
+            $r = Invoke-LabCtrlC -ScriptPath $script -Ready { @(Get-ChildItem $runDir -Filter 'request-*.busy' -ErrorAction Ignore | Where-Object Name -notin $before).Count -gt 0 }
             $r.Ready | Should -BeTrue -Because $r.Output
             $r.ExitedMs | Should -Not -BeNullOrEmpty -Because 'the client must end after Ctrl+C'
             # Not a speed claim: the bound only tells "cancelled" (seconds, a busy machine's pwsh exit included) from
@@ -214,7 +216,9 @@ Test-TunnelPath $($lab.SiteName) -RelayAddress $($a.Relay) -DnsServer $($a.Dns) 
             $r = Invoke-LabCtrlC -ScriptPath $script -Ready { [bool](ss -Htn state syn-sent "dst $($a.Relay)") }
             $r.Ready | Should -BeTrue -Because $r.Output
             $r.ExitedMs | Should -Not -BeNullOrEmpty
-            $r.ExitedMs | Should -BeLessThan 5000 -Because 'Ctrl+C ends the probes at once (the deadline is 60 s)'
+            # Not a speed claim: the bound only tells "cancelled" (seconds, a busy machine's pwsh exit included) from
+            # "waited for the deadline" (60 s).
+            $r.ExitedMs | Should -BeLessThan 30000 -Because 'Ctrl+C ends the probes at once (the deadline is 60 s)'
             $r.Output | Should -Not -Match 'NOT-STOPPED'
         }
         finally { Set-LabBlackhole $lab relay -Off }
