@@ -854,7 +854,9 @@ function Invoke-LabCtrlC {
     #>
     param([Parameter(Mandatory)] [string] $ScriptPath, [Parameter(Mandatory)] [scriptblock] $Ready, [double] $ReadyTimeoutSeconds = 60, [double] $ExitTimeoutSeconds = 60)
     $psi = [System.Diagnostics.ProcessStartInfo]::new('script')
-    foreach ($a in '-qfec', "$(Get-LabPwsh) -NoProfile -File $ScriptPath", '/dev/null') { $psi.ArgumentList.Add($a) }
+    # SIGINT back to its default first: a run started in the background of a non-interactive shell (nohup ... &)
+    # hands its children SIGINT ignored, and .NET keeps an ignored SIGINT ignored, so Ctrl+C would do nothing.
+    foreach ($a in '-qfec', "env --default-signal=INT $(Get-LabPwsh) -NoProfile -File $ScriptPath", '/dev/null') { $psi.ArgumentList.Add($a) }
     $psi.RedirectStandardInput = $true
     $psi.RedirectStandardOutput = $true
     $psi.UseShellExecute = $false

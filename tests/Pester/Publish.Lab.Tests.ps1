@@ -8,6 +8,7 @@ BeforeAll {
     $box = New-LabSession $lab home
     $peers = Join-Path $TestDrive 'relay.peers.json'
     function Publish { Publish-HomeService -RelaySession $vps -HomeSession $box -PeerFile $peers -DnsServer $a.Dns @args }
+    $otherSite = "$($lab.Hosts.relay.Directory)/etc-apache2/sites-available/other.example.test.conf"
     # A command run under a host that answers every confirm prompt the same way, and keeps the prompts it saw.
     if (-not ('HomeTunnelTests.AnsweringHost' -as [type])) { Add-Type -Path "$PSScriptRoot/AnsweringHost.cs" }
     function Invoke-Answering([string] $Answer, [string] $Command, [hashtable] $Parameters) {
@@ -115,41 +116,31 @@ Describe 'Publish-HomeService' -Tag Lab {
             Should -Throw -ErrorId 'PeerFileWithoutPrivateKey*'
         Get-LabStateHash $lab relay | Should -Be $before
     }
-}
 
-Describe 'Publish-HomeService and Unpublish-HomeService at the confirm prompt' -Tag Lab {
-    # The relay's invariants after every test, whatever its own assertions said (tests/Lab: Assert-LabInvariant).
-    BeforeEach { $script:invariantBefore = Get-LabInvariantState $lab }
-    AfterEach { Assert-LabInvariant $lab $script:invariantBefore }
-    BeforeAll {
-        $script:unpublish = @{ ServerName = 'other.example.test'; RelaySession = $vps; HomeSession = $box; PeerFile = $peers }
-        $script:publish = @{ ServerName = 'other.example.test'; Port = 3000; RelaySession = $vps; HomeSession = $box; PeerFile = $peers; DnsServer = $a.Dns }
-        $script:site = "$($lab.Hosts.relay.Directory)/etc-apache2/sites-available/other.example.test.conf"
-    }
-
+    # At the confirm prompt (a host that answers every prompt the same way): the second service, published above.
     It 'Unpublish: a No changes nothing and saves nothing; a Yes removes the service, asked once each' {
-        Test-Path $site | Should -BeTrue
+        Test-Path $otherSite | Should -BeTrue
         $before = (Get-LabStateHash $lab relay), (Get-LabStateHash $lab home), (Get-FileHash $peers).Hash
-        $no = Invoke-Answering No Unpublish-HomeService $unpublish
+        $no = Invoke-Answering No Unpublish-HomeService @{ ServerName = 'other.example.test'; RelaySession = $vps; HomeSession = $box; PeerFile = $peers }
         $no.Errors | Should -BeNullOrEmpty
         $no.Output | Should -BeNullOrEmpty
         $no.Prompts | Should -HaveCount 1
         (Get-LabStateHash $lab relay), (Get-LabStateHash $lab home), (Get-FileHash $peers).Hash | Should -Be $before
-        $yes = Invoke-Answering Yes Unpublish-HomeService $unpublish
+        $yes = Invoke-Answering Yes Unpublish-HomeService @{ ServerName = 'other.example.test'; RelaySession = $vps; HomeSession = $box; PeerFile = $peers }
         $yes.Errors | Should -BeNullOrEmpty
         $yes.Prompts | Should -HaveCount 1
         $yes.Output.State | Should -Contain 'Removed'
-        Test-Path $site | Should -BeFalse
+        Test-Path $otherSite | Should -BeFalse
         (Get-Content -Raw "$($lab.Hosts.relay.Directory)/etc-apache2/sites-available/$($lab.SiteName).conf") | Should -Not -BeNullOrEmpty -Because 'the other service stays'
     }
 
     It 'Publish: a Yes applies once, asked once' {
-        $yes = Invoke-Answering Yes Publish-HomeService $publish
+        $yes = Invoke-Answering Yes Publish-HomeService @{ ServerName = 'other.example.test'; Port = 3000; RelaySession = $vps; HomeSession = $box; PeerFile = $peers; DnsServer = $a.Dns }
         $yes.Errors | Should -BeNullOrEmpty
         $yes.Prompts | Should -HaveCount 1
         $yes.Output | Should -HaveCount 1
         $yes.Output[0].Changes.State | Should -Be @('Unchanged', 'Created', 'Unchanged', 'Created')
         $yes.Output[0].Status | Should -Be 'Pass'
-        Test-Path $site | Should -BeTrue
+        Test-Path $otherSite | Should -BeTrue
     }
 }

@@ -182,7 +182,7 @@ Import-WireGuardConfig '$file' | Install-WireGuardConfig -Session `$vps
             $before = @(Get-ChildItem $runDir -Filter 'request-*.busy' -ErrorAction Ignore | ForEach-Object Name)
             $r = Invoke-LabCtrlC -ScriptPath $script -Ready { @(Get-ChildItem $runDir -Filter 'request-*.busy' -ErrorAction Ignore | Where-Object Name -notin $before).Count -gt 0 }
             $r.Ready | Should -BeTrue -Because $r.Output
-            $r.ExitedMs | Should -Not -BeNullOrEmpty -Because 'the client must end after Ctrl+C'
+            $r.ExitedMs | Should -Not -BeNullOrEmpty -Because "the client must end after Ctrl+C; it wrote: $($r.Output)"
             # Not a speed claim: the bound only tells "cancelled" (seconds, a busy machine's pwsh exit included) from
             # "waited for the lock" (120 s).
             $r.ExitedMs | Should -BeLessThan 60000 -Because 'Ctrl+C cancels the pending call at once (the lock would hold it for 120 s)'

@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using System.Linq;
 
 namespace HomeTunnel;
 
@@ -39,12 +40,241 @@ public static class Remedies
         ["WorkerStopped"] = "Run the same command again: it shows where the host stands and finishes what is left.",
         ["RunFolderUnsafe"] = "Remove the link and let HomeTunnel create its run folder (mode 0700) on the next call.",
         ["UnsupportedAgentVersion"] = "Use the same HomeTunnel version on both sides: the module sends its own agent, so reimport the module (Import-Module HomeTunnel -Force).",
+
+        // Validation and module-side errors, by id (one line each; the message says what was wrong, this what to do).
+        ["AddressInvalid"] = "Give an address as its plain text, such as 192.168.4.2/32 or fd00:4::2/128 (no zone, no leading zeros, nothing after it).",
+        ["AddressIsBroadcast"] = "Give a host address inside the network, not its last (broadcast) address: 192.168.4.2/24, for one.",
+        ["AddressIsNetwork"] = "Give a host address inside the network, not the network's own first address: 192.168.4.1/24, for one.",
+        ["AddressOutsideSubnet"] = "Give the home peer an address in the relay's tunnel subnet (New-TunnelPeer -Address), or widen the relay's -Address prefix to cover it.",
+        ["AddressPrefixInvalid"] = "Write the prefix as /0 to /32 for IPv4 or /0 to /128 for IPv6; a peer's own address is usually /32 (or /128), the relay's /24.",
+        ["AgentNoResult"] = "Run the command again with -Verbose; if it repeats, run 'pwsh -NoProfile -c exit' on the host to see whether PowerShell itself starts there.",
+        ["AllowFromEveryone"] = "Name the networks that may reach the site, or, if the whole internet is meant, say so with -AllowEveryone.",
+        ["AllowFromHostBits"] = "Write the network the address belongs to (the message names it), or the single address as /32 (/128 for IPv6).",
+        ["AllowFromMappedInvalid"] = "Write the IPv4 network itself (203.0.113.0/24) rather than its IPv4-mapped IPv6 form.",
+        ["AllowedIPsOverlap"] = "Give each peer its own AllowedIPs: WireGuard routes an address to one peer only, so an overlap sends traffic to the wrong one (Test-TunnelConfig shows which).",
+        ["ApacheTextUnreadable"] = "Give the file as UTF-8 text of one Apache site (ConvertFrom-ApacheProxySite reads what New-ApacheProxySite writes), with no NUL byte.",
+        ["BackendHasCredentials"] = "Drop the user and password from the backend URL; protect the site with -Credential (the visitor's door) instead.",
+        ["BackendHasForbiddenCharacter"] = "Give the backend as a plain URL such as http://192.168.4.2:3000/, with no spaces, quotes or control characters.",
+        ["BackendHasQuery"] = "Drop the query and fragment from the backend: ProxyPass maps paths, and the visitor's own query is passed on.",
+        ["BackendInvalid"] = "Give an absolute URL to a home peer's tunnel address, such as http://192.168.4.2:3000/, or pipe the home peer with -Port.",
+        ["BackendMissing"] = "Pipe the home peer ($homePeer | New-ApacheProxySite ... -Port 3000), or give -Backend http://<home tunnel address>:<port>/.",
+        ["BackendNotInTunnel"] = "Proxy to a home peer's tunnel address (the relay's WireGuard config lists it); a site never proxies to a name, loopback, the relay's own addresses or the internet.",
+        ["BackendPortInvalid"] = "Give the home service's port, 1 to 65535, in the backend URL or as -Port.",
+        ["BackendSchemeNotSupported"] = "Use http:// (or https:// when the home service speaks TLS itself) in the backend URL.",
+        ["BasicAuthPasswordEmpty"] = "Give the door a password: -Credential (Get-Credential alice).",
+        ["BasicAuthPasswordInvalid"] = "Choose another password: printable characters only, at most 72 bytes (a passphrase of a few words fits).",
+        ["BasicAuthPasswordTooShort"] = "Choose a password of at least 12 characters (a passphrase of a few words), or, knowing anyone may guess at it, add -AllowWeakPassword.",
+        ["BasicAuthUserConflict"] = "Give the user once: -Credential carries it, so drop -BasicAuthUser (or make them the same).",
+        ["BasicAuthUserInvalid"] = "Choose a user name of letters, digits and . _ - @ (1 to 64), starting with a letter or digit; no colon.",
+        ["BasicAuthUserMissing"] = "Give the user with the password: -Credential (Get-Credential alice).",
+        ["BootstrapStepTimedOut"] = "Log in to the host and look at what the step was doing (apt or dnf may be waiting for a lock held by an automatic update); then run Initialize-TunnelHost again, or give a longer -StepTimeoutSeconds.",
+        ["CheckDataInvalid"] = "Register the check again (Register-TunnelPathCheck ... -Force): its data file was changed by hand or cut short.",
+        ["CheckNotFound"] = "List the checks with Get-TunnelPathCheck and register this one again if it is gone (Register-TunnelPathCheck).",
+        ["CommandFailed"] = "Run the command named in the error on the host to see the whole message; fix what it says, then run the HomeTunnel command again.",
+        ["ConfigControlCharacter"] = "Remove the control character from the config (a NUL, an escape, a stray carriage return in the middle of a line); wg-quick reads lines of plain text.",
+        ["ConfigDnsInvalid"] = "Give DNS as addresses or search domains, comma-separated (DNS = 192.168.4.1, home.arpa).",
+        ["ConfigDuplicateInterface"] = "Keep one [Interface] section: wg-quick reads one per file.",
+        ["ConfigDuplicatePeer"] = "Keep one [Peer] section per public key; merge the AllowedIPs of both into it.",
+        ["ConfigDuplicateSetting"] = "Keep one line of each setting per section (AllowedIPs and Address take a comma-separated list).",
+        ["ConfigHookNotAllowed"] = "Remove PreUp/PostUp/PreDown/PostDown: HomeTunnel runs no command from a config (docs/security.md); set routes and firewall rules with its own cmdlets.",
+        ["ConfigKeyCase"] = "Write the setting's name as wg-quick spells it (PublicKey, AllowedIPs, PersistentKeepalive).",
+        ["ConfigLineInvalid"] = "Write each line as 'Key = value', a [Section] header, a comment or nothing.",
+        ["ConfigNoInterface"] = "Start the config with an [Interface] section holding its PrivateKey.",
+        ["ConfigNotStable"] = "Remove the line break or comment from the value (a name, an endpoint) and make the config again.",
+        ["ConfigNumberInvalid"] = "Write the number as plain digits (ListenPort = 51820, PersistentKeepalive = 25, MTU = 1420).",
+        ["ConfigOutsideSection"] = "Put the line under its [Interface] or [Peer] header.",
+        ["ConfigPeerIsSelf"] = "Remove the [Peer] that holds this interface's own public key: a config lists the other side only.",
+        ["ConfigPeerWithoutKey"] = "Give every [Peer] its PublicKey.",
+        ["ConfigSaveConfigNotAllowed"] = "Remove SaveConfig: wg-quick would write the live state over the file HomeTunnel manages.",
+        ["ConfigUnknownSection"] = "Use only [Interface] and [Peer] sections.",
+        ["ConfigUnreadable"] = "Give the file as UTF-8 text of one wg-quick config (what 'wg-quick' reads), with no NUL byte.",
+        ["DefaultRouteThroughTunnel"] = "Give the relay peer the tunnel subnet as AllowedIPs (192.168.4.0/24), not 0.0.0.0/0: the home machine would send all its traffic to the relay and lose its own way out.",
+        ["DnsAddressInvalid"] = "Give the relay's public unicast address (the one its VPS provider shows), not a private, loopback, link-local or multicast one.",
+        ["DnsAddressRequired"] = "Give -Address with the relays' public addresses, or use Remove-TunnelDnsRecord to take the name out.",
+        ["DnsAnswerNotSigned"] = "Check that -DnsServer is the zone's primary itself and nothing on the way rewrites DNS; compare the records with Get-TunnelDnsRecord.",
+        ["DnsCNameConflict"] = "A name with a CNAME may hold nothing else: remove its other records first, or set addresses instead of a CNAME (or the other way round with -Force).",
+        ["DnsCNameLoop"] = "Point the alias at another name (the relay's own name), not at itself.",
+        ["DnsKeyAlgorithmInvalid"] = "Give the algorithm the key was made with (tsig-keygen's default is hmac-sha256).",
+        ["DnsKeyConflict"] = "Give the key once: -DnsKey (a credential) or -DnsKeyFile (a bind key file).",
+        ["DnsKeyFileInvalid"] = "Give the key file itself, not a link to it.",
+        ["DnsKeyFileNotFound"] = "Give the path of the bind key file the zone's server uses (tsig-keygen <name> > <file>).",
+        ["DnsKeyFileTooOpen"] = "Run 'chmod 600' on the key file (the error names it) and own it: a key others can read lets them change your zone.",
+        ["DnsKeyNameInvalid"] = "Give the key's name as the server knows it (the name in 'key \"<name>\" { ... }').",
+        ["DnsKeyRejected"] = "Give the key (name, algorithm and secret) that the zone's server has in its configuration; a clock more than 5 minutes off also fails TSIG.",
+        ["DnsKeyRequired"] = "Give the zone's TSIG key: -DnsKeyFile <bind key file> or -DnsKey (Get-Credential <key name>).",
+        ["DnsKeySecretInvalid"] = "Give the key's secret as tsig-keygen wrote it (base64 of at least 16 bytes).",
+        ["DnsNameOutsideZone"] = "Give a name inside the zone, or give the -Zone the name belongs to.",
+        ["DnsNotAuthoritative"] = "Give the zone's primary server as -DnsServer (the one in its SOA), not a resolver or a secondary.",
+        ["DnsQueryFailed"] = "Give the zone's primary server as -DnsServer and check that it answers queries from this machine.",
+        ["DnsRecordChanged"] = "Someone else changed the name at the same time: look with Get-TunnelDnsRecord, then run the command again.",
+        ["DnsRecordNotOwned"] = "The name has records HomeTunnel did not write: check they may go, then run the command again with -Force.",
+        ["DnsServerRequired"] = "Give -DnsServer, the zone's primary server, with -DnsKey or -DnsKeyFile.",
+        ["DnsServerTimeout"] = "Check that -DnsServer is up and that its port (53, TCP and UDP) is open to this machine, then run the command again.",
+        ["DnsServerUnreachable"] = "Check the address and port of -DnsServer and that this machine can reach it (a firewall may block TCP 53).",
+        ["DnsUpdateFailed"] = "Look at the server's log for the update (named logs why it refused), fix what it says, then run the command again.",
+        ["DnsUpdateNotApplied"] = "Look at the zone with Get-TunnelDnsRecord; a secondary or a caching layer may answer in the primary's name: give the primary as -DnsServer.",
+        ["DnsUpdateRefused"] = "Allow the key to update the zone on its server (bind: update-policy { grant <key> zonesub ANY; };), then run the command again.",
+        ["DnsZoneNotFound"] = "Give the zone's primary server as -DnsServer, or the zone itself with -Zone.",
+        ["DuplicateAddress"] = "Give each peer its own tunnel address (Import-TunnelPeer | Format-Table Name, Address shows who has which).",
+        ["DuplicateForward"] = "Forward each public port once: drop the repeated one, or give it another public port.",
+        ["DuplicatePeer"] = "Give each peer once: two entries with one public key would be merged silently by wg.",
+        ["DuplicatePublicKey"] = "Make a new key pair for one of the peers (New-TunnelKeyPair): two peers with one key are one peer to WireGuard.",
+        ["DuplicateServerName"] = "Give each name to one site; add further names to that site with -ServerAlias.",
+        ["DuplicateSite"] = "Give each site once in the pipeline.",
+        ["DuplicateVirtualHost"] = "Keep one VirtualHost per name and port in the file.",
+        ["EndpointInvalid"] = "Give the endpoint as host:port: relay.example.com:51820, 203.0.113.1:51820 or [2001:db8::1]:51820.",
+        ["EndpointPortInvalid"] = "Give the relay's ListenPort (1 to 65535) after the colon.",
+        ["FailoverIncomplete"] = "Give all three: -FailoverAddress (this relay's public address), -FailoverDnsServer and -FailoverDnsKeyFile.",
+        ["FileExists"] = "Choose another path, or add -Force to replace the file.",
+        ["FileNotFound"] = "Check the path (Resolve-Path shows what it points at), then run the command again.",
+        ["FileReadFailed"] = "Check that the file exists and that you may read it (ls -l shows its owner and mode).",
+        ["FileWriteFailed"] = "Check that the folder exists, that you may write to it and that the disk has room.",
+        ["ForwardAddressInvalid"] = "Forward to a home peer's IPv4 tunnel address (pipe the home peer, or give -Address 192.168.4.2).",
+        ["ForwardInterfaceMixed"] = "Install each tunnel interface's openings with their own Install-TunnelHomeFirewall call and -InterfaceName.",
+        ["ForwardNotPublished"] = "List what the relay forwards (Get-WireGuardConfig and Test-TunnelPath -Forward show it); only a forward this service published can be taken by its Unpublish.",
+        ["ForwardPropertyUnknown"] = "Describe a forward with Protocol, PublicPort, Port and PreserveClientAddress only.",
+        ["ForwardPropertyWrongType"] = "Give PreserveClientAddress as $true or $false.",
+        ["ForwardProtocolInvalid"] = "Give the protocol as Tcp or Udp.",
+        ["ForwardRangeMismatch"] = "Give the same number of ports at home as on the relay (8000-8010 to 8000-8010), or forward one port.",
+        ["ForwardRangeShifted"] = "Forward a range to the same port numbers at home (leave -Port out), or forward single ports one by one.",
+        ["HandshakeThresholdOrder"] = "Give a -HandshakeWarnSeconds that is at most -HandshakeFailSeconds.",
+        ["HomeAddressMismatch"] = "Keep the home peer's address as the peer file has it, or remove that peer from the file (and its hosts) to renumber it.",
+        ["HomeOpeningInputInvalid"] = "Pipe the sites (New-ApacheProxySite) or forwards (New-TunnelPortForward) whose home ports are to close, or give -Protocol and -Port.",
+        ["HomeOpeningNotAnAddress"] = "Give the site a home peer's tunnel address as its backend: the home firewall opens ports of the tunnel only.",
+        ["HostProfileNotSupported"] = "Use a Debian, Ubuntu, Fedora, RHEL or Alpine host, or set it up by hand as docs/getting-started.md describes.",
+        ["HostProfileStepNotSupported"] = "Do the step named in the message by hand on the host (docs/getting-started.md), then run the other cmdlets against it.",
+        ["HostUnreachable"] = "Open a new session to the host (New-PSSession) and run the command again; the host ends in the old state or the new one, and a re-run shows which.",
+        ["HttpsWithoutCertificate"] = "Give the VirtualHost on 443 a certificate: SSLCertificateFile and SSLCertificateKeyFile, or an MDomain for its name (New-ApacheProxySite -Https does this).",
+        ["InputNotTestable"] = "Pipe peers (New-TunnelPeer), WireGuard configs or Apache sites to Test-TunnelConfig.",
+        ["InputTooLarge"] = "Give a smaller input: HomeTunnel reads at most the size the message names.",
+        ["InterfaceNameInvalid"] = "Give an interface name of 1 to 15 characters from a-z A-Z 0-9 _ = + . - (wg0, for one).",
+        ["InterfaceNotFound"] = "Bring the interface up (Install-WireGuardConfig, or 'wg-quick up <name>' on the host), or give the -InterfaceName it has.",
+        ["InterfaceWithoutPrivateKey"] = "Make the config from a peer that has its private key (New-TunnelPeer makes one; Import-TunnelPeer from a file written with -IncludePrivateKey).",
+        ["InvalidCheckCommand"] = "Use paths and values without '%', quotes or control characters for the check (cron and Task Scheduler would read them).",
+        ["InvalidCheckInterval"] = "Use an interval that divides an hour (1, 2, 5, 10, 15, 30 minutes) or whole hours that divide a day.",
+        ["InvalidCheckLogPath"] = "Give a log file ending in .jsonl, .json or .log in a folder of its own (/var/log/hometunnel is the default).",
+        ["InvalidCheckName"] = "Name the check with letters, digits, '.', '-' and '_' (up to 64), starting with a letter or digit.",
+        ["InvalidCheckParameterValue"] = "Give the value as a plain string, number, switch or list of ports.",
+        ["InvalidDnsServer"] = "Give the DNS server as an IP address, with :port if it is not 53.",
+        ["InvalidMetricsPath"] = "Give a file ending in .prom in node_exporter's textfile folder (/var/lib/prometheus/node-exporter).",
+        ["InvalidName"] = "Give a peer name of letters, digits, '.', '_' and '-'.",
+        ["InvalidUserName"] = "Give a user name of letters, digits, '.', '_' and '-', starting with a letter or '_' (root, for one).",
+        ["KeepaliveOutOfRange"] = "Give PersistentKeepalive in seconds, 0 (off) to 65535; 25 is WireGuard's advice behind NAT.",
+        ["KeyAllZero"] = "Make a real key pair: New-TunnelKeyPair (or 'wg genkey | tee private | wg pubkey').",
+        ["KeyHasWhiteSpace"] = "Paste the key alone: 44 base64 characters with no space or line break inside.",
+        ["KeyIsPlaceholder"] = "Replace the placeholder with a real key: New-TunnelKeyPair makes one.",
+        ["KeyLowOrder"] = "Use the peer's real public key ('wg pubkey' of its private key, or its TunnelPeer's PublicKey).",
+        ["KeyMissing"] = "Give the key, or make a pair with New-TunnelKeyPair.",
+        ["KeyNotCanonical"] = "Copy the key again from 'wg pubkey' or HomeTunnel's output; its last character was changed.",
+        ["KeyPairMismatch"] = "Give the public key that belongs to the private key, or leave -PublicKey out: HomeTunnel derives it.",
+        ["KeyRedacted"] = "Make the config from the peers themselves (Import-TunnelPeer from a file written with -IncludePrivateKey), not from shown text or JSON, where keys are redacted.",
+        ["KeyRotationFailed"] = "Run Update-TunnelPeerKey again once both hosts are reachable: nothing was changed, and both ends still use the old keys.",
+        ["KeyRotationTimedOut"] = "Check that the tunnel works (Test-TunnelPath), then run Update-TunnelPeerKey again, with a longer -WaitSeconds on a slow path.",
+        ["KeyWrongLength"] = "Copy the whole key: 44 base64 characters ending in one '='.",
+        ["KeysDoNotPairUp"] = "Make both configs from the same two peers: New-WireGuardConfig -For $relay -Peer $home and -For $home -Peer $relay.",
+        ["MtuInvalid"] = "Give -Mtu Auto, or a number of bytes from 576 to 9000.",
+        ["MtuOutOfRange"] = "Give an MTU from 576 to 9000 (1280 or more with an IPv6 address); Measure-TunnelMtu says which one the path allows.",
+        ["NotAProxySite"] = "Give the file of one proxy site (a VirtualHost with ServerName and ProxyPass, as New-ApacheProxySite writes).",
+        ["NotARegularFile"] = "Give the check a log path that is a plain file (not a link, pipe or device), or remove what is there.",
+        ["NotifyUriInternal"] = "Point -NotifyUri at a receiver on the network (a webhook, ntfy, healthchecks), not at this machine, a private metadata address or the tunnel.",
+        ["NotifyUriInvalid"] = "Give -NotifyUri as an absolute http(s) URI without spaces.",
+        ["PathLinkLoop"] = "Give a path whose links end in a file (readlink -f shows where they go).",
+        ["PathNotUsable"] = "Give a path without double quotes or line breaks (rename the file or folder).",
+        ["PeerFileInvalid"] = "Give a file written by Export-TunnelPeer or Publish-HomeService; restore it from a backup if it was edited by hand.",
+        ["PeerFileNotFound"] = "Give -PeerFile, the file Publish-HomeService wrote (its PeerFile in the result).",
+        ["PeerFileRelayCount"] = "Give a peer file with exactly one relay peer (one file per relay; Publish-HomeService -RelaySession $a, $b keeps one per relay itself).",
+        ["PeerFileUnreadable"] = "Check that the peer file exists and that you may read it (ls -l shows its owner and mode).",
+        ["PeerFileVersion"] = "Use the HomeTunnel version that wrote the file, or update this one (Update-Module HomeTunnel).",
+        ["PeerFileWithoutPrivateKey"] = "Give the file written with private keys (Export-TunnelPeer -IncludePrivateKey, mode 0600), not a public copy.",
+        ["PeerIsSelf"] = "Remove the config's own public key from its peers: a config lists the other side of the tunnel.",
+        ["PeerNameInvalid"] = "Name the peer with letters, digits, '.', '_' and '-' (1 to 63), starting with a letter or digit.",
+        ["PeerNotFound"] = "Give -HomeName as the peer file names the home peer (Import-TunnelPeer <file> shows them).",
+        ["PeerWithoutEndpoint"] = "Give the relay peer an -Endpoint (its public name or address and port), so the home side can dial it.",
+        ["PortInvalid"] = "Give ports from 1 to 65535, the end of a range not below its start.",
+        ["PortMissing"] = "Give -Port, the port the home service listens on.",
+        ["PowerShellPackageUnknown"] = "Give the package file as PowerShell's releases name it (powershell_7.x.y-1.deb_amd64.deb, powershell-7.x.y-1.rh.x86_64.rpm or powershell-7.x.y-linux-x64.tar.gz).",
+        ["PresharedKeyMismatch"] = "Make both configs from the same peer objects, so the pair shares one preshared key.",
+        ["PrivateKeyMissing"] = "Make the config from a peer that has its private key (a peer file written with -IncludePrivateKey).",
+        ["PrivateKeyWrongType"] = "Give the private key as New-TunnelKeyPair's key, its base64 text, or a SecureString holding the text (Get-Secret).",
+        ["ProbePortInvalid"] = "Give a -ProbePort low enough that the whole run of probe ports stays below 65536.",
+        ["RelayAddressInvalid"] = "Give -RelayEndpoint as the relay's public IPv4 address, or give -Mtu as a number.",
+        ["RelayAddressUnresolved"] = "Give -RelayAddress as the relay's public IPv4 address, or a name that resolves to one here.",
+        ["RelayGivenTwice"] = "Give each relay's session once in -RelaySession.",
+        ["RelayOptionForOne"] = "With several relays leave -RelayEndpoint and -HomeTunnelAddress out: each relay is reached at its session's address and gets its own subnet.",
+        ["RelayRoutesEverythingHome"] = "Give the home peer its own addresses as AllowedIPs on the relay (192.168.4.2/32), not 0.0.0.0/0.",
+        ["RelayTunnelAddressNotShiftable"] = "Give -RelayTunnelAddress as an IPv4 subnet from /8 to /30 (192.168.4.1/24), so each further relay can take the next one.",
+        ["RelayWithoutEndpoint"] = "Give the relay peer -Endpoint <its public name or address>: behind NAT, the home side must dial it.",
+        ["RelayWithoutListenPort"] = "Give the relay peer a -ListenPort (51820 is WireGuard's usual), and open that UDP port on the VPS.",
+        ["RoleMismatch"] = "Pipe the home peer, not the relay peer.",
+        ["SchedulerCommandFailed"] = "Run the command in the message yourself to see the whole output, fix what it says, then register the check again.",
+        ["SchedulerNotFound"] = "Give another -Scheduler (Systemd, Cron or TaskScheduler) that this machine has.",
+        ["SelfPeer"] = "Give the config the other side of the tunnel as its peer: New-WireGuardConfig -For $relay -Peer $home.",
+        ["ServerAliasWildcardNotAllowed"] = "Give the alias as a plain name, or as one leading '*.' label (*.example.com).",
+        ["ServerNameReserved"] = "Give the site another name: that one is the distribution's own default site's file name.",
+        ["ServerNameWildcardNotAllowed"] = "Give the site a plain name; a wildcard may stand only as a -ServerAlias.",
+        ["SessionNotOpen"] = "Open a new session (New-PSSession, or Initialize-TunnelHost for a bare host) and run the command again with it.",
+        ["SiteNotFound"] = "List the sites HomeTunnel manages on the relay (Get-ApacheProxySite -Session) and give one of their names.",
+        ["SiteNotStable"] = "Remove the line break or unusual character from the site's values (names, paths, URLs) and make it again.",
+        ["SitePropertyUnknown"] = "Describe a site with the properties New-ApacheProxySite takes (the message lists them).",
+        ["SitePropertyWrongType"] = "Give the password as a PSCredential (Credential = Get-Credential alice), never as text.",
+        ["SshNotFound"] = "Install the OpenSSH client on this machine (apt-get install openssh-client; on Windows, the OpenSSH.Client capability).",
+        ["TlsFilesIncomplete"] = "Give both -CertificateFile and -CertificateKeyFile, or neither for a certificate from ACME.",
+        ["TrustedCertificateFileInvalid"] = "Give a PEM file holding the root certificate(s), such as a private CA's ca.pem.",
+        ["TunnelAddressInUse"] = "Give another tunnel address, or leave it out: Publish-HomeService takes the next free one.",
+        ["TunnelSubnetFull"] = "Remove peers that are gone from the peer file, or give the relay a wider -RelayTunnelAddress prefix.",
+        ["UnknownCheckParameter"] = "Fix only the parameters the message lists; give a session's host as RelayHostName, UserName and KeyFilePath.",
+        ["UnknownRequestKind"] = "Use the same HomeTunnel version on both sides: the module sends its own agent, so reimport the module (Import-Module HomeTunnel -Force).",
+        ["VirtualHostAddressNotSupported"] = "Write the VirtualHost as *:80 or *:443 (HomeTunnel's sites answer on every address of the relay).",
+        ["VirtualHostWithoutServerName"] = "Give the VirtualHost a ServerName.",
+        ["WebServerNotSupported"] = "Install Debian's apache2 on the host (Initialize-TunnelHost does), or see docs for the supported platforms.",
+        ["WgQuickDownFailed"] = "Run 'wg-quick down <interface>' on the host to see the whole message; fix what it says, then run the command again.",
+        ["WgQuickUpFailed"] = "Run 'wg-quick up <interface>' on the host to see the whole message (a port taken, a missing wireguard-go or kernel module), fix it, then run the command again.",
+        ["WildcardNeedsDnsChallenge"] = "Give the wildcard alias a certificate of your own (-CertificateFile, -CertificateKeyFile), or drop the wildcard.",
     };
 
-    public static string? For(string? errorId, string host, int port = 22, string? knownHostsFile = null) =>
-        errorId is not null && Catalogue.TryGetValue(errorId, out string? text)
-            ? text.Replace("{host}", host, System.StringComparison.Ordinal)
-                .Replace("{port}", port.ToString(System.Globalization.CultureInfo.InvariantCulture), System.StringComparison.Ordinal)
-                .Replace("{known}", knownHostsFile ?? "~/.ssh/known_hosts", System.StringComparison.Ordinal)
-            : null;
+    /// <summary>
+    /// The prefixes of ids made per parameter by the shared name and path checks (DnsName, UrlPath): "ServerName" +
+    /// "TooLong" is ServerNameTooLong. Their remedies are by family, below.
+    /// </summary>
+    public static readonly IReadOnlyList<string> GeneratedPrefixes = new[]
+    {
+        "BackendHost", "BackendPath", "ServerAlias", "ServerName", "EndpointHost", "RelayAddress", "HostName", "DnsName", "CName", "Zone", "Name", "Path",
+    };
+
+    /// <summary>What to do about a generated id, by the check that failed (the part after the prefix).</summary>
+    public static readonly IReadOnlyDictionary<string, string> Families = new Dictionary<string, string>
+    {
+        ["Empty"] = "Give a value: it is empty.",
+        ["Invalid"] = "Give a whole DNS name of letters, digits and '-' between dots (app.example.com), with no space or other character.",
+        ["IsIPAddress"] = "Give a DNS name, not an IP address: a site answers names, and DNS points the name at the relay.",
+        ["LabelLength"] = "Keep each part of the name between dots to 1-63 characters.",
+        ["TooLong"] = "Keep the whole name to 253 characters.",
+        ["WildcardMisplaced"] = "Write a wildcard only as one leading '*.' label (*.example.com).",
+        ["WildcardNotAllowed"] = "Give a plain name; a wildcard may stand only as a -ServerAlias.",
+        ["HasForbiddenCharacter"] = "Remove the character the message names: a name is letters, digits, '-' and dots; a path is a plain URL path.",
+        ["HasDotSegment"] = "Write the path without '.' or '..' segments (/app/, not /app/../x).",
+        ["HasEmptySegment"] = "Write the path without empty segments ('//').",
+        ["HasEncodedSeparator"] = "Write the path without %2F, %5C or %00: Apache and the home service would read it differently.",
+        ["NotAbsolute"] = "Start the path with '/' (/app/).",
+    };
+
+    public static string? For(string? errorId, string host, int port = 22, string? knownHostsFile = null)
+    {
+        if (errorId is null)
+        {
+            return null;
+        }
+        if (!Catalogue.TryGetValue(errorId, out string? text))
+        {
+            string? prefix = GeneratedPrefixes.FirstOrDefault(p => errorId.StartsWith(p, System.StringComparison.Ordinal) && Families.ContainsKey(errorId[p.Length..]));
+            if (prefix is null)
+            {
+                return null;
+            }
+            text = Families[errorId[prefix.Length..]];
+        }
+        return text.Replace("{host}", host, System.StringComparison.Ordinal)
+            .Replace("{port}", port.ToString(System.Globalization.CultureInfo.InvariantCulture), System.StringComparison.Ordinal)
+            .Replace("{known}", knownHostsFile ?? "~/.ssh/known_hosts", System.StringComparison.Ordinal);
+    }
 }
