@@ -220,7 +220,9 @@ Describe 'The warm worker' -Tag Lab {
         # What a cut session leaves when nobody took its request yet: the request, with nobody holding it.
         $orphan = Join-Path $run "request-$hash-$('0' * 32).json"
         $request = @{ Version = 2; Kind = 'WireGuard'; Name = 'wg0'; Plan = @{ Remove = $true }; Fingerprint = 'x'; Secrets = @(); TimeoutSeconds = 30; WorkerIdleSeconds = 30 }
-        [IO.File]::WriteAllText($orphan, ($request | ConvertTo-Json -Compress))
+        # (Written beside it and renamed into place, as a session does: the worker looks only at whole requests.)
+        [IO.File]::WriteAllText("$orphan.part", ($request | ConvertTo-Json -Compress))
+        [IO.File]::Move("$orphan.part", $orphan)
         # The next change wakes the worker, which looks at every request for its agent.
         ($(New-BiggerConfig) | Install-WireGuardConfig -Session $vps).State | Should -Be 'Changed'
         Wait-LabCondition { -not (Test-Path $orphan) } 'the orphan request to be deleted' 10
