@@ -69,7 +69,9 @@ function Invoke-Build {
         $target = New-Item -ItemType Directory -Force (Join-Path $deps "runtimes/$rid/native")
         Copy-Item (Join-Path $native '*') $target
     }
-    Copy-Item (Join-Path $root 'HomeTunnel.psd1'), (Join-Path $root 'HomeTunnel.Format.ps1xml'), (Join-Path $root 'LICENSE') $moduleOut
+    # The package carries what its release notes point at: the README, the CHANGELOG and the LICENSE.
+    Copy-Item (Join-Path $root 'HomeTunnel.psd1'), (Join-Path $root 'HomeTunnel.Format.ps1xml'), (Join-Path $root 'LICENSE'),
+        (Join-Path $root 'README.md'), (Join-Path $root 'CHANGELOG.md') $moduleOut
     $helpBuilder = Join-Path $root 'tools/ConvertTo-MamlHelp.ps1'
     if (Test-Path $helpBuilder) {
         & $helpBuilder -DocsPath (Join-Path $root 'docs/en-US') -OutputPath (Join-Path $moduleOut 'en-US/HomeTunnel.PowerShell.dll-Help.xml')

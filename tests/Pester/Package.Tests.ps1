@@ -16,7 +16,8 @@ Describe 'The package' {
         Add-Type -AssemblyName System.IO.Compression.FileSystem
         $zip = [System.IO.Compression.ZipFile]::OpenRead($package.FullName)
         try { $entries = $zip.Entries.FullName } finally { $zip.Dispose() }
-        foreach ($f in 'HomeTunnel.psd1', 'HomeTunnel.PowerShell.dll', 'HomeTunnel.Format.ps1xml', 'en-US/HomeTunnel.PowerShell.dll-Help.xml', 'deps/NSec.Cryptography.dll', 'deps/DnsClient.dll') {
+        foreach ($f in 'HomeTunnel.psd1', 'HomeTunnel.PowerShell.dll', 'HomeTunnel.Format.ps1xml', 'en-US/HomeTunnel.PowerShell.dll-Help.xml', 'deps/NSec.Cryptography.dll', 'deps/DnsClient.dll',
+            'README.md', 'CHANGELOG.md', 'LICENSE') {
             $entries | Should -Contain $f
         }
         foreach ($rid in [HomeTunnel.NativeLibraryLocator]::ShippedRuntimes) {

@@ -8,7 +8,7 @@
 #   request-<hash>-<id>.json      written whole (a .part renamed), by the session
 #   request-<hash>-<id>.claimed   renamed by the one worker that takes it (rename is atomic: one taker), read, deleted
 #   request-<hash>-<id>.busy      empty, while that worker applies it
-#   request-<hash>-<id>.result    written whole (a .tmp renamed), by the worker; read and deleted by the session
+#   request-<hash>-<id>.result    written whole (a .part renamed), by the worker; read and deleted by the session
 #   worker-<hash>.lock            held (flock) by the live worker for this agent, so sessions know whether one runs
 # Waits are on file events (inotify) with a short re-check, never a bare poll. The host lock (Enter-HostLock) is
 # taken per request, so two admins' changes are serialised whatever worker serves them.
@@ -30,6 +30,8 @@ function Write-RunFile([string] $Path, [string] $Text, [switch] $KeepOpen) {
     # 0600, created new (never through a file or link that is already there), then renamed into place. -KeepOpen
     # returns the file still open, with its shared lock (flock) held: a request's session holds it while it waits.
     $part = "$Path.part"
+    # A .part left by a crash (the agent copy's name is the same each time) is ours to drop: this folder is ours alone.
+    [System.IO.File]::Delete($part)
     $options = [System.IO.FileStreamOptions]::new(); $options.Mode = 'CreateNew'; $options.Access = 'Write'; $options.Share = 'Read'
     $options.UnixCreateMode = [System.IO.UnixFileMode]'UserRead, UserWrite'
     $fs = [System.IO.FileStream]::new($part, $options)
