@@ -8,7 +8,8 @@
     Copyright              = '(c) HomeTunnel contributors. MIT licence.'
     Description            = 'Publish services that run at home behind double NAT through a rented relay: WireGuard tunnel, Apache reverse proxy and DNS, built as pipeline objects, applied over PowerShell remoting over SSH, and checked hop by hop with Test-TunnelPath.'
     PowerShellVersion      = '7.5'
-    HelpInfoURI            = 'https://github.com/hometunnel/HomeTunnel/tree/main/docs/en-US'
+    # Where a release publishes out/help (HelpInfo.xml and the help content zip), for Update-Help.
+    HelpInfoURI            = 'https://github.com/hometunnel/HomeTunnel/releases/latest/download/'
     CompatiblePSEditions   = @('Core')
     FormatsToProcess       = @('HomeTunnel.Format.ps1xml')
     CmdletsToExport        = @(

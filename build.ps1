@@ -53,6 +53,34 @@ function Get-ModuleVersion {
     (Import-PowerShellDataFile (Join-Path $root 'HomeTunnel.psd1')).ModuleVersion
 }
 
+function New-UpdatableHelp([string] $Version) {
+    # What Update-Help reads from HelpInfoURI (or -SourcePath): <Module>_<GUID>_HelpInfo.xml, and the help of a
+    # culture as <Module>_<GUID>_<culture>_HelpContent.zip (PowerShell 7 takes the zip; Windows PowerShell a cab,
+    # which this module, for PowerShell 7.5+, does not need). Written to out/help, to be published at HelpInfoURI.
+    $manifest = Import-PowerShellDataFile (Join-Path $root 'HomeTunnel.psd1')
+    $helpOut = Join-Path $outRoot 'help'
+    if (Test-Path $helpOut) { Remove-Item $helpOut -Recurse -Force }
+    $null = New-Item -ItemType Directory $helpOut
+    $stem = "HomeTunnel_$($manifest.GUID)"
+    Compress-Archive -Path (Join-Path $moduleOut 'en-US/*') -DestinationPath (Join-Path $helpOut "${stem}_en-US_HelpContent.zip")
+    # UICultureVersion: four parts, as Update-Help compares them.
+    $parts = @($Version.Split('-')[0].Split('.')) + @('0', '0', '0', '0')
+    $cultureVersion = ($parts[0..3] -join '.')
+    $info = @"
+<?xml version="1.0" encoding="utf-8"?>
+<HelpInfo xmlns="http://schemas.microsoft.com/powershell/help/2010/05">
+  <HelpContentURI>$($manifest.HelpInfoURI)</HelpContentURI>
+  <SupportedUICultures>
+    <UICulture>
+      <UICultureName>en-US</UICultureName>
+      <UICultureVersion>$cultureVersion</UICultureVersion>
+    </UICulture>
+  </SupportedUICultures>
+</HelpInfo>
+"@
+    [IO.File]::WriteAllText((Join-Path $helpOut "${stem}_HelpInfo.xml"), $info)
+}
+
 function Invoke-Build {
     $version = Get-ModuleVersion
     $publish = Join-Path $outRoot 'publish'
@@ -75,7 +103,12 @@ function Invoke-Build {
     $helpBuilder = Join-Path $root 'tools/ConvertTo-MamlHelp.ps1'
     if (Test-Path $helpBuilder) {
         & $helpBuilder -DocsPath (Join-Path $root 'docs/en-US') -OutputPath (Join-Path $moduleOut 'en-US/HomeTunnel.PowerShell.dll-Help.xml')
-        Copy-Item (Join-Path $root 'docs/en-US/about_*.help.txt') (Join-Path $moduleOut 'en-US')
+        # The about topic says which version it documents.
+        foreach ($about in Get-ChildItem (Join-Path $root 'docs/en-US') -Filter 'about_*.help.txt') {
+            $text = [IO.File]::ReadAllText($about.FullName).Replace('{{ModuleVersion}}', $version)
+            [IO.File]::WriteAllText((Join-Path $moduleOut "en-US/$($about.Name)"), $text)
+        }
+        New-UpdatableHelp -Version $version
     }
     Write-Host "Built HomeTunnel $version into $moduleOut"
 }

@@ -5,6 +5,8 @@ BeforeAll {
     $repo = Join-Path $TestDrive 'repo'
     $package = & "$RepoRoot/tools/New-ModulePackage.ps1" -ModulePath $ModulePath -DestinationPath $repo
     $home2 = Join-Path $TestDrive 'home'
+    # The updatable help the build wrote beside the module (out/help).
+    $helpSource = Join-Path (Split-Path $ModulePath) 'help'
     $null = New-Item -ItemType Directory $home2
 }
 
@@ -40,6 +42,12 @@ Import-Module HomeTunnel
 "FROM=`$((Get-Module HomeTunnel).ModuleBase)"
 "SITE=`$(`$site.Text -match 'ProxyPass / http://192.168.4.2:3000/')"
 "HELP=`$((Get-Help New-TunnelPeer).Synopsis)"
+`$version = (Get-Module HomeTunnel).Version.ToString()
+"ABOUT=`$((Get-Help about_HomeTunnel | Out-String).Contains("This topic is for HomeTunnel `$version."))"
+# Updatable help from the build's out/help, as a release publishes it at HelpInfoURI.
+Update-Help -Module HomeTunnel -SourcePath '$helpSource' -UICulture en-US -Force -Scope CurrentUser -ErrorAction Stop
+"UPDATED=`$(@(Get-ChildItem -Recurse -Force -Path `$HOME -Filter 'HomeTunnel_*_HelpInfo.xml' -ErrorAction Ignore).Count)"
+"AFTER=`$((Get-Help New-TunnelPeer).Synopsis)"
 "@
         $pwsh = @(Get-PwshCommand)
         $rest = @($pwsh | Select-Object -Skip 1)
@@ -53,5 +61,8 @@ Import-Module HomeTunnel
         $out | Should -Match "(?m)^FROM=$([regex]::Escape($home2))"
         $out | Should -Match '(?m)^SITE=True'
         $out | Should -Match '(?m)^HELP=Makes one end of the tunnel'
+        $out | Should -Match '(?m)^ABOUT=True' -Because 'the about topic names the version it documents'
+        $out | Should -Match '(?m)^UPDATED=[1-9]' -Because "Update-Help installed the help with its HelpInfo: $out"
+        $out | Should -Match '(?m)^AFTER=Makes one end of the tunnel'
     }
 }
