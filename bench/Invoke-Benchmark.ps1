@@ -18,6 +18,10 @@ if ($isRoot -and (Get-Command ansible-playbook -ErrorAction Ignore)) {
     foreach ($r in & (Join-Path $PSScriptRoot 'Lab.ps1') -ModulePath $ModulePath -Runs $Runs) { $rows.Add($r); $r | Format-List | Out-Host }
 }
 if ($isRoot) {
+    Write-Host 'Lab: the host link, one change warm and cold, Publish warm and cold'
+    foreach ($r in & (Join-Path $PSScriptRoot 'HostLink.ps1') -ModulePath $ModulePath -Runs $Runs) { $rows.Add($r); $r | Format-List | Out-Host }
+}
+if ($isRoot) {
     Write-Host 'Lab: a TCP forward beside the Apache path and the tunnel alone'
     foreach ($r in & (Join-Path $PSScriptRoot 'Forward.ps1') -ModulePath $ModulePath) { $rows.Add($r); $r | Format-List | Out-Host }
 }

@@ -112,38 +112,6 @@ try {
         $null = Uninstall-ApacheProxySite (@($sites.ServerName) + 'extra.example.test') -Session $admin -Confirm:$false
     }
 
-    # 13. One change in an open session, step by step: the warm worker (this build) against a cold worker per change
-    # (the same build with HOMETUNNEL_WORKER_IDLE=0: how every change ran before) and a cold pwsh on the same host.
-    $few = 1..4 | ForEach-Object { New-TunnelPeer -Name "w$_" -Role Home -Address "192.168.7.$_/32" }
-    $one = New-WireGuardConfig -For $relayPeer -Peer (@($homePeer) + $few[0..1])
-    $two = New-WireGuardConfig -For $relayPeer -Peer (@($homePeer) + $few)
-    function Measure-Change([int] $Runs) {
-        @(foreach ($i in 1..$Runs) {
-            $null = $one | Install-WireGuardConfig -Session $admin
-            $clock = [Diagnostics.Stopwatch]::StartNew()
-            $r = $two | Install-WireGuardConfig -Session $admin
-            if ($r.State -ne 'Changed') { throw "change: $($r.State)" }
-            $clock.Elapsed.TotalMilliseconds
-        })
-    }
-    $warmTimes = @(); $coldTimes = @()
-    foreach ($round in 1..$Runs) {
-        $env:HOMETUNNEL_WORKER_IDLE = '0'
-        $null = Measure-Change 1   # the warm worker (if any) serves this one and ends
-        $coldTimes += Measure-Change 2
-        Remove-Item Env:HOMETUNNEL_WORKER_IDLE
-        $null = Measure-Change 1   # a worker starts and stays
-        $warmTimes += Measure-Change 2
-    }
-    $warmChange = Get-Median $warmTimes; $coldChange = Get-Median $coldTimes
-    $coldPwsh = Measure-Median { Invoke-LabHost $lab relay pwsh -NoProfile -c exit } -Runs $Runs
-    $noOne = Measure-Median { $r = $two | Install-WireGuardConfig -Session $admin; if ($r.State -ne 'Unchanged') { throw "no-op: $($r.State)" } } -Runs 7
-    Invoke-LabHost $lab relay sh -c "wg-quick strip wg0 > /tmp/bench-two.conf" | Out-Null
-    $tool = Measure-Median { Invoke-LabHost $lab relay wg syncconf wg0 /tmp/bench-two.conf } -Runs $Runs
-    New-BenchRow '13a. one change in an open session (add 2 peers)' $warmChange 'pwsh -NoProfile -c exit on the same relay' $coldPwsh '≤ 0.6× a cold pwsh' ($warmChange -le 0.6 * $coldPwsh) ("beyond the tool's own time (wg syncconf {0:0} ms): {1:0} ms (target ≤ 600 ms)" -f $tool, ($warmChange - $tool))
-    New-BenchRow '13b. one change in an open session (add 2 peers)' $warmChange 'the same, a cold worker per change (as before: HOMETUNNEL_WORKER_IDLE=0)' $coldChange 'report' $true ("profile of the warm change: facts call and plan {0:0} ms (the no-op), apply call {1:0} ms, of which wg syncconf {2:0} ms" -f $noOne, ($warmChange - $noOne), $tool)
-    New-BenchRow '13c. no-op of one change in an open session' $noOne '(target)' 50 '≤ 50 ms' ($noOne -le 50) 'one facts call; nothing written, no worker asked'
-
     # 6. Test-TunnelPath: a healthy verdict vs its slowest hop; a black-holed relay vs the deadline.
     $boxSession = New-LabSession $lab home
     $null = $relayConfig | Install-WireGuardConfig -Session $admin
@@ -176,30 +144,6 @@ try {
     }
     finally { Set-LabBlackhole $lab relay -Off }
     New-BenchRow '6b. Test-TunnelPath, relay dropping every packet' $dead 'the deadline (-TimeoutSeconds 5)' 5000 '≤ deadline + 1 s' ($dead -le 6000 -and $r.Status -eq 'Fail') "verdict $($r.Status) at $($r.FailedHop)"
-
-    # 13d. Publish-HomeService on the two hosts (five host steps), a warm worker per host against a cold one per step.
-    $null = Uninstall-ApacheProxySite $lab.SiteName -Session $admin -Confirm:$false
-    $null = Uninstall-TunnelHomeFirewall -All -Session $boxSession -Confirm:$false
-    $null = Uninstall-WireGuardConfig -Session $admin, $boxSession -Confirm:$false
-    $publishPeers = Join-Path $work 'publish-peers.json'
-    function Measure-Publish {
-        $clock = [Diagnostics.Stopwatch]::StartNew()
-        $r = Publish-HomeService $lab.SiteName 3000 -RelaySession $admin -HomeSession $boxSession -RelayEndpoint $a.Relay -PeerFile $publishPeers -WaitSeconds 0 -Confirm:$false
-        $ms = $clock.Elapsed.TotalMilliseconds
-        if (@($r.Changes | Where-Object State -notin 'Created', 'Changed').Count) { throw "publish: $($r.Changes.State -join ', ')" }
-        $null = Unpublish-HomeService $lab.SiteName -RelaySession $admin -HomeSession $boxSession -PeerFile $publishPeers -Confirm:$false
-        Remove-Item $publishPeers -ErrorAction Ignore
-        $ms
-    }
-    $warmPublish = @(); $coldPublish = @()
-    foreach ($round in 1..$Runs) {
-        $env:HOMETUNNEL_WORKER_IDLE = '0'
-        $coldPublish += Measure-Publish
-        Remove-Item Env:HOMETUNNEL_WORKER_IDLE
-        $warmPublish += Measure-Publish
-    }
-    $wp = Get-Median $warmPublish; $cp = Get-Median $coldPublish
-    New-BenchRow '13d. Publish-HomeService on two hosts (5 host steps, no path wait)' $wp 'the same, a cold worker per step (as before)' $cp '≥ 30% faster (≤ 0.7×)' ($wp -le 0.7 * $cp) 'Unpublish after each run; both routes alternate in the same run'
 }
 finally {
     Get-PSSession | Remove-PSSession -ErrorAction Ignore

@@ -1,0 +1,79 @@
+# The host link's fixed cost, side by side in one run: one change in an open session with the host's worker kept
+# warm (this build) against a cold worker per change (the same build with HOMETUNNEL_WORKER_IDLE=0: how every change
+# ran before) and against a cold pwsh on the same host; and Publish-HomeService on two hosts both ways.
+param([Parameter(Mandatory)] [string] $ModulePath, [int] $Runs = 3)
+$ErrorActionPreference = 'Stop'
+. $PSScriptRoot/Measure.ps1
+Import-Module $ModulePath -Force
+Import-Module (Join-Path $PSScriptRoot '../tests/Lab/Lab.psm1') -Force
+
+$lab = Start-Lab -Prefix htlink -Index 10
+try {
+    $a = $lab.Addresses
+    $admin = New-LabSession $lab relay
+    $boxSession = New-LabSession $lab home
+    $relayPeer = New-TunnelPeer -Name relay -Role Relay -Address 192.168.4.1/24 -ListenPort 51820 -Endpoint $a.Relay
+    $homePeer = New-TunnelPeer -Name home -Role Home -Address 192.168.4.2/32 -PersistentKeepalive 25
+    # No worker left on either host: the next change starts from nothing, as on hosts that are idle.
+    function Stop-Worker {
+        foreach ($h in 'relay', 'home') { foreach ($p in @(Get-LabHostProcessId $lab $h ' -Serve [0-9a-f]{16}')) { kill -KILL $p 2>$null } }
+        Wait-LabCondition { -not (Get-LabHostProcessId $lab relay ' -Serve ') -and -not (Get-LabHostProcessId $lab home ' -Serve ') } 'no worker' 10
+    }
+
+    # 13a-c. One change: add two peers to a relay that has three.
+    $few = 1..4 | ForEach-Object { New-TunnelPeer -Name "w$_" -Role Home -Address "192.168.7.$_/32" }
+    $one = New-WireGuardConfig -For $relayPeer -Peer (@($homePeer) + $few[0..1])
+    $two = New-WireGuardConfig -For $relayPeer -Peer (@($homePeer) + $few)
+    function Measure-Change {
+        $null = $one | Install-WireGuardConfig -Session $admin
+        $clock = [Diagnostics.Stopwatch]::StartNew()
+        $r = $two | Install-WireGuardConfig -Session $admin
+        if ($r.State -ne 'Changed') { throw "change: $($r.State)" }
+        $clock.Elapsed.TotalMilliseconds
+    }
+    $warmTimes = @(); $coldTimes = @()
+    foreach ($round in 1..$Runs) {
+        $env:HOMETUNNEL_WORKER_IDLE = '0'
+        Stop-Worker
+        $coldTimes += Measure-Change; $coldTimes += Measure-Change
+        Remove-Item Env:HOMETUNNEL_WORKER_IDLE
+        $null = Measure-Change   # a worker starts and stays
+        $warmTimes += Measure-Change; $warmTimes += Measure-Change
+    }
+    $warmChange = Get-Median $warmTimes; $coldChange = Get-Median $coldTimes
+    $coldPwsh = Measure-Median { Invoke-LabHost $lab relay pwsh -NoProfile -c exit } -Runs $Runs
+    $noOne = Measure-Median { $r = $two | Install-WireGuardConfig -Session $admin; if ($r.State -ne 'Unchanged') { throw "no-op: $($r.State)" } } -Runs 7
+    Invoke-LabHost $lab relay sh -c "wg-quick strip wg0 > /tmp/bench-two.conf" | Out-Null
+    $tool = Measure-Median { Invoke-LabHost $lab relay wg syncconf wg0 /tmp/bench-two.conf } -Runs $Runs
+    New-BenchRow '13a. one change in an open session (add 2 peers)' $warmChange 'pwsh -NoProfile -c exit on the same relay' $coldPwsh '≤ 0.6× a cold pwsh' ($warmChange -le 0.6 * $coldPwsh) ("beyond the tool's own time (wg syncconf {0:0} ms): {1:0} ms (target ≤ 600 ms)" -f $tool, ($warmChange - $tool))
+    New-BenchRow '13b. one change in an open session (add 2 peers)' $warmChange 'the same, a cold worker per change (as before: HOMETUNNEL_WORKER_IDLE=0)' $coldChange 'report' $true ("profile of the warm change: facts call and plan {0:0} ms (the no-op), apply call {1:0} ms, of which wg syncconf {2:0} ms" -f $noOne, ($warmChange - $noOne), $tool)
+    New-BenchRow '13c. no-op of one change in an open session' $noOne '(target)' 50 '≤ 50 ms' ($noOne -le 50) 'one facts call; nothing written, no worker asked'
+    $null = Uninstall-WireGuardConfig -Session $admin -Confirm:$false
+
+    # 13d. Publish-HomeService on the two hosts (four host steps), from no worker on either host each time.
+    $publishPeers = Join-Path $lab.Directory 'publish-peers.json'
+    function Measure-Publish {
+        Stop-Worker
+        $clock = [Diagnostics.Stopwatch]::StartNew()
+        $r = Publish-HomeService $lab.SiteName 3000 -RelaySession $admin -HomeSession $boxSession -RelayEndpoint $a.Relay -PeerFile $publishPeers -WaitSeconds 0 -Confirm:$false
+        $ms = $clock.Elapsed.TotalMilliseconds
+        if (@($r.Changes | Where-Object State -notin 'Created', 'Changed').Count) { throw "publish: $($r.Changes.State -join ', ')" }
+        $null = Unpublish-HomeService $lab.SiteName -RelaySession $admin -HomeSession $boxSession -PeerFile $publishPeers -Confirm:$false
+        Remove-Item $publishPeers -ErrorAction Ignore
+        $ms
+    }
+    $warmPublish = @(); $coldPublish = @()
+    foreach ($round in 1..$Runs) {
+        $env:HOMETUNNEL_WORKER_IDLE = '0'
+        $coldPublish += Measure-Publish
+        Remove-Item Env:HOMETUNNEL_WORKER_IDLE
+        $warmPublish += Measure-Publish
+    }
+    $wp = Get-Median $warmPublish; $cp = Get-Median $coldPublish
+    New-BenchRow '13d. Publish-HomeService on two idle hosts (4 host steps, no path wait)' $wp 'the same, a cold worker per step (as before)' $cp '≥ 30% faster (≤ 0.7×)' ($wp -le 0.7 * $cp) 'no worker on either host at the start of each run; Unpublish after each; both ways alternate in the same run'
+}
+finally {
+    Remove-Item Env:HOMETUNNEL_WORKER_IDLE -ErrorAction Ignore
+    Get-PSSession | Remove-PSSession -ErrorAction Ignore
+    Stop-Lab $lab
+}
