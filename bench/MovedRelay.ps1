@@ -24,14 +24,6 @@ try {
     # Each route moves the relay to an address it never had: moving back to an earlier one would be found through the
     # NATs' still-open mappings to it (WireGuard roams to where an authenticated packet came from), not by a resolver.
     $third = "$($octets[0..2] -join '.').$([int]$octets[3] + 8)"
-    function Move-Relay([string] $From, [string] $To) {
-        Invoke-LabHost $lab relay sysctl -qw net.ipv4.conf.wan0.promote_secondaries=1
-        Invoke-LabHost $lab relay ip addr add "$To/28" dev wan0
-        $r = [ordered]@{} + $lab.DnsRecords
-        foreach ($name in @($r.Keys)) { if ($r[$name] -eq $From) { $r[$name] = $To } }
-        Set-LabDnsRecord $lab -Records $r
-        Invoke-LabHost $lab relay ip addr del "$From/28" dev wan0
-    }
     # Seconds from the move to the visitor's 200, with $Loop (a shell loop) running on the home machine.
     function Measure-Recovery([string] $Loop, [string] $From, [string] $To, [string] $Pattern) {
         $script = Join-Path $lab.Directory "loop-$([guid]::NewGuid().ToString('N')).sh"
@@ -39,7 +31,7 @@ try {
         $null = Start-LabProcess $lab home 'resolver-loop' @('sh', $script)
         try {
             $clock = [Diagnostics.Stopwatch]::StartNew()
-            Move-Relay $From $To
+            Move-LabRelay $lab $From $To
             Wait-LabCondition { (Invoke-LabHttp $lab "http://$($lab.SiteName)/").Status -eq '200' } 'the visitor''s 200 through the moved relay' 300
             $clock.Elapsed.TotalMilliseconds
         }

@@ -845,6 +845,17 @@ function Invoke-LabHttp {
     }
 }
 
+function Move-LabRelay($Lab, [string] $From, [string] $To) {
+    <# The relay moves to another public address, and every DNS record that named the old one follows (a new VPS, a changed IP). #>
+    # The new address stays when the old (primary) one goes, instead of going with it.
+    Invoke-LabHost $Lab relay sysctl -qw net.ipv4.conf.wan0.promote_secondaries=1
+    Invoke-LabHost $Lab relay ip addr add "$To/28" dev wan0
+    $r = [ordered]@{} + $Lab.DnsRecords
+    foreach ($name in @($r.Keys)) { if ($r[$name] -eq $From) { $r[$name] = $To } }
+    Set-LabDnsRecord $Lab -Records $r
+    Invoke-LabHost $Lab relay ip addr del "$From/28" dev wan0
+}
+
 function Invoke-LabCtrlC {
     <#
     .SYNOPSIS
@@ -884,4 +895,4 @@ function Invoke-LabCtrlC {
     }
 }
 
-Export-ModuleMember -Function Start-LabBind, Get-LabOwnerState, Get-LabInvariantState, Assert-LabInvariant, Start-LabProcess, Get-LabConsoleFingerprint, Install-LabContainerService, Start-LabContainer, Restart-LabContainer, Get-LabContainerInit, Get-LabPwsh, Invoke-LabCtrlC, Start-LabHomeService, Stop-LabHomeService, Stop-LabWireGuard, Set-LabBlackhole, Get-LabHostProcessId, Start-Lab, Stop-Lab, Test-LabProcessAlive, Get-LabStateHash, Invoke-LabHost, New-LabSession, Get-LabSshOption, Invoke-LabHttp, Set-LabDnsRecord, Get-LabProcessId, Wait-LabCondition, Test-LabTcp
+Export-ModuleMember -Function Move-LabRelay, Start-LabBind, Get-LabOwnerState, Get-LabInvariantState, Assert-LabInvariant, Start-LabProcess, Get-LabConsoleFingerprint, Install-LabContainerService, Start-LabContainer, Restart-LabContainer, Get-LabContainerInit, Get-LabPwsh, Invoke-LabCtrlC, Start-LabHomeService, Stop-LabHomeService, Stop-LabWireGuard, Set-LabBlackhole, Get-LabHostProcessId, Start-Lab, Stop-Lab, Test-LabProcessAlive, Get-LabStateHash, Invoke-LabHost, New-LabSession, Get-LabSshOption, Invoke-LabHttp, Set-LabDnsRecord, Get-LabProcessId, Wait-LabCondition, Test-LabTcp

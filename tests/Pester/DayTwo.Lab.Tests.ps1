@@ -28,15 +28,6 @@ BeforeAll {
     $moved = "$($octets[0..2] -join '.').$([int]$octets[3] + 4)"
     $key = (Get-Content (Join-Path $lab.Hosts.relay.Directory 'ssh_host_ed25519_key.pub')).Split(' ')[0..1] -join ' '
     Add-Content -LiteralPath $lab.KnownHostsFile -Value "$moved $key"
-    function Move-Relay([string] $From, [string] $To) {
-        # The new address stays when the old (primary) one goes, instead of going with it.
-        Invoke-LabHost $lab relay sysctl -qw net.ipv4.conf.wan0.promote_secondaries=1
-        Invoke-LabHost $lab relay ip addr add "$To/28" dev wan0
-        $r = [ordered]@{} + $lab.DnsRecords
-        foreach ($name in @($r.Keys)) { if ($r[$name] -eq $From) { $r[$name] = $To } }
-        Set-LabDnsRecord $lab -Records $r
-        Invoke-LabHost $lab relay ip addr del "$From/28" dev wan0
-    }
 }
 AfterAll {
     Get-PSSession | Remove-PSSession
@@ -56,7 +47,7 @@ Describe 'A relay that moved to another address is found again' -Tag Lab {
     It 'names the move in Test-TunnelPath, then the watch follows the name with no command typed, within 3 minutes' {
         $process = $null
         $clock = [Diagnostics.Stopwatch]::StartNew()
-        Move-Relay $a.Relay $moved
+        Move-LabRelay $lab $a.Relay $moved
         try {
             # The relay's sshd at its new address too (the same host key), as a moved VPS's would be.
             $sshdConfig = Join-Path $lab.Hosts.relay.Directory 'sshd_config'
@@ -85,7 +76,7 @@ Describe 'A relay that moved to another address is found again' -Tag Lab {
         }
         finally {
             # Back where it was (the watch follows again), so the lab's invariants are checked at the relay's own address.
-            Move-Relay $moved $a.Relay
+            Move-LabRelay $lab $moved $a.Relay
             if (-not $process) { $process = Start-LabProcess $lab home 'watch' @('sh', $timer) }
             Wait-LabCondition { (Invoke-LabHttp $lab "http://$($lab.SiteName)/").Status -eq '200' } 'the visitor''s 200 after moving back' 180
             if ($process) { Stop-Process -Id $process.Id -ErrorAction Ignore }
