@@ -246,3 +246,27 @@ Describe 'Every error id a host can send' {
     }
 }
 
+
+Describe 'The agent''s run-folder waits' {
+    BeforeAll {
+        # The two functions, taken from the agent's own text (the agent runs on hosts; here only these two).
+        $ast = [System.Management.Automation.Language.Parser]::ParseInput([HomeTunnel.Hosts.AgentRequest]::AgentText, [ref]$null, [ref]$null)
+        foreach ($name in 'New-RunWatcher', 'Wait-RunFile') {
+            $f = $ast.Find({ param($n) $n -is [System.Management.Automation.Language.FunctionDefinitionAst] -and $n.Name -eq $name }, $true)
+            . ([scriptblock]::Create($f.Extent.Text))
+        }
+    }
+
+    It 'waits on file events where the host gives an inotify instance' {
+        $script:RunDir = $TestDrive
+        $w = New-RunWatcher 'request-*.json'
+        try { $w | Should -BeOfType [System.IO.FileSystemWatcher] } finally { if ($w) { $w.Dispose() } }
+    }
+
+    It 'falls back to short sleeps where it cannot watch (no inotify instance left, or no folder)' {
+        $script:RunDir = Join-Path $TestDrive 'not-there'
+        $w = New-RunWatcher 'request-*.json'
+        $w | Should -BeNullOrEmpty
+        { Wait-RunFile $w 10 } | Should -Not -Throw
+    }
+}

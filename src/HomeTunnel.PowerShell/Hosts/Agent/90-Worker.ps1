@@ -10,7 +10,8 @@
 #   request-<hash>-<id>.busy      empty, while that worker applies it
 #   request-<hash>-<id>.result    written whole (a .part renamed), by the worker; read and deleted by the session
 #   worker-<hash>.lock            held (flock) by the live worker for this agent, so sessions know whether one runs
-# Waits are on file events (inotify) with a short re-check, never a bare poll. The host lock (Enter-HostLock) is
+# Waits are on file events (inotify) with a short re-check, never a bare poll (short sleeps only where the host
+# has no inotify instance left to give). The host lock (Enter-HostLock) is
 # taken per request, so two admins' changes are serialised whatever worker serves them.
 
 function Initialize-RunDir {
@@ -86,17 +87,28 @@ function Start-Worker([string] $Hash, [string] $AgentText) {
     else { $null = & setsid @argv }
 }
 
-function Wait-RunFile([System.IO.FileSystemWatcher] $Watcher, [int] $Milliseconds) {
+function New-RunWatcher([string] $Filter) {
+    # Events on the run folder's files (inotify). A host whose user has used up its inotify instances (128 by
+    # default, shared by everything that user runs) gets none, and the waits fall back to short sleeps.
+    try {
+        $w = [System.IO.FileSystemWatcher]::new($script:RunDir, $Filter)
+        $w.EnableRaisingEvents = $true
+        $w
+    }
+    catch { $null }
+}
+
+function Wait-RunFile($Watcher, [int] $Milliseconds) {
     # Wakes on any event in the folder that matches the watcher, or after the time; the caller looks again.
-    $null = $Watcher.WaitForChanged([System.IO.WatcherChangeTypes]::All, $Milliseconds)
+    if ($Watcher) { $null = $Watcher.WaitForChanged([System.IO.WatcherChangeTypes]::All, $Milliseconds) }
+    else { Start-Sleep -Milliseconds ([Math]::Min($Milliseconds, 50)) }
 }
 
 function Invoke-InWorker($Req, [string] $AgentText) {
     Initialize-RunDir
     $hash = Get-AgentHash $AgentText
     $base = [System.IO.Path]::Combine($script:RunDir, "request-$hash-$([guid]::NewGuid().ToString('N'))")
-    $watcher = [System.IO.FileSystemWatcher]::new($script:RunDir, "$([System.IO.Path]::GetFileName($base)).*")
-    $watcher.EnableRaisingEvents = $true
+    $watcher = New-RunWatcher "$([System.IO.Path]::GetFileName($base)).*"
     $held = $null
     try {
         # Held until the answer: a worker takes only a request whose session still waits for it, so the request of
@@ -127,7 +139,7 @@ function Invoke-InWorker($Req, [string] $AgentText) {
         finally { [System.IO.File]::Delete("$base.result") }
     }
     finally {
-        $watcher.Dispose()
+        if ($watcher) { $watcher.Dispose() }
         if ($held) { $held.Dispose() }
     }
 }
@@ -173,8 +185,7 @@ function Invoke-Serve([string] $Hash) {
     if ($Hash -notmatch '^[0-9a-f]{16}$') { throw "Not an agent hash: '$Hash'." }
     if (-not ($lock = Enter-WorkerLock $Hash)) { return }   # another worker serves this agent
     $script:IdleSeconds = 30
-    $watcher = [System.IO.FileSystemWatcher]::new($script:RunDir, "request-$Hash-*.json")
-    $watcher.EnableRaisingEvents = $true
+    $watcher = New-RunWatcher "request-$Hash-*.json"
     $last = [DateTime]::UtcNow
     try {
         while ($true) {
@@ -191,7 +202,7 @@ function Invoke-Serve([string] $Hash) {
         }
     }
     finally {
-        $watcher.Dispose()
+        if ($watcher) { $watcher.Dispose() }
         if ($lock) { $lock.Dispose() }
     }
 }
