@@ -89,7 +89,7 @@ Describe 'A check that tells someone: notices on a change, a reminder, metrics' 
         $tokens = 'tok-web-71c3', '5a8f2c1e-aaaa-bbbb-cccc-71c3deadbeef', 'topic-tok-ntfy-71c3'
         $logs = Join-Path $TestDrive 'logs'
         $metrics = Join-Path $TestDrive 'metrics/hometunnel.prom'
-        $parameters = "@{ RelayHostName = '$($a.Relay)'; UserName = 'root'; KeyFilePath = '$($lab.KeyFile)'; KnownHostsFile = '$($lab.KnownHostsFile)'; HomeHostName = '$($a.HomeMgmt)'; DnsServer = '$($a.Dns)'; TimeoutSeconds = 10 }"
+        $parameters = "@{ RelayHostName = '$($a.Relay)'; UserName = 'root'; KeyFilePath = '$($lab.KeyFile)'; KnownHostsFile = '$($lab.KnownHostsFile)'; HomeHostName = '$($a.HomeMgmt)'; DnsServer = '$($a.Dns)'; TimeoutSeconds = 30 }"
         # Registered once in the overlay (the machine's /etc untouched); the scripts and data it wrote are kept here.
         $reg = Invoke-InOverlay @"
 Import-Module '$ModulePath'
@@ -114,6 +114,8 @@ Stop-Transcript | Out-Null
             $err = sh -c "$pwsh -NoProfile -NonInteractive -File '$checks/$Name.ps1' >/dev/null" 2>&1 | Out-String
             [pscustomobject]@{ Exit = $LASTEXITCODE; Seconds = $clock.Elapsed.TotalSeconds; Stderr = $err }
         }
+        # Why a run did not pass: its last verdict in the log (status, failing hop, remedy).
+        function Get-LastVerdict([string] $Name) { Get-Content "$logs/$Name.jsonl" -ErrorAction Ignore | ConvertFrom-Json | Where-Object { $_.PSObject.Properties['Status'] } | Select-Object -Last 1 | ConvertTo-Json -Depth 4 -Compress }
         function Get-Received { if (Test-Path $received) { @(Get-Content $received | ConvertFrom-Json) } else { @() } }
         function Get-Hooks { @(Get-Received | Where-Object path -Like '/hook/*' | ForEach-Object { $_.body | ConvertFrom-Json }) }
         function Get-Topic { @(Get-Received | Where-Object path -Like '/topic-*') }
@@ -147,8 +149,8 @@ Stop-Transcript | Out-Null
     }
 
     It 'healthy: the webhook and the topic hear nothing, healthchecks gets its ping' {
-        (Invoke-Check web).Exit | Should -Be 0
-        (Invoke-Check phone).Exit | Should -Be 0
+        (Invoke-Check web).Exit | Should -Be 0 -Because (Get-LastVerdict web)
+        (Invoke-Check phone).Exit | Should -Be 0 -Because (Get-LastVerdict phone)
         Get-Hooks | Should -HaveCount 0
         Get-Topic | Should -HaveCount 0
         Get-Pings | Should -Be @('/ping/5a8f2c1e-aaaa-bbbb-cccc-71c3deadbeef')
@@ -191,8 +193,8 @@ Stop-Transcript | Out-Null
 
     It 'started again: one recovery each' {
         Set-HomeService $true
-        (Invoke-Check web).Exit | Should -Be 0
-        (Invoke-Check phone).Exit | Should -Be 0
+        (Invoke-Check web).Exit | Should -Be 0 -Because (Get-LastVerdict web)
+        (Invoke-Check phone).Exit | Should -Be 0 -Because (Get-LastVerdict phone)
         (Get-Hooks).event | Should -Be @('Down', 'Reminder', 'Recovered')
         (Get-Topic).title | Should -Be @("$($lab.SiteName) is down", "$($lab.SiteName) is back")
         (Get-Pings)[-1] | Should -Be '/ping/5a8f2c1e-aaaa-bbbb-cccc-71c3deadbeef'
@@ -220,7 +222,7 @@ Stop-Transcript | Out-Null
         Stop-Process -Id $receiver.Id -Force
         Set-HomeService $true
         $run = Invoke-Check phone
-        $run.Exit | Should -Be 0
+        $run.Exit | Should -Be 0 -Because (Get-LastVerdict phone)
         $run.Seconds | Should -BeLessThan 60
         $line = Get-Content "$logs/phone.jsonl" | ConvertFrom-Json | Where-Object Type -EQ 'Notify' | Select-Object -Last 1
         $line.Delivered | Should -BeFalse
