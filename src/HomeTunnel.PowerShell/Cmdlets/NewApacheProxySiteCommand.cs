@@ -150,16 +150,16 @@ public sealed class NewApacheProxySiteCommand : HomeTunnelCmdlet
     private ApacheProxySite Made(ApacheSiteSpec spec)
     {
         ApacheProxySite site = ApacheProxySite.Create(spec);
-        WarnWeak(this, spec);
+        WarnWeak(this, spec.AllowWeakPassword, spec.BasicAuthUser, spec.BasicAuthPassword);
         return site;
     }
 
     /// <summary>Said once a door takes a short password under -AllowWeakPassword.</summary>
-    internal static void WarnWeak(PSCmdlet cmdlet, ApacheSiteSpec spec)
+    internal static void WarnWeak(PSCmdlet cmdlet, bool allowWeak, string? user, System.Security.SecureString? password)
     {
-        if (spec.AllowWeakPassword && spec.BasicAuthPassword is { } pw && pw.Length < BasicAuthFile.MinimumPasswordLength)
+        if (allowWeak && password is { } pw && pw.Length < BasicAuthFile.MinimumPasswordLength)
         {
-            cmdlet.WriteWarning($"The door's password for '{spec.BasicAuthUser}' has {pw.Length} character(s), under {BasicAuthFile.MinimumPasswordLength}: anyone on the internet may guess at it for as long as the site stands.");
+            cmdlet.WriteWarning($"The door's password for '{user}' has {pw.Length} character(s), under {BasicAuthFile.MinimumPasswordLength}: anyone on the internet may guess at it for as long as the site stands.");
         }
     }
 

@@ -129,8 +129,6 @@ public sealed class PublishHomeServiceCommand : RelayHomeCmdlet
     [Parameter]
     public SwitchParameter AllowWeakPassword { get; set; }
 
-    private bool _warnedWeak;
-
     /// <summary>The user and password a visitor must give (New-ApacheProxySite -Credential).</summary>
     [Parameter]
     [Credential]
@@ -202,6 +200,8 @@ public sealed class PublishHomeServiceCommand : RelayHomeCmdlet
         {
             _dns = SetDnsRecords(plan.Select(p => p.Relay).ToArray());
         }
+        // Once, however many relays: every relay's site has the same door.
+        NewApacheProxySiteCommand.WarnWeak(this, AllowWeakPassword, Credential?.UserName, Credential?.Password);
         foreach (var (relay, apply) in prepared)
         {
             _relay = relay;
@@ -251,7 +251,7 @@ public sealed class PublishHomeServiceCommand : RelayHomeCmdlet
         var forwards = (Forward ?? Array.Empty<System.Collections.Hashtable>()).Select(h => ForwardFrom(h, homePeer, ifName).PublishedBy(name)).ToArray();
         // A forward that keeps the visitor's address needs the home side's return route.
         WireGuardConfig homeConfig = WireGuardConfig.Create(homePeer, new[] { book.Relay }, forwards.Any(f => f.PreserveClientAddress));
-        var siteSpec = new ApacheSiteSpec
+        ApacheProxySite site = ApacheProxySite.Create(new ApacheSiteSpec
         {
             ServerName = name,
             Address = homePeer.AddressValue.IP.ToString(),
@@ -262,13 +262,7 @@ public sealed class PublishHomeServiceCommand : RelayHomeCmdlet
             BasicAuthUser = Credential?.UserName,
             BasicAuthPassword = Credential?.Password,
             AllowWeakPassword = AllowWeakPassword,
-        };
-        ApacheProxySite site = ApacheProxySite.Create(siteSpec);
-        if (!_warnedWeak)
-        {
-            NewApacheProxySiteCommand.WarnWeak(this, siteSpec);
-            _warnedWeak = true;
-        }
+        });
         // The home machine's firewall on the tunnel opens exactly what is published, to the relay's tunnel address.
         var openings = forwards.Select(f => HomeTunnel.Forwards.HomePortOpening.ForForward(f, book.Relay.AddressValue.IP, name))
             .Prepend(HomeTunnel.Forwards.HomePortOpening.ForSite(site, book.Relay.AddressValue.IP, ifName, name))

@@ -129,9 +129,6 @@ public static class AgentRequest
 
     public static Hashtable Profile() => Base("Profile", "profile", Array.Empty<string>(), false);
 
-    /// <summary>Start the host's worker when none runs, and answer at once (Publish's other hosts, while its first step applies).</summary>
-    public static Hashtable Warm() => Base("Warm", "worker", Array.Empty<string>(), false);
-
     /// <summary>The files HomeTunnel wrote on a host: "Sites" (sites-available) or "Configs" (wg-quick files, their keys left on the host).</summary>
     public static Hashtable Managed(string what) => Base("Managed", what, Array.Empty<string>(), false, ("What", what), ("Marker", Ownership.Marker));
 

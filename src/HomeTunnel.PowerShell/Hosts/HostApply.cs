@@ -187,11 +187,6 @@ internal sealed class HostApply
                 pending[call.Target] = (planned.Plan, call.Answer!.Fingerprint, planned.Diff);
             }
         }
-        if (pending.Count > 0 && _beforeFirstApply is { } warm)
-        {
-            _beforeFirstApply = null;
-            warm();
-        }
         for (int attempt = 0; attempt < 2 && pending.Count > 0; attempt++)
         {
             var calls = HostInvoker.Invoke(pending.Keys.ToList(), t => Request(pending[t].Plan, pending[t].Fingerprint), _throttle, _stop, (call, done, total) =>
@@ -249,14 +244,6 @@ internal sealed class HostApply
     /// </summary>
     public bool RunSteps(IReadOnlyList<(HostChange Change, System.Management.Automation.Runspaces.PSSession? Session)> steps, bool ask, string activity, List<HostChangeResult> results)
     {
-        // The first step that changes a host starts the workers of the other hosts of these steps, so their start
-        // overlaps this apply instead of adding to their own first step. Only then: a run that changes nothing
-        // starts no process on any host.
-        var sessions = steps.Select(s => s.Session).OfType<System.Management.Automation.Runspaces.PSSession>().Distinct().ToList();
-        if (!ask && sessions.Count > 1 && AgentRequest.WorkerIdleSeconds > 0)
-        {
-            _beforeFirstApply = () => WarmWorkers(sessions);
-        }
         for (int i = 0; i < steps.Count; i++)
         {
             var (change, session) = steps[i];
@@ -278,28 +265,6 @@ internal sealed class HostApply
             }
         }
         return true;
-    }
-
-    private Action? _beforeFirstApply;
-
-    /// <summary>Starts the worker on each host where none runs (one short call each, at once); a host that fails is left to its own step.</summary>
-    private void WarmWorkers(IReadOnlyList<System.Management.Automation.Runspaces.PSSession> sessions)
-    {
-        List<HostTarget> targets = HostTarget.For(sessions.ToArray());
-        try
-        {
-            foreach (HostCall call in HostInvoker.Invoke(targets, _ => AgentRequest.Warm(), _throttle, _stop))
-            {
-                if (call.Error is not null || call.Answer?.State == "Failed")
-                {
-                    _cmdlet.WriteVerbose($"{call.Target.Name}: the worker was not started ahead ({call.Error?.Message ?? call.Answer?.Message}); its step starts it.");
-                }
-            }
-        }
-        finally
-        {
-            targets.ForEach(t => t.Dispose());
-        }
     }
 
     /// <summary>The module's plan for one host's facts, or null when it refused (the error is written).</summary>

@@ -24,14 +24,6 @@ try {
             throw (New-AgentError 'NotRootNorSudo' "HomeTunnel needs root on this host, or password-less sudo for its commands (see docs). $(whoami) has neither." 'sudo -n true' $probe.Err)
         }
     }
-    if ($Request.Kind -eq 'Warm') {
-        # A worker for this agent, started now when none runs; the answer does not wait for it.
-        Initialize-RunDir
-        $text = $MyInvocation.MyCommand.ScriptBlock.ToString()
-        $hash = Get-AgentHash $text
-        if ([int]$Request.WorkerIdleSeconds -gt 0 -and -not (Test-WorkerAlive $hash)) { Start-Worker $hash $text }
-        return @{ State = 'Read' }
-    }
     $read = $script:Reads[[string]$Request.Kind]
     if ($read) { return (& $read $Request) }
     # Live steps: a key rotation's halves change only the running interface (the files follow once both halves
