@@ -21,6 +21,9 @@ Describe 'Rendered sites pass apache2ctl configtest' -Skip:(-not $haveApache) {
         @{ Name = 'WebSocket off, every default changed'; Make = { $homePeer | New-ApacheProxySite -ServerName ws.example.test -Port 3000 -WebSocket:$false -PreserveHost:$false -ForwardedHeaders:$false -ConnectTimeout 1 -Retry 60 -ProxyTimeout 3600 } }
         @{ Name = 'a path prefix'; Make = { $homePeer | New-ApacheProxySite -ServerName path.example.test -Port 3000 -Path /app/v1 } }
         @{ Name = 'aliases, a wildcard and IPv6'; Make = { New-ApacheProxySite -ServerName alias.example.test -ServerAlias www.alias.example.test, '*.alias.example.test' -Backend 'http://[fd00:4::2]:3000/' } }
+        @{ Name = 'HTTPS by ACME DNS-01, a wildcard alias'; Make = {
+                $tsig = [pscredential]::new('hometunnel', (ConvertTo-SecureString ([Convert]::ToBase64String([byte[]](1..32))) -AsPlainText -Force))
+                $homePeer | New-ApacheProxySite -ServerName dns.example.test -ServerAlias '*.dns.example.test' -Port 3000 -Https -AcmeChallenge Dns01 -DnsServer 192.0.2.53 -Zone example.test -DnsKey $tsig } }
         @{ Name = 'the parsed seed'; Make = { Import-ApacheProxySite "$PSScriptRoot/fixtures/seed-sites.conf" } }
     ) {
         $sites = @(& $Make)

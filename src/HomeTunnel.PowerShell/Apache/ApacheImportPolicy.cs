@@ -51,6 +51,8 @@ public static class ApacheImportPolicy
     {
         "ExtFilterDefine", "SSLPassPhraseDialog", "ScriptAlias", "ScriptAliasMatch", "Action", "Script", "ScriptLog", "ScriptSock",
         "FcgidWrapper", "SuexecUserGroup", "PipedLogger", "RewriteMap", "AddHandler", "SetHandler", "CGIPassAuth", "DefineExternalAuth",
+        // mod_md's hooks: commands Apache runs (HomeTunnel's own DNS-01 hook is read only in its own <MDomain> section).
+        "MDChallengeDns01", "MDMessageCmd", "MDNotifyCmd",
     };
 
     private static readonly HashSet<string> ReadsFile = new(StringComparer.OrdinalIgnoreCase)

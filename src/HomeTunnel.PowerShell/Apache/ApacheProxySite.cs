@@ -50,6 +50,21 @@ public sealed class ApacheProxySite
     /// <summary>"ProxyPass /.well-known/acme-challenge/ !" so certificate renewals are answered by the relay.</summary>
     public bool AcmeChallengeException { get; init; }
 
+    /// <summary>How the ACME CA checks the names (with Tls Acme): Http01, or Dns01 through HomeTunnel's hook and <see cref="AcmeDns"/>.</summary>
+    public AcmeChallenge AcmeChallenge => AcmeDns is null ? AcmeChallenge.Http01 : AcmeChallenge.Dns01;
+
+    /// <summary>DNS-01: the zone's primary server the relay's hook updates ("ip:port").</summary>
+    public string? AcmeDnsServer => AcmeDns?.Server.ToString();
+
+    /// <summary>DNS-01: the zone the names are in.</summary>
+    public string? AcmeDnsZone => AcmeDns?.Zone;
+
+    /// <summary>DNS-01: the site's TSIG key file on the relay (0600, Apache's user's).</summary>
+    public string? AcmeDnsKeyFile => AcmeDns is null ? null : AcmeDns01.KeyPathFor(ServerName);
+
+    /// <summary>DNS-01 settings with the key (internal: no formatter, JSON or CLIXML sees the key).</summary>
+    internal AcmeDns01? AcmeDns { get; init; }
+
     /// <summary>The client networks let through the site's door (canonical CIDRs); empty: everyone.</summary>
     public IReadOnlyList<string> AllowFrom { get; init; } = Array.Empty<string>();
 
@@ -195,11 +210,12 @@ public sealed class ApacheProxySite
             cert = CertificatePath(spec.CertificateFile, "CertificateFile");
             key = CertificatePath(spec.CertificateKeyFile, "CertificateKeyFile");
         }
-        if (tls == TlsMode.Acme && aliases.Any(a => a.StartsWith("*.", StringComparison.Ordinal)))
+        AcmeDns01? dns01 = Dns01(spec, tls, serverName, aliases);
+        if (tls == TlsMode.Acme && dns01 is null && aliases.Any(a => a.StartsWith("*.", StringComparison.Ordinal)))
         {
             string wildcard = aliases.First(a => a.StartsWith("*.", StringComparison.Ordinal));
             throw HomeTunnelException.Invalid("WildcardNeedsDnsChallenge",
-                $"ServerAlias '{wildcard}' cannot get an ACME certificate over HTTP (wildcards need a DNS challenge); use -CertificateFile, or drop the wildcard.", wildcard);
+                $"ServerAlias '{wildcard}' cannot get an ACME certificate over HTTP (wildcards need a DNS challenge); use -AcmeChallenge Dns01, -CertificateFile, or drop the wildcard.", wildcard);
         }
 
         string? user = spec.BasicAuthUser is null ? null : SiteDoor.UserName(spec.BasicAuthUser);
@@ -230,10 +246,51 @@ public sealed class ApacheProxySite
             Retry = Seconds(spec.Retry ?? DefaultRetry, "Retry", 0, 3600),
             ProxyTimeout = Seconds(spec.ProxyTimeout ?? DefaultProxyTimeout, "ProxyTimeout", 1, 86400),
             AcmeChallengeException = spec.AcmeChallengeException ?? true,
+            AcmeDns = dns01,
             AllowFrom = SiteDoor.AllowList(spec.AllowFrom, spec.AllowEveryone),
             BasicAuthUser = user,
             BasicAuthPassword = password,
         };
+    }
+
+    /// <summary>
+    /// DNS-01 settings from the spec, checked: only with certificates from ACME; a server, a zone that holds every
+    /// name of the site; the key, or (a site from data) none: an install then keeps the key file already on the relay.
+    /// </summary>
+    private static AcmeDns01? Dns01(ApacheSiteSpec spec, TlsMode tls, string serverName, string[] aliases)
+    {
+        if ((spec.AcmeChallenge ?? AcmeChallenge.Http01) == AcmeChallenge.Http01)
+        {
+            string? stray = spec.AcmeDnsServer ?? spec.AcmeDnsZone ?? spec.AcmeDnsKey?.Name;
+            if (stray is not null)
+            {
+                throw HomeTunnelException.Invalid("AcmeDnsSettingWithoutDns01", $"ServerName '{serverName}': the DNS server, zone and key are for -AcmeChallenge Dns01; add it, or leave them out.", stray);
+            }
+            return null;
+        }
+        if (tls != TlsMode.Acme)
+        {
+            throw HomeTunnelException.Invalid("AcmeChallengeNeedsAcme",
+                $"ServerName '{serverName}': -AcmeChallenge Dns01 is how an ACME certificate is obtained; give -Https without -CertificateFile/-CertificateKeyFile.", spec.AcmeChallenge);
+        }
+        if (string.IsNullOrEmpty(spec.AcmeDnsServer))
+        {
+            throw HomeTunnelException.Invalid("AcmeDnsServerMissing", $"ServerName '{serverName}': -AcmeChallenge Dns01 needs -DnsServer, the zone's primary server that takes RFC 2136 updates.", serverName);
+        }
+        System.Net.IPEndPoint server = HomeTunnel.Probes.DnsProbe.ParseServer(spec.AcmeDnsServer);
+        if (string.IsNullOrEmpty(spec.AcmeDnsZone))
+        {
+            throw HomeTunnelException.Invalid("AcmeDnsZoneMissing", $"ServerName '{serverName}': -AcmeChallenge Dns01 needs -Zone, the zone that holds the name on -DnsServer.", serverName);
+        }
+        string zone = DnsName.Normalize(spec.AcmeDnsZone, "Zone", "Zone");
+        foreach (string n in aliases.Prepend(serverName).Select(a => a.StartsWith("*.", StringComparison.Ordinal) ? a[2..] : a))
+        {
+            if (n != zone && !n.EndsWith("." + zone, StringComparison.Ordinal))
+            {
+                throw HomeTunnelException.Invalid("DnsNameOutsideZone", $"{n} is not in zone {zone}: the DNS-01 hook writes only inside the zone.", n);
+            }
+        }
+        return new AcmeDns01(server, zone, spec.AcmeDnsKey, spec.AcmeDnsKey?.Name);
     }
 
     private static int Seconds(int value, string what, int min, int max) =>

@@ -59,6 +59,7 @@ public static partial class ApacheSiteParser
         var allow = new HashSet<string>(allowDirectives ?? Array.Empty<string>(), StringComparer.OrdinalIgnoreCase);
         var globals = new List<string>();
         var mdomains = new List<string>();
+        var dns01 = new Dictionary<string, AcmeDns01>(StringComparer.Ordinal);
         var vhosts = new List<VHost>();
         foreach (ApacheDirective d in ApacheConfigReader.Read(text, where))
         {
@@ -68,7 +69,16 @@ public static partial class ApacheSiteParser
             }
             else if (d.Is("MDomain"))
             {
-                mdomains.AddRange(d.Args.Select(a => a.ToLowerInvariant()));
+                string[] names = d.Args.Select(a => a.ToLowerInvariant()).ToArray();
+                mdomains.AddRange(names);
+                if (d.IsSection && names.Length > 0)
+                {
+                    AcmeDns01 settings = ReadDns01(d, names[0], where);
+                    foreach (string n in names)
+                    {
+                        dns01[n] = settings;
+                    }
+                }
             }
             else
             {
@@ -80,7 +90,7 @@ public static partial class ApacheSiteParser
         string[] allowed = allow.Order(StringComparer.OrdinalIgnoreCase).ToArray();
         foreach (var group in vhosts.GroupBy(v => v.ServerName!))
         {
-            ApacheProxySite site = Build(group.ToList(), globals, mdomains, where, source, allowed);
+            ApacheProxySite site = Build(group.ToList(), globals, mdomains, dns01, where, source, allowed);
             foreach (VHost v in group)
             {
                 ApacheImportPolicy.CheckVirtualHost(v.Section, where, allow, site.BackendValue, ownBackend, v.Own);
@@ -212,7 +222,43 @@ public static partial class ApacheSiteParser
         }
     }
 
-    private static ApacheProxySite Build(List<VHost> group, List<string> globals, List<string> mdomains, string where, string? source, string[] allowed)
+    /// <summary>
+    /// An &lt;MDomain&gt; section is read only as HomeTunnel writes it for DNS-01: "MDCAChallenges dns-01" and
+    /// "MDChallengeDns01 &lt;HomeTunnel's hook&gt; &lt;server&gt; &lt;port&gt; &lt;zone&gt; &lt;the site's key file&gt;". Anything else in it
+    /// (another hook: a command Apache would run; another key file; another directive) is refused, never kept.
+    /// </summary>
+    private static AcmeDns01 ReadDns01(ApacheDirective section, string serverName, string where)
+    {
+        ApacheDirective[] children = section.Children!.ToArray();
+        ApacheDirective? challenges = children.FirstOrDefault(c => c.Is("MDCAChallenges"));
+        ApacheDirective? hook = children.FirstOrDefault(c => c.Is("MDChallengeDns01"));
+        ApacheDirective? other = children.FirstOrDefault(c => !ReferenceEquals(c, challenges) && !ReferenceEquals(c, hook));
+        if (other is not null)
+        {
+            throw ApacheConfigReader.Error("MDomainDirectiveNotAllowed", where, other.Line, "stands in an <MDomain> section, where HomeTunnel writes only MDCAChallenges dns-01 and its own MDChallengeDns01 hook", other.Text);
+        }
+        if (challenges is null || challenges.Args.Count != 1 || challenges.Args[0] != "dns-01")
+        {
+            throw ApacheConfigReader.Error("MDomainDirectiveNotAllowed", where, challenges?.Line ?? section.Line, "is not the <MDomain> section HomeTunnel writes (MDCAChallenges dns-01 with its MDChallengeDns01 hook)", challenges?.Text ?? section.Text);
+        }
+        if (hook is null || hook.Args.Count != 5 || hook.Args[0] != AcmeDns01.HookPath || hook.Args[4] != AcmeDns01.KeyPathFor(serverName))
+        {
+            throw ApacheConfigReader.Error("MDomainHookNotAllowed", where, hook?.Line ?? section.Line,
+                $"is not HomeTunnel's DNS-01 hook ({AcmeDns01.HookPath} <server> <port> <zone> {AcmeDns01.KeyPathFor(serverName)}): a hook is a command Apache runs", hook?.Text ?? section.Text);
+        }
+        return At(where, hook.Line, () =>
+        {
+            bool port = Checks.TryDigits(hook.Args[2], out int p) && p is >= 1 and <= 65535;
+            if (!System.Net.IPAddress.TryParse(hook.Args[1], out System.Net.IPAddress? ip) || ip.ToString() != hook.Args[1] || !port)
+            {
+                throw HomeTunnelException.Invalid("InvalidDnsServer", $"'{hook.Args[1]} {hook.Args[2]}' is not a DNS server address and port.", hook.Args[1]);
+            }
+            string zone = DnsName.Normalize(hook.Args[3], "Zone", "Zone");
+            return new AcmeDns01(new System.Net.IPEndPoint(ip, p), zone, key: null, keyName: null);
+        });
+    }
+
+    private static ApacheProxySite Build(List<VHost> group, List<string> globals, List<string> mdomains, Dictionary<string, AcmeDns01> dns01, string where, string? source, string[] allowed)
     {
         string name = group[0].ServerName!;
         ApacheProxySite.EnsureNotReserved(name);
@@ -350,6 +396,7 @@ public static partial class ApacheSiteParser
             Retry = retry,
             ProxyTimeout = proxy.ProxyTimeout,
             AcmeChallengeException = proxy.AcmeException,
+            AcmeDns = tls == TlsMode.Acme && dns01.TryGetValue(name, out AcmeDns01? d01) ? d01 : null,
             AllowFrom = proxy.DoorAllow,
             BasicAuthUser = proxy.DoorUser,
             ExtraDirectives = extras.AsReadOnly(),

@@ -26,6 +26,14 @@ public sealed class ApacheSiteSpec
     public int? Retry { get; set; }
     public int? ProxyTimeout { get; set; }
     public bool? AcmeChallengeException { get; set; }
+
+    /// <summary>Http01 (the default) or Dns01 (with AcmeDnsServer, AcmeDnsZone and a key).</summary>
+    public AcmeChallenge? AcmeChallenge { get; set; }
+    public string? AcmeDnsServer { get; set; }
+    public string? AcmeDnsZone { get; set; }
+
+    /// <summary>The TSIG key the relay's DNS-01 hook signs with: only from a cmdlet's -DnsKey/-DnsKeyFile, never from data (internal).</summary>
+    internal HomeTunnel.DnsUpdate.TsigKey? AcmeDnsKey { get; set; }
     public string[]? AllowFrom { get; set; }
 
     /// <summary>An AllowFrom list that covers every address is meant (-AllowEveryone); otherwise it is refused as no door.</summary>
@@ -76,6 +84,9 @@ public sealed class ApacheSiteSpec
                 null => null,
                 _ when target == typeof(string[]) => value is IEnumerable e && value is not string ? e.Cast<object>().Select(o => o?.ToString() ?? string.Empty).ToArray() : new[] { value.ToString() ?? string.Empty },
                 _ when target == typeof(string) => value.ToString(),
+                // An enum by its name only: a number would pick a member nobody wrote down.
+                _ when target.IsEnum => Enum.GetNames(target).FirstOrDefault(n => n.Equals(value.ToString(), StringComparison.OrdinalIgnoreCase)) is { } member
+                    ? Enum.Parse(target, member) : throw new FormatException(),
                 // A password arrives only as a SecureString: text would already have been in a script or history.
                 _ when target == typeof(System.Security.SecureString) => value as System.Security.SecureString ?? throw new InvalidCastException(),
                 _ => System.Convert.ChangeType(value, target, System.Globalization.CultureInfo.InvariantCulture),
@@ -85,7 +96,7 @@ public sealed class ApacheSiteSpec
         {
             throw target == typeof(System.Security.SecureString)
                 ? HomeTunnelException.Invalid("SitePropertyWrongType", $"Site property '{key}' must be a SecureString (Read-Host -AsSecureString), never a password as text; the value is not shown.", key)
-                : HomeTunnelException.Invalid("SitePropertyWrongType", $"Site property '{key}' = '{value}' is not a {target.Name}.", value);
+                : HomeTunnelException.Invalid("SitePropertyWrongType", $"Site property '{key}' = '{value}' is not a {target.Name}{(target.IsEnum ? $" ({string.Join(", ", Enum.GetNames(target))})" : string.Empty)}.", value);
         }
     }
 }

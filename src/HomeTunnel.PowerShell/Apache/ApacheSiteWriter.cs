@@ -22,10 +22,18 @@ internal static class ApacheSiteWriter
         }
         if (s.Tls == TlsMode.Acme)
         {
-            sb.Append("MDomain ").Append(s.ServerName);
+            sb.Append(s.AcmeDns is null ? "MDomain " : "<MDomain ").Append(s.ServerName);
             foreach (string a in s.ServerAliases)
             {
                 sb.Append(' ').Append(a);
+            }
+            if (s.AcmeDns is { } dns01)
+            {
+                // DNS-01 for this domain only: the CA reads a TXT record HomeTunnel's hook writes (mod_md runs it as Apache's user).
+                sb.Append(">\n");
+                Line(sb, "MDCAChallenges dns-01");
+                Line(sb, $"MDChallengeDns01 {AcmeDns01.HookPath} {dns01.HookArguments(s.ServerName)}");
+                sb.Append("</MDomain>");
             }
             sb.Append('\n');
         }

@@ -89,6 +89,35 @@ public sealed class NewApacheProxySiteCommand : HomeTunnelCmdlet
     [Parameter(ValueFromPipelineByPropertyName = true)]
     public string? BasicAuthUser { get; set; }
 
+    /// <summary>How the ACME CA checks the names: Http01 (default) or Dns01 (a TXT record HomeTunnel's hook on the relay writes over RFC 2136).</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [EmptyAsNull]
+    public AcmeChallenge? AcmeChallenge { get; set; }
+
+    /// <summary>DNS-01: the zone's primary server that takes RFC 2136 updates (an IP address, optionally with :port).</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public string? DnsServer { get; set; }
+
+    /// <summary>DNS-01: the zone that holds the site's names on -DnsServer.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public string? Zone { get; set; }
+
+    /// <summary>DNS-01: the TSIG key as a credential (key name, base64 secret); the relay's hook signs its updates with it.</summary>
+    [Parameter]
+    [Credential]
+    public PSCredential? DnsKey { get; set; }
+
+    /// <summary>DNS-01: the TSIG key as a bind key file readable by its owner only (instead of -DnsKey).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? DnsKeyFile { get; set; }
+
+    /// <summary>The algorithm of a -DnsKey credential (a key file names its own).</summary>
+    [Parameter]
+    public HomeTunnel.DnsUpdate.TsigAlgorithm DnsKeyAlgorithm { get; set; } = HomeTunnel.DnsUpdate.TsigAlgorithm.HmacSha256;
+
     [Parameter]
     public int? ConnectTimeout { get; set; }
 
@@ -115,6 +144,7 @@ public sealed class NewApacheProxySiteCommand : HomeTunnelCmdlet
         {
             ApacheSiteSpec fromData = ApacheSiteSpec.FromDictionary(Unwrap(table));
             fromData.AllowWeakPassword = AllowWeakPassword;
+            fromData.AcmeDnsKey = DnsKeyValue();
             WriteObject(Made(fromData));
             return;
         }
@@ -144,8 +174,16 @@ public sealed class NewApacheProxySiteCommand : HomeTunnelCmdlet
             BasicAuthUser = Credential?.UserName ?? BasicAuthUser,
             BasicAuthPassword = Credential?.Password,
             AllowWeakPassword = AllowWeakPassword,
+            AcmeChallenge = AcmeChallenge,
+            AcmeDnsServer = DnsServer,
+            AcmeDnsZone = Zone,
+            AcmeDnsKey = DnsKeyValue(),
         }));
     }
+
+    /// <summary>The TSIG key from -DnsKey or -DnsKeyFile (only from the command line, never from data), or null.</summary>
+    private HomeTunnel.DnsUpdate.TsigKey? DnsKeyValue() =>
+        HomeTunnel.DnsUpdate.TsigKey.FromParameters(DnsKey, DnsKeyFile, DnsKeyAlgorithm, FileSystemPath);
 
     private ApacheProxySite Made(ApacheSiteSpec spec)
     {

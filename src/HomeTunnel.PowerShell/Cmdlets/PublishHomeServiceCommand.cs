@@ -104,6 +104,13 @@ public sealed class PublishHomeServiceCommand : RelayHomeCmdlet
     [Parameter]
     public SwitchParameter Https { get; set; }
 
+    /// <summary>
+    /// With -Https: how the ACME CA checks the name. Dns01 has every relay's hook write the TXT record into the zone on
+    /// -DnsServer with -DnsKey/-DnsKeyFile, so each relay gets its certificate whichever relay the name points at.
+    /// </summary>
+    [Parameter]
+    public HomeTunnel.Apache.AcmeChallenge AcmeChallenge { get; set; } = HomeTunnel.Apache.AcmeChallenge.Http01;
+
     [Parameter]
     [ValidateNotNullOrEmpty]
     public string? DnsServer { get; set; }
@@ -162,6 +169,35 @@ public sealed class PublishHomeServiceCommand : RelayHomeCmdlet
 
     private HomeTunnel.DnsUpdate.TunnelDnsRecord? _dns;
 
+    /// <summary>-AcmeChallenge Dns01's server, zone and key, found once for every relay's site.</summary>
+    private (string Server, string Zone, HomeTunnel.DnsUpdate.TsigKey Key)? _acme;
+
+    private (string Server, string Zone, HomeTunnel.DnsUpdate.TsigKey Key)? AcmeDns(string name)
+    {
+        if (AcmeChallenge != HomeTunnel.Apache.AcmeChallenge.Dns01)
+        {
+            return null;
+        }
+        if (_acme is { } known)
+        {
+            return known;
+        }
+        if (!Https)
+        {
+            throw HomeTunnelException.Invalid("AcmeChallengeNeedsAcme", "-AcmeChallenge Dns01 is how an HTTPS site's ACME certificate is obtained; add -Https.", AcmeChallenge);
+        }
+        HomeTunnel.DnsUpdate.TsigKey key = HomeTunnel.DnsUpdate.TsigKey.FromParameters(DnsKey, DnsKeyFile, HomeTunnel.DnsUpdate.TsigAlgorithm.HmacSha256, FileSystemPath)
+            ?? throw HomeTunnelException.Invalid("DnsKeyRequired", "-AcmeChallenge Dns01 needs the zone's TSIG key for the relays' hook: give -DnsKey (a credential) or -DnsKeyFile (a bind key file).", "DnsKey");
+        if (DnsServer is null)
+        {
+            throw HomeTunnelException.Invalid("DnsServerRequired", "-AcmeChallenge Dns01 needs -DnsServer, the zone's primary server.", "DnsServer");
+        }
+        // The zone as the server names it (its SOA): read before any host changes.
+        var editor = new HomeTunnel.DnsUpdate.DnsZoneEditor(DnsProbe.ParseServer(DnsServer), key, TimeSpan.FromSeconds(5));
+        _acme = (DnsServer, editor.FindZone(name, StopToken), key);
+        return _acme;
+    }
+
     protected override void Process()
     {
         // No silent default: the home machine is a session, or this machine said out loud.
@@ -190,6 +226,7 @@ public sealed class PublishHomeServiceCommand : RelayHomeCmdlet
             PeerFile: i == 0 || PeerFile is null ? PeerFile : MultiRelay.PeerFile(FileSystemPath(PeerFile), r.ComputerName))).ToArray();
         // Every relay prepared and checked before any host (or the zone) changes: a bad value for the second relay
         // leaves the first as it was.
+        _acme = null;
         var prepared = new List<(PSSession Relay, Action Apply)>();
         foreach (var one in plan)
         {
@@ -251,12 +288,17 @@ public sealed class PublishHomeServiceCommand : RelayHomeCmdlet
         var forwards = (Forward ?? Array.Empty<System.Collections.Hashtable>()).Select(h => ForwardFrom(h, homePeer, ifName).PublishedBy(name)).ToArray();
         // A forward that keeps the visitor's address needs the home side's return route.
         WireGuardConfig homeConfig = WireGuardConfig.Create(homePeer, new[] { book.Relay }, forwards.Any(f => f.PreserveClientAddress));
+        var acme = AcmeDns(name);
         ApacheProxySite site = ApacheProxySite.Create(new ApacheSiteSpec
         {
             ServerName = name,
             Address = homePeer.AddressValue.IP.ToString(),
             Port = Port,
             Https = Https,
+            AcmeChallenge = acme is null ? null : HomeTunnel.Apache.AcmeChallenge.Dns01,
+            AcmeDnsServer = acme?.Server,
+            AcmeDnsZone = acme?.Zone,
+            AcmeDnsKey = acme?.Key,
             AllowFrom = AllowFrom,
             AllowEveryone = AllowEveryone,
             BasicAuthUser = Credential?.UserName,

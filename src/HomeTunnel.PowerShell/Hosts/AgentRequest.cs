@@ -84,8 +84,14 @@ public static class AgentRequest
         return d;
     }
 
+    /// <summary>
+    /// Install or uninstall sites. The DNS-01 key files are always asked about (an uninstall removes HomeTunnel's), the
+    /// hook only when a site uses it; the keys' secrets are the change's secrets (redacted wherever text is shown).
+    /// </summary>
     public static Hashtable Apache(ApacheProxySite[] sites, bool uninstall) =>
-        Base("Apache", string.Join(", ", sites.Select(s => s.ServerName)), Array.Empty<string>(), uninstall,
+        Base("Apache", string.Join(", ", sites.Select(s => s.ServerName)),
+            sites.Select(s => s.AcmeDns?.SecretText()).Where(x => x is not null).ToArray()!,
+            uninstall,
             ("Sites", sites.Select(s => new Hashtable
             {
                 ["Name"] = s.ServerName,
@@ -93,7 +99,10 @@ public static class AgentRequest
                 ["Text"] = s.Text,
                 ["Modules"] = s.RequiredModules.ToArray(),
                 ["PasswordPath"] = BasicAuthFile.PathFor(s.ServerName),
-            }).ToArray()));
+                ["AcmeKeyPath"] = AcmeDns01.KeyPathFor(s.ServerName),
+            }).ToArray()),
+            ("HookPath", !uninstall && sites.Any(s => s.AcmeDns is not null) ? AcmeDns01.HookPath : null),
+            ("Marker", HostPlan.Marker));
 
     /// <summary>The file a WireGuard change writes (or removes), by its path on the host.</summary>
     public static IReadOnlyDictionary<string, string?> WireGuardFiles(WireGuardConfig? config, string interfaceName) =>
@@ -110,6 +119,11 @@ public static class AgentRequest
         {
             files[$"/etc/apache2/sites-available/{s.FileName}"] = uninstall ? null : s.Text;
             files[BasicAuthFile.PathFor(s.ServerName)] = uninstall || s.BasicAuthUser is null ? null : BasicAuthFile.Display(s.ServerName, s.BasicAuthUser);
+            files[AcmeDns01.KeyPathFor(s.ServerName)] = uninstall || s.AcmeDns is null ? null : AcmeDns01.KeyFileDisplay(s.ServerName, s.AcmeDns.KeyName);
+            if (!uninstall && s.AcmeDns is not null)
+            {
+                files[AcmeDns01.HookPath] = AcmeDns01.HookText;
+            }
         }
         return files;
     }

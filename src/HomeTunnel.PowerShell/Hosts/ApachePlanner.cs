@@ -71,8 +71,13 @@ public static class ApachePlanner
             {
                 return refused;
             }
+            var (key, keyRefused) = AcmeKeyPlan(f, site, uninstall, force);
+            if (keyRefused is not null)
+            {
+                return keyRefused;
+            }
             string[] missing = uninstall ? Array.Empty<string>() : site.RequiredModules.Where(m => !modules.Contains(m)).ToArray();
-            bool changed = uninstall ? current is not null || enabled || pw.Changed : textChanged || !enabled || missing.Length > 0 || pw.Changed;
+            bool changed = uninstall ? current is not null || enabled || pw.Changed || key.Changed : textChanged || !enabled || missing.Length > 0 || pw.Changed || key.Changed;
             planned.Add(new Hashtable
             {
                 ["FileName"] = site.FileName,
@@ -86,8 +91,12 @@ public static class ApachePlanner
                 ["PasswordCurrent"] = pw.Current,
                 ["PasswordText"] = pw.Text,
                 ["PasswordChanged"] = pw.Changed,
+                ["AcmeKeyPath"] = key.Path,
+                ["AcmeKeyText"] = key.Text,
+                ["AcmeKeyChanged"] = key.Changed,
+                ["AcmeKeyUser"] = AcmeDns01.HookUser,
             });
-            if (changed && (textChanged || uninstall || !pw.Changed))
+            if (changed && (textChanged || uninstall || !(pw.Changed || key.Changed)))
             {
                 files.Add(new HostFileFact(path, current, LiveOnly: false));
             }
@@ -95,6 +104,20 @@ public static class ApachePlanner
             {
                 files.Add(new HostFileFact(pw.Path, pw.Current, LiveOnly: false));
             }
+            if (key.Changed)
+            {
+                // The diff shows the key file by its key's name, never its secret, old or new.
+                files.Add(new HostFileFact(key.Path, key.Exists ? AcmeDns01.KeyFileDisplay(site.ServerName, null) : null, LiveOnly: false));
+            }
+        }
+        var (hook, hookRefused) = HookPlan(facts, sites, uninstall, force);
+        if (hookRefused is not null)
+        {
+            return hookRefused;
+        }
+        if (hook.Changed)
+        {
+            files.Add(new HostFileFact(AcmeDns01.HookPath, hook.Current, LiveOnly: false));
         }
         // Nothing is "Unchanged" on a relay whose Apache does not serve, or would not after a reboot: an install
         // starts it and enables it at boot.
@@ -102,12 +125,79 @@ public static class ApachePlanner
         return new HostPlan
         {
             Changed = any,
-            Plan = new Hashtable { ["Sites"] = planned.ToArray(), ["Running"] = running, ["AtBoot"] = atBoot, ["Changed"] = any },
+            Plan = new Hashtable
+            {
+                ["Sites"] = planned.ToArray(), ["Running"] = running, ["AtBoot"] = atBoot, ["Changed"] = any,
+                ["HookPath"] = AcmeDns01.HookPath, ["HookCurrent"] = hook.Current, ["HookText"] = hook.Changed ? AcmeDns01.HookText : null, ["HookChanged"] = hook.Changed,
+            },
             Files = files,
         };
     }
 
     private sealed record PasswordChange(string Path, string? Current, string? Text, bool Changed);
+
+    private sealed record KeyChange(string Path, bool Exists, string? Text, bool Changed);
+
+    private sealed record HookChange(string? Current, bool Changed);
+
+    /// <summary>
+    /// A DNS-01 site's key file: written when the relay's differs from the given key (the relay sends a digest, never the
+    /// text), kept when it is HomeTunnel's and no key was given (a site read back), removed with the site or when the
+    /// site no longer uses DNS-01 (only if HomeTunnel's). Refused when it is not HomeTunnel's, or when no key is given
+    /// and none is on the relay.
+    /// </summary>
+    private static (KeyChange Change, HostPlan? Refused) AcmeKeyPlan(Hashtable f, ApacheProxySite site, bool uninstall, bool force)
+    {
+        string path = AcmeDns01.KeyPathFor(site.ServerName);
+        var fact = AgentValue.Unwrap(f["AcmeKey"]) as Hashtable;
+        bool exists = fact is not null;
+        bool ours = exists && AgentValue.Truth(fact!["Ours"]);
+        var keep = new KeyChange(path, exists, null, false);
+        if (uninstall || site.AcmeDns is null)
+        {
+            return (ours ? new KeyChange(path, exists, null, true) : keep, null);
+        }
+        if (exists && !ours && !force)
+        {
+            return (keep, HostPlan.Refused("NotOwnedByHomeTunnel",
+                $"{path} exists and was not written by HomeTunnel; nothing was changed. To replace it, run the same command with -Force."));
+        }
+        if (site.AcmeDns.Key is not { } tsig)
+        {
+            return ours ? (keep, null) : (keep, HostPlan.Refused("AcmeDnsKeyMissing",
+                $"{site.ServerName} gets its certificate by DNS-01 but no TSIG key was given and {path} holds none; nothing was changed. Give the site -DnsKey or -DnsKeyFile once."));
+        }
+        string text = AcmeDns01.KeyFileText(site.ServerName, tsig);
+        bool same = ours && string.Equals(AgentValue.Text(fact!["Digest"]), AcmeDns01.Digest(text), StringComparison.OrdinalIgnoreCase);
+        return same ? (keep, null) : (new KeyChange(path, exists, text, true), null);
+    }
+
+    /// <summary>HomeTunnel's DNS-01 hook, when a site uses it: written when missing or different (if HomeTunnel's); never removed (other sites may use it).</summary>
+    private static (HookChange Change, HostPlan? Refused) HookPlan(Hashtable facts, IReadOnlyList<ApacheProxySite> sites, bool uninstall, bool force)
+    {
+        string? current = AgentValue.Unwrap(facts["Hook"]) as string;
+        if (uninstall || !sites.Any(s => s.AcmeDns is not null))
+        {
+            return (new HookChange(current, false), null);
+        }
+        if (facts["Nsupdate"] is not null && !AgentValue.Truth(facts["Nsupdate"]))
+        {
+            return (new HookChange(current, false), HostPlan.Refused("AcmeDnsToolMissing",
+                "The relay has no nsupdate, which HomeTunnel's DNS-01 hook sends its updates with; nothing was changed. Install it on the relay (Debian: apt-get install bind9-dnsutils)."));
+        }
+        if (string.Equals(current, AcmeDns01.HookText, StringComparison.Ordinal))
+        {
+            return (new HookChange(current, false), null);
+        }
+        // The hook's marker stands on its second line, after the #! line.
+        bool ours = current is not null && current.Split('\n') is { Length: > 1 } lines && lines[1].StartsWith(HostPlan.Marker, StringComparison.Ordinal);
+        if (current is not null && !ours && !force)
+        {
+            return (new HookChange(current, false), HostPlan.Refused("NotOwnedByHomeTunnel",
+                $"{AcmeDns01.HookPath} exists and was not written by HomeTunnel; nothing was changed. To replace it, run the same command with -Force."));
+        }
+        return (new HookChange(current, true), null);
+    }
 
     /// <summary>
     /// The htpasswd file behind a site's door: kept when it is HomeTunnel's and holds the user (and the given

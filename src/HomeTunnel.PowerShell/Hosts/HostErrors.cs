@@ -29,6 +29,8 @@ public static class HostErrors
         ["NotOwnedByHomeTunnel"] = ErrorKind.ResourceExists,
         ["ServerNameTaken"] = ErrorKind.ResourceExists,
         ["BasicAuthPasswordMissing"] = ErrorKind.InvalidArgument,
+        ["AcmeDnsKeyMissing"] = ErrorKind.InvalidArgument,
+        ["AcmeDnsToolMissing"] = ErrorKind.NotInstalled,
         ["UnsupportedAgentVersion"] = ErrorKind.InvalidOperation,
         ["UnknownRequestKind"] = ErrorKind.InvalidOperation,
         ["WebServerNotSupported"] = ErrorKind.NotInstalled,

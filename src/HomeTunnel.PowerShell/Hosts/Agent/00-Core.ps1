@@ -99,7 +99,7 @@ function Read-HostFile([string] $Path, [switch] $FollowLink) {
     if ($r.ExitCode -eq 0) { $r.Out } else { $null }
 }
 
-function Write-HostFileAtomic([string] $Path, [string] $Text, [string] $Mode, [string] $Group = '') {
+function Write-HostFileAtomic([string] $Path, [string] $Text, [string] $Mode, [string] $Group = '', [string] $Owner = '') {
     # Staged beside the target, flushed, renamed over it: a reader sees the old file or the new one.
     $dir = Split-Path $Path -Parent
     $stage = Join-Path $dir ".$(Split-Path $Path -Leaf).hometunnel-$([guid]::NewGuid().ToString('N'))"
@@ -118,6 +118,8 @@ function Write-HostFileAtomic([string] $Path, [string] $Text, [string] $Mode, [s
             finally { $fs.Dispose() }
             # A group (www-data reads an htpasswd file) is set on the staged file: the target is never readable by more.
             if ($Group) { Invoke-Native chgrp @($Group, $stage) | Out-Null }
+            # An owner (www-data runs mod_md's DNS-01 hook, which reads its 0600 key file) likewise, before the rename.
+            if ($Owner) { Invoke-Native chown @($Owner, $stage) | Out-Null }
             [System.IO.File]::Move($stage, $Path, $true)
         }
         catch {
@@ -129,7 +131,7 @@ function Write-HostFileAtomic([string] $Path, [string] $Text, [string] $Mode, [s
         $tmp = Join-Path $script:RunDir ([guid]::NewGuid().ToString('N'))
         [System.IO.File]::WriteAllText($tmp, $Text)
         try {
-            Invoke-Native install @('-m', $Mode, '-o', 'root', '-g', $(if ($Group) { $Group } else { 'root' }), $tmp, $stage) | Out-Null
+            Invoke-Native install @('-m', $Mode, '-o', $(if ($Owner) { $Owner } else { 'root' }), '-g', $(if ($Group) { $Group } else { 'root' }), $tmp, $stage) | Out-Null
             Invoke-Native mv @('-f', $stage, $Path) | Out-Null
         }
         catch {

@@ -41,6 +41,8 @@ function Get-ApacheFacts($Req) {
             FileName = $s.FileName; Path = $available; Current = (Read-HostFile $available); Enabled = $enabled
             EnabledTarget = $(if ($enabled) { "$([System.IO.FileInfo]::new($enabledPath).LinkTarget)" } else { '' })
             PasswordCurrent = $(if ($s.PasswordPath) { Read-HostFile $s.PasswordPath } else { $null })
+            # A DNS-01 key file holds a secret: only its digest and whether it is HomeTunnel's leave the host.
+            AcmeKey = $(if ($s.AcmeKeyPath) { Get-SecretFileFact $s.AcmeKeyPath ([string]$Req.Marker) } else { $null })
         }
     }
     $modules = @(foreach ($f in [System.IO.Directory]::GetFiles("$etc/mods-enabled", '*.load')) { [System.IO.Path]::GetFileNameWithoutExtension($f) })
@@ -48,14 +50,25 @@ function Get-ApacheFacts($Req) {
         Sites = @($sites); Modules = $modules; Running = (Test-ApacheRunning); AtBoot = (Test-ApacheAtBoot)
         Tunnel = $(if (-not $Req.Uninstall) { Get-WgPeerText } else { $null })
         OtherSites = @(Get-EnabledSiteNames $etc @($Req.Sites | ForEach-Object { $_.FileName }))
+        Hook = $(if ($Req.HookPath) { Read-HostFile $Req.HookPath } else { $null })
+        Nsupdate = $(if ($Req.HookPath) { Test-Tool 'nsupdate' } else { $null })
+    }
+}
+
+function Get-SecretFileFact([string] $Path, [string] $Marker) {
+    $text = Read-HostFile $Path
+    if ($null -eq $text) { return $null }
+    @{
+        Digest = [System.Convert]::ToHexString([System.Security.Cryptography.SHA256]::HashData([System.Text.UTF8Encoding]::new($false).GetBytes($text)))
+        Ours   = $Marker.Length -gt 0 -and $text.StartsWith($Marker, [System.StringComparison]::Ordinal)
     }
 }
 
 function Get-ApacheFingerprint($F) {
     $parts = [System.Collections.Generic.List[string]]::new()
-    foreach ($s in $F.Sites) { $parts.Add("$($s.Path)|$($null -eq $s.Current)|$($s.Current)|$($s.Enabled)|$($s.EnabledTarget)|$($null -eq $s.PasswordCurrent)|$($s.PasswordCurrent)") }
+    foreach ($s in $F.Sites) { $parts.Add("$($s.Path)|$($null -eq $s.Current)|$($s.Current)|$($s.Enabled)|$($s.EnabledTarget)|$($null -eq $s.PasswordCurrent)|$($s.PasswordCurrent)|$(if ($s.AcmeKey) { "$($s.AcmeKey.Digest)|$($s.AcmeKey.Ours)" })") }
     $modules = [string[]]@($F.Modules); [System.Array]::Sort($modules, [System.StringComparer]::Ordinal)
-    $parts.Add($modules -join ','); $parts.Add("$($F.Running)|$($F.AtBoot)")
+    $parts.Add($modules -join ','); $parts.Add("$($F.Running)|$($F.AtBoot)|$($null -eq $F.Hook)|$($F.Hook)|$($F.Nsupdate)")
     foreach ($o in $F.OtherSites) { $parts.Add("$($o.File)=$($o.Names -join ',')") }
     Get-Fingerprint $parts.ToArray()
 }
@@ -74,6 +87,30 @@ function Set-SitePasswordFile($Site) {
     $script:Actions.Add("wrote $($Site.PasswordPath)")
 }
 
+function Set-SiteAcmeKey($Site, $Saved) {
+    # A DNS-01 site's TSIG key file: 0600, owned by Apache's user (mod_md runs the hook as it). The key's old text is
+    # kept in this process only, for a rollback; the actions name the file, never its content.
+    if (-not $Site.AcmeKeyChanged) { return }
+    $Saved[$Site.AcmeKeyPath] = Read-HostFile $Site.AcmeKeyPath
+    if ($null -eq $Site.AcmeKeyText) {
+        Remove-HostFile $Site.AcmeKeyPath; $script:Actions.Add("removed $($Site.AcmeKeyPath)")
+        return
+    }
+    $dir = Split-Path $Site.AcmeKeyPath -Parent
+    if (-not [System.IO.Directory]::Exists($dir)) { Invoke-Native install @('-d', '-m', '0755', '-o', 'root', '-g', 'root', $dir) | Out-Null }
+    Write-HostFileAtomic $Site.AcmeKeyPath $Site.AcmeKeyText '0600' $Site.AcmeKeyUser $Site.AcmeKeyUser
+    $script:Actions.Add("wrote $($Site.AcmeKeyPath)")
+}
+
+function Set-AcmeHook($Plan) {
+    # HomeTunnel's DNS-01 hook, one for every site: root's, 0755 (mod_md runs it; nobody but root may change it).
+    if (-not $Plan.HookChanged) { return }
+    $dir = Split-Path $Plan.HookPath -Parent
+    if (-not [System.IO.Directory]::Exists($dir)) { Invoke-Native install @('-d', '-m', '0755', '-o', 'root', '-g', 'root', $dir) | Out-Null }
+    Write-HostFileAtomic $Plan.HookPath $Plan.HookText '0755'
+    $script:Actions.Add("wrote $($Plan.HookPath)")
+}
+
 function Invoke-ApacheApply($Req, $Plan) {
     $before = Test-ApacheConfig
     if (-not $before.Ok) {
@@ -83,16 +120,20 @@ function Invoke-ApacheApply($Req, $Plan) {
     $touched = [System.Collections.Generic.List[object]]::new()
     # a2enmod also enables dependencies (ssl brings socache_shmcb): remember the folder, not just our list.
     $modsBefore = @(Get-ChildItem -Name /etc/apache2/mods-enabled)
+    $savedKeys = @{}
     try {
+        if (-not $Req.Uninstall) { Set-AcmeHook $Plan }
         foreach ($site in @($Plan.Sites | Where-Object { $_.Changed })) {
             $touched.Add($site)
             if ($Req.Uninstall) {
                 if ($site.Enabled) { Invoke-Native a2dissite @('-q', $site.FileName) | Out-Null; $script:Actions.Add("a2dissite $($site.FileName)") }
                 if ($null -ne $site.Current) { Remove-HostFile $site.Path; $script:Actions.Add("removed $($site.Path)") }
                 Set-SitePasswordFile $site
+                Set-SiteAcmeKey $site $savedKeys
                 continue
             }
             Set-SitePasswordFile $site
+            Set-SiteAcmeKey $site $savedKeys
             foreach ($m in $site.MissingModules | Where-Object { $_ -notin $enabledModules }) {
                 Invoke-Native a2enmod @('-q', $m) | Out-Null
                 $enabledModules.Add($m); $script:Actions.Add("a2enmod $m")
@@ -113,6 +154,10 @@ function Invoke-ApacheApply($Req, $Plan) {
             if ($site.PasswordChanged) {
                 if ($null -eq $site.PasswordCurrent) { Remove-HostFile $site.PasswordPath } else { Write-HostFileAtomic $site.PasswordPath $site.PasswordCurrent '0640' 'www-data' }
             }
+            if ($site.AcmeKeyChanged -and $savedKeys.ContainsKey($site.AcmeKeyPath)) {
+                $old = $savedKeys[$site.AcmeKeyPath]
+                if ($null -eq $old) { Remove-HostFile $site.AcmeKeyPath } else { Write-HostFileAtomic $site.AcmeKeyPath $old '0600' $site.AcmeKeyUser $site.AcmeKeyUser }
+            }
             $isEnabled = Test-Path -LiteralPath "/etc/apache2/sites-enabled/$name"
             if ($site.Enabled -and -not $isEnabled) { Invoke-Native a2ensite @('-q', $name) -AllowFailure | Out-Null }
             if (-not $site.Enabled -and $isEnabled) { Invoke-Native a2dissite @('-q', $name) -AllowFailure | Out-Null }
@@ -120,6 +165,9 @@ function Invoke-ApacheApply($Req, $Plan) {
         $added = @(Get-ChildItem -Name /etc/apache2/mods-enabled | Where-Object { $_ -notin $modsBefore })
         foreach ($m in @($added | Where-Object { $_ -like '*.load' } | ForEach-Object { $_ -replace '\.load$', '' })) { Invoke-Native a2dismod @('-q', '-f', $m) -AllowFailure | Out-Null }
         foreach ($f in @(Get-ChildItem -Name /etc/apache2/mods-enabled | Where-Object { $_ -notin $modsBefore })) { Remove-HostFile "/etc/apache2/mods-enabled/$f" }
+        if ($Plan.HookChanged -and -not $Req.Uninstall) {
+            if ($null -eq $Plan.HookCurrent) { Remove-HostFile $Plan.HookPath } else { Write-HostFileAtomic $Plan.HookPath $Plan.HookCurrent '0755' }
+        }
         $script:Actions.Add('rolled back')
         throw
     }
