@@ -145,3 +145,65 @@ Describe 'The DNS-01 hook on the relay' -Skip:(-not $IsLinux) {
         $r.Sent | Should -BeNullOrEmpty
     }
 }
+
+Describe 'Planning a DNS-01 site on a relay' {
+    BeforeAll {
+        $homePeer = New-TunnelPeer -Name home -Role Home -Address 192.168.4.2/32
+        $site = $homePeer | New-ApacheProxySite -ServerName other.example.test -Port 8080 -Https -AcmeChallenge Dns01 -DnsServer 192.0.2.53 -Zone example.test -DnsKey $tsig
+        $keyPath = '/etc/apache2/hometunnel/other.example.test.dns01.key'
+        # Recorded facts of a relay that has none of the site's files yet, with the DNS-01 facts set per case.
+        function Get-Plan($Site = $site, [hashtable] $AcmeKey, [string] $Hook, $Nsupdate = $true, [switch] $Force, [switch] $Uninstall) {
+            $facts = (Get-Content -Raw "$PSScriptRoot/fixtures/agent/apache-facts-new.json" | ConvertFrom-Json -AsHashtable).Facts
+            $facts.Sites[0].AcmeKey = $AcmeKey
+            $facts.Hook = if ($Hook) { $Hook } else { $null }
+            $facts.Nsupdate = $Nsupdate
+            [HomeTunnel.Hosts.ApachePlanner]::Plan($facts, [HomeTunnel.Apache.ApacheProxySite[]]@($Site), [bool]$Uninstall, [bool]$Force, $null)
+        }
+        function Get-Digest([string] $Text) { [Convert]::ToHexString([Security.Cryptography.SHA256]::HashData([Text.Encoding]::UTF8.GetBytes($Text))) }
+    }
+
+    It 'writes the hook and the key file on a relay that has neither, showing the key by name only' {
+        $plan = Get-Plan
+        $plan.ErrorId | Should -BeNullOrEmpty
+        $plan.Plan.HookChanged | Should -BeTrue
+        $plan.Plan.HookText | Should -BeExactly ([HomeTunnel.Apache.AcmeDns01]::HookText)
+        $plan.Plan.Sites[0].AcmeKeyChanged | Should -BeTrue
+        $plan.Plan.Sites[0].AcmeKeyText | Should -Match ([regex]::Escape($secret)) -Because 'the agent writes the key'
+        $plan.Plan.Sites[0].AcmeKeyUser | Should -Be 'www-data'
+        ($plan.Files | Where-Object Path -EQ $keyPath) | Should -Not -BeNullOrEmpty
+        (($plan.Files | ForEach-Object { "$($_.Path) $($_.Current)" }) -join "`n") | Should -Not -Match ([regex]::Escape($secret))
+    }
+
+    It 'keeps a key file whose digest is the one it would write, and rewrites one that differs' {
+        $text = (Get-Plan).Plan.Sites[0].AcmeKeyText
+        (Get-Plan -AcmeKey @{ Digest = (Get-Digest $text); Ours = $true } -Hook ([HomeTunnel.Apache.AcmeDns01]::HookText)).Plan.Sites[0].AcmeKeyChanged | Should -BeFalse
+        (Get-Plan -AcmeKey @{ Digest = (Get-Digest "$text "); Ours = $true }).Plan.Sites[0].AcmeKeyChanged | Should -BeTrue
+    }
+
+    It 'refuses <Case> (<Id>), and -Force takes over a file that is not HomeTunnel''s' -ForEach @(
+        @{ Case = 'a key file HomeTunnel did not write'; Id = 'NotOwnedByHomeTunnel'; AcmeKey = @{ Digest = 'AB'; Ours = $false }; Hook = $null; ForceTakes = $true }
+        @{ Case = 'a hook HomeTunnel did not write'; Id = 'NotOwnedByHomeTunnel'; AcmeKey = $null; Hook = "#!/bin/sh`necho owner's own"; ForceTakes = $true }
+    ) {
+        (Get-Plan -AcmeKey $AcmeKey -Hook $Hook).ErrorId | Should -Be $Id
+        (Get-Plan -AcmeKey $AcmeKey -Hook $Hook -Force).ErrorId | Should -BeNullOrEmpty
+    }
+
+    It 'refuses a relay without nsupdate (AcmeDnsToolMissing), whatever -Force says' {
+        (Get-Plan -Nsupdate $false).ErrorId | Should -Be 'AcmeDnsToolMissing'
+        (Get-Plan -Nsupdate $false -Force).ErrorId | Should -Be 'AcmeDnsToolMissing'
+    }
+
+    It 'installs a site read back from the relay only when its key file is there (AcmeDnsKeyMissing)' {
+        $back = ConvertFrom-ApacheProxySite -Text $site.Text
+        (Get-Plan -Site $back).ErrorId | Should -Be 'AcmeDnsKeyMissing'
+        $kept = Get-Plan -Site $back -AcmeKey @{ Digest = 'AB'; Ours = $true }
+        $kept.ErrorId | Should -BeNullOrEmpty
+        $kept.Plan.Sites[0].AcmeKeyChanged | Should -BeFalse
+    }
+
+    It 'removes HomeTunnel''s key file with the site, and leaves another''s' {
+        (Get-Plan -Uninstall -AcmeKey @{ Digest = 'AB'; Ours = $true }).Plan.Sites[0].AcmeKeyChanged | Should -BeTrue
+        (Get-Plan -Uninstall -AcmeKey @{ Digest = 'AB'; Ours = $false }).Plan.Sites[0].AcmeKeyChanged | Should -BeFalse
+        (Get-Plan -Uninstall -AcmeKey $null).Plan.Sites[0].AcmeKeyChanged | Should -BeFalse
+    }
+}
