@@ -1,6 +1,6 @@
 @{
     # The one place the version lives: build.ps1 stamps it into the assembly and the package.
-    ModuleVersion          = '0.1.0'
+    ModuleVersion          = '0.2.0'
     RootModule             = 'HomeTunnel.PowerShell.dll'
     GUID                   = '6f0c3f5e-2b7e-4d0a-9a53-6c1f4e2d9b11'
     Author                 = 'HomeTunnel contributors'
@@ -61,7 +61,8 @@
             Tags         = @('WireGuard', 'Apache', 'ReverseProxy', 'SelfHosting', 'NAT', 'CGNAT', 'Tunnel', 'VPS', 'Linux', 'PSEdition_Core')
             LicenseUri   = 'https://opensource.org/licenses/MIT'
             ProjectUri   = 'https://github.com/hometunnel/HomeTunnel'
-            ReleaseNotes = '0.1.0: keys, peers and configs as objects; Apache proxy sites; idempotent, transactional apply over SSH remoting (Install-*, Publish-HomeService); Test-TunnelPath, Get-TunnelStatus and scheduled checks; full help. See CHANGELOG.md in the project.'
+            # Stamped by the build from CHANGELOG.md's section for ModuleVersion (a build without one fails).
+            ReleaseNotes = '{{ReleaseNotes}}'
         }
     }
 }

@@ -50,7 +50,20 @@ function Invoke-Native([string] $what, [scriptblock] $command) {
 }
 
 function Get-ModuleVersion {
-    (Import-PowerShellDataFile (Join-Path $root 'HomeTunnel.psd1')).ModuleVersion
+    # One version, the manifest's: a semantic version (major.minor.patch) that CHANGELOG.md has a section for.
+    $version = (Import-PowerShellDataFile (Join-Path $root 'HomeTunnel.psd1')).ModuleVersion
+    if ($version -notmatch '^\d+\.\d+\.\d+$') { throw "HomeTunnel.psd1's ModuleVersion '$version' is not a semantic version (major.minor.patch)." }
+    $version
+}
+
+function Get-ReleaseNotes([string] $Version) {
+    <# The release notes the build stamps into the manifest (and so the package): the version, its date and the first
+       line of CHANGELOG.md's section for it. A version with no section is not built: what ships is what the log says. #>
+    $log = [IO.File]::ReadAllText((Join-Path $root 'CHANGELOG.md'))
+    $m = [regex]::Match($log, "(?m)^## $([regex]::Escape($Version))(?: - (?<date>\d{4}-\d{2}-\d{2}))?[ \t]*\r?\n(?<first>[^\r\n]*)")
+    if (-not $m.Success) { throw "CHANGELOG.md has no section '## $Version - <date>' for the manifest's version: move the Unreleased entries there (or bump the version) first." }
+    $date = if ($m.Groups['date'].Success) { " ($($m.Groups['date'].Value))" } else { '' }
+    "$Version$($date): $($m.Groups['first'].Value.Trim()) Every change: CHANGELOG.md in the package."
 }
 
 function New-UpdatableHelp([string] $Version) {
@@ -98,8 +111,10 @@ function Invoke-Build {
         Copy-Item (Join-Path $native '*') $target
     }
     # The package carries what its release notes point at: the README, the CHANGELOG and the LICENSE.
-    Copy-Item (Join-Path $root 'HomeTunnel.psd1'), (Join-Path $root 'HomeTunnel.Format.ps1xml'), (Join-Path $root 'LICENSE'),
+    Copy-Item (Join-Path $root 'HomeTunnel.Format.ps1xml'), (Join-Path $root 'LICENSE'),
         (Join-Path $root 'README.md'), (Join-Path $root 'CHANGELOG.md') $moduleOut
+    $manifest = [IO.File]::ReadAllText((Join-Path $root 'HomeTunnel.psd1')).Replace('{{ReleaseNotes}}', (Get-ReleaseNotes $version).Replace("'", "''"))
+    [IO.File]::WriteAllText((Join-Path $moduleOut 'HomeTunnel.psd1'), $manifest)
     $helpBuilder = Join-Path $root 'tools/ConvertTo-MamlHelp.ps1'
     if (Test-Path $helpBuilder) {
         & $helpBuilder -DocsPath (Join-Path $root 'docs/en-US') -OutputPath (Join-Path $moduleOut 'en-US/HomeTunnel.PowerShell.dll-Help.xml')

@@ -27,6 +27,29 @@ Describe 'The package' {
         }
     }
 
+    It 'ships one semantic version everywhere, with the release notes of CHANGELOG.md''s section for it' {
+        $version = (Import-PowerShellDataFile "$RepoRoot/HomeTunnel.psd1").ModuleVersion
+        $version | Should -Match '^\d+\.\d+\.\d+$'
+        # The log's released sections, newest first, each a version above the next; the manifest's is the newest.
+        $sections = @([regex]::Matches((Get-Content -Raw "$RepoRoot/CHANGELOG.md"), '(?m)^## (\d+\.\d+\.\d+) - (\d{4}-\d{2}-\d{2})\s*$') | ForEach-Object { [version]$_.Groups[1].Value })
+        $sections[0] | Should -Be ([version]$version) -Because 'the package ships what the newest released section lists, not what is Unreleased'
+        for ($i = 1; $i -lt $sections.Count; $i++) { $sections[$i] | Should -BeLessThan $sections[$i - 1] }
+        $built = Import-PowerShellDataFile (Join-Path $ModulePath 'HomeTunnel.psd1')
+        $built.ModuleVersion | Should -Be $version
+        $built.PrivateData.PSData.ReleaseNotes | Should -Match "^$([regex]::Escape($version)) \(\d{4}-\d{2}-\d{2}\): \S"
+        [Diagnostics.FileVersionInfo]::GetVersionInfo((Join-Path $ModulePath 'HomeTunnel.PowerShell.dll')).ProductVersion | Should -Match "^$([regex]::Escape($version))"
+        Add-Type -AssemblyName System.IO.Compression.FileSystem
+        $zip = [System.IO.Compression.ZipFile]::OpenRead($package.FullName)
+        try {
+            $reader = [IO.StreamReader]::new(($zip.Entries | Where-Object FullName -Like '*.nuspec').Open())
+            $nuspec = [xml]$reader.ReadToEnd(); $reader.Dispose()
+        }
+        finally { $zip.Dispose() }
+        $nuspec.package.metadata.version | Should -Be $version
+        $nuspec.package.metadata.releaseNotes | Should -Be $built.PrivateData.PSData.ReleaseNotes
+        Get-Content -Raw (Join-Path $ModulePath 'en-US/about_HomeTunnel.help.txt') | Should -Match "This topic is for HomeTunnel $([regex]::Escape($version))\."
+    }
+
     It 'installs with Install-PSResource into a fresh pwsh and runs the DESIGN.md pipeline offline' {
         $script = @"
 `$ErrorActionPreference = 'Stop'

@@ -83,15 +83,27 @@ Describe 'Initialize-TunnelHost on bare hosts' -Tag Lab {
         Test-Path $known | Should -BeFalse
     }
 
-    It 'shows the plan with -WhatIf and changes nothing' {
-        $before = Get-HostFileHash relay 'etc/ssh/sshd_config', 'var/lib/dpkg/status'
+    It 'shows the whole plan with -WhatIf, read through a temporary known_hosts, and changes nothing on either side' {
+        $watched = 'etc/ssh/sshd_config', 'var/lib/dpkg/status', 'etc/nftables.conf'
+        $before = Get-HostFileHash relay $watched
+        $unitsBefore = @(Get-ChildItem -Name -Recurse "$($lab.Hosts.relay.Root)/etc/systemd/system")
         # What if: lines go to the host, so a transcript is what sees them.
         $transcript = Join-Path $lab.Directory 'whatif.txt'
         Start-Transcript -LiteralPath $transcript -UseMinimalHeader | Out-Null
-        try { Initialize-Relay -WhatIf } finally { Stop-Transcript | Out-Null }
-        Get-Content -Raw $transcript | Should -Match "What if: .*Trust host key $([regex]::Escape((Get-LabConsoleFingerprint $lab relay)))"
-        (Get-HostFileHash relay 'etc/ssh/sshd_config', 'var/lib/dpkg/status') | Should -Be $before
-        Test-Path $known | Should -BeFalse
+        try { $out = Initialize-Relay -WhatIf } finally { Stop-Transcript | Out-Null }
+        $out | Should -BeNullOrEmpty -Because 'a preview opens no session'
+        $text = (Get-Content -Raw $transcript) -replace '\s+', ' '
+        $text | Should -Match "What if: .*Trust host key $([regex]::Escape((Get-LabConsoleFingerprint $lab relay)))"
+        # Every step, with what it changes: the packages, PowerShell, the sshd_config line, the firewall rules.
+        $text | Should -Match 'What if: Performing the operation "install [^"]*\bapache2\b'
+        $text | Should -Match 'What if: Performing the operation "install [^"]*\bwireguard-tools\b'
+        $text | Should -Match 'What if: Performing the operation "install PowerShell from pwsh-linux-x64\.tar\.gz'
+        $text | Should -Match "What if: Performing the operation `"add 'Subsystem powershell /usr/bin/pwsh -sshs -NoLogo -NoProfile' to /etc/ssh/sshd_config"
+        $text | Should -Match 'What if: Performing the operation "open 51820/udp, 80/tcp, 443/tcp in nftables'
+        (Get-HostFileHash relay $watched) | Should -Be $before
+        @(Get-ChildItem -Name -Recurse "$($lab.Hosts.relay.Root)/etc/systemd/system") | Should -Be $unitsBefore
+        Test-Path $known | Should -BeFalse -Because 'the user''s known_hosts is not written'
+        @(Get-ChildItem -Directory ([IO.Path]::GetTempPath()) -Filter 'hometunnel-whatif-*') | Should -BeNullOrEmpty -Because 'the temporary known_hosts is gone'
     }
 
     It 'brings both to a published service a visitor reaches: two lines of the user''s script' {

@@ -93,7 +93,7 @@ public static class BootstrapPlanner
         }
         if (facts.PowerShellSubsystem is null)
         {
-            steps.Add(new BootstrapStep("SshSubsystem", "add 'Subsystem powershell' to sshd_config (checked with sshd -t, the old file restored if it fails)",
+            steps.Add(new BootstrapStep("SshSubsystem", $"add 'Subsystem powershell {pwsh ?? "/usr/bin/pwsh"} -sshs -NoLogo -NoProfile' to /etc/ssh/sshd_config (checked with sshd -t, the old file restored if it fails), then {ReloadSsh(profile, facts)}",
                 SubsystemScript(pwsh ?? "/usr/bin/pwsh", ReloadSsh(profile, facts))));
         }
         if (request.Role == TunnelRole.Relay && FirewallStep(facts, request.ListenPort) is { } firewall)

@@ -82,11 +82,44 @@ public sealed class InitializeTunnelHostCommand : HomeTunnelCmdlet
         PowerShellPackage? package = PowerShellPackage is null ? null : Bootstrap.PowerShellPackage.From(FileSystemPath(PowerShellPackage));
         string knownHosts = FileSystemPath(KnownHostsPath ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".ssh", "known_hosts"));
 
-        if (!TrustHostKey(host, knownHosts))
+        // -WhatIf with a key that matches (the expected fingerprint, or confirmed): read the host through a temporary
+        // known_hosts, so the whole plan is shown and nothing is written on either side.
+        string? preview = null;
+        try
         {
-            return; // -WhatIf, with a key not yet trusted: nothing more can be read without trusting it
+            string? trusted = TrustHostKey(host, knownHosts, () => preview = NewPreviewKnownHosts());
+            if (trusted is null)
+            {
+                return; // the confirm prompt said No to trusting the key
+            }
+            Initialize(host, key, package, trusted);
         }
+        finally
+        {
+            if (preview is not null)
+            {
+                Directory.Delete(Path.GetDirectoryName(preview)!, recursive: true);
+            }
+        }
+    }
 
+    /// <summary>A known_hosts file for -WhatIf alone, in a new folder only this user may enter; deleted when the command ends.</summary>
+    private static string NewPreviewKnownHosts()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "hometunnel-whatif-" + Guid.NewGuid().ToString("N"));
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(dir);
+        }
+        else
+        {
+            Directory.CreateDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+        return Path.Combine(dir, "known_hosts");
+    }
+
+    private void Initialize(string host, string? key, PowerShellPackage? package, string knownHosts)
+    {
         var shell = new OpenSshShell(host, UserName, key, Port, knownHosts);
         WriteProgress(new ProgressRecord(3, $"Initialize {host}", "Reading the host") { PercentComplete = 0 });
         BootstrapFacts facts = Probe(shell);
@@ -112,7 +145,7 @@ public sealed class InitializeTunnelHostCommand : HomeTunnelCmdlet
             }
         }
         WriteProgress(new ProgressRecord(3, $"Initialize {host}", "Done") { RecordType = ProgressRecordType.Completed });
-        if (MyInvocation.BoundParameters.TryGetValue("WhatIf", out object? whatIf) && whatIf is SwitchParameter { IsPresent: true })
+        if (IsPreviewing(this))
         {
             return;
         }
@@ -128,8 +161,12 @@ public sealed class InitializeTunnelHostCommand : HomeTunnelCmdlet
         return DnsName.Normalize(text, "HostName", "HostName");
     }
 
-    /// <summary>True when the host key is trusted (already, or now); false under -WhatIf with an unknown key.</summary>
-    private bool TrustHostKey(string host, string knownHosts)
+    /// <summary>
+    /// The known_hosts file to connect with: the user's, when the key is trusted there (already, or now); under -WhatIf
+    /// with a matching key, a temporary one from <paramref name="preview"/> (the user's stays as it was); null when the
+    /// confirm prompt declined to trust it.
+    /// </summary>
+    private string? TrustHostKey(string host, string knownHosts, Func<string> preview)
     {
         var target = new SshTarget(host, UserName, null, Port, knownHosts, 10);
         if (target.HostKeyKnown())
@@ -145,7 +182,7 @@ public sealed class InitializeTunnelHostCommand : HomeTunnelCmdlet
                         $"{host} offers host key(s) {string.Join(", ", offered)}, none of which is the expected {ExpectedHostKeyFingerprint}, though known_hosts already trusts one. Nothing was changed.", host);
                 }
             }
-            return true;
+            return knownHosts;
         }
         IReadOnlyList<ScannedHostKey> keys = HostKeyTrust.Scan(host, Port, 10);
         if (keys.Count == 0)
@@ -174,11 +211,18 @@ public sealed class InitializeTunnelHostCommand : HomeTunnelCmdlet
         }
         if (!ShouldProcess(knownHosts, $"Trust host key {chosen.Fingerprint} ({chosen.Type}) of {host}"))
         {
-            return false;
+            if (!IsPreviewing(this))
+            {
+                return null;
+            }
+            string temporary = preview();
+            HostKeyTrust.Enrol(temporary, host, Port, chosen);
+            WriteVerbose($"-WhatIf: reading {host} read-only with its host key {chosen.Fingerprint} in a temporary known_hosts; {knownHosts} is not changed.");
+            return temporary;
         }
         HostKeyTrust.Enrol(knownHosts, host, Port, chosen);
         WriteVerbose($"Trusted {host}'s host key {chosen.Fingerprint} ({chosen.Type}) in {knownHosts}.");
-        return true;
+        return knownHosts;
     }
 
     /// <summary>A yes/no question whose default is No; false when there is no one to ask (a script, redirected input).</summary>
