@@ -84,13 +84,97 @@ Describe 'The scheduler entries' {
     }
 }
 
+Describe 'The Windows task' {
+    BeforeAll {
+        $schema = [System.Xml.Schema.XmlSchemaSet]::new()
+        $null = $schema.Add([HomeTunnel.Scheduling.CheckTaskDefinition]::Namespace, "$PSScriptRoot/fixtures/tasks/task-1.2-subset.xsd")
+        function Test-TaskXml([string] $Xml) {
+            # Every error the schema finds, as text: none is valid.
+            $errors = [System.Collections.Generic.List[string]]::new()
+            $settings = [System.Xml.XmlReaderSettings]::new()
+            $settings.ValidationType = 'Schema'; $settings.Schemas = $schema
+            $settings.add_ValidationEventHandler({ param($s, $e) $errors.Add("$($e.Severity): $($e.Message)") }.GetNewClosure())
+            $reader = [System.Xml.XmlReader]::Create([IO.StringReader]::new($Xml), $settings)
+            try { while ($reader.Read()) { } } finally { $reader.Dispose() }
+            , $errors.ToArray()
+        }
+        $windows = [HomeTunnel.Scheduling.TunnelPathCheckPlan]@{
+            Name = 'site.example.com'; ServerNames = [string[]]@('site.example.com'); IntervalMinutes = 5
+            ModulePath = 'C:\Program Files\PowerShell\Modules\HomeTunnel'; PwshCommand = @('C:\Program Files\PowerShell\7\pwsh.exe')
+            ScriptPath = 'C:\ProgramData\HomeTunnel\checks\site.example.com.ps1'; LogPath = 'C:\ProgramData\HomeTunnel\logs\site.example.com.jsonl'
+        }
+        $start = [datetime]::new(2026, 12, 6, 8, 0, 0)
+    }
+
+    It 'is, for <RunAs>, exactly the reviewed definition, and valid under the schema' -ForEach @(
+        @{ RunAs = 'CurrentUser' }, @{ RunAs = 'System' }, @{ RunAs = 'LoggedOnUser' }
+    ) {
+        $xml = [HomeTunnel.Scheduling.CheckTaskDefinition]::Xml($windows, $RunAs, 'HOST\alice', $start)
+        $fixture = "$PSScriptRoot/fixtures/tasks/check-$($RunAs.ToLowerInvariant()).xml"
+        if ($env:HOMETUNNEL_UPDATE_SNAPSHOTS -eq '1') { [IO.File]::WriteAllText($fixture, $xml) }
+        $xml | Should -BeExactly ([IO.File]::ReadAllText($fixture))
+        Test-TaskXml $xml | Should -BeNullOrEmpty
+    }
+
+    It 'runs logged on or not without a window, on battery, one at a time, for no longer than its interval' {
+        $task = [xml][HomeTunnel.Scheduling.CheckTaskDefinition]::Xml($windows, 'CurrentUser', 'HOST\alice', $start)
+        $task.Task.Principals.Principal.LogonType | Should -Be 'S4U'
+        $task.Task.Settings.DisallowStartIfOnBatteries | Should -Be 'false'
+        $task.Task.Settings.StopIfGoingOnBatteries | Should -Be 'false'
+        $task.Task.Settings.MultipleInstancesPolicy | Should -Be 'IgnoreNew'
+        $task.Task.Settings.ExecutionTimeLimit | Should -Be 'PT5M'
+        $task.Task.Triggers.TimeTrigger.Repetition.Interval | Should -Be 'PT5M'
+        $task.Task.Actions.Exec.Command | Should -Be 'C:\Program Files\PowerShell\7\pwsh.exe'
+        $task.Task.Actions.Exec.Arguments | Should -Be '-NoProfile -NonInteractive -File C:\ProgramData\HomeTunnel\checks\site.example.com.ps1'
+        # Only while logged on, the window is hidden by pwsh itself.
+        ([xml][HomeTunnel.Scheduling.CheckTaskDefinition]::Xml($windows, 'LoggedOnUser', 'HOST\alice', $start)).Task.Actions.Exec.Arguments | Should -Match '^-WindowStyle Hidden '
+    }
+
+    It 'keeps a path''s XML characters as data, never markup' {
+        $odd = [HomeTunnel.Scheduling.TunnelPathCheckPlan]@{
+            Name = 'odd'; ServerNames = [string[]]@('a.example'); IntervalMinutes = 45; PwshCommand = @('C:\A&B <x>\pwsh.exe'); ScriptPath = 'C:\It''s "here"\odd.ps1'
+        }
+        $xml = [HomeTunnel.Scheduling.CheckTaskDefinition]::Xml($odd, 'System', 'HOST\alice', $start)
+        Test-TaskXml $xml | Should -BeNullOrEmpty
+        $task = [xml]$xml
+        $task.Task.Actions.Exec.Command | Should -Be 'C:\A&B <x>\pwsh.exe'
+        $task.Task.Actions.Exec.Arguments | Should -Be '-NoProfile -NonInteractive -File "C:\It''s \"here\"\odd.ps1"'
+        $task.Task.Principals.Principal.UserId | Should -Be 'S-1-5-18'
+        $task.Task.Triggers.TimeTrigger.Repetition.Interval | Should -Be 'PT45M'
+    }
+
+    It 'writes <Minutes> minutes as <Duration>, which the schema takes' -ForEach @(
+        @{ Minutes = 1; Duration = 'PT1M' }, @{ Minutes = 90; Duration = 'PT1H30M' }, @{ Minutes = 1440; Duration = 'P1D' }
+        @{ Minutes = 2190; Duration = 'P1DT12H30M' }, @{ Minutes = 44640; Duration = 'P31D' }
+    ) {
+        [HomeTunnel.Scheduling.CheckTaskDefinition]::Duration($Minutes) | Should -Be $Duration
+        $plan = [HomeTunnel.Scheduling.TunnelPathCheckPlan]@{ Name = 'd'; ServerNames = [string[]]@('a.example'); IntervalMinutes = $Minutes; PwshCommand = @('pwsh.exe'); ScriptPath = 'C:\d.ps1' }
+        Test-TaskXml ([HomeTunnel.Scheduling.CheckTaskDefinition]::Xml($plan, 'CurrentUser', 'HOST\alice', $start)) | Should -BeNullOrEmpty
+    }
+
+    It 'fails the schema when an interval is out of its range (the test can fail)' {
+        $xml = [HomeTunnel.Scheduling.CheckTaskDefinition]::Xml($windows, 'CurrentUser', 'HOST\alice', $start).Replace('<Interval>PT5M</Interval>', '<Interval>P32D</Interval>')
+        Test-TaskXml $xml | Should -Not -BeNullOrEmpty
+        Test-TaskXml ($xml.Replace('<Priority>7</Priority>', '<Priority>7</Priority><Bogus>1</Bogus>')) | Should -Not -BeNullOrEmpty
+    }
+
+    It 'checks intervals per scheduler: cron only even ones, systemd and Task Scheduler any up to 31 days' {
+        [HomeTunnel.Scheduling.TunnelPathCheckPlan]::CheckInterval(7, 'TaskScheduler') | Should -Be 7
+        [HomeTunnel.Scheduling.TunnelPathCheckPlan]::CheckInterval(7, 'Systemd') | Should -Be 7
+        [HomeTunnel.Scheduling.TunnelPathCheckPlan]::CheckInterval(44640, 'TaskScheduler') | Should -Be 44640
+        { [HomeTunnel.Scheduling.TunnelPathCheckPlan]::CheckInterval(44641, 'TaskScheduler') } | Should -Throw -ExpectedMessage '*1 to 44640*'
+        { [HomeTunnel.Scheduling.TunnelPathCheckPlan]::CheckInterval(7, 'Cron') } | Should -Throw -ExpectedMessage '*cron*'
+    }
+}
+
 Describe 'Register-TunnelPathCheck refuses bad input, changing nothing' {
     It '<Case>' -ForEach @(
         @{ Case = 'a session cannot be fixed in a script'; Call = { Register-TunnelPathCheck site.example.com @{ RelaySession = 'x' } -WhatIf }; Id = 'UnknownCheckParameter' }
         @{ Case = 'an unknown parameter'; Call = { Register-TunnelPathCheck site.example.com @{ Bogus = 1 } -WhatIf }; Id = 'UnknownCheckParameter' }
         @{ Case = 'a value with a newline'; Call = { Register-TunnelPathCheck site.example.com @{ UserName = "root`nrm" } -WhatIf }; Id = 'InvalidCheckParameterValue' }
         @{ Case = 'a script block value'; Call = { Register-TunnelPathCheck site.example.com @{ UserName = { 'x' } } -WhatIf }; Id = 'InvalidCheckParameterValue' }
-        @{ Case = 'an interval cron cannot keep'; Call = { Register-TunnelPathCheck site.example.com -IntervalMinutes 7 -WhatIf }; Id = 'InvalidCheckInterval' }
+        @{ Case = 'an interval cron cannot keep'; Call = { Register-TunnelPathCheck site.example.com -Scheduler Cron -IntervalMinutes 7 -WhatIf }; Id = 'InvalidCheckInterval' }
+        @{ Case = 'a run-as account for cron'; Call = { Register-TunnelPathCheck site.example.com -Scheduler Cron -RunAs System -WhatIf }; Id = 'RunAsNeedsTaskScheduler' }
         @{ Case = 'a check name with a slash'; Call = { Register-TunnelPathCheck site.example.com -Name '../../etc/x' -WhatIf }; Id = 'InvalidCheckName' }
         @{ Case = 'a server name with a space'; Call = { Register-TunnelPathCheck 'site example.com' -WhatIf }; Id = 'ServerName*' }
         @{ Case = 'unregistering a bad name'; Call = { Unregister-TunnelPathCheck '-rf' -WhatIf }; Id = 'InvalidCheckName' }

@@ -43,9 +43,15 @@ public sealed class RegisterTunnelPathCheckCommand : HomeTunnelCmdlet
     [Parameter(Position = 1)]
     public IDictionary? TestParameter { get; set; }
 
+    /// <summary>Minutes between runs: any 1 to 44640 (31 days) for systemd and Task Scheduler; for cron a divisor of 60 or whole hours that divide a day.</summary>
     [Parameter]
-    [ValidateRange(1, 1440)]
+    [ValidateRange(1, CheckTaskDefinition.MaxIntervalMinutes)]
     public int IntervalMinutes { get; set; } = 5;
+
+    /// <summary>Task Scheduler only: CurrentUser (logged on or not, no window; the default), System, or LoggedOnUser.</summary>
+    [Parameter]
+    [StrictEnum(typeof(CheckRunAs))]
+    public CheckRunAs? RunAs { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
@@ -117,7 +123,12 @@ public sealed class RegisterTunnelPathCheckCommand : HomeTunnelCmdlet
         string name = TunnelPathCheckPlan.CheckName(Name ?? server);
         NotifyTarget[] notify = (NotifyUri ?? Array.Empty<string>()).Select(u => NotifyTarget.Parse(u, NotifyKind)).ToArray();
         string? metrics = MetricsPath is null ? null : CheckMetrics.CheckPath(FileSystemPath(MetricsPath));
-        int interval = TunnelPathCheckPlan.CheckInterval(IntervalMinutes);
+        CheckScheduler scheduler = CheckInstaller.Resolve(Scheduler);
+        int interval = TunnelPathCheckPlan.CheckInterval(IntervalMinutes, scheduler);
+        if (RunAs is not null && scheduler != CheckScheduler.TaskScheduler)
+        {
+            throw HomeTunnelException.Invalid("RunAsNeedsTaskScheduler", $"-RunAs is for Windows' Task Scheduler; a {scheduler} check runs as the user who registers it.", RunAs);
+        }
         var parameters = TunnelPathCheckPlan.CheckParameters(TestParameter);
         foreach (string pathKey in new[] { "KeyFilePath", "KnownHostsFile", "TrustedCertificateFile" })
         {
@@ -127,7 +138,6 @@ public sealed class RegisterTunnelPathCheckCommand : HomeTunnelCmdlet
             }
         }
         CheckFailover? failover = Failover();
-        CheckScheduler scheduler = CheckInstaller.Resolve(Scheduler);
         CheckLocations where = CheckLocations.ForCurrentUser();
         string module = MyInvocation.MyCommand.Module?.Path is { Length: > 0 } m ? Path.GetDirectoryName(m)! : "HomeTunnel";
         var plan = new TunnelPathCheckPlan
@@ -136,6 +146,7 @@ public sealed class RegisterTunnelPathCheckCommand : HomeTunnelCmdlet
             ServerNames = servers,
             IntervalMinutes = interval,
             Scheduler = scheduler,
+            RunAs = RunAs ?? CheckRunAs.CurrentUser,
             Notify = notify,
             ReminderHours = ReminderHours,
             MetricsPath = metrics,

@@ -122,9 +122,19 @@ public static class CheckInstaller
                 actions.Add("updated the user's crontab");
                 break;
             case CheckScheduler.TaskScheduler:
-                Run("schtasks.exe", new[] { "/Create", "/F", "/SC", "MINUTE", "/MO", plan.IntervalMinutes.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                    "/TN", $"HomeTunnel\\{plan.Name}", "/TR", command });
-                actions.Add($"schtasks /Create HomeTunnel\\{plan.Name}");
+                // A task definition (run-as, no window, battery, time limit), as schtasks /XML reads it: UTF-16 with its mark.
+                string xmlFile = Path.Combine(where.ScriptDirectory, plan.Name + ".task.xml");
+                string user = $"{Environment.UserDomainName}\\{Environment.UserName}";
+                File.WriteAllText(xmlFile, "<?xml version=\"1.0\" encoding=\"UTF-16\"?>\n" + CheckTaskDefinition.Xml(plan, plan.RunAs, user, DateTime.Now.AddMinutes(1)), new System.Text.UnicodeEncoding(bigEndian: false, byteOrderMark: true));
+                try
+                {
+                    Run("schtasks.exe", new[] { "/Create", "/F", "/TN", $"HomeTunnel\\{plan.Name}", "/XML", xmlFile });
+                }
+                finally
+                {
+                    File.Delete(xmlFile);
+                }
+                actions.Add($"schtasks /Create /XML HomeTunnel\\{plan.Name} (runs as {plan.RunAs})");
                 break;
         }
         return actions;

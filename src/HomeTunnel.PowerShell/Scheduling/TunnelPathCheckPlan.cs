@@ -44,6 +44,9 @@ public sealed partial class TunnelPathCheckPlan
     public IReadOnlyList<string> ServerNames { get; init; } = Array.Empty<string>();
     public int IntervalMinutes { get; init; }
     public CheckScheduler Scheduler { get; init; }
+
+    /// <summary>Task Scheduler only: whom the task runs as.</summary>
+    public CheckRunAs RunAs { get; init; }
     public IReadOnlyList<NotifyTarget> Notify { get; init; } = Array.Empty<NotifyTarget>();
 
     /// <summary>While a name stays down, a reminder after this many hours (0: none).</summary>
@@ -207,9 +210,13 @@ exit $code
     /// <summary>The command as Windows' Task Scheduler stores it: each part quoted as CommandLineToArgvW reads it back.</summary>
     public string WindowsCommandLine() => string.Join(' ', CommandParts().Select(WindowsQuote));
 
-    private IEnumerable<string> CommandParts()
+    /// <summary>The command as a task's Exec holds it: the program, then its arguments (pwsh's window hidden when it would show).</summary>
+    public string[] TaskCommand(bool hiddenWindow) =>
+        hiddenWindow ? CommandParts(new[] { "-WindowStyle", "Hidden" }).ToArray() : CommandParts().ToArray();
+
+    private IEnumerable<string> CommandParts(string[]? extra = null)
     {
-        string[] parts = PwshCommand.Concat(new[] { "-NoProfile", "-NonInteractive", "-File", ScriptPath }).ToArray();
+        string[] parts = PwshCommand.Concat(extra ?? Array.Empty<string>()).Concat(new[] { "-NoProfile", "-NonInteractive", "-File", ScriptPath }).ToArray();
         foreach (string part in parts)
         {
             if (part.Length == 0 || part.Any(char.IsControl) || part.Contains('%'))
@@ -273,12 +280,21 @@ exit $code
     public string CronLine(bool systemFile) =>
         $"{CronSchedule()} {(systemFile ? "root " : string.Empty)}{CommandLine()} >/dev/null # HomeTunnel check {Name}";
 
-    public static int CheckInterval(int minutes)
+    /// <summary>
+    /// An interval the scheduler can keep: cron only divisors of 60 minutes or whole hours that divide a day; systemd and
+    /// Task Scheduler any number of minutes up to 31 days (Task Scheduler's longest repetition, PT1M to P31D).
+    /// </summary>
+    public static int CheckInterval(int minutes, CheckScheduler scheduler = CheckScheduler.Cron)
     {
+        if (scheduler is CheckScheduler.Systemd or CheckScheduler.TaskScheduler)
+        {
+            return minutes is >= 1 and <= CheckTaskDefinition.MaxIntervalMinutes ? minutes
+                : throw HomeTunnelException.Invalid("InvalidCheckInterval", $"{minutes} minutes is not an interval {scheduler} repeats: use 1 to {CheckTaskDefinition.MaxIntervalMinutes} (31 days).", minutes);
+        }
         bool cronable = minutes is >= 1 and <= 59 ? 60 % minutes == 0 : minutes % 60 == 0 && minutes <= 1440 && (1440 % minutes == 0);
         if (!cronable)
         {
-            throw HomeTunnelException.Invalid("InvalidCheckInterval", $"{minutes} minutes cannot be scheduled evenly: use a divisor of 60 (1, 2, 5, 10, 15, 30) or whole hours that divide a day.", minutes);
+            throw HomeTunnelException.Invalid("InvalidCheckInterval", $"{minutes} minutes cannot be scheduled evenly by cron: use a divisor of 60 (1, 2, 5, 10, 15, 30) or whole hours that divide a day.", minutes);
         }
         return minutes;
     }
