@@ -84,6 +84,41 @@ Describe 'The scheduler entries' {
     }
 }
 
+Describe 'A check''s data, read as Test-TunnelPath would take it' {
+    It 'takes the values Test-TunnelPath takes, with its defaults' {
+        $values = [System.Collections.Generic.Dictionary[string, object]]::new([StringComparer]::OrdinalIgnoreCase)
+        $values['RelayAddress'] = '203.0.113.10'; $values['port'] = [int[]]@(80, 443); $values['Https'] = $true; $values['TimeoutSeconds'] = 30
+        $request = [HomeTunnel.Probes.TunnelPathRequest]::FromCheck($values, $null)
+        $options = $request.Options('site.example.com', [Func[string, string]] { param($p) $p })
+        $options.RelayAddress | Should -Be '203.0.113.10'
+        $options.Ports | Should -Be @(80, 443)
+        $options.Https | Should -BeTrue
+        $options.Deadline.TotalSeconds | Should -Be 30
+        $options.InterfaceName | Should -Be 'wg0'
+        $options.Relay | Should -BeNullOrEmpty
+        $options.HandshakeFail.TotalSeconds | Should -Be 180
+    }
+
+    It 'refuses <Case> as Test-TunnelPath would (<Id>)' -ForEach @(
+        @{ Case = 'a timeout out of its range'; Key = 'TimeoutSeconds'; Value = 601; Id = 'InvalidCheckParameterValue' }
+        @{ Case = 'a port out of range'; Key = 'Port'; Value = [int[]]@(80, 70000); Id = 'InvalidCheckParameterValue' }
+        @{ Case = 'a number where a name goes'; Key = 'RelayHostName'; Value = 5; Id = 'InvalidCheckParameterValue' }
+        @{ Case = 'a name with a line break'; Key = 'UserName'; Value = "root`nx"; Id = 'InvalidCheckParameterValue' }
+        @{ Case = 'a path that is no URL path'; Key = 'UrlPath'; Value = 'x y'; Id = 'InvalidCheckParameterValue' }
+        @{ Case = 'text where a switch goes'; Key = 'Https'; Value = 'yes'; Id = 'InvalidCheckParameterValue' }
+        @{ Case = 'a session'; Key = 'RelaySession'; Value = 'x'; Id = 'UnknownCheckParameter' }
+        @{ Case = 'a name Test-TunnelPath has not'; Key = 'Bogus'; Value = 1; Id = 'UnknownCheckParameter' }
+        @{ Case = 'an interface name that is not one'; Key = 'InterfaceName'; Value = 'wg0;rm'; Id = 'InterfaceName*' }
+    ) {
+        $values = [System.Collections.Generic.Dictionary[string, object]]::new([StringComparer]::OrdinalIgnoreCase)
+        $values[$Key] = $Value
+        $e = $null
+        try { ([HomeTunnel.Probes.TunnelPathRequest]::FromCheck($values, $null)).Options('a.example', [Func[string, string]] { param($p) $p }) | Out-Null } catch { $e = $_.Exception.GetBaseException() }
+        $e | Should -Not -BeNullOrEmpty
+        $e.ErrorId | Should -BeLike $Id
+    }
+}
+
 Describe 'The Windows task' {
     BeforeAll {
         $schema = [System.Xml.Schema.XmlSchemaSet]::new()

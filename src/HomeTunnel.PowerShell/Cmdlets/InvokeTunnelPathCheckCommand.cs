@@ -9,7 +9,7 @@ using HomeTunnel.Scheduling;
 namespace HomeTunnel.Cmdlets;
 
 /// <summary>
-/// Runs a registered check now, exactly as its scheduler does: Test-TunnelPath for every name it covers (one
+/// Runs a registered check now, exactly as its scheduler does: Test-TunnelPath's check for every name it covers (one
 /// session and one agent call per host), one log line per name, notices to the targets that need to hear
 /// (on a change, and as a reminder while a name stays down), and the metrics file. The scheduled script is
 /// this cmdlet and an exit code.
@@ -51,42 +51,33 @@ public sealed class InvokeTunnelPathCheckCommand : HomeTunnelCmdlet
         WriteObject(records, enumerateCollection: true);
     }
 
-    /// <summary>Test-TunnelPath for all the check's names in one call; a name it gave no verdict for is an Error record.</summary>
+    /// <summary>
+    /// The checker for all the check's names in one run, with the parameters held to Test-TunnelPath's rules
+    /// (TunnelPathRequest, the same code Test-TunnelPath uses); a name it gave no verdict for is an Error record.
+    /// </summary>
     private List<CheckRecord> Run(CheckData data, DateTimeOffset now)
     {
         var records = new List<CheckRecord>();
         string? why = null;
         try
         {
-            using var ps = PowerShell.Create(RunspaceMode.CurrentRunspace);
-            ps.AddCommand("HomeTunnel\\Test-TunnelPath");
-            foreach (var (key, value) in data.Parameters)
+            // A failover check judges its relay's own path (the site is asked at the relay's address), not the DNS
+            // answer it manages: a withdrawn relay's check would otherwise fail on DNS until it is restored.
+            var request = TunnelPathRequest.FromCheck(data.Parameters, data.Failover is null ? null : new[] { TunnelHop.Dns });
+            string[] names = data.ServerNames.Select(n => DnsName.Normalize(n, "ServerName", "ServerName")).Distinct().ToArray();
+            TunnelPathOptions options = request.Options(names[0], FileSystemPath);
+            foreach (TunnelPathResult r in TunnelPathChecker.CheckMany(options, names, StopToken))
             {
-                ps.AddParameter(key, value);
+                records.Add(CheckRecord.From(data.Name, r));
             }
-            ps.AddParameter("ServerName", data.ServerNames.ToArray());
-            if (data.Failover is not null)
-            {
-                // A failover check judges its relay's own path (the site is asked at the relay's address), not the DNS
-                // answer it manages: a withdrawn relay's check would otherwise fail on DNS until it is restored.
-                ps.AddParameter("SkipHop", new[] { TunnelHop.Dns });
-            }
-            foreach (PSObject o in ps.Invoke())
-            {
-                if (o.BaseObject is TunnelPathResult r)
-                {
-                    records.Add(CheckRecord.From(data.Name, r));
-                }
-            }
-            why = ps.Streams.Error.FirstOrDefault()?.ToString();
         }
-        catch (Exception e) when (e is RuntimeException or HomeTunnelException or InvalidOperationException)
+        catch (Exception e) when (e is HomeTunnelException or InvalidOperationException)
         {
-            why = e is RuntimeException re && re.ErrorRecord is { } er ? er.ToString() : e.Message;
+            why = e.Message;
         }
         foreach (string name in data.ServerNames.Where(n => records.All(r => !string.Equals(r.ServerName, n, StringComparison.OrdinalIgnoreCase))))
         {
-            records.Add(CheckRecord.Failed(data.Name, name, $"The check could not run: {why ?? "Test-TunnelPath gave no verdict"}", now));
+            records.Add(CheckRecord.Failed(data.Name, name, $"The check could not run: {why ?? "the checker gave no verdict"}", now));
         }
         return records;
     }

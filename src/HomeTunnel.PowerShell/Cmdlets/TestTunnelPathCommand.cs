@@ -142,34 +142,34 @@ public sealed class TestTunnelPathCommand : HomeTunnelCmdlet
         {
             return;
         }
-        string ifName = Checks.InterfaceName(InterfaceName);
-        var dns = DnsServer is null ? null : DnsProbe.ParseServer(DnsServer);
-        if (HandshakeWarnSeconds > HandshakeFailSeconds)
+        var request = new TunnelPathRequest
         {
-            throw HomeTunnelException.Invalid("HandshakeThresholdOrder", $"-HandshakeWarnSeconds ({HandshakeWarnSeconds}) must not exceed -HandshakeFailSeconds ({HandshakeFailSeconds}).", HandshakeWarnSeconds);
-        }
-        X509Certificate2Collection? roots = TrustedCertificateFile is null ? null : ReadRoots(FileSystemPath(TrustedCertificateFile));
-        var options = new TunnelPathOptions
-        {
-            ServerName = _names[0],
+            RelaySession = RelaySession,
+            HomeSession = HomeSession,
+            RelayHostName = ParameterSetName == "HostName" ? RelayHostName : null,
+            HomeHostName = HomeHostName,
+            UserName = UserName,
+            KeyFilePath = KeyFilePath,
+            KnownHostsFile = KnownHostsFile,
+            SshPort = SshPort,
+            LocalHome = LocalHome,
+            Forward = Forward ?? Array.Empty<HomeTunnel.Forwards.TunnelPortForward>(),
+            UdpRequest = UdpRequest,
             RelayAddress = RelayAddress,
-            DnsServer = dns,
-            Ports = Port ?? (Https ? new[] { 80, 443 } : new[] { 80 }),
+            DnsServer = DnsServer,
+            Port = Port,
             Https = Https,
             UrlPath = UrlPath,
-            InterfaceName = ifName,
-            Deadline = TimeSpan.FromSeconds(TimeoutSeconds),
-            HandshakeWarn = TimeSpan.FromSeconds(HandshakeWarnSeconds),
-            HandshakeFail = TimeSpan.FromSeconds(HandshakeFailSeconds),
+            InterfaceName = InterfaceName,
+            TimeoutSeconds = TimeoutSeconds,
+            HandshakeWarnSeconds = HandshakeWarnSeconds,
+            HandshakeFailSeconds = HandshakeFailSeconds,
             CertificateWarnDays = CertificateWarnDays,
             NatTimeoutSeconds = NatTimeoutSeconds,
-            TrustedRoots = roots,
-            SkipHops = SkipHop ?? Array.Empty<TunnelHop>(),
-            Relay = RelayProbeHost(),
-            Home = HomeProbeHost(),
-            Forwards = Forward ?? Array.Empty<HomeTunnel.Forwards.TunnelPortForward>(),
-            UdpRequest = UdpRequest is null ? new TunnelPathOptions().UdpRequest : System.Text.Encoding.UTF8.GetBytes(UdpRequest),
+            TrustedCertificateFile = TrustedCertificateFile,
+            SkipHop = SkipHop ?? Array.Empty<TunnelHop>(),
         };
+        TunnelPathOptions options = request.Options(_names[0], FileSystemPath);
         WriteVerbose($"Checking the path to {string.Join(", ", _names)} (deadline {TimeoutSeconds} s).");
         foreach (TunnelPathResult result in TunnelPathChecker.CheckMany(options, _names, StopToken))
         {
@@ -186,62 +186,5 @@ public sealed class TestTunnelPathCommand : HomeTunnelCmdlet
                 WriteObject(result);
             }
         }
-    }
-
-    private static X509Certificate2Collection ReadRoots(string path)
-    {
-        var roots = new X509Certificate2Collection();
-        try
-        {
-            roots.ImportFromPemFile(path);
-        }
-        catch (Exception e) when (e is System.IO.IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException)
-        {
-            throw new HomeTunnelException("TrustedCertificateFileInvalid", ErrorKind.InvalidArgument, $"'{path}' is not a readable PEM file of certificates: {e.Message}", path);
-        }
-        if (roots.Count == 0)
-        {
-            throw new HomeTunnelException("TrustedCertificateFileInvalid", ErrorKind.InvalidArgument, $"'{path}' holds no certificate.", path);
-        }
-        return roots;
-    }
-
-    private ProbeHost? RelayProbeHost()
-    {
-        if (RelaySession is not null)
-        {
-            return ProbeHost.FromSession(RelaySession);
-        }
-        return ParameterSetName == "HostName" ? Opened(RelayHostName) : null;
-    }
-
-    private ProbeHost? HomeProbeHost()
-    {
-        if (HomeSession is not null)
-        {
-            return ProbeHost.FromSession(HomeSession);
-        }
-        if (HomeHostName is not null)
-        {
-            return Opened(HomeHostName);
-        }
-        return LocalHome ? ProbeHost.Local() : null;
-    }
-
-    private ProbeHost Opened(string hostName)
-    {
-        var target = new SshTarget(hostName, UserName, KeyFilePath is null ? null : FileSystemPath(KeyFilePath), SshPort,
-            KnownHostsFile is null ? null : FileSystemPath(KnownHostsFile), Math.Max(1, Math.Min(10, TimeoutSeconds / 2)));
-        OpenedSession? opened = null;
-        return new ProbeHost
-        {
-            Name = hostName,
-            Open = async cancel =>
-            {
-                opened = await SshSessionOpener.OpenAsync(target, cancel).ConfigureAwait(false);
-                return opened.Session.Runspace;
-            },
-            Close = _ => opened?.Dispose(),
-        };
     }
 }
