@@ -134,6 +134,24 @@ Describe 'Publish-HomeService' -Tag Lab {
         (Get-Content -Raw "$($lab.Hosts.relay.Directory)/etc-apache2/sites-available/$($lab.SiteName).conf") | Should -Not -BeNullOrEmpty -Because 'the other service stays'
     }
 
+    It 'Install-ApacheProxySite: the confirm prompt holds the diff; a No changes nothing, a Yes applies' {
+        $homeAddress = ((Import-TunnelPeer $peers | Where-Object Role -EQ Home | Select-Object -First 1).Address -split '/')[0]
+        $site = New-ApacheProxySite -ServerName confirm.example.test -Backend "http://$($homeAddress):8081/"
+        $before = Get-LabStateHash $lab relay
+        $no = Invoke-Answering No Install-ApacheProxySite @{ InputObject = $site; Session = $vps }
+        $no.Errors | Should -BeNullOrEmpty
+        $no.Output | Should -BeNullOrEmpty
+        $no.Prompts | Should -HaveCount 1
+        $no.Prompts[0] | Should -Match 'Install Apache proxy site\(s\) confirm\.example\.test on '
+        $no.Prompts[0] | Should -Match '(?m)^\+\s+ServerName confirm\.example\.test$' -Because 'the user answers having seen the lines that change'
+        Get-LabStateHash $lab relay | Should -Be $before
+        $yes = Invoke-Answering Yes Install-ApacheProxySite @{ InputObject = $site; Session = $vps }
+        $yes.Errors | Should -BeNullOrEmpty
+        $yes.Prompts | Should -HaveCount 1
+        $yes.Output.State | Should -Be 'Created'
+        (Uninstall-ApacheProxySite confirm.example.test -Session $vps -Confirm:$false).State | Should -Be 'Removed'
+    }
+
     It 'Publish: a Yes applies once, asked once' {
         $yes = Invoke-Answering Yes Publish-HomeService @{ ServerName = 'other.example.test'; Port = 3000; RelaySession = $vps; HomeSession = $box; PeerFile = $peers; DnsServer = $a.Dns }
         $yes.Errors | Should -BeNullOrEmpty

@@ -150,13 +150,12 @@ internal sealed class HostApply
         _force = force;
     }
 
-    /// <param name="ask">ShouldProcess per host (with the diff when previewing); false when the caller already asked.</param>
+    /// <param name="ask">ShouldProcess per host, with the diff (in -WhatIf's line and in the confirm prompt); false when the caller already asked.</param>
     /// <returns>The hosts' results; failed hosts have written their error and have none.</returns>
     public List<(HostCall Call, HostChangeResult Result)> Run(IReadOnlyList<HostTarget> targets, HostChange change, bool ask)
     {
         string[] secrets = change.MakeRequest()["Secrets"] as string[] ?? Array.Empty<string>();
         var view = new HostView(change.Kind, change.Name, change.Wanted, secrets);
-        bool preview = ask && WantsPreview();
         Hashtable Request(HostPlan? plan = null, string? fingerprint = null)
         {
             Hashtable r = change.MakeRequest();
@@ -181,7 +180,12 @@ internal sealed class HostApply
                 results.Add((call, Result(call, view, ChangeState.Unchanged, Array.Empty<string>(), string.Empty)));
                 continue;
             }
-            bool go = !ask || (preview ? _cmdlet.ShouldProcess(call.Target.Name, $"{change.Action}\n{planned.Diff}") : _cmdlet.ShouldProcess(call.Target.Name, change.Action));
+            // One question per host, with the diff in it: what -WhatIf prints, and what the confirm prompt asks (PowerShell's
+            // ShouldProcess(description, warning, caption)), so a user answers having seen the lines that change.
+            bool go = !ask || _cmdlet.ShouldProcess(
+                $"Performing the operation \"{change.Action}\" on target \"{call.Target.Name}\".\n{planned.Diff}",
+                $"{change.Action} on {call.Target.Name}?\n{planned.Diff}",
+                "Confirm");
             if (go)
             {
                 pending[call.Target] = (planned.Plan, call.Answer!.Fingerprint, planned.Diff);
@@ -284,19 +288,6 @@ internal sealed class HostApply
             return null;
         }
         return (plan, HostDiff.Build(plan.Files, change.Wanted, view.Secrets));
-    }
-
-    private bool WantsPreview()
-    {
-        var bound = _cmdlet.MyInvocation.BoundParameters;
-        bool whatIf = HomeTunnelCmdlet.IsPreviewing(_cmdlet);
-        // The prompt comes when -Confirm is given or the cmdlet's impact reaches $ConfirmPreference (an
-        // Uninstall is High, so it asks by default): then it shows the diff, which takes a plan first.
-        ConfirmImpact impact = ((CmdletAttribute?)Attribute.GetCustomAttribute(_cmdlet.GetType(), typeof(CmdletAttribute)))?.ConfirmImpact ?? ConfirmImpact.Medium;
-        bool confirm = bound.TryGetValue("Confirm", out object? c)
-            ? ((SwitchParameter)c).IsPresent
-            : _cmdlet.GetVariableValue("ConfirmPreference") is ConfirmImpact pref && pref != ConfirmImpact.None && pref <= impact;
-        return whatIf || confirm;
     }
 
     private bool ReportFailure(HostCall call, HostView view)
