@@ -20,6 +20,17 @@ Describe '<Name> follows the module''s rules' -ForEach $Commands {
         $command.ImplementingType.Namespace | Should -Be 'HomeTunnel.Cmdlets'
     }
 
+    It 'takes one name for every enum parameter (StrictEnum): never "a,b" or a number' {
+        $common = [System.Management.Automation.Cmdlet]::CommonParameters + [System.Management.Automation.Cmdlet]::OptionalCommonParameters
+        $loose = foreach ($p in $command.Parameters.Values | Where-Object Name -NotIn $common) {
+            $t = $p.ParameterType
+            if ($t.IsArray) { $t = $t.GetElementType() }
+            $t = [Nullable]::GetUnderlyingType($t) ?? $t
+            if ($t.IsEnum -and -not ($p.Attributes | Where-Object { $_ -is [HomeTunnel.Cmdlets.StrictEnumAttribute] })) { "-$($p.Name)" }
+        }
+        $loose | Should -BeNullOrEmpty -Because 'PowerShell would take "HmacSha256,HmacMd5" or 5 for an enum and act on another value without a word'
+    }
+
     It 'declares what it outputs' {
         $command.OutputType | Should -Not -BeNullOrEmpty
     }

@@ -58,6 +58,7 @@ public abstract class DnsChangeCmdlet : DnsRecordCmdlet
 
     /// <summary>The algorithm of a -DnsKey credential (a key file names its own).</summary>
     [Parameter]
+    [StrictEnum(typeof(TsigAlgorithm))]
     public TsigAlgorithm DnsKeyAlgorithm { get; set; } = TsigAlgorithm.HmacSha256;
 
     /// <summary>The key, from exactly one of -DnsKey and -DnsKeyFile.</summary>

@@ -92,6 +92,7 @@ public sealed class NewApacheProxySiteCommand : HomeTunnelCmdlet
     /// <summary>How the ACME CA checks the names: Http01 (default) or Dns01 (a TXT record HomeTunnel's hook on the relay writes over RFC 2136).</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [EmptyAsNull]
+    [StrictEnum(typeof(AcmeChallenge))]
     public AcmeChallenge? AcmeChallenge { get; set; }
 
     /// <summary>DNS-01: the zone's primary server that takes RFC 2136 updates (an IP address, optionally with :port).</summary>
@@ -116,6 +117,7 @@ public sealed class NewApacheProxySiteCommand : HomeTunnelCmdlet
 
     /// <summary>The algorithm of a -DnsKey credential (a key file names its own).</summary>
     [Parameter]
+    [StrictEnum(typeof(HomeTunnel.DnsUpdate.TsigAlgorithm))]
     public HomeTunnel.DnsUpdate.TsigAlgorithm DnsKeyAlgorithm { get; set; } = HomeTunnel.DnsUpdate.TsigAlgorithm.HmacSha256;
 
     [Parameter]

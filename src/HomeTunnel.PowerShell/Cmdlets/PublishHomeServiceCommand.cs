@@ -109,6 +109,7 @@ public sealed class PublishHomeServiceCommand : RelayHomeCmdlet
     /// -DnsServer with -DnsKey/-DnsKeyFile, so each relay gets its certificate whichever relay the name points at.
     /// </summary>
     [Parameter]
+    [StrictEnum(typeof(HomeTunnel.Apache.AcmeChallenge))]
     public HomeTunnel.Apache.AcmeChallenge AcmeChallenge { get; set; } = HomeTunnel.Apache.AcmeChallenge.Http01;
 
     [Parameter]
