@@ -170,33 +170,40 @@ public sealed class PublishHomeServiceCommand : RelayHomeCmdlet
 
     private HomeTunnel.DnsUpdate.TunnelDnsRecord? _dns;
 
-    /// <summary>-AcmeChallenge Dns01's server, zone and key, found once for every relay's site.</summary>
-    private (string Server, string Zone, HomeTunnel.DnsUpdate.TsigKey Key)? _acme;
+    /// <summary>The zone on -DnsServer, its editor and the key: found once per run, for the records and for DNS-01 alike.</summary>
+    private (HomeTunnel.DnsUpdate.DnsZoneEditor Editor, string Zone, HomeTunnel.DnsUpdate.TsigKey Key)? _zone;
 
+    /// <summary>The zone that holds the name (its SOA on -DnsServer), read before any host changes; <paramref name="forWhat"/> names the need in the errors.</summary>
+    private (HomeTunnel.DnsUpdate.DnsZoneEditor Editor, string Zone, HomeTunnel.DnsUpdate.TsigKey Key) Zone(string name, string forWhat)
+    {
+        if (_zone is { } known)
+        {
+            return known;
+        }
+        HomeTunnel.DnsUpdate.TsigKey key = HomeTunnel.DnsUpdate.TsigKey.FromParameters(DnsKey, DnsKeyFile, HomeTunnel.DnsUpdate.TsigAlgorithm.HmacSha256, FileSystemPath)
+            ?? throw HomeTunnelException.Invalid("DnsKeyRequired", $"{forWhat} needs the zone's TSIG key: give -DnsKey (a credential) or -DnsKeyFile (a bind key file).", "DnsKey");
+        if (DnsServer is null)
+        {
+            throw HomeTunnelException.Invalid("DnsServerRequired", $"{forWhat} needs -DnsServer, the zone's primary server.", "DnsServer");
+        }
+        var editor = new HomeTunnel.DnsUpdate.DnsZoneEditor(DnsProbe.ParseServer(DnsServer), key, TimeSpan.FromSeconds(5));
+        _zone = (editor, editor.FindZone(name, StopToken), key);
+        return _zone.Value;
+    }
+
+    /// <summary>-AcmeChallenge Dns01: the server, zone and key every relay's hook uses (null for HTTP-01).</summary>
     private (string Server, string Zone, HomeTunnel.DnsUpdate.TsigKey Key)? AcmeDns(string name)
     {
         if (AcmeChallenge != HomeTunnel.Apache.AcmeChallenge.Dns01)
         {
             return null;
         }
-        if (_acme is { } known)
-        {
-            return known;
-        }
         if (!Https)
         {
             throw HomeTunnelException.Invalid("AcmeChallengeNeedsAcme", "-AcmeChallenge Dns01 is how an HTTPS site's ACME certificate is obtained; add -Https.", AcmeChallenge);
         }
-        HomeTunnel.DnsUpdate.TsigKey key = HomeTunnel.DnsUpdate.TsigKey.FromParameters(DnsKey, DnsKeyFile, HomeTunnel.DnsUpdate.TsigAlgorithm.HmacSha256, FileSystemPath)
-            ?? throw HomeTunnelException.Invalid("DnsKeyRequired", "-AcmeChallenge Dns01 needs the zone's TSIG key for the relays' hook: give -DnsKey (a credential) or -DnsKeyFile (a bind key file).", "DnsKey");
-        if (DnsServer is null)
-        {
-            throw HomeTunnelException.Invalid("DnsServerRequired", "-AcmeChallenge Dns01 needs -DnsServer, the zone's primary server.", "DnsServer");
-        }
-        // The zone as the server names it (its SOA): read before any host changes.
-        var editor = new HomeTunnel.DnsUpdate.DnsZoneEditor(DnsProbe.ParseServer(DnsServer), key, TimeSpan.FromSeconds(5));
-        _acme = (DnsServer, editor.FindZone(name, StopToken), key);
-        return _acme;
+        var (_, zone, key) = Zone(name, "-AcmeChallenge Dns01 (the relays' hook)");
+        return (DnsServer!, zone, key);
     }
 
     protected override void Process()
@@ -227,7 +234,7 @@ public sealed class PublishHomeServiceCommand : RelayHomeCmdlet
             PeerFile: i == 0 || PeerFile is null ? PeerFile : MultiRelay.PeerFile(FileSystemPath(PeerFile), r.ComputerName))).ToArray();
         // Every relay prepared and checked before any host (or the zone) changes: a bad value for the second relay
         // leaves the first as it was.
-        _acme = null;
+        _zone = null;
         var prepared = new List<(PSSession Relay, Action Apply)>();
         foreach (var one in plan)
         {
@@ -250,16 +257,10 @@ public sealed class PublishHomeServiceCommand : RelayHomeCmdlet
     /// <summary>-DnsKey: the name points at every relay's public address (one signed update; Set-TunnelDnsRecord's rules).</summary>
     private HomeTunnel.DnsUpdate.TunnelDnsRecord? SetDnsRecords(PSSession[] relays)
     {
-        HomeTunnel.DnsUpdate.TsigKey key = HomeTunnel.DnsUpdate.TsigKey.FromParameters(DnsKey, DnsKeyFile, HomeTunnel.DnsUpdate.TsigAlgorithm.HmacSha256, FileSystemPath)!;
-        if (DnsServer is null)
-        {
-            throw HomeTunnelException.Invalid("DnsServerRequired", "Writing the name's records needs -DnsServer, the zone's primary server.", "DnsServer");
-        }
         string name = DnsName.Normalize(ServerName, "ServerName", "ServerName");
+        var (editor, zone, _) = Zone(name, "Writing the name's records");
         var addresses = relays.Select(r => RelayPublicAddress(r, RelayEndpoint ?? r.ComputerName))
             .Distinct().OrderBy(a => a.ToString(), StringComparer.Ordinal).ToArray();
-        var editor = new HomeTunnel.DnsUpdate.DnsZoneEditor(DnsProbe.ParseServer(DnsServer), key, TimeSpan.FromSeconds(5));
-        string zone = editor.FindZone(name, StopToken);
         return HomeTunnel.DnsUpdate.DnsRecordChange.Apply(this, editor, zone, name,
             _ => new HomeTunnel.DnsUpdate.DnsNameState(name, addresses, null, 60, Owned: true), force: false, "Set", StopToken);
     }

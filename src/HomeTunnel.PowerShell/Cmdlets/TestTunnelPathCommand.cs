@@ -47,7 +47,7 @@ public sealed class TestTunnelPathCommand : HomeTunnelCmdlet
     public string? KnownHostsFile { get; set; }
 
     [Parameter(ParameterSetName = "HostName")]
-    [ValidateRange(1, 65535)]
+    [ValidateRange(1, TunnelPathRequest.MaxPort)]
     public int SshPort { get; set; } = 22;
 
     /// <summary>Check the home side of the tunnel on this machine (a scheduled task on the home computer).</summary>
@@ -73,14 +73,14 @@ public sealed class TestTunnelPathCommand : HomeTunnelCmdlet
     public string? DnsServer { get; set; }
 
     [Parameter]
-    [ValidateRange(1, 65535)]
+    [ValidateRange(1, TunnelPathRequest.MaxPort)]
     public int[]? Port { get; set; }
 
     [Parameter]
     public SwitchParameter Https { get; set; }
 
     [Parameter]
-    [ValidatePattern(@"\A/\S*\z")]
+    [ValidatePattern(TunnelPathRequest.UrlPathPattern)]
     public string UrlPath { get; set; } = "/";
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
@@ -88,24 +88,24 @@ public sealed class TestTunnelPathCommand : HomeTunnelCmdlet
     public string InterfaceName { get; set; } = "wg0";
 
     [Parameter]
-    [ValidateRange(1, 600)]
+    [ValidateRange(1, TunnelPathRequest.MaxTimeoutSeconds)]
     public int TimeoutSeconds { get; set; } = 20;
 
     [Parameter]
-    [ValidateRange(1, 86400)]
+    [ValidateRange(1, TunnelPathRequest.MaxHandshakeSeconds)]
     public int HandshakeWarnSeconds { get; set; } = 135;
 
     [Parameter]
-    [ValidateRange(1, 86400)]
+    [ValidateRange(1, TunnelPathRequest.MaxHandshakeSeconds)]
     public int HandshakeFailSeconds { get; set; } = 180;
 
     [Parameter]
-    [ValidateRange(0, 3650)]
+    [ValidateRange(0, TunnelPathRequest.MaxCertificateWarnDays)]
     public int CertificateWarnDays { get; set; } = 14;
 
     /// <summary>How long the home side's NAT keeps an idle UDP mapping (Measure-TunnelNat's IdleSurvivedSeconds): the Tunnel hop warns when the home's keepalive is longer or off.</summary>
     [Parameter]
-    [ValidateRange(2, 3600)]
+    [ValidateRange(TunnelPathRequest.MinNatTimeoutSeconds, TunnelPathRequest.MaxNatTimeoutSeconds)]
     public int? NatTimeoutSeconds { get; set; }
 
     /// <summary>A PEM file of root certificates to trust besides the system's (a private or test CA).</summary>

@@ -40,14 +40,27 @@ public sealed partial class TunnelPathRequest
     public string? TrustedCertificateFile { get; init; }
     public TunnelHop[] SkipHop { get; init; } = Array.Empty<TunnelHop>();
 
-    /// <summary>The ranges Test-TunnelPath's parameters declare, held again for values that come from a data file.</summary>
+    // The bounds Test-TunnelPath's parameters declare (its ValidateRange/ValidatePattern name these constants), and so the
+    // ones a check's data file is held to.
+    public const int MaxPort = 65535, MaxTimeoutSeconds = 600, MaxHandshakeSeconds = 86400, MaxCertificateWarnDays = 3650;
+    public const int MinNatTimeoutSeconds = 2, MaxNatTimeoutSeconds = 3600;
+    public const string UrlPathPattern = @"\A/\S*\z";
+
     private static readonly Dictionary<string, (int Min, int Max)> Ranges = new(StringComparer.OrdinalIgnoreCase)
     {
-        ["SshPort"] = (1, 65535), ["Port"] = (1, 65535), ["TimeoutSeconds"] = (1, 600), ["HandshakeWarnSeconds"] = (1, 86400),
-        ["HandshakeFailSeconds"] = (1, 86400), ["CertificateWarnDays"] = (0, 3650), ["NatTimeoutSeconds"] = (2, 3600),
+        ["SshPort"] = (1, MaxPort), ["Port"] = (1, MaxPort), ["TimeoutSeconds"] = (1, MaxTimeoutSeconds), ["HandshakeWarnSeconds"] = (1, MaxHandshakeSeconds),
+        ["HandshakeFailSeconds"] = (1, MaxHandshakeSeconds), ["CertificateWarnDays"] = (0, MaxCertificateWarnDays), ["NatTimeoutSeconds"] = (MinNatTimeoutSeconds, MaxNatTimeoutSeconds),
     };
 
-    [GeneratedRegex(@"\A/\S*\z")]
+    /// <summary>The parameters a registered check may fix: plain values that outlive the shell (no session, forward or hop list).</summary>
+    public static readonly IReadOnlySet<string> CheckParameters = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
+    {
+        "RelayHostName", "HomeHostName", "UserName", "KeyFilePath", "KnownHostsFile", "SshPort", "LocalHome", "RelayAddress",
+        "DnsServer", "Port", "Https", "UrlPath", "InterfaceName", "TimeoutSeconds", "HandshakeWarnSeconds", "HandshakeFailSeconds",
+        "CertificateWarnDays", "TrustedCertificateFile", "NatTimeoutSeconds",
+    };
+
+    [GeneratedRegex(UrlPathPattern)]
     private static partial Regex UrlPathShape();
 
     /// <summary>
@@ -84,9 +97,7 @@ public sealed partial class TunnelPathRequest
 
     private TunnelPathRequest Checked(IEnumerable<string> keys)
     {
-        string? unknown = keys.FirstOrDefault(k => typeof(TunnelPathRequest).GetProperty(k, System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.IgnoreCase) is null
-            || k.Equals(nameof(RelaySession), StringComparison.OrdinalIgnoreCase) || k.Equals(nameof(HomeSession), StringComparison.OrdinalIgnoreCase)
-            || k.Equals(nameof(Forward), StringComparison.OrdinalIgnoreCase) || k.Equals(nameof(SkipHop), StringComparison.OrdinalIgnoreCase) || k.Equals(nameof(UdpRequest), StringComparison.OrdinalIgnoreCase));
+        string? unknown = keys.FirstOrDefault(k => !CheckParameters.Contains(k));
         if (unknown is not null)
         {
             throw HomeTunnelException.Invalid("UnknownCheckParameter", $"'{unknown}' cannot be fixed in a scheduled check.", unknown);

@@ -110,27 +110,6 @@ public static class CheckTaskDefinition
         return sb.ToString() + "\n";
     }
 
-    /// <summary>An xs:duration of whole minutes, as Task Scheduler writes them (PT5M, PT2H, P1D, P1DT12H).</summary>
-    public static string Duration(int minutes)
-    {
-        int days = minutes / 1440, hours = minutes % 1440 / 60, rest = minutes % 60;
-        var sb = new StringBuilder("P");
-        if (days > 0)
-        {
-            sb.Append(days.ToString(CultureInfo.InvariantCulture)).Append('D');
-        }
-        if (hours > 0 || rest > 0)
-        {
-            sb.Append('T');
-            if (hours > 0)
-            {
-                sb.Append(hours.ToString(CultureInfo.InvariantCulture)).Append('H');
-            }
-            if (rest > 0)
-            {
-                sb.Append(rest.ToString(CultureInfo.InvariantCulture)).Append('M');
-            }
-        }
-        return sb.ToString();
-    }
+    /// <summary>An xs:duration of whole minutes, as Task Scheduler writes them (PT5M, PT1H30M, P1D, P1DT12H30M).</summary>
+    public static string Duration(int minutes) => XmlConvert.ToString(TimeSpan.FromMinutes(minutes));
 }

@@ -25,12 +25,8 @@ public enum CheckScheduler
 public sealed partial class TunnelPathCheckPlan
 {
     /// <summary>Test-TunnelPath parameters that can be fixed in a script (sessions cannot).</summary>
-    private static readonly HashSet<string> Allowed = new(StringComparer.OrdinalIgnoreCase)
-    {
-        "RelayHostName", "HomeHostName", "UserName", "KeyFilePath", "KnownHostsFile", "SshPort", "LocalHome", "RelayAddress",
-        "DnsServer", "Port", "Https", "UrlPath", "InterfaceName", "TimeoutSeconds", "HandshakeWarnSeconds", "HandshakeFailSeconds",
-        "CertificateWarnDays", "TrustedCertificateFile", "NatTimeoutSeconds",
-    };
+    /// <summary>The Test-TunnelPath parameters a check may fix (one list, the request's).</summary>
+    private static IReadOnlySet<string> Allowed => HomeTunnel.Probes.TunnelPathRequest.CheckParameters;
 
     public string Name { get; init; } = string.Empty;
     /// <summary>The first name (setting it makes it the only one).</summary>
