@@ -3,9 +3,11 @@
 .SYNOPSIS
     Records the agent's answers from the lab's real hosts into tests/Pester/fixtures/agent/*.json.
 .DESCRIPTION
-    The module's side of the host contract (answers read once, planning from facts, diffs, redaction, error
-    mapping) is tested without root against these recordings (AgentAnswers.Tests.ps1). Every key in them
-    is replaced by a placeholder {{KEY:n}}; the test puts fresh keys back, so no key is ever committed.
+    The module's side of the host contract (answers read once and held to their typed contracts, planning from
+    facts, diffs, redaction, error mapping) is tested without root against these recordings: AgentAnswers.Tests.ps1
+    and the C# tests (tests/HomeTunnel.Tests), which hold every recording of every kind to its contract. Each file is
+    the answer's JSON as it crossed the wire, indented; every key in it is replaced by a placeholder {{KEY:n}} (the
+    tests put fresh keys back), so no key is ever committed.
     Run as root after a build, when the agent's answers change:
         dotnet pwsh -File tools/Record-AgentAnswers.ps1
 #>
@@ -21,11 +23,14 @@ try {
     $keys = [System.Collections.Generic.Dictionary[string, int]]::new()
     $relayDir = $lab.Hosts.relay.Directory
 
-    function Invoke-Agent([hashtable] $Request) {
-        [HomeTunnel.Hosts.AgentCall]::RunAsync($vps.Runspace, $Request, 'relay', [Threading.CancellationToken]::None).GetAwaiter().GetResult()
+    function Invoke-Agent([hashtable] $Request, $Session = $vps) {
+        [HomeTunnel.Hosts.AgentCall]::RunJsonAsync($Session.Runspace, $Request, 'relay', [Threading.CancellationToken]::None).GetAwaiter().GetResult()
     }
-    function Save-Answer([string] $Name, [hashtable] $Answer) {
-        $json = $Answer | ConvertTo-Json -Depth 12
+    function Save-Answer([string] $Name, [string] $Answer) {
+        $doc = [System.Text.Json.JsonDocument]::Parse($Answer)
+        $json = [System.Text.Json.JsonSerializer]::Serialize($doc.RootElement, [System.Text.Json.JsonSerializerOptions]@{ WriteIndented = $true; Encoder = [System.Text.Encodings.Web.JavaScriptEncoder]::UnsafeRelaxedJsonEscaping })
+        $state = $doc.RootElement.GetProperty('State').GetString()
+        $doc.Dispose()
         $json = [regex]::Replace($json, '(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=(?![A-Za-z0-9+/=])', {
                 param($m)
                 if (-not $keys.ContainsKey($m.Value)) { $keys[$m.Value] = $keys.Count }
@@ -33,13 +38,12 @@ try {
             })
         $json = $json.Replace($lab.Directory, '/tmp/lab')
         Set-Content -LiteralPath (Join-Path $out "$Name.json") -Value $json
-        Write-Host "recorded $Name ($($Answer['State']))"
+        Write-Host "recorded $Name ($state)"
     }
     # The two calls of a change, as HostApply makes them: facts, the module's plan, then the apply.
     function Save-Apply([string] $Name, [HomeTunnel.Hosts.HostChange] $Change) {
-        $facts = Invoke-Agent ($Change.MakeRequest.Invoke())
-        $answer = [HomeTunnel.Hosts.AgentAnswer]::From($facts)
-        $plan = $Change.Planner.Invoke($answer.Facts, $false)
+        $answer = [HomeTunnel.Hosts.AgentAnswer]::Parse((Invoke-Agent ($Change.MakeRequest.Invoke())), 'relay')
+        $plan = $Change.Planner.Invoke($answer.FactsJson, $false)
         $request = $Change.MakeRequest.Invoke()
         $request['Force'] = $false; $request['Plan'] = $plan.Plan; $request['Fingerprint'] = $answer.Fingerprint
         Save-Answer $Name (Invoke-Agent $request)
@@ -53,7 +57,10 @@ try {
 
     $other = $homePeer | New-ApacheProxySite -ServerName other.example.test -Port 8080
     Save-Answer 'apache-facts-new' (Invoke-Agent ([HomeTunnel.Hosts.HostChange]::Apache(@($other), $false, 'record').MakeRequest.Invoke()))
-    Save-Answer 'apache-facts-default' (Invoke-Agent ([HomeTunnel.Hosts.HostChange]::Apache(@(($homePeer | New-ApacheProxySite -ServerName 000-default -Port 1)), $false, 'record').MakeRequest.Invoke()))
+    # Debian's own default site, asked about by its file name (no site of HomeTunnel may have that name: ServerNameReserved).
+    $default = [HomeTunnel.Hosts.HostChange]::Apache(@(($homePeer | New-ApacheProxySite -ServerName default.example.test -Port 1)), $false, 'record').MakeRequest.Invoke()
+    $default.Sites[0]['FileName'] = '000-default.conf'
+    Save-Answer 'apache-facts-default' (Invoke-Agent $default)
     $etc = "$relayDir/etc-apache2"
     Set-Content -LiteralPath "$etc/sites-available/hand.conf" -Value "<VirtualHost *:80>`n    ServerName hand.example.test`n    ServerAlias taken.example.test`n</VirtualHost>"
     New-Item -ItemType SymbolicLink -Path "$etc/sites-enabled/hand.conf" -Target '../sites-available/hand.conf' | Out-Null
@@ -75,15 +82,30 @@ try {
     $third = New-TunnelPeer -Name home3 -Role Home -Address 192.168.4.4/32
     Save-Apply 'wireguard-apply-changed' ([HomeTunnel.Hosts.HostChange]::WireGuard((New-WireGuardConfig -For $relayPeer -Peer $homePeer, $third), 'wg0', 'record'))
     # A plan made from facts the host no longer has: the worker answers Stale with the new facts.
-    $facts = Invoke-Agent ($wg.MakeRequest.Invoke())
+    $facts = [HomeTunnel.Hosts.AgentAnswer]::Parse((Invoke-Agent ($wg.MakeRequest.Invoke())), 'relay')
     $stale = $wg.MakeRequest.Invoke()
-    $stale['Force'] = $false; $stale['Plan'] = $wg.Planner.Invoke([HomeTunnel.Hosts.AgentAnswer]::From($facts).Facts, $false).Plan; $stale['Fingerprint'] = '00'
+    $stale['Force'] = $false; $stale['Plan'] = $wg.Planner.Invoke($facts.FactsJson, $false).Plan; $stale['Fingerprint'] = '00'
     Save-Answer 'wireguard-apply-stale' (Invoke-Agent $stale)
 
     Save-Answer 'status' (Invoke-Agent ([HomeTunnel.Hosts.AgentRequest]::Status('wg0')))
     Save-Answer 'profile' (Invoke-Agent ([HomeTunnel.Hosts.AgentRequest]::Profile()))
     $old = [HomeTunnel.Hosts.AgentRequest]::Status('wg0'); $old['Version'] = 1
     Save-Answer 'unsupported-version' (Invoke-Agent $old)
+
+    # The other kinds: the nftables tables (a forward's facts carry the relay's own needs), the reads, the probes.
+    $forward = $homePeer | New-TunnelPortForward -Protocol Tcp -PublicPort 2222 -Port 22
+    Save-Answer 'forward-facts' (Invoke-Agent ([HomeTunnel.Hosts.HostChange]::Forward(@($forward), $false, 'record').MakeRequest.Invoke()))
+    Save-Answer 'homefirewall-facts' (Invoke-Agent ([HomeTunnel.Hosts.HostChange]::HomeFirewall(@(), 'wg0', $false, $false, 'record').MakeRequest.Invoke()) $box)
+    Save-Answer 'managed-sites' (Invoke-Agent ([HomeTunnel.Hosts.AgentRequest]::Managed('Sites')))
+    Save-Answer 'managed-configs' (Invoke-Agent ([HomeTunnel.Hosts.AgentRequest]::Managed('Configs')))
+    Save-Answer 'managed-forwards' (Invoke-Agent ([HomeTunnel.Hosts.AgentRequest]::Managed('Forwards')))
+    Save-Answer 'relay-probe' (Invoke-Agent ([HomeTunnel.Hosts.AgentRequest]::RelayProbe([string[]]@($lab.SiteName, 'nobody.example.test'), 'wg0', 2000, $null)))
+    Save-Answer 'home-probe' (Invoke-Agent ([HomeTunnel.Hosts.AgentRequest]::HomeProbe('wg0')) $box)
+    $targets = [System.Collections.Generic.List[System.ValueTuple[string, string, int, int]]]::new()
+    $targets.Add([System.ValueTuple[string, string, int, int]]::new('relay', '192.168.4.1', 1200, 1420))
+    Save-Answer 'mtu-probe' (Invoke-Agent ([HomeTunnel.Hosts.AgentRequest]::MtuProbe('wg0', $targets)) $box)
+    Save-Answer 'rotate-relay-timedout' (Invoke-Agent ([HomeTunnel.Hosts.AgentRequest]::RotateRelay('Await', 'wg0', $homePeer.PublicKey, (New-TunnelKeyPair).PublicKey, $null, 0)))
+    Save-Answer 'nat-probe-relay' (Invoke-Agent ([HomeTunnel.Hosts.AgentRequest]::NatProbe('NatProbeRelay', [int[]]@(40001), [int[]]@(1), 1)))
 }
 finally {
     Get-PSSession | Remove-PSSession

@@ -153,10 +153,12 @@ Describe 'Planning a DNS-01 site on a relay' {
         $keyPath = '/etc/apache2/hometunnel/other.example.test.dns01.key'
         # Recorded facts of a relay that has none of the site's files yet, with the DNS-01 facts set per case.
         function Get-Plan($Site = $site, [hashtable] $AcmeKey, [string] $Hook, $Nsupdate = $true, [switch] $Force, [switch] $Uninstall) {
-            $facts = (Get-Content -Raw "$PSScriptRoot/fixtures/agent/apache-facts-new.json" | ConvertFrom-Json -AsHashtable).Facts
-            $facts.Sites[0].AcmeKey = $AcmeKey
-            $facts.Hook = if ($Hook) { $Hook } else { $null }
-            $facts.Nsupdate = $Nsupdate
+            $facts = Read-AgentFacts 'apache-facts-new' ApacheFacts {
+                param($f)
+                $f.Sites[0].AcmeKey = $AcmeKey
+                $f.Hook = if ($Hook) { $Hook } else { $null }
+                $f.Nsupdate = $Nsupdate
+            }
             [HomeTunnel.Hosts.ApachePlanner]::Plan($facts, [HomeTunnel.Apache.ApacheProxySite[]]@($Site), [bool]$Uninstall, [bool]$Force, $null)
         }
         function Get-Digest([string] $Text) { [Convert]::ToHexString([Security.Cryptography.SHA256]::HashData([Text.Encoding]::UTF8.GetBytes($Text))) }

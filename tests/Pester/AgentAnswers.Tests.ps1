@@ -10,14 +10,11 @@ BeforeAll {
     . $PSScriptRoot/Common.ps1
     $script:Fixtures = Join-Path $PSScriptRoot 'fixtures/agent'
     function Read-Answer([string] $Name) {
-        $text = Get-Content -Raw (Join-Path $Fixtures "$Name.json")
-        $keys = [ordered]@{}
-        $text = [regex]::Replace($text, '\{\{KEY:(\d+)\}\}', {
-                param($m)
-                if (-not $keys.Contains($m.Groups[1].Value)) { $keys[$m.Groups[1].Value] = (New-TunnelKeyPair).PrivateKey.RevealBase64() }
-                $keys[$m.Groups[1].Value]
-            })
-        @{ Answer = [HomeTunnel.Hosts.AgentAnswer]::From(($text | ConvertFrom-Json -AsHashtable)); Keys = @($keys.Values) }
+        $r = Read-AgentFixture $Name
+        # The facts as the kind's record, read by its contract (as HostApply does before it plans).
+        $kind = switch -Wildcard ($Name) { 'wireguard-*' { 'WireGuardFacts' } 'apache-*' { 'ApacheFacts' } default { 'NftTableFacts' } }
+        if ($r.Answer.FactsJson) { $r.Facts = [HomeTunnel.Hosts.Contract.AgentContract]::$kind.Invoke($r.Answer.FactsJson) }
+        $r
     }
     function New-View([string] $Kind, [hashtable] $Wanted = @{}) {
         $w = [System.Collections.Generic.Dictionary[string, string]]::new()
@@ -42,14 +39,14 @@ Describe 'Recorded answers, read once' {
 
     It 'carries facts and their fingerprint, in a Facts and a Stale answer' -ForEach @(@{ Name = 'wireguard-facts' }, @{ Name = 'wireguard-apply-stale' }) {
         $a = (Read-Answer $Name).Answer
-        $a.Facts | Should -Not -BeNullOrEmpty
+        (Read-Answer $Name).Facts | Should -Not -BeNullOrEmpty
         $a.Fingerprint | Should -Match '^[0-9A-F]{64}$'
     }
 
-    It 'takes an answer in a state it does not know as a failure' {
-        $a = [HomeTunnel.Hosts.AgentAnswer]::From(@{ State = 'Frobnicated' })
-        $a.ChangeState | Should -Be 'Failed'
-        ([HomeTunnel.Hosts.HostErrors]::FromAnswer('relay', $a, (New-View 'Apache'))).FullyQualifiedErrorId | Should -Be 'HostOperationFailed'
+    It 'refuses an answer in a state it does not know' {
+        $e = { [HomeTunnel.Hosts.AgentAnswer]::Parse('{"Version":3,"State":"Frobnicated","Actions":[]}', 'relay') } | Should -Throw -PassThru
+        $e.Exception.GetBaseException().ErrorId | Should -Be 'AgentAnswerInvalid'
+        $e.Exception.GetBaseException().Message | Should -Match 'Frobnicated'
     }
 
     It 'names the live peers from the config file with the module''s parser, and keeps nothing else of it' {
@@ -86,7 +83,7 @@ Describe 'Recorded answers, read once' {
     }
 
     It 'reads the host profile' {
-        $p = [HomeTunnel.Hosts.HostProfile]::From((Read-Answer 'profile').Answer.Payload['Profile'])
+        $p = [HomeTunnel.Hosts.Contract.AgentContract]::Profile((Read-Answer 'profile').Answer.Body)
         $p.OsId | Should -Be 'debian'
         $p.WebServer | Should -Be 'apache2'
         $p.PackageManager | Should -Be 'apt-get'
@@ -97,9 +94,9 @@ Describe 'Recorded answers, read once' {
 Describe 'WireGuard planned from the host''s facts' {
     BeforeAll {
         $script:Recorded = Read-Answer 'wireguard-facts'
-        $script:Facts = $Recorded.Answer.Facts
+        $script:Facts = $Recorded.Facts
         # The file on the host was written by HomeTunnel from a config: reading it back gives that config.
-        $script:Config = ConvertFrom-WireGuardConfig $Facts['Current']
+        $script:Config = ConvertFrom-WireGuardConfig $Facts.Current
     }
 
     It 'is unchanged when the file and the live peers are the config' {
@@ -131,9 +128,9 @@ Describe 'WireGuard planned from the host''s facts' {
 
     It 'refuses a hand-written file, and with -Force shows it redacted as what is lost' {
         $r = Read-Answer 'wireguard-facts-handwritten'
-        $plan = [HomeTunnel.Hosts.WireGuardPlanner]::Plan($r.Answer.Facts, $Config, 'wg1', $false, $false)
+        $plan = [HomeTunnel.Hosts.WireGuardPlanner]::Plan($r.Facts, $Config, 'wg1', $false, $false)
         $plan.ErrorId | Should -Be 'NotOwnedByHomeTunnel'
-        $forced = [HomeTunnel.Hosts.WireGuardPlanner]::Plan($r.Answer.Facts, $Config, 'wg1', $false, $true)
+        $forced = [HomeTunnel.Hosts.WireGuardPlanner]::Plan($r.Facts, $Config, 'wg1', $false, $true)
         $forced.Changed | Should -BeTrue
         $view = New-View 'WireGuard' @{ '/etc/wireguard/wg1.conf' = $Config.RevealText() }
         $diff = [HomeTunnel.Hosts.HostDiff]::Build($forced.Files, $view.Wanted, [string[]]@())
@@ -143,14 +140,14 @@ Describe 'WireGuard planned from the host''s facts' {
     }
 
     It 'refuses an interface that is up without HomeTunnel''s file' {
-        $facts = $Facts.Clone()
-        $facts['Current'] = $null
+        $facts = Read-AgentFacts 'wireguard-facts' WireGuardFacts { param($f) $f.Current = $null }
+        $facts.Up | Should -BeTrue
         ([HomeTunnel.Hosts.WireGuardPlanner]::Plan($facts, $Config, 'wg0', $false, $false)).ErrorId | Should -Be 'NotOwnedByHomeTunnel'
     }
 
     It 'plans again from the facts a Stale answer brings' {
         $r = Read-Answer 'wireguard-apply-stale'
-        $plan = [HomeTunnel.Hosts.WireGuardPlanner]::Plan($r.Answer.Facts, $Config, 'wg0', $false, $false)
+        $plan = [HomeTunnel.Hosts.WireGuardPlanner]::Plan($r.Facts, $Config, 'wg0', $false, $false)
         $plan.ErrorId | Should -BeNullOrEmpty
         $plan.Changed | Should -BeTrue -Because 'the host has a third peer the config does not'
     }
@@ -159,7 +156,7 @@ Describe 'WireGuard planned from the host''s facts' {
 Describe 'Apache planned from the relay''s facts' {
     It 'installs a new site: file, a2ensite, nothing refused' {
         $site = $HomePeer | New-ApacheProxySite -ServerName other.example.test -Port 8080
-        $plan = [HomeTunnel.Hosts.ApachePlanner]::Plan((Read-Answer 'apache-facts-new').Answer.Facts, [HomeTunnel.Apache.ApacheProxySite[]] @($site), $false, $false)
+        $plan = [HomeTunnel.Hosts.ApachePlanner]::Plan((Read-Answer 'apache-facts-new').Facts, [HomeTunnel.Apache.ApacheProxySite[]] @($site), $false, $false)
         $plan.ErrorId | Should -BeNullOrEmpty
         $plan.Changed | Should -BeTrue
         $plan.Plan['Sites'][0]['Enabled'] | Should -BeFalse
@@ -169,21 +166,21 @@ Describe 'Apache planned from the relay''s facts' {
     It 'refuses Debian''s default site: its name is no site''s (ServerNameReserved), so no plan can take the file over' {
         (Get-ErrorRecord { $HomePeer | New-ApacheProxySite -ServerName 000-default -Port 1 }).FullyQualifiedErrorId | Should -BeLike 'ServerNameReserved,*'
         # The relay's own default site is still there in its facts, not HomeTunnel's.
-        $facts = (Read-Answer 'apache-facts-default').Answer.Facts
+        $facts = (Read-Answer 'apache-facts-default').Facts
         $facts | Should -Not -BeNullOrEmpty
     }
 
     It 'refuses a name another enabled site serves' {
         $site = $HomePeer | New-ApacheProxySite -ServerName taken.example.test -Port 1
-        $plan = [HomeTunnel.Hosts.ApachePlanner]::Plan((Read-Answer 'apache-facts-taken').Answer.Facts, [HomeTunnel.Apache.ApacheProxySite[]] @($site), $false, $false)
+        $plan = [HomeTunnel.Hosts.ApachePlanner]::Plan((Read-Answer 'apache-facts-taken').Facts, [HomeTunnel.Apache.ApacheProxySite[]] @($site), $false, $false)
         $plan.ErrorId | Should -Be 'ServerNameTaken'
         $plan.Message | Should -Match 'hand.conf'
     }
 
     It 'is not unchanged on a relay whose Apache is stopped' {
         $r = Read-Answer 'apache-facts-stopped'
-        $facts = $r.Answer.Facts
-        $current = $facts['Sites'][0]['Current']
+        $facts = $r.Facts
+        $current = $facts.Sites[0].Current
         $site = @(ConvertFrom-ApacheProxySite $current)[0]
         $site.Text | Should -BeExactly $current
         $plan = [HomeTunnel.Hosts.ApachePlanner]::Plan($facts, [HomeTunnel.Apache.ApacheProxySite[]] @($site), $false, $false)

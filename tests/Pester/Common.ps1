@@ -111,3 +111,32 @@ function New-TestCertificate([string] $Folder, [string] $Name) {
     openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=$Name" -keyout $key -out $cert 2>$null
     @{ Certificate = $cert; Key = $key }
 }
+
+# Facts held to the host link's typed contract (Hosts/Contract), as a host's answer is: a hashtable built by a test
+# goes through JSON into the kind's record, so a member renamed, missing or unknown fails the test that built it.
+# Kind: WireGuardFacts, ApacheFacts, NftTableFacts, RelayNeedsText.
+function ConvertTo-AgentFacts([string] $Kind, $Value) {
+    $doc = [System.Text.Json.JsonDocument]::Parse(($Value | ConvertTo-Json -Depth 12 -Compress))
+    try { [HomeTunnel.Hosts.Contract.AgentContract]::$Kind.Invoke($doc.RootElement) } finally { $doc.Dispose() }
+}
+
+# A recorded answer (tests/Pester/fixtures/agent, tools/Record-AgentAnswers.ps1) with fresh keys in place of its
+# {{KEY:n}} placeholders: the text, the read answer and the keys put in.
+function Read-AgentFixture([string] $Name) {
+    $text = Get-Content -Raw (Join-Path $PSScriptRoot "fixtures/agent/$Name.json")
+    $keys = [ordered]@{}
+    $text = [regex]::Replace($text, '\{\{KEY:(\d+)\}\}', {
+            param($m)
+            if (-not $keys.Contains($m.Groups[1].Value)) { $keys[$m.Groups[1].Value] = (New-TunnelKeyPair).PrivateKey.RevealBase64() }
+            $keys[$m.Groups[1].Value]
+        })
+    @{ Text = $text; Answer = [HomeTunnel.Hosts.AgentAnswer]::Parse($text, 'relay'); Keys = @($keys.Values) }
+}
+
+# A recorded answer's facts as the kind's record, after an optional edit of them as a hashtable.
+function Read-AgentFacts([string] $Name, [string] $Kind, [scriptblock] $Edit) {
+    $facts = (Read-AgentFixture $Name).Text | ConvertFrom-Json -AsHashtable -NoEnumerate
+    $facts = $facts.Facts
+    if ($Edit) { & $Edit $facts }
+    ConvertTo-AgentFacts $Kind $facts
+}

@@ -137,7 +137,8 @@ Describe 'Fuzzing what hosts send back' {
     It 'relay facts (ss, sshd -T, wg): every input is read as facts, with no control character in what they show' {
         $failures = Invoke-Fuzz 4 $SsCorpus {
             param($t)
-            [HomeTunnel.Forwards.RelayNeeds]::From(@{ SsOk = $true; Ss = $t; Sshd = $t; WgListen = $t; WgAllowed = $t; ApacheListen = $t; WgFiles = @{ wg0 = $t } })
+            $files = [System.Collections.Generic.Dictionary[string, string]]::new(); $files['wg0'] = $t
+            [HomeTunnel.Forwards.RelayNeeds]::From([HomeTunnel.Hosts.Contract.RelayNeedsText]::new([HomeTunnel.Hosts.Contract.TunnelPeerText]::new($t, $t, $files), $true, $t, $t, $t))
         } {
             param($needs)
             if ($needs.Ports | Where-Object { $_.Port -lt 1 -or $_.Port -gt 65535 -or ($_.Who.ToCharArray() | Where-Object { [HomeTunnel.HostText]::IsControl($_) }) }) { 'a port out of range or a control character in who uses it' }

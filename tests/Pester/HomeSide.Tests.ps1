@@ -7,7 +7,7 @@ BeforeAll {
     $relayPeer = New-TunnelPeer -Name relay -Role Relay -Address 192.168.4.1/24 -ListenPort 51820 -Endpoint vps.example.test
     $keep = New-WireGuardConfig -For $homePeer -Peer $relayPeer -PreserveClientAddress
     function New-Facts([hashtable] $Files = @{}, [string[]] $Existing = @(), [string[]] $Live = @(), [bool] $Loaded = $false) {
-        @{ Nft = $true; Files = $Files; Existing = $Existing; Live = $Live; TableLoaded = $Loaded; IpForward = ''; Systemd = $false; UnitEnabled = $false }
+        ConvertTo-AgentFacts NftTableFacts @{ Nft = $true; Files = $Files; Existing = $Existing; Live = $Live; TableLoaded = $Loaded; IpForward = ''; Systemd = $false; UnitEnabled = $false; Relay = $null }
     }
     function Get-Plan($Facts, $Openings, [switch] $Uninstall, [switch] $All) {
         $table = [HomeTunnel.Forwards.NftTable]::HomeFirewall

@@ -263,7 +263,7 @@ Describe 'The tunnel at boot on systemd hosts' {
         $relayConfig = New-WireGuardConfig -For $relay -Peer $homePeer
         # The live AllowedIPs as wg shows them: here host routes, each its own network.
         function New-WgFacts($Config, [hashtable] $Boot) {
-            @{ Path = '/etc/wireguard/wg0.conf'; Current = $Config.RevealText(); Up = $true; ListenPort = "$($Config.ListenPort)"
+            ConvertTo-AgentFacts WireGuardFacts @{ Path = '/etc/wireguard/wg0.conf'; Current = $Config.RevealText(); Up = $true; ListenPort = "$($Config.ListenPort)"
                 Peers = @($Config.Peers | ForEach-Object { @{ PublicKey = $_.PublicKey; AllowedIPs = ($_.AllowedIPs -split ', ') -join ',' } })
                 Boot = $Boot }
         }
@@ -283,7 +283,7 @@ Describe 'The tunnel at boot on systemd hosts' {
     It 'is Unchanged once enabled and watching with its own unit files, and not on a host without systemd' {
         $have = @{}; foreach ($k in $units.Keys) { $have[$k] = $units[$k] }
         ([HomeTunnel.Hosts.WireGuardPlanner]::Plan((New-WgFacts $homeConfig @{ Systemd = $true; Enabled = $true; Watching = $true; Units = $have }), $homeConfig, 'wg0', $false, $false)).Changed | Should -BeFalse
-        ([HomeTunnel.Hosts.WireGuardPlanner]::Plan((New-WgFacts $homeConfig @{ Systemd = $false }), $homeConfig, 'wg0', $false, $false)).Changed | Should -BeFalse
+        ([HomeTunnel.Hosts.WireGuardPlanner]::Plan((New-WgFacts $homeConfig @{ Systemd = $false; Enabled = $false; Watching = $false; Units = @{} }), $homeConfig, 'wg0', $false, $false)).Changed | Should -BeFalse
     }
 
     It 'is changed when it would not come back after a reboot (not enabled at boot)' {

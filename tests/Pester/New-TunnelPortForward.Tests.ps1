@@ -4,8 +4,8 @@ BeforeAll {
     . $PSScriptRoot/Common.ps1
     $homePeer = New-TunnelPeer -Name home -Role Home -Address 192.168.4.2/32 -PersistentKeepalive 25
     $relayPeer = New-TunnelPeer -Name relay -Role Relay -Address 192.168.4.1/24 -ListenPort 51820 -Endpoint vps.example.test
-    function New-Facts([hashtable] $Files = @{}, [string[]] $Existing = @(), [string[]] $Live = @(), [bool] $Loaded = $false, [string] $IpForward = '0', [bool] $Systemd = $false, [bool] $Enabled = $false) {
-        @{ Nft = $true; Files = $Files; Existing = $Existing; Live = $Live; TableLoaded = $Loaded; IpForward = $IpForward; Systemd = $Systemd; UnitEnabled = $Enabled }
+    function New-Facts([hashtable] $Files = @{}, [string[]] $Existing = @(), [string[]] $Live = @(), [bool] $Loaded = $false, [string] $IpForward = '0', [bool] $Systemd = $false, [bool] $Enabled = $false, [bool] $Nft = $true) {
+        ConvertTo-AgentFacts NftTableFacts @{ Nft = $Nft; Files = $Files; Existing = $Existing; Live = $Live; TableLoaded = $Loaded; IpForward = $IpForward; Systemd = $Systemd; UnitEnabled = $Enabled; Relay = $null }
     }
     function Get-Plan($Facts, $Forwards, [switch] $Uninstall, [switch] $Force) {
         $list = [HomeTunnel.Forwards.INftRuleFile[]]@($Forwards)
@@ -105,7 +105,7 @@ Describe 'The forward planner' {
     }
 
     It 'refuses a relay without nft' {
-        $facts = New-Facts; $facts.Nft = $false
+        $facts = New-Facts -Nft $false
         (Get-Plan $facts $tcp).ErrorId | Should -Be 'NftNotInstalled'
     }
 }

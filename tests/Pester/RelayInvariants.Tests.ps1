@@ -17,9 +17,9 @@ BeforeAll {
                 'tcp   LISTEN 0      128        10.0.0.5:9100       0.0.0.0:*    users:(("node_exporter",pid=44,fd=3))'
             ) -join "`n"
         }
-        @{ SsOk = $SsOk; Ss = $Ss; Sshd = $Sshd; WgListen = $WgListen; WgAllowed = $WgAllowed; WgFiles = $WgFiles; ApacheListen = $ApacheListen }
+        ConvertTo-AgentFacts RelayNeedsText @{ SsOk = $SsOk; Ss = $Ss; Sshd = $Sshd; Tunnel = @{ WgListen = $WgListen; WgAllowed = $WgAllowed; WgFiles = $WgFiles }; ApacheListen = $ApacheListen }
     }
-    function Test-Forward($Forwards, [hashtable] $Relay = (New-RelayFacts), [string[]] $Existing = @()) {
+    function Test-Forward($Forwards, $Relay = (New-RelayFacts), [string[]] $Existing = @()) {
         $needs = [HomeTunnel.Forwards.RelayNeeds]::From($Relay)
         [HomeTunnel.Forwards.ForwardGuard]::Check([HomeTunnel.Forwards.TunnelPortForward[]]@($Forwards), $needs, [string[]]$Existing)
     }
@@ -110,7 +110,7 @@ Describe 'What the relay itself needs' {
 Describe 'HomeTunnel''s tables per tunnel interface' {
     BeforeAll {
         function New-Facts([hashtable] $Files = @{}, [string[]] $Existing = @(), [string[]] $Live = @(), [bool] $Loaded = $false) {
-            @{ Nft = $true; Files = $Files; Existing = $Existing; Live = $Live; TableLoaded = $Loaded; IpForward = '1'; Systemd = $false; UnitEnabled = $false }
+            ConvertTo-AgentFacts NftTableFacts @{ Nft = $true; Files = $Files; Existing = $Existing; Live = $Live; TableLoaded = $Loaded; IpForward = '1'; Systemd = $false; UnitEnabled = $false; Relay = $null }
         }
         $relay = [ipaddress]'192.168.4.1'
         $site = $homePeer | New-ApacheProxySite -ServerName site.example.com -Port 3000
@@ -229,7 +229,7 @@ Describe 'One backend policy for every proxying form and every site' {
     }
 
     It 'refuses, on the relay, a backend no WireGuard peer of the relay carries, whatever -Force says' {
-        $facts = (Get-Content -Raw "$PSScriptRoot/fixtures/agent/apache-facts-new.json" | ConvertFrom-Json -AsHashtable).Facts
+        $facts = Read-AgentFacts 'apache-facts-new' ApacheFacts
         $outside = New-ApacheProxySite -ServerName other.example.test -Backend http://203.0.113.9:80/
         $plan = [HomeTunnel.Hosts.ApachePlanner]::Plan($facts, [HomeTunnel.Apache.ApacheProxySite[]]@($outside), $false, $true, $null)
         $plan.ErrorId | Should -Be 'BackendNotATunnelPeer'
@@ -237,7 +237,7 @@ Describe 'One backend policy for every proxying form and every site' {
         $inside = $homePeer | New-ApacheProxySite -ServerName other.example.test -Port 8080
         ([HomeTunnel.Hosts.ApachePlanner]::Plan($facts, [HomeTunnel.Apache.ApacheProxySite[]]@($inside), $false, $false, $null)).ErrorId | Should -BeNullOrEmpty
         # A relay with no tunnel yet takes the site when the same command installs the peer first (Publish-HomeService).
-        $facts.Tunnel = @{ WgListen = ''; WgAllowed = ''; WgFiles = @{} }
+        $facts = Read-AgentFacts 'apache-facts-new' ApacheFacts { param($f) $f.Tunnel = @{ WgListen = ''; WgAllowed = ''; WgFiles = @{} } }
         ([HomeTunnel.Hosts.ApachePlanner]::Plan($facts, [HomeTunnel.Apache.ApacheProxySite[]]@($inside), $false, $false, $null)).ErrorId | Should -Be 'BackendNotATunnelPeer'
         $planned = [HomeTunnel.Forwards.PlannedRelay]::new('wg0', [HomeTunnel.Forwards.RelayPortUse[]]@(), [HomeTunnel.TunnelAddress[]]@([HomeTunnel.TunnelAddress]::Parse('192.168.4.2/32')))
         ([HomeTunnel.Hosts.ApachePlanner]::Plan($facts, [HomeTunnel.Apache.ApacheProxySite[]]@($inside), $false, $false, $planned)).ErrorId | Should -BeNullOrEmpty

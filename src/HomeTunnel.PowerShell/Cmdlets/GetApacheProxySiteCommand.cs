@@ -40,7 +40,7 @@ public sealed class GetApacheProxySiteCommand : HostReadCommand
             {
                 var o = new PSObject(site);
                 o.Properties.Add(new PSNoteProperty("Host", f.Host));
-                o.Properties.Add(new PSNoteProperty("Enabled", AgentValue.Truth(f.Facts["Enabled"])));
+                o.Properties.Add(new PSNoteProperty("Enabled", f.Enabled));
                 WriteObject(o);
             }
         }

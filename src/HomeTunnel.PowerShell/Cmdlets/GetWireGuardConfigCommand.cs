@@ -43,7 +43,7 @@ public sealed class GetWireGuardConfigCommand : HostReadCommand
             var o = new PSObject(config);
             o.Properties.Add(new PSNoteProperty("Host", f.Host));
             o.Properties.Add(new PSNoteProperty("InterfaceName", ifName));
-            o.Properties.Add(new PSNoteProperty("Up", AgentValue.Truth(f.Facts["Up"])));
+            o.Properties.Add(new PSNoteProperty("Up", f.Up));
             WriteObject(o);
         }
     }

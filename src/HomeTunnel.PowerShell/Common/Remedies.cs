@@ -55,6 +55,7 @@ public static class Remedies
         ["AddressIsNetwork"] = "Give a host address inside the network, not the network's own first address: 192.168.4.1/24, for one.",
         ["AddressOutsideSubnet"] = "Give the home peer an address in the relay's tunnel subnet (New-TunnelPeer -Address), or widen the relay's -Address prefix to cover it.",
         ["AddressPrefixInvalid"] = "Write the prefix as /0 to /32 for IPv4 or /0 to /128 for IPv6; a peer's own address is usually /32 (or /128), the relay's /24.",
+        ["AgentAnswerInvalid"] = "Run the command again with -Verbose: the host's answer did not keep to the agent's contract (a member missing, unknown, or of the wrong type), which is a defect to report with that output.",
         ["AgentNoResult"] = "Run the command again with -Verbose; if it repeats, run 'pwsh -NoProfile -c exit' on the host to see whether PowerShell itself starts there.",
         ["AllowFromEveryone"] = "Name the networks that may reach the site, or, if the whole internet is meant, say so with -AllowEveryone.",
         ["AllowFromHostBits"] = "Write the network the address belongs to (the message names it), or the single address as /32 (/128 for IPv6).",

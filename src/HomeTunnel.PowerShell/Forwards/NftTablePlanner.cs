@@ -3,6 +3,7 @@ using System.Collections;
 using System.Collections.Generic;
 using System.Linq;
 using HomeTunnel.Hosts;
+using HomeTunnel.Hosts.Contract;
 
 namespace HomeTunnel.Forwards;
 
@@ -18,23 +19,21 @@ public static class NftTablePlanner
     /// or the openings one published service holds).</param>
     /// <param name="takeTable">With <paramref name="every"/>: the table goes with the last item (a firewall's -All);
     /// false: a firewall stays loaded with no opening.</param>
-    public static HostPlan Plan(Hashtable facts, NftTable table, IReadOnlyList<INftRuleFile> items, string tableText, bool uninstall, bool force, Func<string, bool>? every = null, bool takeTable = true)
+    public static HostPlan Plan(NftTableFacts facts, NftTable table, IReadOnlyList<INftRuleFile> items, string tableText, bool uninstall, bool force, Func<string, bool>? every = null, bool takeTable = true)
     {
         bool all = every is not null && takeTable;
-        if (!AgentValue.Truth(facts["Nft"]))
+        if (!facts.Nft)
         {
             return HostPlan.Refused("NftNotInstalled", "The host has no nft (nftables): install it (apt-get install nftables), then run the command again.");
         }
-        var current = (AgentValue.Unwrap(facts["Files"]) as Hashtable ?? new Hashtable()).Cast<DictionaryEntry>()
-            .ToDictionary(e => (string)e.Key, e => AgentValue.Unwrap(e.Value) as string, StringComparer.Ordinal);
-        string? Current(string path) => current.TryGetValue(path, out string? t) ? t : null;
-        var existing = AgentValue.Items(facts["Existing"]).Select(AgentValue.Text).ToHashSet(StringComparer.Ordinal);
+        string? Current(string path) => facts.Files.TryGetValue(path, out string? t) ? t : null;
+        var existing = facts.Existing.ToHashSet(StringComparer.Ordinal);
         var selected = every is not null ? existing.Where(every).ToList() : new List<string>();
-        var liveKeys = AgentValue.Items(facts["Live"]).Select(AgentValue.Text).ToHashSet(StringComparer.Ordinal);
-        bool tableLoaded = AgentValue.Truth(facts["TableLoaded"]);
-        bool systemd = AgentValue.Truth(facts["Systemd"]);
-        bool unitEnabled = AgentValue.Truth(facts["UnitEnabled"]);
-        bool ipForward = !table.IpForward || AgentValue.Text(facts["IpForward"]) == "1";
+        var liveKeys = facts.Live.ToHashSet(StringComparer.Ordinal);
+        bool tableLoaded = facts.TableLoaded;
+        bool systemd = facts.Systemd;
+        bool unitEnabled = facts.UnitEnabled;
+        bool ipForward = !table.IpForward || facts.IpForward == "1";
 
         var owned = new List<string> { table.TablePath, table.UnitPath };
         owned.AddRange(items.Select(f => f.Path));

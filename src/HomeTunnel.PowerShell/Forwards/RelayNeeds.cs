@@ -7,6 +7,8 @@ using System.Net;
 using System.Text.RegularExpressions;
 using HomeTunnel.Hosts;
 
+using HomeTunnel.Hosts.Contract;
+
 namespace HomeTunnel.Forwards;
 
 /// <summary>One port the relay itself uses, and who uses it ("sshd", "WireGuard wg0", "apache2").</summary>
@@ -54,16 +56,21 @@ public sealed partial class RelayNeeds
     public string Missing { get; }
 
     /// <summary>Reads the facts the agent gathered (the <c>Relay</c> member of a Forward kind's facts).</summary>
-    public static RelayNeeds From(Hashtable? relay)
+    public static RelayNeeds From(RelayNeedsText? relay) =>
+        relay is null
+            ? new RelayNeeds(new List<RelayPortUse>(), new Dictionary<string, List<TunnelAddress>>(StringComparer.Ordinal), false, "the host sent no facts about its own ports")
+            : Read(relay.Tunnel, relay);
+
+    /// <summary>Reads only the relay's tunnels (the <c>Tunnel</c> member of the Apache kind's facts): its peers' routes and ports.</summary>
+    public static RelayNeeds FromTunnel(TunnelPeerText? tunnel) =>
+        Read(tunnel ?? new TunnelPeerText(string.Empty, string.Empty, new Dictionary<string, string>()), null);
+
+    private static RelayNeeds Read(TunnelPeerText tunnel, RelayNeedsText? relay)
     {
         var ports = new List<RelayPortUse>();
         var peers = new Dictionary<string, List<TunnelAddress>>(StringComparer.Ordinal);
-        if (relay is null)
-        {
-            return new RelayNeeds(ports, peers, false, "the host sent no facts about its own ports");
-        }
-        bool haveSs = AgentValue.Truth(relay["SsOk"]);
-        foreach (string line in Lines(relay["Ss"]))
+        bool haveSs = relay?.SsOk ?? false;
+        foreach (string line in Lines(relay?.Ss))
         {
             Match m = SsLine().Match(line);
             if (!m.Success || !TrySplitEndpoint(m.Groups[2].Value, out IPAddress? ip, out int port) || (ip is not null && IPAddress.IsLoopback(ip)))
@@ -74,7 +81,7 @@ public sealed partial class RelayNeeds
             ports.Add(new RelayPortUse(m.Groups[1].Value == "tcp" ? ForwardProtocol.Tcp : ForwardProtocol.Udp, port,
                 who.Success ? Printable(who.Groups[1].Value) : "a process of the relay"));
         }
-        foreach (string line in Lines(relay["Sshd"]))
+        foreach (string line in Lines(relay?.Sshd))
         {
             Match m = SshdLine().Match(line);
             if (!m.Success)
@@ -90,7 +97,7 @@ public sealed partial class RelayNeeds
                 ports.Add(new RelayPortUse(ForwardProtocol.Tcp, lp, "sshd"));
             }
         }
-        foreach (string line in Lines(relay["ApacheListen"]))
+        foreach (string line in Lines(relay?.ApacheListen))
         {
             Match m = ApacheListen().Match(line);
             if (m.Success && TryPort(m.Groups[1].Value, out int p))
@@ -98,7 +105,7 @@ public sealed partial class RelayNeeds
                 ports.Add(new RelayPortUse(ForwardProtocol.Tcp, p, "Apache (ports.conf)"));
             }
         }
-        foreach (string line in Lines(relay["WgListen"]))
+        foreach (string line in Lines(tunnel.WgListen))
         {
             string[] f = line.Split('\t');
             if (f.Length == 2 && TryPort(f[1], out int p) && p > 0)
@@ -106,7 +113,7 @@ public sealed partial class RelayNeeds
                 ports.Add(new RelayPortUse(ForwardProtocol.Udp, p, $"WireGuard {Printable(f[0])}"));
             }
         }
-        foreach (string line in Lines(relay["WgAllowed"]))
+        foreach (string line in Lines(tunnel.WgAllowed))
         {
             string[] f = line.Split('\t');
             if (f.Length == 3)
@@ -114,29 +121,25 @@ public sealed partial class RelayNeeds
                 AddRoutes(peers, f[0], f[2].Split(' ', StringSplitOptions.RemoveEmptyEntries));
             }
         }
-        if (AgentValue.Unwrap(relay["WgFiles"]) is Hashtable files)
+        foreach (var (ifName, text) in tunnel.WgFiles)
         {
-            foreach (DictionaryEntry e in files)
+            foreach (string line in Lines(text))
             {
-                string ifName = (string)e.Key;
-                foreach (string line in Lines(e.Value))
+                Match m = WgLine().Match(line);
+                if (!m.Success)
                 {
-                    Match m = WgLine().Match(line);
-                    if (!m.Success)
+                    continue;
+                }
+                if (m.Groups[1].Value.Equals("ListenPort", StringComparison.OrdinalIgnoreCase))
+                {
+                    if (TryPort(m.Groups[2].Value, out int p))
                     {
-                        continue;
+                        ports.Add(new RelayPortUse(ForwardProtocol.Udp, p, $"WireGuard {Printable(ifName)}"));
                     }
-                    if (m.Groups[1].Value.Equals("ListenPort", StringComparison.OrdinalIgnoreCase))
-                    {
-                        if (TryPort(m.Groups[2].Value, out int p))
-                        {
-                            ports.Add(new RelayPortUse(ForwardProtocol.Udp, p, $"WireGuard {Printable(ifName)}"));
-                        }
-                    }
-                    else
-                    {
-                        AddRoutes(peers, ifName, m.Groups[2].Value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
-                    }
+                }
+                else
+                {
+                    AddRoutes(peers, ifName, m.Groups[2].Value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
                 }
             }
         }
@@ -177,8 +180,8 @@ public sealed partial class RelayNeeds
         }
     }
 
-    private static IEnumerable<string> Lines(object? value) =>
-        AgentValue.Text(value).Split('\n').Select(l => l.TrimEnd('\r')).Where(l => l.Length > 0);
+    private static IEnumerable<string> Lines(string? value) =>
+        (value ?? string.Empty).Split('\n').Select(l => l.TrimEnd('\r')).Where(l => l.Length > 0);
 
     private static bool TryPort(string text, out int port) =>
         Checks.TryDigits(text, out port) && port is >= 1 and <= 65535 && text.Length <= 5;

@@ -2,24 +2,15 @@ using System;
 using System.Collections;
 using System.Collections.Generic;
 using System.Linq;
+using System.Text.Json;
 
 namespace HomeTunnel.Hosts;
 
-/// <summary>What a host is: the facts the agent reports, from which platform decisions are made.</summary>
-public sealed record HostProfile(string OsId, string OsLike, string OsVersion, string Init, string WebServer, string PackageManager, string WireGuard)
-{
-    public static HostProfile? From(object? value) => AgentValue.Unwrap(value) is Hashtable h
-        ? new HostProfile(AgentValue.Text(h["OsId"]), AgentValue.Text(h["OsLike"]), AgentValue.Text(h["OsVersion"]), AgentValue.Text(h["Init"]),
-            AgentValue.Text(h["WebServer"]), AgentValue.Text(h["PackageManager"]), AgentValue.Text(h["WireGuard"]))
-        : null;
-
-    public override string ToString() => $"{OsId} {OsVersion} ({Init}, {WebServer}, {PackageManager}, WireGuard {WireGuard})";
-}
-
 /// <summary>
-/// One answer of the agent, typed: read once here from what crossed the session (PSObject-wrapped values,
-/// a lone item where a list was sent), so no caller guesses at shapes. <see cref="Payload"/> keeps the
-/// read-only answers' data (status, probes) for their own readers.
+/// One answer of the agent, read once from the JSON that crossed (<see cref="Contract.AgentWire"/>): its envelope
+/// (state, error, actions) held to the members its state has, the kind's data kept as <see cref="Body"/> for the
+/// typed contracts (<see cref="Contract.AgentContract"/>), and as plain values in <see cref="Payload"/> for the
+/// readers that have none yet.
 /// </summary>
 public sealed class AgentAnswer
 {
@@ -31,8 +22,11 @@ public sealed class AgentAnswer
     public IReadOnlyList<string> Actions { get; init; } = Array.Empty<string>();
     public Hashtable Payload { get; init; } = new();
 
-    /// <summary>The host's facts, in a Facts or Stale answer: what the module plans from.</summary>
-    public Hashtable? Facts => AgentValue.Unwrap(Payload["Facts"]) as Hashtable;
+    /// <summary>The answer as it crossed (a detached copy), for the typed contracts.</summary>
+    public JsonElement Body { get; init; }
+
+    /// <summary>The host's facts, in a Facts or Stale answer: what the module plans from (read by each kind's contract).</summary>
+    public JsonElement? FactsJson => Body.ValueKind == JsonValueKind.Object && Body.TryGetProperty("Facts", out JsonElement f) && f.ValueKind == JsonValueKind.Object ? f : null;
 
     /// <summary>The fingerprint of those facts: an apply is done only if the host still matches it.</summary>
     public string Fingerprint => AgentValue.Text(Payload["Fingerprint"]);
@@ -45,14 +39,70 @@ public sealed class AgentAnswer
     /// <summary>The change state; an answer this module does not know is a failure, never a silent success.</summary>
     public ChangeState ChangeState => Enum.TryParse(State, out ChangeState s) && Enum.IsDefined(s) ? s : ChangeState.Failed;
 
-    public static AgentAnswer From(Hashtable h) => new()
+    /// <summary>The members each state's envelope has, exactly (a Read answer's other members are its kind's data).</summary>
+    private static readonly Dictionary<string, string[]> Envelopes = new(StringComparer.Ordinal)
     {
-        State = AgentValue.Text(h["State"]),
-        ErrorId = AgentValue.Text(h["ErrorId"]) is { Length: > 0 } id ? id : null,
-        Message = AgentValue.Text(h["Message"]),
-        Command = AgentValue.Text(h["Command"]),
-        Stderr = AgentValue.Text(h["Stderr"]),
-        Actions = AgentValue.Items(h["Actions"]).Select(AgentValue.Text).ToArray(),
-        Payload = h,
+        ["Facts"] = new[] { "Version", "State", "Facts", "Fingerprint" },
+        ["Stale"] = new[] { "Version", "State", "Facts", "Fingerprint", "Actions" },
+        ["Failed"] = new[] { "Version", "State", "ErrorId", "Message", "Command", "Stderr", "Actions" },
+        ["Created"] = new[] { "Version", "State", "Actions" },
+        ["Changed"] = new[] { "Version", "State", "Actions" },
+        ["Unchanged"] = new[] { "Version", "State", "Actions" },
+        ["Removed"] = new[] { "Version", "State", "Actions" },
     };
+
+    /// <summary>
+    /// Reads an answer's JSON, held to the format's version and to its state's envelope: an answer in another version,
+    /// not JSON, in a state this module does not know, or with a member missing or unknown is refused (an error, never
+    /// read as if it were right).
+    /// </summary>
+    public static AgentAnswer Parse(string json, string hostName)
+    {
+        JsonElement body;
+        try
+        {
+            using var doc = JsonDocument.Parse(json);
+            body = doc.RootElement.Clone();
+        }
+        catch (JsonException e)
+        {
+            throw Contract.AgentContract.Invalid(hostName, $"it is not JSON ({e.Message})");
+        }
+        if (body.ValueKind != JsonValueKind.Object)
+        {
+            throw Contract.AgentContract.Invalid(hostName, "it is not a JSON object");
+        }
+        if (!body.TryGetProperty("Version", out JsonElement v) || v.ValueKind != JsonValueKind.Number || !v.TryGetInt32(out int version) || version != AgentRequest.ProtocolVersion)
+        {
+            throw new HomeTunnelException("UnsupportedAgentVersion", ErrorKind.InvalidData,
+                $"{hostName}: the agent answered in another version of the format ('{(body.TryGetProperty("Version", out JsonElement w) ? w.ToString() : string.Empty)}'; this module reads {AgentRequest.ProtocolVersion}).", hostName);
+        }
+        string state = body.TryGetProperty("State", out JsonElement st) && st.ValueKind == JsonValueKind.String ? st.GetString()! : string.Empty;
+        var members = body.EnumerateObject().Select(p => p.Name).ToList();
+        if (Envelopes.TryGetValue(state, out string[]? envelope))
+        {
+            string[] missing = envelope.Except(members, StringComparer.Ordinal).ToArray();
+            string[] unknown = members.Except(envelope, StringComparer.Ordinal).ToArray();
+            if (missing.Length > 0 || unknown.Length > 0)
+            {
+                throw Contract.AgentContract.Invalid(hostName, $"a '{state}' answer {(missing.Length > 0 ? "without " + string.Join(", ", missing) : string.Empty)}{(missing.Length > 0 && unknown.Length > 0 ? " and " : string.Empty)}{(unknown.Length > 0 ? "with unknown " + string.Join(", ", unknown) : string.Empty)}");
+            }
+        }
+        else if (state != "Read")
+        {
+            throw Contract.AgentContract.Invalid(hostName, $"its state '{HostText.Printable(state)}' is none this module knows");
+        }
+        var h = (Hashtable)Contract.AgentWire.Plain(body)!;
+        return new AgentAnswer
+        {
+            State = state,
+            ErrorId = AgentValue.Text(h["ErrorId"]) is { Length: > 0 } id ? id : null,
+            Message = AgentValue.Text(h["Message"]),
+            Command = AgentValue.Text(h["Command"]),
+            Stderr = AgentValue.Text(h["Stderr"]),
+            Actions = AgentValue.Items(h["Actions"]).Select(AgentValue.Text).ToArray(),
+            Payload = h,
+            Body = body,
+        };
+    }
 }

@@ -14,14 +14,19 @@ namespace HomeTunnel.Hosts;
 /// </summary>
 public static class AgentCall
 {
-    public static Task<Hashtable> RunAsync(Runspace runspace, Hashtable request, string hostName, CancellationToken cancel)
+    /// <summary>The answer as plain values (see <see cref="Contract.AgentWire.Plain"/>), for readers without a typed contract.</summary>
+    public static async Task<Hashtable> RunAsync(Runspace runspace, Hashtable request, string hostName, CancellationToken cancel) =>
+        AgentAnswer.Parse(await RunJsonAsync(runspace, request, hostName, cancel).ConfigureAwait(false), hostName).Payload;
+
+    /// <summary>The agent's answer as it crossed: one JSON string.</summary>
+    public static Task<string> RunJsonAsync(Runspace runspace, Hashtable request, string hostName, CancellationToken cancel)
     {
-        var done = new TaskCompletionSource<Hashtable>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var done = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
         var shell = PowerShell.Create();
         shell.Runspace = runspace;
         // A local scope: the agent's preferences, strict mode, variables and functions end with the call and
         // never reach the user's own session (Invoke-Command $vps { ... } afterwards sees nothing of it).
-        shell.AddScript(AgentRequest.AgentText, useLocalScope: true).AddParameter("Request", request);
+        shell.AddScript(AgentRequest.AgentText, useLocalScope: true).AddParameter("Request", Contract.AgentWire.Write(request));
         var output = new PSDataCollection<PSObject>();
         CancellationTokenRegistration registration = default;
         try
@@ -31,7 +36,7 @@ public static class AgentCall
                 try
                 {
                     shell.EndInvoke(ar);
-                    Hashtable? result = output.Select(o => o?.BaseObject).OfType<Hashtable>().LastOrDefault();
+                    string? result = output.Select(o => o?.BaseObject).OfType<string>().LastOrDefault();
                     if (result is null)
                     {
                         string errors = string.Join("; ", shell.Streams.Error.Select(e => e.ToString()));

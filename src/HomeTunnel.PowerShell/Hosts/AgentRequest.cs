@@ -14,7 +14,7 @@ public static class AgentRequest
     public const int DefaultTimeoutSeconds = 300;
 
     /// <summary>The request format's version; the agent refuses any other (UnsupportedAgentVersion).</summary>
-    public const int ProtocolVersion = 2;
+    public const int ProtocolVersion = 3;
 
     /// <summary>The agent's parts (Hosts/Agent/NN-Kind.ps1: the core, one per kind, the worker, the session), joined in name order.</summary>
     private static readonly Lazy<string> Script = new(() =>

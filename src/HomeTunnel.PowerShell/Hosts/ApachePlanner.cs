@@ -3,6 +3,7 @@ using System.Collections;
 using System.Collections.Generic;
 using System.Linq;
 using HomeTunnel.Apache;
+using HomeTunnel.Hosts.Contract;
 
 namespace HomeTunnel.Hosts;
 
@@ -14,32 +15,30 @@ namespace HomeTunnel.Hosts;
 public static class ApachePlanner
 {
     /// <param name="planned">What the same command brings to the relay first (Publish-HomeService's relay config).</param>
-    public static HostPlan Plan(Hashtable facts, IReadOnlyList<ApacheProxySite> sites, bool uninstall, bool force, Forwards.PlannedRelay? relay = null)
+    public static HostPlan Plan(ApacheFacts facts, IReadOnlyList<ApacheProxySite> sites, bool uninstall, bool force, Forwards.PlannedRelay? relay = null)
     {
         if (!uninstall && BackendsOutsideTunnel(facts, sites, relay) is { } outside)
         {
             return outside;
         }
-        var byFile = AgentValue.Items(facts["Sites"]).Select(AgentValue.Unwrap).OfType<Hashtable>()
-            .ToDictionary(f => AgentValue.Text(f["FileName"]), StringComparer.Ordinal);
-        var modules = AgentValue.Items(facts["Modules"]).Select(AgentValue.Text).ToHashSet(StringComparer.Ordinal);
-        var others = AgentValue.Items(facts["OtherSites"]).Select(AgentValue.Unwrap).OfType<Hashtable>()
-            .Select(o => (File: AgentValue.Text(o["File"]), Names: AgentValue.Items(o["Names"]).Select(AgentValue.Text).ToList())).ToList();
-        bool running = AgentValue.Truth(facts["Running"]);
-        // A host without the fact (no systemd, or an older answer) starts Apache its own way at boot.
-        bool atBoot = facts["AtBoot"] is null || AgentValue.Truth(facts["AtBoot"]);
+        var byFile = facts.Sites.ToDictionary(f => f.FileName, StringComparer.Ordinal);
+        var modules = facts.Modules.ToHashSet(StringComparer.Ordinal);
+        var others = facts.OtherSites.Select(o => (o.File, Names: o.Names.ToList())).ToList();
+        bool running = facts.Running;
+        // A host without the fact (no systemd) starts Apache its own way at boot.
+        bool atBoot = facts.AtBoot ?? true;
         var planned = new List<Hashtable>();
         var files = new List<HostFileFact>();
         foreach (ApacheProxySite site in sites)
         {
-            if (!byFile.TryGetValue(site.FileName, out Hashtable? f))
+            if (!byFile.TryGetValue(site.FileName, out ApacheSiteFacts? f))
             {
                 return HostPlan.Refused("HostOperationFailed", $"The relay sent no facts for {site.FileName}.");
             }
-            string path = AgentValue.Text(f["Path"]);
-            string? current = AgentValue.Unwrap(f["Current"]) as string;
-            bool enabled = AgentValue.Truth(f["Enabled"]);
-            string target = AgentValue.Text(f["EnabledTarget"]);
+            string path = f.Path;
+            string? current = f.Current;
+            bool enabled = f.Enabled;
+            string target = f.EnabledTarget;
             if (!force && current is not null && !current.StartsWith(HostPlan.Marker, StringComparison.Ordinal))
             {
                 return HostPlan.Refused("NotOwnedByHomeTunnel",
@@ -146,12 +145,12 @@ public static class ApachePlanner
     /// site no longer uses DNS-01 (only if HomeTunnel's). Refused when it is not HomeTunnel's, or when no key is given
     /// and none is on the relay.
     /// </summary>
-    private static (KeyChange Change, HostPlan? Refused) AcmeKeyPlan(Hashtable f, ApacheProxySite site, bool uninstall, bool force)
+    private static (KeyChange Change, HostPlan? Refused) AcmeKeyPlan(ApacheSiteFacts f, ApacheProxySite site, bool uninstall, bool force)
     {
         string path = AcmeDns01.KeyPathFor(site.ServerName);
-        var fact = AgentValue.Unwrap(f["AcmeKey"]) as Hashtable;
+        SecretFileFact? fact = f.AcmeKey;
         bool exists = fact is not null;
-        bool ours = exists && AgentValue.Truth(fact!["Ours"]);
+        bool ours = fact is { Ours: true };
         var keep = new KeyChange(path, exists, null, false);
         if (uninstall || site.AcmeDns is null)
         {
@@ -168,19 +167,19 @@ public static class ApachePlanner
                 $"{site.ServerName} gets its certificate by DNS-01 but no TSIG key was given and {path} holds none; nothing was changed. Give the site -DnsKey or -DnsKeyFile once."));
         }
         string text = AcmeDns01.KeyFileText(site.ServerName, tsig);
-        bool same = ours && string.Equals(AgentValue.Text(fact!["Digest"]), AcmeDns01.Digest(text), StringComparison.OrdinalIgnoreCase);
+        bool same = ours && string.Equals(fact!.Digest, AcmeDns01.Digest(text), StringComparison.OrdinalIgnoreCase);
         return same ? (keep, null) : (new KeyChange(path, exists, text, true), null);
     }
 
     /// <summary>HomeTunnel's DNS-01 hook, when a site uses it: written when missing or different (if HomeTunnel's); never removed (other sites may use it).</summary>
-    private static (HookChange Change, HostPlan? Refused) HookPlan(Hashtable facts, IReadOnlyList<ApacheProxySite> sites, bool uninstall, bool force)
+    private static (HookChange Change, HostPlan? Refused) HookPlan(ApacheFacts facts, IReadOnlyList<ApacheProxySite> sites, bool uninstall, bool force)
     {
-        string? current = AgentValue.Unwrap(facts["Hook"]) as string;
+        string? current = facts.Hook;
         if (uninstall || !sites.Any(s => s.AcmeDns is not null))
         {
             return (new HookChange(current, false), null);
         }
-        if (facts["Nsupdate"] is not null && !AgentValue.Truth(facts["Nsupdate"]))
+        if (facts.Nsupdate is false)
         {
             return (new HookChange(current, false), HostPlan.Refused("AcmeDnsToolMissing",
                 "The relay has no nsupdate, which HomeTunnel's DNS-01 hook sends its updates with; nothing was changed. Install it on the relay (Debian: apt-get install bind9-dnsutils)."));
@@ -205,10 +204,10 @@ public static class ApachePlanner
     /// HomeTunnel's). Refused when it is not HomeTunnel's file, or for a user without a password and no hash
     /// on the relay to keep.
     /// </summary>
-    private static (PasswordChange Change, HostPlan? Refused) PasswordPlan(Hashtable f, ApacheProxySite site, bool uninstall, bool force)
+    private static (PasswordChange Change, HostPlan? Refused) PasswordPlan(ApacheSiteFacts f, ApacheProxySite site, bool uninstall, bool force)
     {
         string path = BasicAuthFile.PathFor(site.ServerName);
-        string? current = AgentValue.Unwrap(f["PasswordCurrent"]) as string;
+        string? current = f.PasswordCurrent;
         bool ours = current is not null && current.StartsWith(HostPlan.Marker, StringComparison.Ordinal);
         var keep = new PasswordChange(path, current, current, false);
         if (uninstall || site.BasicAuthUser is null)
@@ -238,10 +237,9 @@ public static class ApachePlanner
     /// carries (live, in a wg-quick file, or in the config the same command installs first), whatever -Force says.
     /// Only a user who named ProxyPass in -AllowDirective (an imported site) has said otherwise.
     /// </summary>
-    private static HostPlan? BackendsOutsideTunnel(Hashtable facts, IReadOnlyList<ApacheProxySite> sites, Forwards.PlannedRelay? planned)
+    private static HostPlan? BackendsOutsideTunnel(ApacheFacts facts, IReadOnlyList<ApacheProxySite> sites, Forwards.PlannedRelay? planned)
     {
-        var tunnel = AgentValue.Unwrap(facts["Tunnel"]) as Hashtable ?? new Hashtable();
-        Forwards.RelayNeeds needs = Forwards.RelayNeeds.From(tunnel);
+        Forwards.RelayNeeds needs = Forwards.RelayNeeds.FromTunnel(facts.Tunnel);
         if (planned is not null)
         {
             needs = needs.With(planned.Ports, planned.InterfaceName, planned.Routes);

@@ -3,9 +3,11 @@ using System.Collections;
 using System.Collections.Generic;
 using System.Linq;
 using System.Management.Automation;
+using System.Text.Json;
 using System.Threading;
 using HomeTunnel.Apache;
 using HomeTunnel.Cmdlets;
+using HomeTunnel.Hosts.Contract;
 using HomeTunnel.WireGuard;
 
 namespace HomeTunnel.Hosts;
@@ -15,7 +17,7 @@ namespace HomeTunnel.Hosts;
 /// module plans it from a host's facts (<see cref="WireGuardPlanner"/>, <see cref="ApachePlanner"/>).
 /// </summary>
 public sealed record HostChange(string Kind, string Name, string Action, Func<Hashtable> MakeRequest, IReadOnlyDictionary<string, string?> Wanted,
-    Func<Hashtable, bool, HostPlan> Planner)
+    Func<JsonElement, bool, HostPlan> Planner)
 {
     /// <summary>Install (config given) or uninstall (null) a WireGuard interface.</summary>
     public static HostChange WireGuard(WireGuardConfig? config, string interfaceName, string action)
@@ -23,7 +25,7 @@ public sealed record HostChange(string Kind, string Name, string Action, Func<Ha
         WireGuardConfig request = config ?? new WireGuardConfig();
         return new HostChange("WireGuard", interfaceName, action, () => AgentRequest.WireGuard(request, interfaceName, uninstall: config is null),
             AgentRequest.WireGuardFiles(config, interfaceName),
-            (facts, force) => WireGuardPlanner.Plan(facts, config, interfaceName, uninstall: config is null, force));
+            (facts, force) => WireGuardPlanner.Plan(AgentContract.WireGuardFacts(facts), config, interfaceName, uninstall: config is null, force));
     }
 
     /// <summary>
@@ -44,9 +46,10 @@ public sealed record HostChange(string Kind, string Name, string Action, Func<Ha
         WireGuardConfig chosen = edit(fallback);
         var wanted = new Dictionary<string, string?>(AgentRequest.WireGuardFiles(chosen, interfaceName));
         return new HostChange("WireGuard", interfaceName, action, () => AgentRequest.WireGuard(chosen, interfaceName, uninstall: false), wanted,
-            (facts, force) =>
+            (json, force) =>
             {
-                if (AgentValue.Unwrap(facts["Current"]) is string current && current.StartsWith(HostPlan.Marker, StringComparison.Ordinal))
+                WireGuardFacts facts = AgentContract.WireGuardFacts(json);
+                if (facts.Current is string current && current.StartsWith(HostPlan.Marker, StringComparison.Ordinal))
                 {
                     chosen = edit(WireGuardConfigParser.Parse(current, $"{interfaceName}.conf on the host"));
                     foreach (var (path, text) in AgentRequest.WireGuardFiles(chosen, interfaceName))
@@ -69,16 +72,17 @@ public sealed record HostChange(string Kind, string Name, string Action, Func<Ha
         string tableText = HomeTunnel.Forwards.TunnelPortForward.TableText();
         return new(table.Kind, string.Join(", ", forwards.Select(f => f.Key)), action, () => AgentRequest.NftRules(table, forwards, uninstall, relayFacts: !uninstall),
             AgentRequest.NftRuleFiles(table, forwards, tableText, uninstall),
-            (facts, force) =>
+            (json, force) =>
             {
+                NftTableFacts facts = AgentContract.NftTableFacts(json);
                 if (!uninstall)
                 {
-                    var needs = HomeTunnel.Forwards.RelayNeeds.From(AgentValue.Unwrap(facts["Relay"]) as Hashtable);
+                    var needs = HomeTunnel.Forwards.RelayNeeds.From(facts.Relay);
                     if (planned is not null)
                     {
                         needs = needs.With(planned.Ports, planned.InterfaceName, planned.Routes);
                     }
-                    var existing = AgentValue.Items(facts["Existing"]).Select(AgentValue.Text);
+                    var existing = facts.Existing;
                     if (HomeTunnel.Forwards.ForwardGuard.Check(forwards, needs, existing) is { } refused)
                     {
                         return refused;
@@ -101,7 +105,7 @@ public sealed record HostChange(string Kind, string Name, string Action, Func<Ha
         Func<string, bool>? every = all ? key => HomeTunnel.Forwards.HomeFence.BelongsTo(key, interfaceName) : null;
         return new(table.Kind, all ? $"all on {interfaceName}" : string.Join(", ", items.Select(f => f.Key)), action, () => AgentRequest.NftRules(table, items, uninstall, all),
             AgentRequest.NftRuleFiles(table, items, tableText, uninstall),
-            (facts, force) => HomeTunnel.Forwards.NftTablePlanner.Plan(facts, table, items, tableText, uninstall, force, every));
+            (facts, force) => HomeTunnel.Forwards.NftTablePlanner.Plan(AgentContract.NftTableFacts(facts), table, items, tableText, uninstall, force, every));
     }
 
     /// <summary>
@@ -116,13 +120,13 @@ public sealed record HostChange(string Kind, string Name, string Action, Func<Ha
         var none = Array.Empty<HomeTunnel.Forwards.INftRuleFile>();
         return new(table.Kind, $"{holder}'s on {interfaceName}", action, () => AgentRequest.NftRules(table, none, uninstall: true, all: true),
             AgentRequest.NftRuleFiles(table, none, tableText, uninstall: true),
-            (facts, force) => HomeTunnel.Forwards.NftTablePlanner.Plan(facts, table, none, tableText, uninstall: true, force, held, takeTable: false));
+            (facts, force) => HomeTunnel.Forwards.NftTablePlanner.Plan(AgentContract.NftTableFacts(facts), table, none, tableText, uninstall: true, force, held, takeTable: false));
     }
 
     /// <summary>Install or uninstall Apache proxy sites, all in one step per relay.</summary>
     public static HostChange Apache(ApacheProxySite[] sites, bool uninstall, string action, HomeTunnel.Forwards.PlannedRelay? planned = null) =>
         new("Apache", string.Join(", ", sites.Select(s => s.ServerName)), action, () => AgentRequest.Apache(sites, uninstall),
-            AgentRequest.ApacheFiles(sites, uninstall), (facts, force) => ApachePlanner.Plan(facts, sites, uninstall, force, planned));
+            AgentRequest.ApacheFiles(sites, uninstall), (facts, force) => ApachePlanner.Plan(AgentContract.ApacheFacts(facts), sites, uninstall, force, planned));
 }
 
 /// <summary>
@@ -274,13 +278,23 @@ internal sealed class HostApply
     /// <summary>The module's plan for one host's facts, or null when it refused (the error is written).</summary>
     private (HostPlan Plan, string Diff)? Planned(HostTarget target, AgentAnswer answer, HostChange change, HostView view)
     {
-        if (answer.Facts is not Hashtable facts)
+        if (answer.FactsJson is not JsonElement facts)
         {
             _cmdlet.WriteError(HostErrors.FromAnswer(target.Name, AgentAnswer.Failure("HostOperationFailed", $"The agent answered '{answer.State}' without facts."), view)!);
             Failed.Add(target);
             return null;
         }
-        HostPlan plan = change.Planner(facts, _force);
+        HostPlan plan;
+        try
+        {
+            plan = change.Planner(facts, _force);
+        }
+        catch (AgentContractException invalid)
+        {
+            _cmdlet.WriteError(HomeTunnelCmdlet.ToErrorRecord(invalid.For(target.Name)));
+            Failed.Add(target);
+            return null;
+        }
         if (plan.ErrorId is not null)
         {
             _cmdlet.WriteError(HostErrors.FromAnswer(target.Name, AgentAnswer.Failure(plan.ErrorId, plan.Message), view, plan.Target)!);

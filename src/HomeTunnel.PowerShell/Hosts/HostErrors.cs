@@ -32,6 +32,7 @@ public static class HostErrors
         ["AcmeDnsKeyMissing"] = ErrorKind.InvalidArgument,
         ["AcmeDnsToolMissing"] = ErrorKind.NotInstalled,
         ["UnsupportedAgentVersion"] = ErrorKind.InvalidOperation,
+        ["AgentAnswerInvalid"] = ErrorKind.InvalidData,
         ["UnknownRequestKind"] = ErrorKind.InvalidOperation,
         ["WebServerNotSupported"] = ErrorKind.NotInstalled,
         ["NftRejected"] = ErrorKind.InvalidData,

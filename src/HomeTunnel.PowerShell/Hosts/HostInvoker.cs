@@ -13,12 +13,14 @@ namespace HomeTunnel.Hosts;
 public sealed class HostCall
 {
     public HostTarget Target { get; init; } = null!;
+    /// <summary>The agent's answer as it crossed (one JSON string), or null when the call itself failed.</summary>
+    public string? Json { get; init; }
+
+    /// <summary>The answer as plain values, for readers without a typed contract.</summary>
     public Hashtable? Result { get; init; }
 
-    /// <summary>The answer, typed (null when the call itself failed: see <see cref="Error"/>).</summary>
-    public AgentAnswer? Answer => Result is null ? null : _answer ??= AgentAnswer.From(Result);
-
-    private AgentAnswer? _answer;
+    /// <summary>The answer, read (null when the call itself failed: see <see cref="Error"/>).</summary>
+    public AgentAnswer? Answer { get; init; }
     public HomeTunnelException? Error { get; init; }
     public TimeSpan Duration { get; init; }
 }
@@ -35,7 +37,7 @@ public static class HostInvoker
         CancellationToken cancel = default, Action<HostCall, int, int>? onDone = null)
     {
         var calls = new HostCall[targets.Count];
-        var running = new List<(int Index, Task<Hashtable> Call, Stopwatch Clock, string[] Secrets)>();
+        var running = new List<(int Index, Task<string> Call, Stopwatch Clock, string[] Secrets)>();
         int next = 0, done = 0;
         while (done < targets.Count)
         {
@@ -44,7 +46,7 @@ public static class HostInvoker
                 Hashtable req = request(targets[next]);
                 string[] secrets = req["Secrets"] as string[] ?? Array.Empty<string>();
                 var clock = Stopwatch.StartNew();
-                running.Add((next, AgentCall.RunAsync(targets[next].Runspace, req, targets[next].Name, cancel), clock, secrets));
+                running.Add((next, AgentCall.RunJsonAsync(targets[next].Runspace, req, targets[next].Name, cancel), clock, secrets));
                 next++;
             }
             // Ctrl+C: every pending call is told to stop (AgentCall), and the prompt returns at once. A detached
@@ -59,13 +61,25 @@ public static class HostInvoker
         return calls;
     }
 
-    private static HostCall Complete(HostTarget target, Task<Hashtable> call, TimeSpan duration, string[] secrets)
+    private static HostCall Complete(HostTarget target, Task<string> call, TimeSpan duration, string[] secrets)
     {
+        Exception e;
         if (call.IsCompletedSuccessfully)
         {
-            return new HostCall { Target = target, Result = call.Result, Duration = duration };
+            try
+            {
+                AgentAnswer answer = AgentAnswer.Parse(call.Result, target.Name);
+                return new HostCall { Target = target, Json = call.Result, Answer = answer, Result = answer.Payload, Duration = duration };
+            }
+            catch (HomeTunnelException invalid)
+            {
+                e = invalid;
+            }
         }
-        Exception e = call.Exception?.GetBaseException() ?? new InvalidOperationException("the call was cancelled");
+        else
+        {
+            e = call.Exception?.GetBaseException() ?? new InvalidOperationException("the call was cancelled");
+        }
         HomeTunnelException error = e is HomeTunnelException h
             ? new HomeTunnelException(h.ErrorId, h.Kind, Redaction.Redact(h.Message, secrets), target.Name)
             : new HomeTunnelException("HostUnreachable", ErrorKind.ConnectionError,

@@ -4,11 +4,12 @@ using System.Management.Automation;
 using System.Management.Automation.Runspaces;
 using System.Threading;
 using HomeTunnel.Cmdlets;
+using HomeTunnel.Hosts.Contract;
 
 namespace HomeTunnel.Hosts;
 
 /// <summary>One file HomeTunnel wrote on a host, as the agent read it back (a wg-quick file without its keys).</summary>
-internal sealed record ManagedFile(string Host, string Path, string Text, Hashtable Facts);
+internal sealed record ManagedFile(string Host, string Path, string Text, bool Enabled, bool Up);
 
 /// <summary>Reads back what HomeTunnel wrote on hosts, in parallel, one read-only agent call per host.</summary>
 internal static class ManagedFileReader
@@ -31,9 +32,24 @@ internal static class ManagedFileReader
                     cmdlet.WriteError(error);
                     continue;
                 }
-                foreach (Hashtable f in AgentValue.Items(call.Result!["Files"]) is { } items ? System.Linq.Enumerable.OfType<Hashtable>(System.Linq.Enumerable.Select(items, AgentValue.Unwrap)) : System.Array.Empty<Hashtable>())
+                ManagedFilesAnswer files;
+                try
                 {
-                    yield return new ManagedFile(call.Target.Name, AgentValue.Text(f["Path"]), AgentValue.Text(f["Text"]), f);
+                    files = AgentContract.Read(call.Answer!.Body, AgentContract.Shapes.ManagedFilesAnswer, "answer");
+                }
+                catch (AgentContractException invalid)
+                {
+                    ErrorRecord record = HomeTunnelCmdlet.ToErrorRecord(invalid.For(call.Target.Name));
+                    if (stopOnError)
+                    {
+                        cmdlet.ThrowTerminatingError(record);
+                    }
+                    cmdlet.WriteError(record);
+                    continue;
+                }
+                foreach (ManagedFileFacts f in files.Files)
+                {
+                    yield return new ManagedFile(call.Target.Name, f.Path, f.Text, f.Enabled ?? false, f.Up ?? false);
                 }
             }
         }

@@ -3,6 +3,7 @@ using System.Collections;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
+using HomeTunnel.Hosts.Contract;
 using HomeTunnel.WireGuard;
 
 namespace HomeTunnel.Hosts;
@@ -13,11 +14,11 @@ namespace HomeTunnel.Hosts;
 /// </summary>
 public static class WireGuardPlanner
 {
-    public static HostPlan Plan(Hashtable facts, WireGuardConfig? config, string interfaceName, bool uninstall, bool force)
+    public static HostPlan Plan(WireGuardFacts facts, WireGuardConfig? config, string interfaceName, bool uninstall, bool force)
     {
-        string path = AgentValue.Text(facts["Path"]);
-        string? current = AgentValue.Unwrap(facts["Current"]) as string;
-        bool up = AgentValue.Truth(facts["Up"]);
+        string path = facts.Path;
+        string? current = facts.Current;
+        bool up = facts.Up;
         if (!force && current is not null && !current.StartsWith(HostPlan.Marker, StringComparison.Ordinal))
         {
             return HostPlan.Refused("NotOwnedByHomeTunnel",
@@ -41,16 +42,15 @@ public static class WireGuardPlanner
             liveChanged = !up || !SameLive(facts, config);
         }
         // On systemd: wg-quick@ enabled at boot, and on the side that dials, the watch (TunnelBootUnits).
-        Hashtable boot = AgentValue.Unwrap(facts["Boot"]) as Hashtable ?? new Hashtable();
-        bool systemd = AgentValue.Truth(boot["Systemd"]);
+        WireGuardBootFacts boot = facts.Boot;
+        bool systemd = boot.Systemd;
         bool wantWatch = systemd && !uninstall && config is not null && config.Peers.Any(p => p.Endpoint is not null);
-        var unitFiles = AgentValue.Unwrap(boot["Units"]) as Hashtable ?? new Hashtable();
         var unitsToWrite = new Hashtable();
         if (wantWatch)
         {
             foreach (var (unitPath, text) in TunnelBootUnits.Files)
             {
-                string? have = AgentValue.Unwrap(unitFiles[unitPath]) as string;
+                string? have = boot.Units.TryGetValue(unitPath, out string? text0) ? text0 : null;
                 if (have is not null && !have.StartsWith(HostPlan.Marker, StringComparison.Ordinal) && !force)
                 {
                     return HostPlan.Refused("NotOwnedByHomeTunnel",
@@ -62,8 +62,8 @@ public static class WireGuardPlanner
                 }
             }
         }
-        bool enabled = AgentValue.Truth(boot["Enabled"]);
-        bool watching = AgentValue.Truth(boot["Watching"]);
+        bool enabled = boot.Enabled;
+        bool watching = boot.Watching;
         bool bootChanged = systemd && (uninstall ? watching : (!enabled || wantWatch != watching || unitsToWrite.Count > 0));
         bool changed = fileChanged || liveChanged || bootChanged;
         // wg syncconf changes peers only: a change of the interface's routing (Table, hooks: -PreserveClientAddress
@@ -106,16 +106,16 @@ public static class WireGuardPlanner
             .Where(l => l.StartsWith("Table", StringComparison.Ordinal) || l.StartsWith("PostUp", StringComparison.Ordinal) || l.StartsWith("PostDown", StringComparison.Ordinal)));
 
     /// <summary>The live peers and port are what the config says (wg prints AllowedIPs as the config's networks).</summary>
-    private static bool SameLive(Hashtable facts, WireGuardConfig config)
+    private static bool SameLive(WireGuardFacts facts, WireGuardConfig config)
     {
-        if (config.ListenPort is int port && AgentValue.Text(facts["ListenPort"]) != port.ToString(CultureInfo.InvariantCulture))
+        if (config.ListenPort is int port && facts.ListenPort != port.ToString(CultureInfo.InvariantCulture))
         {
             return false;
         }
         var live = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (Hashtable p in AgentValue.Items(facts["Peers"]).Select(AgentValue.Unwrap).OfType<Hashtable>())
+        foreach (WireGuardLivePeer p in facts.Peers)
         {
-            live[AgentValue.Text(p["PublicKey"])] = AgentValue.Text(p["AllowedIPs"]);
+            live[p.PublicKey] = p.AllowedIPs;
         }
         if (live.Count != config.Peers.Count)
         {

@@ -12,7 +12,8 @@
 #   worker takes the host lock, reads the facts again, applies the plan if they are the same, and answers
 #   'Stale' with the new facts if not (the module plans again). It rolls back on failure.
 param(
-    [hashtable] $Request,
+    # The request as one JSON string (the module's Hosts/AgentWire.cs writes it); the answer goes back the same way.
+    [string] $Request,
     [string] $Serve
 )
 
@@ -25,6 +26,72 @@ $script:IsRoot = [Environment]::UserName -eq 'root'
 $script:RunDir = if ($script:IsRoot) { '/run/hometunnel' } else { [System.IO.Path]::Combine($HOME, '.hometunnel', 'run') }
 $script:Actions = [System.Collections.Generic.List[string]]::new()
 $script:WgError = ''
+# The request format's version (the module's AgentRequest.ProtocolVersion; a test holds the two equal).
+$script:ProtocolVersion = 3
+
+# ---------------------------------------------------------------- the wire: one JSON string each way
+# .NET's own JSON reader and writer: ConvertFrom-Json and ConvertTo-Json live in a module whose load costs a fresh
+# runspace more than a no-op change, and cut deep values at a depth. Objects become hashtables (keys as PowerShell
+# compares them), arrays object[], numbers long (or double), so the agent's code reads $Req.Key as before.
+
+function ConvertFrom-AgentJson([string] $Json) {
+    $doc = [System.Text.Json.JsonDocument]::Parse($Json)
+    try { ConvertFrom-JsonElement $doc.RootElement }
+    finally { $doc.Dispose() }
+}
+
+function ConvertFrom-JsonElement([System.Text.Json.JsonElement] $E) {
+    switch ($E.ValueKind) {
+        'Object' {
+            $h = @{}
+            foreach ($p in $E.EnumerateObject()) { $h[$p.Name] = ConvertFrom-JsonElement $p.Value }
+            return $h
+        }
+        'Array' {
+            $list = [System.Collections.Generic.List[object]]::new()
+            foreach ($x in $E.EnumerateArray()) { $list.Add((ConvertFrom-JsonElement $x)) }
+            return , $list.ToArray()
+        }
+        'String' { return $E.GetString() }
+        'Number' { $n = 0L; if ($E.TryGetInt64([ref] $n)) { return $n }; return $E.GetDouble() }
+        'True' { return $true }
+        'False' { return $false }
+        default { return $null }
+    }
+}
+
+function ConvertTo-AgentJson($Value) {
+    $buffer = [System.IO.MemoryStream]::new()
+    $w = [System.Text.Json.Utf8JsonWriter]::new($buffer)
+    try { Write-JsonValue $w $Value; $w.Flush() }
+    finally { $w.Dispose() }
+    [System.Text.Encoding]::UTF8.GetString($buffer.ToArray())
+}
+
+function Write-JsonValue([System.Text.Json.Utf8JsonWriter] $W, $Value) {
+    # -is tests the object under PowerShell's wrapper; a [pscustomobject] is the one kind whose type says so.
+    if ($null -eq $Value) { $W.WriteNullValue() }
+    elseif ($Value -is [string] -or $Value -is [char]) { $W.WriteStringValue([string]$Value) }
+    elseif ($Value -is [bool]) { $W.WriteBooleanValue($Value) }
+    elseif ($Value -is [int] -or $Value -is [long] -or $Value -is [short] -or $Value -is [byte] -or $Value -is [uint32] -or $Value -is [uint64]) { $W.WriteNumberValue([long]$Value) }
+    elseif ($Value -is [double] -or $Value -is [single] -or $Value -is [decimal]) { $W.WriteNumberValue([double]$Value) }
+    elseif ($Value -is [System.Collections.IDictionary]) {
+        $W.WriteStartObject()
+        foreach ($k in $Value.Keys) { $W.WritePropertyName([string]$k); Write-JsonValue $W $Value[$k] }
+        $W.WriteEndObject()
+    }
+    elseif ($Value.GetType() -eq [System.Management.Automation.PSCustomObject]) {
+        $W.WriteStartObject()
+        foreach ($p in $Value.PSObject.Properties) { $W.WritePropertyName($p.Name); Write-JsonValue $W $p.Value }
+        $W.WriteEndObject()
+    }
+    elseif ($Value -is [System.Collections.IEnumerable]) {
+        $W.WriteStartArray()
+        foreach ($x in $Value) { Write-JsonValue $W $x }
+        $W.WriteEndArray()
+    }
+    else { $W.WriteStringValue($Value.ToString()) }
+}
 
 function New-AgentError([string] $Id, [string] $Message, [string] $Command = '', [string] $Stderr = '') {
     $e = [System.Exception]::new($Message)

@@ -34,13 +34,15 @@ function Get-WireGuardFacts($Req) {
     $if = $Req.InterfaceName
     $path = "/etc/wireguard/$if.conf"
     $live = Get-WgLive $if
-    $peers = if ($live) { @(foreach ($k in $live.Peers.Keys) { @{ PublicKey = $k; AllowedIPs = $live.Peers[$k].AllowedIPs } }) } else { @() }
+    # The shape of Hosts/Contract/WireGuardFacts.cs, every member every time (a list stays a list with one item or none).
+    $peers = [System.Collections.Generic.List[object]]::new()
+    if ($live) { foreach ($k in $live.Peers.Keys) { $peers.Add(@{ PublicKey = $k; AllowedIPs = $live.Peers[$k].AllowedIPs }) } }
     @{ Path = $path; Current = (Read-HostFile $path); Up = ($null -ne $live); ListenPort = $(if ($live) { "$($live.ListenPort)" } else { '' }); Peers = $peers; Boot = (Get-WgBootFacts $if $Req.BootUnits) }
 }
 
 function Get-WgBootFacts([string] $If, [string[]] $Units) {
     # .NET only (on the no-op path): is wg-quick@ wanted at boot, is HomeTunnel's watch on, what its unit files hold.
-    if (-not (Test-Systemd)) { return @{ Systemd = $false } }
+    if (-not (Test-Systemd)) { return @{ Systemd = $false; Enabled = $false; Watching = $false; Units = @{} } }
     $texts = @{}
     foreach ($u in $Units) { $texts[$u] = Read-HostFile $u }
     @{

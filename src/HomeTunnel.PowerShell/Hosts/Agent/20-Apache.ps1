@@ -27,12 +27,13 @@ function Get-EnabledSiteNames([string] $Etc, [string[]] $Except) {
         $names = foreach ($m in [regex]::Matches($text, '(?im)^[ \t]*Server(?:Name|Alias)[ \t]+([^\r\n#]+)')) {
             foreach ($n in ($m.Groups[1].Value -split '\s+')) { $bare = ($n.Trim('"', "'") -replace ':\d+$', '').TrimEnd('.'); if ($bare) { $bare } }
         }
-        @{ File = $file; Names = @($names) }
+        @{ File = $file; Names = [string[]]@($names) }
     }
 }
 
 function Get-ApacheFacts($Req) {
     $etc = '/etc/apache2'
+    # The shape of Hosts/Contract/ApacheFacts.cs, every member every time.
     $sites = foreach ($s in $Req.Sites) {
         $available = "$etc/sites-available/$($s.FileName)"
         $enabledPath = "$etc/sites-enabled/$($s.FileName)"

@@ -24,10 +24,12 @@ function Get-RelayNeeds {
         if ($r.ExitCode -eq 0) { $sshd = (@($r.Out -split "`n" | Where-Object { $_ -match '^(port|listenaddress) ' }) -join "`n"); break }
     }
     $ports = Read-HostFile '/etc/apache2/ports.conf'
-    $facts = Get-WgPeerText
-    $facts.SsOk = $null -ne $ss -and $ss.ExitCode -eq 0; $facts.Ss = $(if ($ss) { $ss.Out } else { '' }); $facts.Sshd = $sshd
-    $facts.ApacheListen = $(if ($ports) { (@($ports -split "`n" | Where-Object { $_ -match '^\s*Listen\s' }) -join "`n") } else { '' })
-    $facts
+    # The shape of Hosts/Contract/NftTableFacts.cs's RelayNeedsText.
+    @{
+        Tunnel = (Get-WgPeerText)
+        SsOk = $null -ne $ss -and $ss.ExitCode -eq 0; Ss = $(if ($ss) { $ss.Out } else { '' }); Sshd = $sshd
+        ApacheListen = $(if ($ports) { (@($ports -split "`n" | Where-Object { $_ -match '^\s*Listen\s' }) -join "`n") } else { '' })
+    }
 }
 
 function Get-WgPeerText {
@@ -59,12 +61,14 @@ function Get-NftTableFacts($Req) {
     $nft = [bool](Get-Command nft -CommandType Application -ErrorAction Ignore)
     $files = @{}
     foreach ($p in $Req.Paths) { $files[$p] = Read-HostFile $p }
-    $existing = if ([System.IO.Directory]::Exists($t.Folder)) { @(foreach ($f in [System.IO.Directory]::GetFiles($t.Folder, '*.nft')) { [System.IO.Path]::GetFileNameWithoutExtension($f) }) } else { @() }
+    $existing = [System.Collections.Generic.List[string]]::new()
+    if ([System.IO.Directory]::Exists($t.Folder)) { foreach ($f in [System.IO.Directory]::GetFiles($t.Folder, '*.nft')) { $existing.Add([System.IO.Path]::GetFileNameWithoutExtension($f)) } }
     # Uninstalling everything: the files of every item there is, to back up and to check they are ours.
     if ($Req.All) { foreach ($k in $existing) { $p = "$($t.Folder)/$k.nft"; $files[$p] = Read-HostFile $p } }
     $table = Get-NftTableKeys $t.Family $t.Name
-    $live = $table.Items; $loaded = $table.Loaded
+    $live = [string[]]@($table.Items); $loaded = $table.Loaded
     $systemd = Test-Systemd
+    # The shape of Hosts/Contract/NftTableFacts.cs.
     @{
         Nft = $nft; Files = $files; Existing = $existing; Live = $live; TableLoaded = $loaded
         IpForward = $(if ($t.IpForward) { try { [System.IO.File]::ReadAllText('/proc/sys/net/ipv4/ip_forward').Trim() } catch { '' } } else { '' })

@@ -126,14 +126,15 @@ function Get-ManagedFiles($Req) {
         $text = Read-HostFile $path
         if ($null -eq $text -or -not $text.StartsWith([string]$Req.Marker, [System.StringComparison]::Ordinal)) { continue }
         if ($Req.What -eq 'Sites') {
-            @{ Path = $path; Text = $text; Enabled = [System.IO.File]::Exists("/etc/apache2/sites-enabled/$n") }
+            @{ Path = $path; Text = $text; Enabled = [System.IO.File]::Exists("/etc/apache2/sites-enabled/$n"); Up = $null }
         }
-        elseif ($Req.What -eq 'Forwards') { @{ Path = $path; Text = $text } }
+        elseif ($Req.What -eq 'Forwards') { @{ Path = $path; Text = $text; Enabled = $null; Up = $null } }
         else {
             $clean = ($text -split "`n" | Where-Object { $_ -notmatch '(?i)^\s*(private|preshared)[\s_-]*key\s*=' }) -join "`n"
-            @{ Path = $path; Text = $clean; Up = [System.IO.Directory]::Exists("/sys/class/net/$($n -replace '\.conf$', '')") }
+            @{ Path = $path; Text = $clean; Enabled = $null; Up = [System.IO.Directory]::Exists("/sys/class/net/$($n -replace '\.conf$', '')") }
         }
     }
+    # The shape of Hosts/Contract/ManagedFiles.cs.
     @{ State = 'Read'; Files = @($files) }
 }
 

@@ -113,7 +113,7 @@ function Invoke-InWorker($Req, [string] $AgentText) {
     try {
         # Held until the answer: a worker takes only a request whose session still waits for it, so the request of
         # a session cut before any worker took it is never applied later, by surprise (the worker deletes it).
-        $held = Write-RunFile "$base.json" ($Req | ConvertTo-Json -Depth 10 -Compress) -KeepOpen
+        $held = Write-RunFile "$base.json" (ConvertTo-AgentJson $Req) -KeepOpen
         $deadline = [DateTime]::UtcNow.AddSeconds([int]$Req.TimeoutSeconds)
         $started = [DateTime]::MinValue
         while (-not [System.IO.File]::Exists("$base.result")) {
@@ -135,13 +135,22 @@ function Invoke-InWorker($Req, [string] $AgentText) {
             }
             Wait-RunFile $watcher 250
         }
-        try { [System.IO.File]::ReadAllText("$base.result") | ConvertFrom-Json -AsHashtable }
+        # The worker's answer is already the wire's text: it goes back as it is.
+        try { [System.IO.File]::ReadAllText("$base.result") }
         finally { [System.IO.File]::Delete("$base.result") }
     }
     finally {
         if ($watcher) { $watcher.Dispose() }
         if ($held) { $held.Dispose() }
     }
+}
+
+function Complete-Answer($Out) {
+    # The answer is the last hashtable written (a stray value before it is not part of it), with the format's version.
+    $answer = @($Out | Where-Object { $_ -is [hashtable] })[-1]
+    if ($null -eq $answer) { $answer = @{ State = 'Failed'; ErrorId = 'AgentNoResult'; Message = 'The agent wrote no answer.'; Command = ''; Stderr = ''; Actions = @() } }
+    $answer['Version'] = $script:ProtocolVersion
+    $answer
 }
 
 function ConvertTo-ErrorResult($err) {
@@ -169,15 +178,15 @@ function Invoke-ClaimedRequest([string] $Claimed) {
     $script:Actions = [System.Collections.Generic.List[string]]::new()
     $script:WgError = ''
     $out = try {
-        $req = [System.IO.File]::ReadAllText($Claimed) | ConvertFrom-Json -AsHashtable
+        $req = ConvertFrom-AgentJson ([System.IO.File]::ReadAllText($Claimed))
         [System.IO.File]::Delete($Claimed)
-        if ($req.Version -ne 2) { throw (New-AgentError 'UnsupportedAgentVersion' "This worker speaks version 2 of the request format; the request is version '$($req.Version)'.") }
+        if ($req.Version -ne $script:ProtocolVersion) { throw (New-AgentError 'UnsupportedAgentVersion' "This worker speaks version $($script:ProtocolVersion) of the request format; the request is version '$($req.Version)'.") }
         $script:IdleSeconds = [Math]::Clamp([int]$req.WorkerIdleSeconds, 0, 600)
         Invoke-Worker $req
     }
     catch { ConvertTo-ErrorResult $_ }
     finally { [System.IO.File]::Delete($Claimed) }
-    Write-RunFile "$base.result" ($out | ConvertTo-Json -Depth 6 -Compress)
+    Write-RunFile "$base.result" (ConvertTo-AgentJson (Complete-Answer $out))
     [System.IO.File]::Delete("$base.busy")
 }
 

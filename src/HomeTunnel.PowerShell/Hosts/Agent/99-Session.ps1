@@ -10,11 +10,13 @@ function Clear-StaleRunFile {
     }
 }
 
-# Session phase.
-try {
-    if ($Request.Version -ne 2) {
+# Session phase: one request in (JSON), one answer out (JSON, with the format's version).
+function Invoke-Request([string] $Json) {
+    $Request = ConvertFrom-AgentJson $Json
+    if ($Request -isnot [hashtable] -or $Request.Version -ne $script:ProtocolVersion) {
         # The module sends its own agent each call, so this means a request made for another agent.
-        throw (New-AgentError 'UnsupportedAgentVersion' "This agent speaks version 2 of the request format; the request is version '$($Request.Version)'.")
+        $v = if ($Request -is [hashtable]) { $Request.Version } else { '' }
+        throw (New-AgentError 'UnsupportedAgentVersion' "This agent speaks version $($script:ProtocolVersion) of the request format; the request is version '$v'.")
     }
     Clear-StaleRunFile
     if (-not $script:IsRoot) {
@@ -42,6 +44,10 @@ try {
         $facts = & $change.Facts $Request
         return @{ State = 'Facts'; Facts = $facts; Fingerprint = (& $change.Fingerprint $facts) }
     }
-    Invoke-InWorker $Request $MyInvocation.MyCommand.ScriptBlock.ToString()
+    Invoke-InWorker $Request $script:AgentText
 }
-catch { ConvertTo-ErrorResult $_ }
+
+$script:AgentText = $MyInvocation.MyCommand.ScriptBlock.ToString()
+$answer = try { Invoke-Request $Request } catch { ConvertTo-ErrorResult $_ }
+# A worker's answer is already the wire's text; any other is written here.
+if ($answer -is [string]) { $answer } else { ConvertTo-AgentJson (Complete-Answer $answer) }
