@@ -50,7 +50,7 @@ Describe 'Recorded answers, read once' {
     }
 
     It 'names the live peers from the config file with the module''s parser, and keeps nothing else of it' {
-        $status = (Read-Answer 'status').Answer.Payload['Status']
+        $status = [HomeTunnel.Hosts.Contract.AgentContract]::Status((Read-Answer 'status').Answer.Body).Status
         $peers = [HomeTunnel.Probes.TunnelPeerStatus]::FromAgent($status, 'relay', 'wg0', 2000000000)
         # Recorded after the apply that added home3 (tools/Record-AgentAnswers.ps1).
         @($peers.Name | Sort-Object) | Should -Be @('home', 'home3')
@@ -68,10 +68,10 @@ Describe 'Recorded answers, read once' {
         $homePeer = New-TunnelPeer -Name home -Role Home -Address 192.168.4.2/32
         $config = (New-WireGuardConfig -For $homePeer -Peer $relayPeer).RevealText()
         $status = @{
-            PublicKey = $homePeer.PublicKey; ListenPort = '0'; Config = $config; Resolved = @{ 'relay.example.test' = $Resolved }
+            PublicKey = $homePeer.PublicKey; ListenPort = '0'; Config = $config; UpSeconds = $null; Resolved = @{ 'relay.example.test' = $Resolved }
             Peers = @(@{ PublicKey = $relayPeer.PublicKey; Endpoint = $Live; AllowedIPs = '192.168.4.1/32'; LatestHandshake = '1999999990'; RxBytes = '1'; TxBytes = '1'; Keepalive = '25' })
         }
-        $peer = [HomeTunnel.Probes.TunnelPeerStatus]::FromAgent($status, 'home', 'wg0', 2000000000)[0]
+        $peer = [HomeTunnel.Probes.TunnelPeerStatus]::FromAgent((ConvertTo-AgentFacts WireGuardStatus $status), 'home', 'wg0', 2000000000)[0]
         $peer.ConfiguredEndpoint | Should -Be 'relay.example.test:51820'
         $moved = $peer.MovedEndpoint()
         if ($Moved) {

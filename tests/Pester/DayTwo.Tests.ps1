@@ -3,9 +3,11 @@
 BeforeAll {
     . $PSScriptRoot/Common.ps1
     function New-Answers([int[]] $Idle, [int[]] $Lost = @(), [int[]] $Unheard = @()) {
-        $relay = @{ Nat = @($Idle | ForEach-Object { @{ Port = 51900 + $_; Idle = $_; Heard = ($_ -notin $Unheard); Sent = ($_ -notin $Unheard) } }) }
-        $homeHalf = @{ Nat = @($Idle | ForEach-Object { @{ Port = 51900 + $_; Idle = $_; Acked = ($_ -notin $Unheard); Late = ($_ -notin $Lost) } }) }
-        $relay; $homeHalf
+        # Each half as its answer crosses, held to the NatProbe contract.
+        $relay = @{ Version = 3; State = 'Read'; Nat = @($Idle | ForEach-Object { @{ Port = 51900 + $_; Idle = $_; Heard = ($_ -notin $Unheard); Sent = ($_ -notin $Unheard); Acked = $null; Late = $null } }) }
+        $homeHalf = @{ Version = 3; State = 'Read'; Nat = @($Idle | ForEach-Object { @{ Port = 51900 + $_; Idle = $_; Heard = $null; Sent = $null; Acked = ($_ -notin $Unheard); Late = ($_ -notin $Lost) } }) }
+        , (ConvertTo-AgentFacts NatProbe $relay).Nat
+        , (ConvertTo-AgentFacts NatProbe $homeHalf).Nat
     }
 }
 
@@ -89,8 +91,8 @@ Describe 'A key rotation''s edit of a config as the host has it' {
 Describe 'The MTU''s verdict' {
     BeforeAll {
         function New-Mtu([int] $Path, [int] $Up, [int] $Down, [int] $If) {
-            @{ Mtu = @{ Found = @{ Path = $Path; Tunnel = $Up }; InterfaceMtu = $If } }
-            @{ Mtu = @{ Found = @{ Tunnel = $Down }; InterfaceMtu = $If } }
+            (ConvertTo-AgentFacts MtuProbe @{ Version = 3; State = 'Read'; Mtu = @{ Found = @{ Path = $Path; Tunnel = $Up }; InterfaceMtu = $If } }).Mtu
+            (ConvertTo-AgentFacts MtuProbe @{ Version = 3; State = 'Read'; Mtu = @{ Found = @{ Tunnel = $Down }; InterfaceMtu = $If } }).Mtu
         }
     }
 

@@ -5,6 +5,8 @@ using System.Management.Automation.Runspaces;
 using HomeTunnel.Hosts;
 using HomeTunnel.Probes;
 
+using HomeTunnel.Hosts.Contract;
+
 namespace HomeTunnel.Cmdlets;
 
 /// <summary>
@@ -45,12 +47,17 @@ public sealed class GetTunnelStatusCommand : HomeTunnelCmdlet
                     WriteError(error);
                     continue;
                 }
-                if (AgentValue.Unwrap(call.Result!["Status"]) is not Hashtable status)
+                StatusAnswer status;
+                try
                 {
+                    status = call.Read(AgentContract.Status);
+                }
+                catch (HomeTunnelException invalid)
+                {
+                    WriteError(ToErrorRecord(invalid));
                     continue;
                 }
-                long now = AgentValue.UnixTime(call.Result["Now"]);
-                WriteObject(TunnelPeerStatus.FromAgent(status, call.Target.Name, ifName, now), enumerateCollection: true);
+                WriteObject(TunnelPeerStatus.FromAgent(status.Status, call.Target.Name, ifName, status.Now), enumerateCollection: true);
             }
         }
         finally

@@ -18,6 +18,9 @@ namespace HomeTunnel.Cmdlets;
 public abstract class HostFileNameCompleter : IArgumentCompleter
 {
     protected abstract string[] Folders { get; }
+
+    /// <summary>A bound value as it is, out of PowerShell's wrapper.</summary>
+    private static object? Unwrap(object? value) => value is PSObject p ? p.BaseObject : value;
     protected abstract string Extension { get; }
     protected abstract string[] SessionParameters { get; }
     protected virtual IEnumerable<string> Always => Array.Empty<string>();
@@ -25,8 +28,8 @@ public abstract class HostFileNameCompleter : IArgumentCompleter
     public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters)
     {
         var names = new SortedSet<string>(Always, StringComparer.OrdinalIgnoreCase);
-        PSSession? session = SessionParameters.Select(p => fakeBoundParameters.Contains(p) ? AgentValue.Unwrap(fakeBoundParameters[p]) : null)
-            .Select(v => v is PSSession s ? s : v is IEnumerable e and not string ? e.Cast<object>().Select(AgentValue.Unwrap).OfType<PSSession>().FirstOrDefault() : null)
+        PSSession? session = SessionParameters.Select(p => fakeBoundParameters.Contains(p) ? Unwrap(fakeBoundParameters[p]) : null)
+            .Select(v => v is PSSession s ? s : v is IEnumerable e and not string ? e.Cast<object>().Select(Unwrap).OfType<PSSession>().FirstOrDefault() : null)
             .FirstOrDefault(s => s is not null);
         foreach (string file in session is null ? Local() : Remote(session))
         {

@@ -7,6 +7,8 @@ using System.Management.Automation.Runspaces;
 using HomeTunnel.Hosts;
 using HomeTunnel.Probes;
 
+using HomeTunnel.Hosts.Contract;
+
 namespace HomeTunnel.Cmdlets;
 
 /// <summary>
@@ -55,7 +57,7 @@ public sealed class MeasureTunnelMtuCommand : RelayHomeCmdlet
     {
         var (relay, home) = hosts;
         var view = new HostView("Mtu", ifName, new Dictionary<string, string?>(), Array.Empty<string>());
-        Hashtable Stop(ErrorRecord error)
+        WireGuardStatus Stop(ErrorRecord error)
         {
             cmdlet.ThrowTerminatingError(error);
             return null!;
@@ -63,13 +65,13 @@ public sealed class MeasureTunnelMtuCommand : RelayHomeCmdlet
 
         // The tunnel's two addresses, from the live interfaces: the home's peer for the relay, and the relay's peer with the home's key.
         var status = HostInvoker.Invoke(new[] { relay, home }, _ => AgentRequest.Status(ifName), throttle: 2, token);
-        Hashtable Wg(HostCall call) => HostErrors.FromCall(call, view) is { } e ? Stop(e) : (AgentValue.Unwrap(call.Answer!.Payload["Status"]) as Hashtable)!;
-        Hashtable relayWg = Wg(status[0]);
-        Hashtable homeWg = Wg(status[1]);
+        WireGuardStatus Wg(HostCall call) => HostErrors.FromCall(call, view) is { } e ? Stop(e) : call.Read(AgentContract.Status).Status;
+        WireGuardStatus relayWg = Wg(status[0]);
+        WireGuardStatus homeWg = Wg(status[1]);
         var relayPeers = TunnelPeerStatus.FromAgent(relayWg, relay.Name, ifName, 0);
         var homePeers = TunnelPeerStatus.FromAgent(homeWg, home.Name, ifName, 0);
-        string homeKey = AgentValue.Text(homeWg["PublicKey"]);
-        string relayTunnel = HostOf(homePeers.FirstOrDefault(p => p.PublicKey == AgentValue.Text(relayWg["PublicKey"]))?.AllowedIPs)
+        string homeKey = homeWg.PublicKey;
+        string relayTunnel = HostOf(homePeers.FirstOrDefault(p => p.PublicKey == relayWg.PublicKey)?.AllowedIPs)
             ?? throw new HomeTunnelException("PeerNotFound", ErrorKind.ObjectNotFound, $"The home machine's {ifName} has no peer with the relay's key.", ifName);
         string homeTunnel = HostOf(relayPeers.FirstOrDefault(p => p.PublicKey == homeKey)?.AllowedIPs)
             ?? throw new HomeTunnelException("PeerNotFound", ErrorKind.ObjectNotFound, $"The relay's {ifName} has no peer with the home machine's key.", ifName);
@@ -85,7 +87,7 @@ public sealed class MeasureTunnelMtuCommand : RelayHomeCmdlet
                 cmdlet.ThrowTerminatingError(error);
             }
         }
-        return TunnelMtu.Judge(relayIp.ToString(), calls[1].Answer?.Payload, calls[0].Answer?.Payload);
+        return TunnelMtu.Judge(relayIp.ToString(), calls[1].Read(AgentContract.MtuProbe).Mtu, calls[0].Read(AgentContract.MtuProbe).Mtu);
     }
 
     /// <summary>

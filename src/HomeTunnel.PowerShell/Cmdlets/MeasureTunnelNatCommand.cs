@@ -7,6 +7,8 @@ using System.Management.Automation.Runspaces;
 using HomeTunnel.Hosts;
 using HomeTunnel.Probes;
 
+using HomeTunnel.Hosts.Contract;
+
 namespace HomeTunnel.Cmdlets;
 
 /// <summary>
@@ -86,14 +88,14 @@ public sealed class MeasureTunnelNatCommand : RelayHomeCmdlet
         // The home side's keepalive towards the relay, from its live interface (one more short read).
         int? keepalive = null;
         var status = HostInvoker.Invoke(new[] { home }, _ => AgentRequest.Status(ifName), throttle: 1, StopToken)[0];
-        if (status.Answer?.Payload is { } p && AgentValue.Unwrap(p["Status"]) is Hashtable wg)
+        if (status.Answer is { State: "Read" })
         {
-            keepalive = TunnelPeerStatus.FromAgent(wg, home.Name, ifName, 0).Where(s => s.Endpoint is not null).Select(s => s.PersistentKeepalive).FirstOrDefault();
+            keepalive = TunnelPeerStatus.FromAgent(status.Read(AgentContract.Status).Status, home.Name, ifName, 0).Where(s => s.Endpoint is not null).Select(s => s.PersistentKeepalive).FirstOrDefault();
         }
         else
         {
             WriteVerbose($"{ifName} is not up on the home machine: the keepalive is not compared.");
         }
-        WriteObject(TunnelNatTimeout.Judge(relayIp.ToString(), calls[0].Answer?.Payload, calls[1].Answer?.Payload, keepalive));
+        WriteObject(TunnelNatTimeout.Judge(relayIp.ToString(), calls[0].Read(AgentContract.NatProbe).Nat, calls[1].Read(AgentContract.NatProbe).Nat, keepalive));
     }
 }

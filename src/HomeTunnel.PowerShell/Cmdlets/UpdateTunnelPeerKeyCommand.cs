@@ -8,6 +8,8 @@ using System.Management.Automation.Runspaces;
 using HomeTunnel.Hosts;
 using HomeTunnel.WireGuard;
 
+using HomeTunnel.Hosts.Contract;
+
 namespace HomeTunnel.Cmdlets;
 
 /// <summary>What Update-TunnelPeerKey did: the old and new public keys, how long the tunnel took to use the new one, and the files' steps.</summary>
@@ -163,7 +165,7 @@ public sealed class UpdateTunnelPeerKeyCommand : RelayHomeCmdlet
     private HostView View() => new("WireGuard", InterfaceName, new Dictionary<string, string?>(), Array.Empty<string>());
 
     private static string Step(HostCall call) =>
-        call.Answer?.Payload is { } p && AgentValue.Unwrap(p["Rotation"]) is Hashtable r ? AgentValue.Text(r["Step"]) : "failed";
+        call.Answer is { State: "Read" } ? call.Read(AgentContract.Rotation).Rotation.Step : "failed";
 
     private void Expect(HostCall call, string step)
     {

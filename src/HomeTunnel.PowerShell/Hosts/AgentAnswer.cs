@@ -8,9 +8,8 @@ namespace HomeTunnel.Hosts;
 
 /// <summary>
 /// One answer of the agent, read once from the JSON that crossed (<see cref="Contract.AgentWire"/>): its envelope
-/// (state, error, actions) held to the members its state has, the kind's data kept as <see cref="Body"/> for the
-/// typed contracts (<see cref="Contract.AgentContract"/>), and as plain values in <see cref="Payload"/> for the
-/// readers that have none yet.
+/// (state, error, actions) held to the members its state has and to their types, the kind's data kept as
+/// <see cref="Body"/> for the kinds' typed contracts (<see cref="Contract.AgentContract"/>).
 /// </summary>
 public sealed class AgentAnswer
 {
@@ -20,7 +19,6 @@ public sealed class AgentAnswer
     public string Command { get; init; } = string.Empty;
     public string Stderr { get; init; } = string.Empty;
     public IReadOnlyList<string> Actions { get; init; } = Array.Empty<string>();
-    public Hashtable Payload { get; init; } = new();
 
     /// <summary>The answer as it crossed (a detached copy), for the typed contracts.</summary>
     public JsonElement Body { get; init; }
@@ -29,7 +27,7 @@ public sealed class AgentAnswer
     public JsonElement? FactsJson => Body.ValueKind == JsonValueKind.Object && Body.TryGetProperty("Facts", out JsonElement f) && f.ValueKind == JsonValueKind.Object ? f : null;
 
     /// <summary>The fingerprint of those facts: an apply is done only if the host still matches it.</summary>
-    public string Fingerprint => AgentValue.Text(Payload["Fingerprint"]);
+    public string Fingerprint { get; init; } = string.Empty;
 
     /// <summary>States that carry data rather than an outcome: no error, no change result.</summary>
     public bool IsData => State is "Read" or "Facts" or "Stale";
@@ -92,17 +90,27 @@ public sealed class AgentAnswer
         {
             throw Contract.AgentContract.Invalid(hostName, $"its state '{HostText.Printable(state)}' is none this module knows");
         }
-        var h = (Hashtable)Contract.AgentWire.Plain(body)!;
         return new AgentAnswer
         {
             State = state,
-            ErrorId = AgentValue.Text(h["ErrorId"]) is { Length: > 0 } id ? id : null,
-            Message = AgentValue.Text(h["Message"]),
-            Command = AgentValue.Text(h["Command"]),
-            Stderr = AgentValue.Text(h["Stderr"]),
-            Actions = AgentValue.Items(h["Actions"]).Select(AgentValue.Text).ToArray(),
-            Payload = h,
+            ErrorId = Text(body, "ErrorId", hostName) is { Length: > 0 } id ? id : null,
+            Message = Text(body, "Message", hostName),
+            Command = Text(body, "Command", hostName),
+            Stderr = Text(body, "Stderr", hostName),
+            Fingerprint = Text(body, "Fingerprint", hostName),
+            Actions = body.TryGetProperty("Actions", out JsonElement actions) ? Texts(actions, hostName) : Array.Empty<string>(),
             Body = body,
         };
     }
+
+    /// <summary>An envelope member that is text (empty when the state has no such member); any other type refuses the answer.</summary>
+    private static string Text(JsonElement body, string member, string hostName) =>
+        !body.TryGetProperty(member, out JsonElement e) ? string.Empty
+        : e.ValueKind == JsonValueKind.String ? e.GetString()!
+        : throw Contract.AgentContract.Invalid(hostName, $"its {member} is {e.ValueKind}, not text");
+
+    private static string[] Texts(JsonElement list, string hostName) =>
+        list.ValueKind == JsonValueKind.Array && list.EnumerateArray().All(x => x.ValueKind == JsonValueKind.String)
+            ? list.EnumerateArray().Select(x => x.GetString()!).ToArray()
+            : throw Contract.AgentContract.Invalid(hostName, "its Actions are not a list of text");
 }

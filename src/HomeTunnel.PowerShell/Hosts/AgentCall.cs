@@ -14,9 +14,28 @@ namespace HomeTunnel.Hosts;
 /// </summary>
 public static class AgentCall
 {
-    /// <summary>The answer as plain values (see <see cref="Contract.AgentWire.Plain"/>), for readers without a typed contract.</summary>
-    public static async Task<Hashtable> RunAsync(Runspace runspace, Hashtable request, string hostName, CancellationToken cancel) =>
-        AgentAnswer.Parse(await RunJsonAsync(runspace, request, hostName, cancel).ConfigureAwait(false), hostName).Payload;
+    /// <summary>
+    /// A read's answer as its kind's record; a failure answer throws its own error (its id and message), an answer that
+    /// does not keep to the contract AgentAnswerInvalid.
+    /// </summary>
+    public static async Task<T> ReadAsync<T>(Runspace runspace, Hashtable request, string hostName, Func<System.Text.Json.JsonElement, T> contract, CancellationToken cancel)
+    {
+        AgentAnswer answer = AgentAnswer.Parse(await RunJsonAsync(runspace, request, hostName, cancel).ConfigureAwait(false), hostName);
+        if (answer.State != "Read")
+        {
+            string id = answer.ErrorId ?? "HostOperationFailed";
+            throw new HomeTunnelException(id, HostErrors.KnownIds.TryGetValue(id, out ErrorKind kind) ? kind : ErrorKind.InvalidOperation,
+                answer.Message.Length > 0 ? answer.Message : $"the agent answered '{answer.State}'", hostName);
+        }
+        try
+        {
+            return contract(answer.Body);
+        }
+        catch (Contract.AgentContractException invalid)
+        {
+            throw invalid.For(hostName);
+        }
+    }
 
     /// <summary>The agent's answer as it crossed: one JSON string.</summary>
     public static Task<string> RunJsonAsync(Runspace runspace, Hashtable request, string hostName, CancellationToken cancel)

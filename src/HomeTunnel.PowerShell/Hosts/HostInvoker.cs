@@ -16,13 +16,27 @@ public sealed class HostCall
     /// <summary>The agent's answer as it crossed (one JSON string), or null when the call itself failed.</summary>
     public string? Json { get; init; }
 
-    /// <summary>The answer as plain values, for readers without a typed contract.</summary>
-    public Hashtable? Result { get; init; }
 
     /// <summary>The answer, read (null when the call itself failed: see <see cref="Error"/>).</summary>
     public AgentAnswer? Answer { get; init; }
     public HomeTunnelException? Error { get; init; }
     public TimeSpan Duration { get; init; }
+
+    /// <summary>
+    /// The answer of a read, as its kind's record (<see cref="Contract.AgentContract"/>): call only for an answer that
+    /// is no failure. One that does not keep to the contract throws AgentAnswerInvalid, naming the host.
+    /// </summary>
+    public T Read<T>(Func<System.Text.Json.JsonElement, T> contract)
+    {
+        try
+        {
+            return contract(Answer!.Body);
+        }
+        catch (Contract.AgentContractException invalid)
+        {
+            throw invalid.For(Target.Name);
+        }
+    }
 }
 
 /// <summary>
@@ -69,7 +83,7 @@ public static class HostInvoker
             try
             {
                 AgentAnswer answer = AgentAnswer.Parse(call.Result, target.Name);
-                return new HostCall { Target = target, Json = call.Result, Answer = answer, Result = answer.Payload, Duration = duration };
+                return new HostCall { Target = target, Json = call.Result, Answer = answer, Duration = duration };
             }
             catch (HomeTunnelException invalid)
             {

@@ -4,6 +4,8 @@ using System.Collections.Generic;
 using System.Linq;
 using HomeTunnel.Hosts;
 
+using HomeTunnel.Hosts.Contract;
+
 namespace HomeTunnel.Probes;
 
 /// <summary>
@@ -36,11 +38,11 @@ public sealed class TunnelNatTimeout
     /// The verdict from both halves' answers. A probe counts only when the relay heard it and sent its late datagrams;
     /// the timeout is between the longest survivor and the shortest loss above it.
     /// </summary>
-    public static TunnelNatTimeout Judge(string relay, Hashtable? relayAnswer, Hashtable? homeAnswer, int? keepalive)
+    public static TunnelNatTimeout Judge(string relay, IReadOnlyList<NatPortSeen>? relayAnswer, IReadOnlyList<NatPortSeen>? homeAnswer, int? keepalive)
     {
-        var sent = Items(relayAnswer).Where(p => AgentValue.Truth(p["Heard"]) && AgentValue.Truth(p["Sent"])).Select(p => Port(p)).ToHashSet();
-        var probes = Items(homeAnswer).Where(p => AgentValue.Truth(p["Acked"]) && sent.Contains(Port(p)))
-            .Select(p => (Idle: Idle(p), Late: AgentValue.Truth(p["Late"]))).OrderBy(p => p.Idle).ToList();
+        var sent = (relayAnswer ?? Array.Empty<NatPortSeen>()).Where(p => p.Heard == true && p.Sent == true).Select(p => p.Port).ToHashSet();
+        var probes = (homeAnswer ?? Array.Empty<NatPortSeen>()).Where(p => p.Acked == true && sent.Contains(p.Port))
+            .Select(p => (p.Idle, Late: p.Late == true)).OrderBy(p => p.Idle).ToList();
         if (probes.Count == 0)
         {
             return new TunnelNatTimeout
@@ -73,11 +75,4 @@ public sealed class TunnelNatTimeout
 
     /// <summary>Whether a keepalive (null: off) comes before a NAT that keeps an idle mapping that long forgets it.</summary>
     public static bool KeepaliveFits(int? keepalive, int idleSeconds) => keepalive is { } k && k <= idleSeconds;
-
-    private static IEnumerable<Hashtable> Items(Hashtable? answer) =>
-        AgentValue.Items(answer?["Nat"]).Select(AgentValue.Unwrap).OfType<Hashtable>();
-
-    private static int Port(Hashtable p) => int.TryParse(AgentValue.Text(p["Port"]), out int v) ? v : -1;
-
-    private static int Idle(Hashtable p) => int.TryParse(AgentValue.Text(p["Idle"]), out int v) ? v : -1;
 }

@@ -2,6 +2,8 @@ using System;
 using System.Collections;
 using HomeTunnel.Hosts;
 
+using HomeTunnel.Hosts.Contract;
+
 namespace HomeTunnel.Probes;
 
 /// <summary>
@@ -34,11 +36,10 @@ public sealed class TunnelMtu
 
     public override string ToString() => $"{Relay}: {Status} ({Detail})";
 
-    public static TunnelMtu Judge(string relay, Hashtable? home, Hashtable? relayAnswer)
+    public static TunnelMtu Judge(string relay, MtuSeen? home, MtuSeen? relayAnswer)
     {
-        int Found(Hashtable? answer, string name) =>
-            AgentValue.Unwrap(answer?["Mtu"]) is Hashtable m && AgentValue.Unwrap(m["Found"]) is Hashtable f && int.TryParse(AgentValue.Text(f[name]), out int v) ? v : 0;
-        int ifMtu = AgentValue.Unwrap(home?["Mtu"]) is Hashtable hm && int.TryParse(AgentValue.Text(hm["InterfaceMtu"]), out int i) ? i : 0;
+        int Found(MtuSeen? answer, string name) => answer is not null && answer.Found.TryGetValue(name, out int v) ? v : 0;
+        int ifMtu = home?.InterfaceMtu ?? 0;
         int path = Found(home, "Path");
         int up = Found(home, "Tunnel");
         int down = Found(relayAnswer, "Tunnel");

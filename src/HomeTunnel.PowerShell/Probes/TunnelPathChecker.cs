@@ -10,6 +10,8 @@ using System.Threading;
 using System.Threading.Tasks;
 using HomeTunnel.Hosts;
 
+using HomeTunnel.Hosts.Contract;
+
 namespace HomeTunnel.Probes;
 
 /// <summary>
@@ -44,7 +46,7 @@ public static class TunnelPathChecker
         TimeSpan Step(double seconds) => TimeSpan.FromSeconds(Math.Min(seconds, Math.Max(0.1, (template.Deadline - clock.Elapsed).TotalSeconds)));
 
         var relayRunspace = template.Relay is null ? null : Time(() => template.Relay.Open(cancel), cancel);
-        var home = template.Home is null ? null : OnHost(template.Home, AgentRequest.HomeProbe(template.InterfaceName), cancel);
+        var home = template.Home is null ? null : OnHost(template.Home, AgentRequest.HomeProbe(template.InterfaceName), AgentContract.HomeProbe, cancel);
         var relay = relayRunspace is null ? null : Time(async () =>
         {
             Timed<Runspace> rs = await relayRunspace.ConfigureAwait(false);
@@ -52,7 +54,7 @@ public static class TunnelPathChecker
             {
                 throw new HomeTunnelException(rs.ErrorId ?? "SshConnectFailed", ErrorKind.ConnectionError, rs.Error ?? "no session", template.Relay!.Name);
             }
-            return await AgentCall.RunAsync(rs.Value, AgentRequest.RelayProbe(names, template.InterfaceName, 2000, template.Forwards), template.Relay!.Name, cancel).ConfigureAwait(false);
+            return await AgentCall.ReadAsync(rs.Value, AgentRequest.RelayProbe(names, template.InterfaceName, 2000, template.Forwards), template.Relay!.Name, AgentContract.RelayProbe, cancel).ConfigureAwait(false);
         }, cancel);
 
         // What is the same for every name at one relay address is asked once.
@@ -107,12 +109,12 @@ public static class TunnelPathChecker
         // Each task ends by the deadline (Time() turns cancellation into a result); the extra second is
         // for the cancellations themselves to land.
         Task.WaitAll(all.ToArray(), template.Deadline + TimeSpan.FromSeconds(1));
-        Timed<Hashtable>? homeFacts = home is null ? null : Get(home);
+        Timed<HomeProbeAnswer>? homeFacts = home is null ? null : Get(home);
         var results = new List<TunnelPathResult>();
         foreach (var n in perName)
         {
             TunnelPathOptions o = n.Options;
-            Timed<Hashtable>? relayFacts = relay is null ? null : ForName(Get(relay), o.ServerName);
+            Timed<RelaySeen>? relayFacts = relay is null ? null : ForName(Get(relay), o.ServerName);
             var hops = new List<TunnelPathHopResult>
             {
                 DnsHop(o, Get(n.Dns), Get(n.RelayAddress)),
@@ -123,7 +125,7 @@ public static class TunnelPathChecker
                 HomeServiceHop(o, relayFacts, homeFacts),
                 EndToEndHop(o, Get(n.Site), Get(n.Fallback)),
             };
-            hops.AddRange(o.Forwards.Select((f, i) => ForwardHop(o, f, Get(n.Forwards[i]), relayFacts is null ? null : Probe(relayFacts), homeFacts is null ? null : Probe(homeFacts))));
+            hops.AddRange(o.Forwards.Select((f, i) => ForwardHop(o, f, Get(n.Forwards[i]), relayFacts?.Value, homeFacts?.Value?.Probe)));
             for (int i = 0; i < hops.Count; i++)
             {
                 if (o.SkipHops.Contains(hops[i].Hop))
@@ -149,47 +151,34 @@ public static class TunnelPathChecker
     }
 
     /// <summary>The relay's handshake age with the peer behind the site's backend, for metrics (null when not seen).</summary>
-    private static double? HandshakeAge(TunnelPathOptions o, Timed<Hashtable>? relay)
+    private static double? HandshakeAge(TunnelPathOptions o, Timed<RelaySeen>? relay)
     {
-        Hashtable? facts = relay is null ? null : Probe(relay);
-        if (facts is null || o.Relay is null || AgentValue.Unwrap(facts["WireGuard"]) is not Hashtable wg
-            || !Uri.TryCreate(AgentValue.Text(facts["Backend"]), UriKind.Absolute, out Uri? backend) || !IPAddress.TryParse(backend.Host.Trim('[', ']'), out IPAddress? home))
+        RelaySeen? facts = relay?.Value;
+        if (facts is null || o.Relay is null || facts.Probe.WireGuard is not { } wg
+            || !Uri.TryCreate(facts.Own.Backend, UriKind.Absolute, out Uri? backend) || !IPAddress.TryParse(backend.Host.Trim('[', ']'), out IPAddress? home))
         {
             return null;
         }
-        TunnelPeerStatus? peer = TunnelPeerStatus.FromAgent(wg, o.Relay.Name, o.InterfaceName, AgentValue.UnixTime(facts["Now"])).FirstOrDefault(p => p.Covers(home));
+        TunnelPeerStatus? peer = TunnelPeerStatus.FromAgent(wg, o.Relay.Name, o.InterfaceName, facts.Probe.Now).FirstOrDefault(p => p.Covers(home));
         return peer?.HandshakeAge is { } age ? Math.Round(age.TotalSeconds, 1) : null;
     }
 
     private static double? CertificateDays(Timed<HttpAnswer?> site) =>
         site.Value?.Certificate is { } cert ? Math.Round((cert.NotAfter.ToUniversalTime() - DateTime.UtcNow).TotalDays, 2) : null;
 
-    /// <summary>The relay's answer as one name sees it: the shared facts with that name's own (its site, its backend) laid over them.</summary>
-    private static Timed<Hashtable> ForName(Timed<Hashtable> answer, string name)
-    {
-        if (answer.Value is not Hashtable r || AgentValue.Unwrap(r["Probe"]) is not Hashtable probe)
-        {
-            return answer;
-        }
-        var merged = new Hashtable(probe);
-        merged.Remove("Names");
-        if (AgentValue.Unwrap(probe["Names"]) is Hashtable names && AgentValue.Unwrap(names[name]) is Hashtable own)
-        {
-            foreach (DictionaryEntry e in own)
-            {
-                merged[e.Key] = e.Value;
-            }
-        }
-        var copy = new Hashtable(r) { ["Probe"] = merged };
-        return answer with { Value = copy };
-    }
+    /// <summary>What the relay said, as one name sees it: the shared facts, and that name's own (its VirtualHosts, site, backend).</summary>
+    private sealed record RelaySeen(RelayProbe Probe, RelayNameSeen Own);
 
-    private static Task<Timed<Hashtable>> OnHost(ProbeHost host, Hashtable request, CancellationToken cancel) => Time(async () =>
+    private static Timed<RelaySeen> ForName(Timed<RelayProbeAnswer> answer, string name) =>
+        new(answer.Value is { } r ? new RelaySeen(r.Probe, r.Probe.Names.TryGetValue(name, out RelayNameSeen? own) ? own : RelayNameSeen.None) : null,
+            answer.Elapsed, answer.Error, answer.ErrorId);
+
+    private static Task<Timed<T>> OnHost<T>(ProbeHost host, Hashtable request, Func<System.Text.Json.JsonElement, T> contract, CancellationToken cancel) => Time(async () =>
     {
         Runspace rs = await host.Open(cancel).ConfigureAwait(false);
         try
         {
-            return await AgentCall.RunAsync(rs, request, host.Name, cancel).ConfigureAwait(false);
+            return await AgentCall.ReadAsync(rs, request, host.Name, contract, cancel).ConfigureAwait(false);
         }
         finally
         {
@@ -266,7 +255,7 @@ public static class TunnelPathChecker
         return Hop(o, TunnelHop.Dns, HopStatus.Pass, dns.Elapsed, $"{list}{via}");
     }
 
-    private static TunnelPathHopResult RelayHop(TunnelPathOptions o, Timed<string?>[] ports, Timed<IPAddress?> address, Timed<Hashtable>? relay)
+    private static TunnelPathHopResult RelayHop(TunnelPathOptions o, Timed<string?>[] ports, Timed<IPAddress?> address, Timed<RelaySeen>? relay)
     {
         TimeSpan took = ports.Length == 0 ? address.Elapsed : ports.Max(p => p.Elapsed);
         if (address.Value is null)
@@ -287,8 +276,8 @@ public static class TunnelPathChecker
         {
             return Hop(o, TunnelHop.Relay, HopStatus.Pass, took, $"{address.Value} answers on {string.Join(", ", o.Ports)}");
         }
-        Hashtable? facts = Probe(relay);
-        string remedy = facts is not null && !AgentValue.Truth(facts["ApacheRunning"])
+        RelaySeen? facts = relay?.Value;
+        string remedy = facts is not null && !facts.Probe.ApacheRunning
             ? "Apache is not running on the relay: start it ('systemctl start apache2', or 'apache2ctl start') and read /var/log/apache2/error.log if it stops again."
             : failures.Any(f => f.Contains("refused", StringComparison.Ordinal))
                 ? "Nothing listens there on the relay: start Apache ('systemctl start apache2') and check its Listen directives."
@@ -329,7 +318,7 @@ public static class TunnelPathChecker
         return Hop(o, TunnelHop.Certificate, HopStatus.Pass, site.Elapsed, about);
     }
 
-    private static TunnelPathHopResult ApacheHop(TunnelPathOptions o, Timed<Hashtable>? relay, Timed<HttpAnswer?> site, Timed<HttpAnswer?> fallback)
+    private static TunnelPathHopResult ApacheHop(TunnelPathOptions o, Timed<RelaySeen>? relay, Timed<HttpAnswer?> site, Timed<HttpAnswer?> fallback)
     {
         string enable = $"Install the site: '$site | Install-ApacheProxySite -Session $relay' (or 'a2ensite {o.ServerName}.conf; apache2ctl graceful' on the relay).";
         bool defaultSite = site.Value is { Status: > 0 } s && fallback.Value is { Status: > 0 } f && s.Status == f.Status && s.Body == f.Body;
@@ -342,34 +331,34 @@ public static class TunnelPathChecker
                     ? Hop(o, TunnelHop.Apache, HopStatus.Pass, httpTook, "answers for the name, not with the default site (judged over HTTP)")
                     : Hop(o, TunnelHop.Apache, HopStatus.Skipped, httpTook, "no HTTP answer and no -RelaySession to look inside");
         }
-        Hashtable? facts = Probe(relay);
+        RelaySeen? facts = relay.Value;
         if (facts is null)
         {
-            return Hop(o, TunnelHop.Apache, HopStatus.Fail, relay.Elapsed, $"could not look inside the relay: {relay.Error ?? relay.Value?["Message"]}", SessionRemedy(o, relay));
+            return Hop(o, TunnelHop.Apache, HopStatus.Fail, relay.Elapsed, $"could not look inside the relay: {relay.Error}", SessionRemedy(o, relay));
         }
         TimeSpan took = relay.Elapsed > httpTook ? relay.Elapsed : httpTook;
-        if (!AgentValue.Truth(facts["ApacheRunning"]))
+        if (!facts.Probe.ApacheRunning)
         {
             return Hop(o, TunnelHop.Apache, HopStatus.Fail, took, "Apache is not running on the relay", "Start it: 'systemctl start apache2' (or 'apache2ctl start'); /var/log/apache2/error.log says why it stopped.");
         }
-        if (!AgentValue.Truth(facts["ApacheListingOk"]))
+        if (!facts.Probe.ApacheListingOk)
         {
             // What apache2ctl says may quote a line of any file the config includes: filtered like an error.
-            string listing = HostText(facts["ApacheListing"]);
+            string listing = HostText(facts.Probe.ApacheListing);
             return Hop(o, TunnelHop.Apache, HopStatus.Fail, took, $"apache2ctl -S failed: {FirstLine(listing)}", "Fix the relay's config ('apache2ctl configtest' says where), then 'apache2ctl graceful'.");
         }
-        var vhosts = AgentValue.Items(facts["VirtualHosts"]).Select(AgentValue.Unwrap).OfType<Hashtable>().ToList();
+        IReadOnlyList<VirtualHostSeen> vhosts = facts.Own.VirtualHosts;
         if (vhosts.Count == 0)
         {
             return Hop(o, TunnelHop.Apache, HopStatus.Fail, took, $"no enabled VirtualHost for {o.ServerName} (apache2ctl -S)", enable);
         }
-        var portsServed = vhosts.Select(v => AgentValue.Text(v["Port"])).Distinct().ToList();
+        var portsServed = vhosts.Select(v => v.Port).Distinct().ToList();
         if (o.Https && !portsServed.Contains("443"))
         {
             return Hop(o, TunnelHop.Apache, HopStatus.Fail, took, $"{o.ServerName} has no VirtualHost on port 443 (only {string.Join(", ", portsServed)})", "Install the site with -Https.");
         }
-        string file = AgentValue.Text(facts["SiteFile"]);
-        if (AgentValue.Text(facts["Backend"]).Length == 0)
+        string file = facts.Own.SiteFile ?? string.Empty;
+        if (string.IsNullOrEmpty(facts.Own.Backend))
         {
             return Hop(o, TunnelHop.Apache, HopStatus.Fail, took, $"{file} has no ProxyPass to a backend", enable);
         }
@@ -380,30 +369,30 @@ public static class TunnelPathChecker
         return Hop(o, TunnelHop.Apache, HopStatus.Pass, took, $"{file} (port {string.Join(", ", portsServed)})");
     }
 
-    private static TunnelPathHopResult TunnelStateHop(TunnelPathOptions o, Timed<Hashtable>? relay, Timed<Hashtable>? home)
+    private static TunnelPathHopResult TunnelStateHop(TunnelPathOptions o, Timed<RelaySeen>? relay, Timed<HomeProbeAnswer>? home)
     {
         if (relay is null)
         {
             return Hop(o, TunnelHop.Tunnel, HopStatus.Skipped, TimeSpan.Zero, "give -RelaySession to check the tunnel");
         }
-        Hashtable? facts = Probe(relay);
+        RelaySeen? facts = relay.Value;
         if (facts is null)
         {
             return Hop(o, TunnelHop.Tunnel, HopStatus.Skipped, relay.Elapsed, "the relay could not be asked (see Apache)");
         }
         TimeSpan took = relay.Elapsed;
         string ifName = o.InterfaceName;
-        if (AgentValue.Unwrap(facts["WireGuard"]) is not Hashtable wg)
+        if (facts.Probe.WireGuard is not { } wg)
         {
-            return Hop(o, TunnelHop.Tunnel, HopStatus.Fail, took, $"{ifName} is not up on the relay: {HostText(facts["WireGuardError"])}",
+            return Hop(o, TunnelHop.Tunnel, HopStatus.Fail, took, $"{ifName} is not up on the relay: {HostText(facts.Probe.WireGuardError)}",
                 $"Bring it up: Install-WireGuardConfig -Session $relay, or 'wg-quick up {ifName}' on the relay.");
         }
-        string backend = AgentValue.Text(facts["Backend"]);
+        string backend = facts.Own.Backend ?? string.Empty;
         if (!Uri.TryCreate(backend, UriKind.Absolute, out Uri? backendUri) || !IPAddress.TryParse(backendUri.Host.Trim('[', ']'), out IPAddress? homeAddress))
         {
             return Hop(o, TunnelHop.Tunnel, HopStatus.Skipped, took, $"the site's backend ({(backend.Length > 0 ? backend : "none")}) is not a tunnel address");
         }
-        var peers = TunnelPeerStatus.FromAgent(wg, o.Relay!.Name, ifName, AgentValue.UnixTime(facts["Now"]));
+        var peers = TunnelPeerStatus.FromAgent(wg, o.Relay!.Name, ifName, facts.Probe.Now);
         TunnelPeerStatus? peer = peers.FirstOrDefault(p => p.Covers(homeAddress));
         if (peer is null)
         {
@@ -411,7 +400,7 @@ public static class TunnelPathChecker
                 "Add the home peer to the relay's config (New-WireGuardConfig -For $relayPeer -Peer $homePeer | Install-WireGuardConfig -Session $relay).");
         }
         string who = peer.Name ?? peer.PublicKey[..8];
-        long? relayUp = AgentValue.Unwrap(wg["UpSeconds"]) is { } ru ? Convert.ToInt64(ru, CultureInfo.InvariantCulture) : null;
+        long? relayUp = wg.UpSeconds;
         var (status, detail) = Judge(o, peer, $"relay sees {who}", relayUp);
         bool waiting = detail.Contains(WaitingText, StringComparison.Ordinal);
         string remedy = peer.HandshakeAge is null
@@ -420,26 +409,26 @@ public static class TunnelPathChecker
         if (home is not null)
         {
             took = home.Elapsed > took ? home.Elapsed : took;
-            Hashtable? homeFacts = Probe(home);
+            HomeProbe? homeFacts = home.Value?.Probe;
             if (homeFacts is null)
             {
-                detail += $"; home side not checked: {home.Error ?? home.Value?["Message"]}";
+                detail += $"; home side not checked: {home.Error}";
             }
-            else if (AgentValue.Unwrap(homeFacts["WireGuard"]) is not Hashtable homeWg)
+            else if (homeFacts.WireGuard is not { } homeWg)
             {
-                return Hop(o, TunnelHop.Tunnel, HopStatus.Fail, took, $"{ifName} is not up on the home machine: {HostText(homeFacts["WireGuardError"])}",
+                return Hop(o, TunnelHop.Tunnel, HopStatus.Fail, took, $"{ifName} is not up on the home machine: {HostText(homeFacts.WireGuardError)}",
                     $"Bring it up on the home machine: 'wg-quick up {ifName}' (or Install-WireGuardConfig -Session $home).");
             }
             else
             {
-                var homePeers = TunnelPeerStatus.FromAgent(homeWg, o.Home!.Name, ifName, AgentValue.UnixTime(homeFacts["Now"]));
+                var homePeers = TunnelPeerStatus.FromAgent(homeWg, o.Home!.Name, ifName, homeFacts.Now);
                 TunnelPeerStatus? relayPeer = homePeers.FirstOrDefault(p => p.PublicKey == peer.InterfacePublicKey);
                 if (relayPeer is null)
                 {
                     return Hop(o, TunnelHop.Tunnel, HopStatus.Fail, took, $"the home machine's {ifName} has no peer with the relay's key {peer.InterfacePublicKey[..8]}…",
                         "Install the home config made with the relay as its peer (New-WireGuardConfig -For $homePeer -Peer $relayPeer).");
                 }
-                long? homeUp = AgentValue.Unwrap(homeWg["UpSeconds"]) is { } hu ? Convert.ToInt64(hu, CultureInfo.InvariantCulture) : null;
+                long? homeUp = homeWg.UpSeconds;
                 var (homeStatus, homeDetail) = Judge(o, relayPeer, "home sees the relay", homeUp);
                 waiting |= homeDetail.Contains(WaitingText, StringComparison.Ordinal);
                 detail += "; " + homeDetail;
@@ -498,25 +487,25 @@ public static class TunnelPathChecker
         return (HopStatus.Pass, $"{who}: handshake {peer.HandshakeAgeText}, {bytes}");
     }
 
-    private static TunnelPathHopResult HomeServiceHop(TunnelPathOptions o, Timed<Hashtable>? relay, Timed<Hashtable>? home)
+    private static TunnelPathHopResult HomeServiceHop(TunnelPathOptions o, Timed<RelaySeen>? relay, Timed<HomeProbeAnswer>? home)
     {
-        Hashtable? facts = relay is null ? null : Probe(relay);
+        RelaySeen? facts = relay?.Value;
         if (facts is null)
         {
             return Hop(o, TunnelHop.HomeService, HopStatus.Skipped, relay?.Elapsed ?? TimeSpan.Zero, relay is null ? "give -RelaySession to check from the relay" : "the relay could not be asked (see Apache)");
         }
-        string backend = AgentValue.Text(facts["Backend"]);
+        string backend = facts.Own.Backend ?? string.Empty;
         if (backend.Length == 0)
         {
             return Hop(o, TunnelHop.HomeService, HopStatus.Skipped, relay!.Elapsed, "the site names no backend (see Apache)");
         }
-        string why = AgentValue.Text(facts["BackendError"]);
+        string why = facts.Own.BackendError ?? string.Empty;
         if (why.Length == 0)
         {
             return Hop(o, TunnelHop.HomeService, HopStatus.Pass, relay!.Elapsed, $"{backend} answers from the relay");
         }
         var uri = new Uri(backend);
-        if (HomeFirewallCloses(home is null ? null : Probe(home), uri.Port, "tcp"))
+        if (HomeFirewallCloses(home?.Value?.Probe, uri.Port, "tcp"))
         {
             return Hop(o, TunnelHop.HomeService, HopStatus.Fail, relay!.Elapsed, $"the relay cannot reach {backend}: the home machine's firewall on the tunnel does not open tcp port {uri.Port}",
                 $"Open it to the relay: '$site | Install-TunnelHomeFirewall -Session $home -RelayAddress <the relay's tunnel address>' (Publish-HomeService opens what it publishes).");
@@ -528,13 +517,13 @@ public static class TunnelPathChecker
     }
 
     /// <summary>Whether HomeTunnel's firewall is loaded on the home machine and opens no range holding this port.</summary>
-    private static bool HomeFirewallCloses(Hashtable? homeFacts, int port, string protocol)
+    private static bool HomeFirewallCloses(HomeProbe? homeFacts, int port, string protocol)
     {
-        if (homeFacts is null || AgentValue.Unwrap(homeFacts["Firewall"]) is not Hashtable fw || !AgentValue.Truth(fw["Loaded"]))
+        if (homeFacts is null || !homeFacts.Firewall.Loaded)
         {
             return false;
         }
-        foreach (string key in AgentValue.Items(fw["Openings"]).Select(AgentValue.Text))
+        foreach (string key in homeFacts.Firewall.Openings)
         {
             // "tcp-3000.wg0" (an interface's opening); "fence.wg0" is no opening and "tcp-3000" an older host's key.
             string[] p = key.Split('.', 2)[0].Split('-');
@@ -546,7 +535,7 @@ public static class TunnelPathChecker
         return true;
     }
 
-    private static TunnelPathHopResult ForwardHop(TunnelPathOptions o, HomeTunnel.Forwards.TunnelPortForward f, Timed<string?> probe, Hashtable? relayFacts, Hashtable? homeFacts)
+    private static TunnelPathHopResult ForwardHop(TunnelPathOptions o, HomeTunnel.Forwards.TunnelPortForward f, Timed<string?> probe, RelaySeen? relayFacts, HomeProbe? homeFacts)
     {
         string what = $"{f.Protocol.ToString().ToLowerInvariant()} {f.PublicPorts} -> {f.Address}:{f.HomePorts}";
         string? why = probe.Error ?? probe.Value;
@@ -555,8 +544,8 @@ public static class TunnelPathChecker
             return Hop(o, TunnelHop.Forward, HopStatus.Pass, probe.Elapsed, $"{what}: {(f.Protocol == HomeTunnel.Forwards.ForwardProtocol.Tcp ? "connects" : "answers")} through the relay");
         }
         // From outside it fails; the relay's own view says where (given -RelaySession).
-        Hashtable? seen = relayFacts is null ? null : AgentValue.Unwrap(relayFacts["Forwards"]) as Hashtable;
-        if (seen is not null && !AgentValue.Items(seen["Live"]).Select(AgentValue.Text).Contains(f.Key))
+        RelayForwardsSeen? seen = relayFacts?.Probe.Forwards;
+        if (seen is not null && !seen.Live.Contains(f.Key))
         {
             return Hop(o, TunnelHop.Forward, HopStatus.Fail, probe.Elapsed, $"{what}: {why}; the relay has no rule for {f.Key} in HomeTunnel's table",
                 $"Install it: '$forward | Install-TunnelPortForward -Session $relay' (a relay that rebooted without hometunnel-forwards.service loses it too).");
@@ -567,7 +556,7 @@ public static class TunnelPathChecker
             return Hop(o, TunnelHop.Forward, HopStatus.Fail, probe.Elapsed, $"{what}: {why}; the home machine's firewall on the tunnel does not open {proto} port {f.Port}",
                 "Open it: '$forward | Install-TunnelHomeFirewall -Session $home -RelayAddress <the relay's tunnel address>' (Publish-HomeService opens what it publishes).");
         }
-        string homeWhy = seen is null ? string.Empty : AgentValue.Text((AgentValue.Unwrap(seen["Answers"]) as Hashtable)?[f.Key]);
+        string homeWhy = seen is not null && seen.Answers.TryGetValue(f.Key, out string? answered) ? answered ?? string.Empty : string.Empty;
         if (homeWhy.Length > 0)
         {
             return Hop(o, TunnelHop.Forward, HopStatus.Fail, probe.Elapsed, $"{what}: {why}; the rule is loaded, but the relay cannot reach {f.Address}:{f.Port} either: {homeWhy}",
@@ -625,13 +614,10 @@ public static class TunnelPathChecker
         return chain.Build(answer.Certificate);
     }
 
-    private static Hashtable? Probe(Timed<Hashtable>? call) =>
-        call?.Value is { } r && AgentValue.Unwrap(r["Probe"]) is Hashtable p ? p : null;
-
     /// <summary>The fix-it for a relay that could not be asked, chosen by the error's id (never by its words).</summary>
-    private static string SessionRemedy(TunnelPathOptions o, Timed<Hashtable> relay)
+    private static string SessionRemedy(TunnelPathOptions o, Timed<RelaySeen> relay)
     {
-        string? id = relay.ErrorId ?? AgentValue.Unwrap(relay.Value?["ErrorId"]) as string;
+        string? id = relay.ErrorId;
         if (id == DeadlineId)
         {
             return "The relay did not answer in time: check it is up and reachable over SSH.";
@@ -641,7 +627,7 @@ public static class TunnelPathChecker
     }
 
     /// <summary>Text a host's tool printed, made fit for a hop's detail (and the scheduled check's log).</summary>
-    private static string HostText(object? value) => Redaction.ForError(AgentValue.Text(value), Array.Empty<string>(), Array.Empty<string>());
+    private static string HostText(string? value) => Redaction.ForError(value ?? string.Empty, Array.Empty<string>(), Array.Empty<string>());
 
     private static string FirstLine(string text) => text.Split('\n').FirstOrDefault(l => l.Trim().Length > 0)?.Trim() ?? string.Empty;
 

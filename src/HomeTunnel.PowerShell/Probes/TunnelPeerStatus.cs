@@ -7,6 +7,8 @@ using System.Linq;
 using System.Net;
 using HomeTunnel.Hosts;
 
+using HomeTunnel.Hosts.Contract;
+
 namespace HomeTunnel.Probes;
 
 /// <summary>
@@ -98,41 +100,36 @@ public sealed class TunnelPeerStatus
     }
 
     /// <summary>Reads the agent's public dump of an interface. <paramref name="now"/> is the host's clock.</summary>
-    public static IReadOnlyList<TunnelPeerStatus> FromAgent(Hashtable status, string host, string interfaceName, long now)
+    public static IReadOnlyList<TunnelPeerStatus> FromAgent(WireGuardStatus status, string host, string interfaceName, long now)
     {
-        string ifKey = AgentValue.Text(status["PublicKey"]);
-        IReadOnlyDictionary<string, (string? Name, string? Endpoint)> names = Names(AgentValue.Unwrap(status["Config"]) as string);
-        var resolved = AgentValue.Unwrap(status["Resolved"]) as Hashtable ?? new Hashtable();
-        int? port = int.TryParse(AgentValue.Text(status["ListenPort"]), NumberStyles.None, CultureInfo.InvariantCulture, out int p) && p > 0 ? p : null;
+        string ifKey = status.PublicKey;
+        IReadOnlyDictionary<string, (string? Name, string? Endpoint)> names = Names(status.Config);
+        int? port = int.TryParse(status.ListenPort, NumberStyles.None, CultureInfo.InvariantCulture, out int p) && p > 0 ? p : null;
         var list = new List<TunnelPeerStatus>();
-        foreach (object? o in AgentValue.Items(status["Peers"]))
+        foreach (WireGuardPeerDump peer in status.Peers)
         {
-            if (AgentValue.Unwrap(o) is not Hashtable peer)
-            {
-                continue;
-            }
-            long hs = long.TryParse(AgentValue.Text(peer["LatestHandshake"]), NumberStyles.None, CultureInfo.InvariantCulture, out long h) ? h : 0;
-            string endpoint = AgentValue.Text(peer["Endpoint"]);
-            string allowed = AgentValue.Text(peer["AllowedIPs"]);
-            string keepalive = AgentValue.Text(peer["Keepalive"]);
+            long hs = long.TryParse(peer.LatestHandshake, NumberStyles.None, CultureInfo.InvariantCulture, out long h) ? h : 0;
+            string endpoint = peer.Endpoint;
+            string allowed = peer.AllowedIPs;
+            string keepalive = peer.Keepalive;
             list.Add(new TunnelPeerStatus
             {
                 Host = host,
                 InterfaceName = interfaceName,
                 InterfacePublicKey = ifKey,
                 ListenPort = port,
-                Name = names.TryGetValue(AgentValue.Text(peer["PublicKey"]), out var n) ? n.Name : null,
+                Name = names.TryGetValue(peer.PublicKey, out var n) ? n.Name : null,
                 ConfiguredEndpoint = n.Endpoint,
-                EndpointNameAddresses = n.Endpoint is { } configured && configured.LastIndexOf(':') is int c and > 0 && resolved[configured[..c]] is { } found
-                    ? AgentValue.Items(found).Select(AgentValue.Text).Where(a => IPAddress.TryParse(a, out _)).ToArray()
+                EndpointNameAddresses = n.Endpoint is { } configured && configured.LastIndexOf(':') is int c and > 0 && status.Resolved.TryGetValue(configured[..c], out var found)
+                    ? found.Where(a => IPAddress.TryParse(a, out _)).ToArray()
                     : Array.Empty<string>(),
-                PublicKey = AgentValue.Text(peer["PublicKey"]),
+                PublicKey = peer.PublicKey,
                 Endpoint = endpoint is "(none)" or "" ? null : endpoint,
                 AllowedIPs = allowed is "(none)" or "" ? Array.Empty<string>() : allowed.Split(','),
                 LatestHandshake = hs > 0 ? DateTimeOffset.FromUnixTimeSeconds(hs) : null,
                 HandshakeAge = hs > 0 ? TimeSpan.FromSeconds(Math.Max(0, now - hs)) : null,
-                ReceivedBytes = long.TryParse(AgentValue.Text(peer["RxBytes"]), NumberStyles.None, CultureInfo.InvariantCulture, out long rx) ? rx : 0,
-                SentBytes = long.TryParse(AgentValue.Text(peer["TxBytes"]), NumberStyles.None, CultureInfo.InvariantCulture, out long tx) ? tx : 0,
+                ReceivedBytes = long.TryParse(peer.RxBytes, NumberStyles.None, CultureInfo.InvariantCulture, out long rx) ? rx : 0,
+                SentBytes = long.TryParse(peer.TxBytes, NumberStyles.None, CultureInfo.InvariantCulture, out long tx) ? tx : 0,
                 PersistentKeepalive = int.TryParse(keepalive, NumberStyles.None, CultureInfo.InvariantCulture, out int k) && k > 0 ? k : null,
             });
         }

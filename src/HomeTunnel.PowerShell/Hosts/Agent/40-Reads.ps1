@@ -11,6 +11,7 @@ function Get-WgStatus($Req) {
         @{ PublicKey = $f[0]; Endpoint = $f[2]; AllowedIPs = $f[3]; LatestHandshake = $f[4]; RxBytes = $f[5]; TxBytes = $f[6]; Keepalive = $f[7] }
     }
     $config = Read-HostFile "/etc/wireguard/$if.conf"
+    # The shape of Hosts/Contract/TunnelStatus.cs's WireGuardStatus.
     @{ PublicKey = $dump.PublicKey; ListenPort = $dump.ListenPort; Peers = @($peers); Config = $config; UpSeconds = (Get-InterfaceUpSeconds $if); Resolved = (Resolve-EndpointName $config) }
 }
 
@@ -23,7 +24,9 @@ function Resolve-EndpointName([string] $Config) {
         $name = $m.Groups[1].Value
         if ($resolved.ContainsKey($name)) { continue }
         $task = [System.Net.Dns]::GetHostAddressesAsync($name)
-        $resolved[$name] = try { if ($task.Wait(3000)) { @($task.Result | ForEach-Object { $_.ToString() }) } else { @() } } catch { @() }
+        $list = [System.Collections.Generic.List[string]]::new()
+        try { if ($task.Wait(3000)) { foreach ($a in $task.Result) { $list.Add($a.ToString()) } } } catch { }
+        $resolved[$name] = $list
     }
     $resolved
 }
@@ -71,7 +74,7 @@ function Get-RelayProbe($Req) {
     $texts = @{}; $answers = @{}
     $perName = @{}
     foreach ($name in $names) {
-        $vhosts = @(if ($served.ContainsKey($name.ToLowerInvariant())) { $served[$name.ToLowerInvariant()] })
+        $vhosts = [object[]]@(if ($served.ContainsKey($name.ToLowerInvariant())) { $served[$name.ToLowerInvariant()] })
         $file = @($vhosts | Where-Object { $_.File } | ForEach-Object { $_.File }) | Select-Object -First 1
         $text = $null
         if ($file) { if (-not $texts.ContainsKey($file)) { $texts[$file] = Read-HostFile $file -FollowLink }; $text = $texts[$file] }
@@ -91,7 +94,7 @@ function Get-RelayProbe($Req) {
     # The relay's half of a forward check: which forwards HomeTunnel's table holds, and whether each TCP home port answers from here.
     $forwards = $null
     if (@($Req.Forwards).Count -gt 0) {
-        $live = (Get-NftTableKeys 'ip' 'hometunnel').Items
+        $live = [string[]]@((Get-NftTableKeys 'ip' 'hometunnel').Items)
         $answers = @{}
         foreach ($f in $Req.Forwards) { $answers[$f.Key] = if ($f.Tcp) { Test-TcpConnect $f.Address ([int]$f.Port) ([int]$Req.ConnectTimeoutMilliseconds) } else { $null } }
         $forwards = @{ Live = $live; Answers = $answers }
@@ -108,7 +111,7 @@ function Get-HomeProbe($Req) {
     try { $wg = Get-WgStatus $Req } catch { $wgError = $_.Exception.Message }
     # HomeTunnel's firewall on the tunnel, if any: which ports it opens (a published port it closes is the HomeService hop's remedy).
     $table = Get-NftTableKeys 'inet' 'hometunnel'
-    $firewall = @{ Loaded = $table.Loaded; Openings = $table.Items }
+    $firewall = @{ Loaded = $table.Loaded; Openings = [string[]]@($table.Items) }
     @{ WireGuard = $wg; WireGuardError = $wgError; Firewall = $firewall; Now = [DateTimeOffset]::UtcNow.ToUnixTimeSeconds() }
 }
 

@@ -25,7 +25,7 @@ function Invoke-RelayRotation($Req) {
     if ($Req.Step -eq 'Add') {
         $psk = if ($Req.PresharedKey) { $Req.PresharedKey } else { '' }
         Invoke-Native wg @('set', $if, 'peer', $new, 'preshared-key', $(if ($psk) { '/dev/stdin' } else { '/dev/null' })) -InputText $psk | Out-Null
-        return @{ State = 'Read'; Rotation = @{ Step = 'Added' } }
+        return @{ State = 'Read'; Rotation = @{ Step = 'Added'; AllowedIPs = $null } }
     }
     $allowed = Get-WgColumn $if 'allowed-ips' $old
     $deadline = [DateTime]::UtcNow.AddSeconds([int]$Req.WaitSeconds)
@@ -39,7 +39,7 @@ function Invoke-RelayRotation($Req) {
         Start-Sleep -Milliseconds 10
     }
     Invoke-Native wg @('set', $if, 'peer', $new, 'remove') -AllowFailure | Out-Null
-    @{ State = 'Read'; Rotation = @{ Step = 'TimedOut' } }
+    @{ State = 'Read'; Rotation = @{ Step = 'TimedOut'; AllowedIPs = $null } }
 }
 
 function Invoke-HomeRotation($Req) {
@@ -58,12 +58,12 @@ function Invoke-HomeRotation($Req) {
     while ([DateTime]::UtcNow -lt $deadline) {
         if ([DateTime]::UtcNow -ge $kick) { Send-TunnelKick $if $relay; $kick = [DateTime]::UtcNow.AddSeconds(1) }
         $hs = Get-WgColumn $if 'latest-handshakes' $relay
-        if ($hs -and [long]$hs -ge $since) { return @{ State = 'Read'; Rotation = @{ Step = 'Rotated' } } }
+        if ($hs -and [long]$hs -ge $since) { return @{ State = 'Read'; Rotation = @{ Step = 'Rotated'; AllowedIPs = $null } } }
         Start-Sleep -Milliseconds 10
     }
     Invoke-Native wg @('set', $if, 'peer', $relay, 'preshared-key', $(if ($oldPsk -and $oldPsk -ne '(none)') { '/dev/stdin' } else { '/dev/null' })) -InputText $(if ($oldPsk -and $oldPsk -ne '(none)') { $oldPsk } else { '' }) -AllowFailure | Out-Null
     Invoke-Native wg @('set', $if, 'private-key', '/dev/stdin') -InputText $oldPrivate -AllowFailure | Out-Null
     Send-TunnelKick $if $relay
-    @{ State = 'Read'; Rotation = @{ Step = 'TimedOut' } }
+    @{ State = 'Read'; Rotation = @{ Step = 'TimedOut'; AllowedIPs = $null } }
 }
 

@@ -27,7 +27,7 @@ function Invoke-NatProbeRelay($Req) {
         }
     }
     finally { foreach ($p in $probes) { $p.Client.Dispose() } }
-    @{ State = 'Read'; Nat = @($probes | ForEach-Object { @{ Port = $_.Port; Idle = $_.Idle; Heard = [bool]$_.From; Sent = $_.Sent } }) }
+    @{ State = 'Read'; Nat = @($probes | ForEach-Object { @{ Port = $_.Port; Idle = $_.Idle; Heard = [bool]$_.From; Sent = [bool]$_.Sent; Acked = $null; Late = $null } }) }
 }
 
 function Invoke-NatProbeHome($Req) {
@@ -60,6 +60,6 @@ function Invoke-NatProbeHome($Req) {
         }
     }
     finally { foreach ($p in $probes) { $p.Client.Dispose() } }
-    @{ State = 'Read'; Nat = @($probes | ForEach-Object { @{ Port = $_.To.Port; Idle = $_.Idle; Acked = [bool]$_.Acked; Late = $_.Late } }) }
+    @{ State = 'Read'; Nat = @($probes | ForEach-Object { @{ Port = $_.To.Port; Idle = $_.Idle; Heard = $null; Sent = $null; Acked = [bool]$_.Acked; Late = [bool]$_.Late } }) }
 }
 

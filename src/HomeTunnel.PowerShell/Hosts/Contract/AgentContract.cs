@@ -36,6 +36,22 @@ public static class AgentContract
     /// <summary>The relay's own needs alone (a Forward kind's facts' Relay member).</summary>
     public static RelayNeedsText RelayNeedsText(JsonElement relay) => Read(relay, Shapes.RelayNeedsText, "Relay");
 
+    /// <summary>A read's whole answer, by the shape of its kind (Status, RelayProbe, HomeProbe, Rotate*, NatProbe*, MtuProbe).</summary>
+    public static StatusAnswer Status(JsonElement answer) => Read(answer, Shapes.StatusAnswer, "answer");
+
+    public static RelayProbeAnswer RelayProbe(JsonElement answer) => Read(answer, Shapes.RelayProbeAnswer, "answer");
+
+    public static HomeProbeAnswer HomeProbe(JsonElement answer) => Read(answer, Shapes.HomeProbeAnswer, "answer");
+
+    public static RotationAnswer Rotation(JsonElement answer) => Read(answer, Shapes.RotationAnswer, "answer");
+
+    public static NatProbeAnswer NatProbe(JsonElement answer) => Read(answer, Shapes.NatProbeAnswer, "answer");
+
+    public static MtuProbeAnswer MtuProbe(JsonElement answer) => Read(answer, Shapes.MtuProbeAnswer, "answer");
+
+    /// <summary>An interface's status alone (the Status member of a Status answer, the WireGuard member of a probe).</summary>
+    public static WireGuardStatus WireGuardStatus(JsonElement status) => Read(status, Shapes.WireGuardStatus, "Status");
+
     /// <summary>A Profile read's answer: what the host is.</summary>
     public static HostProfile Profile(JsonElement answer) => Read(answer, Shapes.ProfileAnswer, "answer").Profile;
 
@@ -65,6 +81,13 @@ public sealed class AgentContractException : Exception
 [JsonSerializable(typeof(ApacheFacts))]
 [JsonSerializable(typeof(NftTableFacts))]
 [JsonSerializable(typeof(ProfileAnswer))]
+[JsonSerializable(typeof(StatusAnswer))]
+[JsonSerializable(typeof(WireGuardStatus))]
+[JsonSerializable(typeof(RelayProbeAnswer))]
+[JsonSerializable(typeof(HomeProbeAnswer))]
+[JsonSerializable(typeof(RotationAnswer))]
+[JsonSerializable(typeof(NatProbeAnswer))]
+[JsonSerializable(typeof(MtuProbeAnswer))]
 [JsonSerializable(typeof(RelayNeedsText))]
 [JsonSerializable(typeof(ManagedFilesAnswer))]
 internal sealed partial class AgentContractContext : JsonSerializerContext

@@ -11,7 +11,7 @@ namespace HomeTunnel.Hosts.Contract;
 /// <summary>
 /// The host link's wire: one JSON string each way. A request (built as plain values by <see cref="AgentRequest"/>)
 /// is written here; the agent reads it with .NET's own JSON reader and answers with one JSON string, which
-/// <see cref="AgentAnswer.Parse"/> reads into the answer's contract. Nothing crosses as PowerShell's serialized objects,
+/// <see cref="AgentAnswer.Parse"/> and <see cref="AgentContract"/> read into the answer's contract. Nothing crosses as PowerShell's serialized objects,
 /// so no shape depends on remoting's guesses (a lone item for a list, numbers as text, a depth that cuts values).
 /// </summary>
 public static class AgentWire
@@ -70,40 +70,5 @@ public static class AgentWire
                 w.WriteStringValue(Convert.ToString(value, CultureInfo.InvariantCulture));
                 break;
         }
-    }
-
-    /// <summary>
-    /// A JSON value as plain values (objects as case-insensitive hashtables, arrays as object[], whole numbers as long):
-    /// for the readers of answers that have no typed contract yet.
-    /// </summary>
-    public static object? Plain(JsonElement e) => e.ValueKind switch
-    {
-        JsonValueKind.Object => PlainObject(e),
-        JsonValueKind.Array => PlainArray(e),
-        JsonValueKind.String => e.GetString(),
-        JsonValueKind.Number => e.TryGetInt64(out long n) ? n : e.GetDouble(),
-        JsonValueKind.True => true,
-        JsonValueKind.False => false,
-        _ => null,
-    };
-
-    private static Hashtable PlainObject(JsonElement e)
-    {
-        var h = new Hashtable(StringComparer.OrdinalIgnoreCase);
-        foreach (JsonProperty p in e.EnumerateObject())
-        {
-            h[p.Name] = Plain(p.Value);
-        }
-        return h;
-    }
-
-    private static object?[] PlainArray(JsonElement e)
-    {
-        var list = new List<object?>();
-        foreach (JsonElement x in e.EnumerateArray())
-        {
-            list.Add(Plain(x));
-        }
-        return list.ToArray();
     }
 }
