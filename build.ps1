@@ -250,6 +250,20 @@ function Wait-TestLane($Running) {
     }
 }
 
+function Invoke-UnitTest {
+    $project = Join-Path $root 'tests/HomeTunnel.Tests/HomeTunnel.Tests.csproj'
+    $output = @(dotnet test $project --nologo 2>&1 | ForEach-Object { "$_" })
+    $output | Where-Object { $_ -match '^\s*(Failed|Passed|Skipped)[ !]|Error Message|^\s+(Assert|Expected|at HomeTunnel)' } | Select-Object -First 200 | ForEach-Object { Write-Host $_ }
+    $summary = $output | Where-Object { $_ -match 'Failed:\s+(\d+),\s+Passed:\s+(\d+),\s+Skipped:\s+(\d+)' } | Select-Object -Last 1
+    if (-not $summary) {
+        $output | Select-Object -Last 30 | ForEach-Object { Write-Host $_ }
+        return [pscustomobject]@{ Passed = 0; Failed = 1; Skipped = 0 }
+    }
+    $null = $summary -match 'Failed:\s+(\d+),\s+Passed:\s+(\d+),\s+Skipped:\s+(\d+)'
+    Write-Host "C# tests (tests/HomeTunnel.Tests): $($Matches[2]) passed, $($Matches[1]) failed, $($Matches[3]) skipped"
+    [pscustomobject]@{ Passed = [int]$Matches[2]; Failed = [int]$Matches[1] + [int]($LASTEXITCODE -ne 0 -and [int]$Matches[1] -eq 0); Skipped = [int]$Matches[3] }
+}
+
 function Invoke-Test {
     Invoke-Build
     Install-TestPrerequisite
@@ -257,7 +271,7 @@ function Invoke-Test {
     $pester = Join-Path (Get-NuGetPackageFolder) 'pester/6.2.0/tools/Pester.psd1'
     Import-Module $pester -Force
 
-    $paths = if ($TestPath) { ($TestPath -split ',') | ForEach-Object { Join-Path $root "tests/Pester/$_" } } else { Join-Path $root 'tests/Pester' }
+    $paths = @(if ($TestPath) { ($TestPath -split ',') | Where-Object { $_ -ne 'HomeTunnel.Tests' } | ForEach-Object { Join-Path $root "tests/Pester/$_" } } else { Join-Path $root 'tests/Pester' })
     $exclude = @($ExcludeTag | Where-Object { $_ })
     if (-not (Test-IsRoot)) {
         Write-Warning 'Not root: the Lab tests (network namespaces) are left out. Run as root to run them.'
@@ -279,6 +293,12 @@ function Invoke-Test {
         Import-Module (Join-Path $root 'tests/Lab/Lab.psm1') -Force
         $null = Get-LabPwsh
         $lanes = Start-TestLane @(Get-LabLane $labFiles $LabLanes) $pester $Tag $exclude
+    }
+    # The C# tests (the host link's contract over the recorded answers, the planners' reviewed plans): no root, no
+    # runspace; run with the whole suite (or -TestPath HomeTunnel.Tests), while the lab lanes run.
+    if ((-not $TestPath -and -not $Tag) -or ($TestPath -split ',') -contains 'HomeTunnel.Tests') {
+        $unit = Invoke-UnitTest
+        $passed += $unit.Passed; $failed += $unit.Failed; $skipped += $unit.Skipped
     }
     if ($rest) {
         $config = New-PesterConfiguration

@@ -106,6 +106,9 @@ try {
     Save-Answer 'mtu-probe' (Invoke-Agent ([HomeTunnel.Hosts.AgentRequest]::MtuProbe('wg0', $targets)) $box)
     Save-Answer 'rotate-relay-timedout' (Invoke-Agent ([HomeTunnel.Hosts.AgentRequest]::RotateRelay('Await', 'wg0', $homePeer.PublicKey, (New-TunnelKeyPair).PublicKey, $null, 0)))
     Save-Answer 'nat-probe-relay' (Invoke-Agent ([HomeTunnel.Hosts.AgentRequest]::NatProbe('NatProbeRelay', [int[]]@(40001), [int[]]@(1), 1)))
+    # The home halves, alone (no relay half answers them): a probe nobody acknowledged, a rotation that timed out and put the old key back.
+    Save-Answer 'nat-probe-home' (Invoke-Agent ([HomeTunnel.Hosts.AgentRequest]::NatProbe('NatProbeHome', [int[]]@(40002), [int[]]@(1), 1, $a.Relay)) $box)
+    Save-Answer 'rotate-home-timedout' (Invoke-Agent ([HomeTunnel.Hosts.AgentRequest]::RotateHome('wg0', $relayPeer.PublicKey, (New-TunnelKeyPair).PrivateKey, $null, 0)) $box)
 }
 finally {
     Get-PSSession | Remove-PSSession

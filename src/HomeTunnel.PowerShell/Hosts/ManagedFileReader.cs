@@ -35,7 +35,7 @@ internal static class ManagedFileReader
                 ManagedFilesAnswer files;
                 try
                 {
-                    files = AgentContract.Read(call.Answer!.Body, AgentContract.Shapes.ManagedFilesAnswer, "answer");
+                    files = AgentContract.ManagedFiles(call.Answer!.Body);
                 }
                 catch (AgentContractException invalid)
                 {

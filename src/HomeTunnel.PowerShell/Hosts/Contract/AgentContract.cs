@@ -23,7 +23,7 @@ public static class AgentContract
         }
         catch (JsonException e)
         {
-            throw new AgentContractException($"its {member} do not keep to the {typeof(T).Name} contract: {e.Message}");
+            throw new AgentContractException($"the {member} breaks the {typeof(T).Name} contract: {e.Message}");
         }
     }
 
@@ -51,6 +51,9 @@ public static class AgentContract
 
     /// <summary>An interface's status alone (the Status member of a Status answer, the WireGuard member of a probe).</summary>
     public static WireGuardStatus WireGuardStatus(JsonElement status) => Read(status, Shapes.WireGuardStatus, "Status");
+
+    /// <summary>A Managed read's answer: the files HomeTunnel wrote in one folder.</summary>
+    public static ManagedFilesAnswer ManagedFiles(JsonElement answer) => Read(answer, Shapes.ManagedFilesAnswer, "answer");
 
     /// <summary>A Profile read's answer: what the host is.</summary>
     public static HostProfile Profile(JsonElement answer) => Read(answer, Shapes.ProfileAnswer, "answer").Profile;
