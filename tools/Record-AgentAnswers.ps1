@@ -88,7 +88,6 @@ try {
     Save-Answer 'wireguard-apply-stale' (Invoke-Agent $stale)
 
     Save-Answer 'status' (Invoke-Agent ([HomeTunnel.Hosts.AgentRequest]::Status('wg0')))
-    Save-Answer 'profile' (Invoke-Agent ([HomeTunnel.Hosts.AgentRequest]::Profile()))
     $old = [HomeTunnel.Hosts.AgentRequest]::Status('wg0'); $old['Version'] = 1
     Save-Answer 'unsupported-version' (Invoke-Agent $old)
 

@@ -141,8 +141,6 @@ public static class AgentRequest
                 ["Key"] = f.Key, ["Tcp"] = f.Protocol == HomeTunnel.Forwards.ForwardProtocol.Tcp, ["Address"] = f.Address.ToString(), ["Port"] = f.Port,
             }).ToArray()));
 
-    public static Hashtable Profile() => Base("Profile", "profile", Array.Empty<string>(), false);
-
     /// <summary>The files HomeTunnel wrote on a host: "Sites" (sites-available) or "Configs" (wg-quick files, their keys left on the host).</summary>
     public static Hashtable Managed(string what) => Base("Managed", what, Array.Empty<string>(), false, ("What", what), ("Marker", Ownership.Marker));
 

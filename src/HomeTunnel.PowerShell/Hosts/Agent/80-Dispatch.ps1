@@ -29,7 +29,6 @@ $script:Reads = @{
     Status     = { param($Req) @{ State = 'Read'; Status = (Get-WgStatus $Req); Now = [DateTimeOffset]::UtcNow.ToUnixTimeSeconds() } }
     RelayProbe = { param($Req) @{ State = 'Read'; Probe = (Get-RelayProbe $Req) } }
     HomeProbe  = { param($Req) @{ State = 'Read'; Probe = (Get-HomeProbe $Req) } }
-    Profile    = { param($Req) @{ State = 'Read'; Profile = (Get-HostProfile) } }
     Managed    = { param($Req) Get-ManagedFiles $Req }
 }
 
@@ -37,22 +36,6 @@ function Get-Change($Req) {
     $change = $script:Changes[[string]$Req.Kind]
     if (-not $change) { throw (New-AgentError 'UnknownRequestKind' "This agent does not know requests of kind '$($Req.Kind)'.") }
     $change
-}
-
-function Get-HostProfile {
-    # The facts that make a platform: OS, init system, web server layout, package manager, WireGuard flavour.
-    $os = @{}
-    if ([System.IO.File]::Exists('/etc/os-release')) {
-        foreach ($l in [System.IO.File]::ReadAllLines('/etc/os-release')) { if ($l -match '^([A-Z_]+)=(.*)$') { $os[$Matches[1]] = $Matches[2].Trim('"', "'") } }
-    }
-    $pm = foreach ($c in 'apt-get', 'dnf', 'yum', 'apk', 'zypper', 'pacman') { if ([System.IO.File]::Exists("/usr/bin/$c") -or [System.IO.File]::Exists("/sbin/$c")) { $c; break } }
-    @{
-        OsId = "$($os['ID'])"; OsLike = "$($os['ID_LIKE'])"; OsVersion = "$($os['VERSION_ID'])"
-        Init = if (Test-Systemd) { 'systemd' } elseif ([System.IO.File]::Exists('/sbin/openrc-run')) { 'openrc' } else { 'none' }
-        WebServer = if ([System.IO.Directory]::Exists('/etc/apache2')) { 'apache2' } elseif ([System.IO.Directory]::Exists('/etc/httpd')) { 'httpd' } else { 'none' }
-        PackageManager = "$pm"
-        WireGuard = if ([System.IO.Directory]::Exists('/sys/module/wireguard')) { 'kernel' } elseif ([System.IO.File]::Exists('/usr/bin/wireguard-go')) { 'userspace' } else { 'none' }
-    }
 }
 
 function Enter-HostLock {

@@ -37,8 +37,11 @@ function Invoke-Request([string] $Json) {
     if ($Request.Kind -eq 'MtuProbe') { return (Invoke-MtuProbe $Request) }
     $change = Get-Change $Request
     if ($Request.Kind -eq 'Apache' -and -not [System.IO.Directory]::Exists('/etc/apache2')) {
-        $p = Get-HostProfile
-        throw (New-AgentError 'WebServerNotSupported' "This host has no Debian-style Apache (/etc/apache2): its profile is $($p.OsId) $($p.OsVersion), web server '$($p.WebServer)'. Install apache2, or see docs for the supported platforms.")
+        # What the host is, as its own os-release says (the module's bootstrap probe is the one that decides platforms).
+        $os = if ([System.IO.File]::Exists('/etc/os-release')) { @([System.IO.File]::ReadAllLines('/etc/os-release') | Where-Object { $_ -like 'PRETTY_NAME=*' })[0] } else { $null }
+        $name = if ($os) { $os.Substring(12).Trim('"', "'") } else { 'an unknown system' }
+        $web = if ([System.IO.Directory]::Exists('/etc/httpd')) { 'httpd (/etc/httpd)' } else { 'none' }
+        throw (New-AgentError 'WebServerNotSupported' "This host ($name) has no Debian-style Apache (/etc/apache2); its web server: $web. Install apache2, or see docs for the supported platforms.")
     }
     if ($null -eq $Request['Plan']) {
         $facts = & $change.Facts $Request

@@ -55,8 +55,6 @@ public static class AgentContract
     /// <summary>A Managed read's answer: the files HomeTunnel wrote in one folder.</summary>
     public static ManagedFilesAnswer ManagedFiles(JsonElement answer) => Read(answer, Shapes.ManagedFilesAnswer, "answer");
 
-    /// <summary>A Profile read's answer: what the host is.</summary>
-    public static HostProfile Profile(JsonElement answer) => Read(answer, Shapes.ProfileAnswer, "answer").Profile;
 
     public static HomeTunnelException Invalid(string hostName, string why) =>
         new("AgentAnswerInvalid", ErrorKind.InvalidData, $"{hostName}: the agent's answer is not one this module reads: {why}", hostName);
@@ -83,7 +81,6 @@ public sealed class AgentContractException : Exception
 [JsonSerializable(typeof(WireGuardFacts))]
 [JsonSerializable(typeof(ApacheFacts))]
 [JsonSerializable(typeof(NftTableFacts))]
-[JsonSerializable(typeof(ProfileAnswer))]
 [JsonSerializable(typeof(StatusAnswer))]
 [JsonSerializable(typeof(WireGuardStatus))]
 [JsonSerializable(typeof(RelayProbeAnswer))]
