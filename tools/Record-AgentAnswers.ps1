@@ -23,14 +23,23 @@ try {
     $keys = [System.Collections.Generic.Dictionary[string, int]]::new()
     $relayDir = $lab.Hosts.relay.Directory
 
-    function Invoke-Agent([hashtable] $Request, $Session = $vps) {
+    function Invoke-Agent([HomeTunnel.Hosts.Contract.HostRequest] $Request, $Session = $vps) {
         [HomeTunnel.Hosts.AgentCall]::RunJsonAsync($Session.Runspace, $Request, 'relay', [Threading.CancellationToken]::None).GetAwaiter().GetResult()
     }
+    # Members in name order at every depth (the agent's hashtables have none), so a re-recording diffs only where answers changed.
+    function Get-Sorted($Value) {
+        if ($Value -is [System.Collections.IDictionary]) {
+            $sorted = [ordered]@{}
+            foreach ($k in @($Value.Keys) | Sort-Object -CaseSensitive) { $sorted[$k] = Get-Sorted $Value[$k] }
+            return $sorted
+        }
+        if ($Value -is [System.Collections.IList]) { return , @(foreach ($i in $Value) { , (Get-Sorted $i) }) }
+        $Value
+    }
     function Save-Answer([string] $Name, [string] $Answer) {
-        $doc = [System.Text.Json.JsonDocument]::Parse($Answer)
-        $json = [System.Text.Json.JsonSerializer]::Serialize($doc.RootElement, [System.Text.Json.JsonSerializerOptions]@{ WriteIndented = $true; Encoder = [System.Text.Encodings.Web.JavaScriptEncoder]::UnsafeRelaxedJsonEscaping })
-        $state = $doc.RootElement.GetProperty('State').GetString()
-        $doc.Dispose()
+        $sorted = Get-Sorted ($Answer | ConvertFrom-Json -AsHashtable -NoEnumerate)
+        $json = $sorted | ConvertTo-Json -Depth 30
+        $state = $sorted.State
         $json = [regex]::Replace($json, '(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=(?![A-Za-z0-9+/=])', {
                 param($m)
                 if (-not $keys.ContainsKey($m.Value)) { $keys[$m.Value] = $keys.Count }
@@ -44,9 +53,7 @@ try {
     function Save-Apply([string] $Name, [HomeTunnel.Hosts.HostChange] $Change) {
         $answer = [HomeTunnel.Hosts.AgentAnswer]::Parse((Invoke-Agent ($Change.MakeRequest.Invoke())), 'relay')
         $plan = $Change.Planner.Invoke($answer.FactsJson, $false)
-        $request = $Change.MakeRequest.Invoke()
-        $request['Force'] = $false; $request['Plan'] = $plan.Plan; $request['Fingerprint'] = $answer.Fingerprint
-        Save-Answer $Name (Invoke-Agent $request)
+        Save-Answer $Name (Invoke-Agent ($Change.MakeRequest.Invoke().Applying($plan.Plan, $answer.Fingerprint, $false)))
     }
 
     $wg = [HomeTunnel.Hosts.HostChange]::WireGuard($relayConfig, 'wg0', 'record')
@@ -58,8 +65,10 @@ try {
     $other = $homePeer | New-ApacheProxySite -ServerName other.example.test -Port 8080
     Save-Answer 'apache-facts-new' (Invoke-Agent ([HomeTunnel.Hosts.HostChange]::Apache(@($other), $false, 'record').MakeRequest.Invoke()))
     # Debian's own default site, asked about by its file name (no site of HomeTunnel may have that name: ServerNameReserved).
-    $default = [HomeTunnel.Hosts.HostChange]::Apache(@(($homePeer | New-ApacheProxySite -ServerName default.example.test -Port 1)), $false, 'record').MakeRequest.Invoke()
-    $default.Sites[0]['FileName'] = '000-default.conf'
+    $d = [HomeTunnel.Hosts.AgentRequest]::Apache(@(($homePeer | New-ApacheProxySite -ServerName default.example.test -Port 1)), $false)
+    $s0 = $d.Sites[0]
+    $shape = [HomeTunnel.Hosts.Contract.ApacheSiteShape]::new($s0.Name, '000-default.conf', $s0.Text, $s0.Modules, $s0.PasswordPath, $s0.AcmeKeyPath)
+    $default = [HomeTunnel.Hosts.Contract.ApacheRequest]::new($d.Name, [HomeTunnel.Hosts.Contract.ApacheSiteShape[]]@($shape), $d.HookPath, $d.Marker)
     Save-Answer 'apache-facts-default' (Invoke-Agent $default)
     $etc = "$relayDir/etc-apache2"
     Set-Content -LiteralPath "$etc/sites-available/hand.conf" -Value "<VirtualHost *:80>`n    ServerName hand.example.test`n    ServerAlias taken.example.test`n</VirtualHost>"
@@ -83,12 +92,11 @@ try {
     Save-Apply 'wireguard-apply-changed' ([HomeTunnel.Hosts.HostChange]::WireGuard((New-WireGuardConfig -For $relayPeer -Peer $homePeer, $third), 'wg0', 'record'))
     # A plan made from facts the host no longer has: the worker answers Stale with the new facts.
     $facts = [HomeTunnel.Hosts.AgentAnswer]::Parse((Invoke-Agent ($wg.MakeRequest.Invoke())), 'relay')
-    $stale = $wg.MakeRequest.Invoke()
-    $stale['Force'] = $false; $stale['Plan'] = $wg.Planner.Invoke($facts.FactsJson, $false).Plan; $stale['Fingerprint'] = '00'
+    $stale = $wg.MakeRequest.Invoke().Applying($wg.Planner.Invoke($facts.FactsJson, $false).Plan, '00', $false)
     Save-Answer 'wireguard-apply-stale' (Invoke-Agent $stale)
 
     Save-Answer 'status' (Invoke-Agent ([HomeTunnel.Hosts.AgentRequest]::Status('wg0')))
-    $old = [HomeTunnel.Hosts.AgentRequest]::Status('wg0'); $old['Version'] = 1
+    $old = [HomeTunnel.Hosts.AgentRequest]::Status('wg0'); $old.Version = 1
     Save-Answer 'unsupported-version' (Invoke-Agent $old)
 
     # The other kinds: the nftables tables (a forward's facts carry the relay's own needs), the reads, the probes.

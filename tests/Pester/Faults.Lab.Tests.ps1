@@ -219,7 +219,7 @@ Describe 'The warm worker' -Tag Lab {
         $hash = [Convert]::ToHexString([Security.Cryptography.SHA256]::HashData([Text.Encoding]::UTF8.GetBytes($text))).Substring(0, 16).ToLowerInvariant()
         # What a cut session leaves when nobody took its request yet: the request, with nobody holding it.
         $orphan = Join-Path $run "request-$hash-$('0' * 32).json"
-        $request = @{ Version = 2; Kind = 'WireGuard'; Name = 'wg0'; Plan = @{ Remove = $true }; Fingerprint = 'x'; Secrets = @(); TimeoutSeconds = 30; WorkerIdleSeconds = 30 }
+        $request = @{ Version = [HomeTunnel.Hosts.AgentRequest]::ProtocolVersion; Kind = 'WireGuard'; Name = 'wg0'; Plan = @{ Remove = $true }; Fingerprint = 'x'; TimeoutSeconds = 30; WorkerIdleSeconds = 30 }
         # (Written beside it and renamed into place, as a session does: the worker looks only at whole requests.)
         [IO.File]::WriteAllText("$orphan.part", ($request | ConvertTo-Json -Compress))
         [IO.File]::Move("$orphan.part", $orphan)

@@ -159,7 +159,7 @@ public sealed class UpdateTunnelPeerKeyCommand : RelayHomeCmdlet
         });
     }
 
-    private IReadOnlyList<HostCall> Call(HostTarget[] targets, Func<HostTarget, Hashtable> request) =>
+    private IReadOnlyList<HostCall> Call(HostTarget[] targets, Func<HostTarget, HostRequest> request) =>
         HostInvoker.Invoke(targets, request, throttle: 2, StopToken);
 
     private HostView View() => new("WireGuard", InterfaceName, new Dictionary<string, string?>(), Array.Empty<string>());

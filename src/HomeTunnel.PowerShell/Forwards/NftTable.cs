@@ -1,5 +1,3 @@
-using System.Collections;
-
 namespace HomeTunnel.Forwards;
 
 /// <summary>
@@ -66,14 +64,5 @@ public sealed class NftTable
         "WantedBy=multi-user.target\n";
 
     /// <summary>What the agent needs to know of the table, as it crosses the session.</summary>
-    public Hashtable ToRequest() => new()
-    {
-        ["Family"] = Family,
-        ["Name"] = Name,
-        ["TablePath"] = TablePath,
-        ["Folder"] = Folder,
-        ["UnitName"] = UnitName,
-        ["UnitPath"] = UnitPath,
-        ["IpForward"] = IpForward,
-    };
+    public Hosts.Contract.NftTableShape ToRequest() => new(Family, Name, TablePath, Folder, UnitName, UnitPath, IpForward);
 }

@@ -18,7 +18,7 @@ public static class AgentCall
     /// A read's answer as its kind's record; a failure answer throws its own error (its id and message), an answer that
     /// does not keep to the contract AgentAnswerInvalid.
     /// </summary>
-    public static async Task<T> ReadAsync<T>(Runspace runspace, Hashtable request, string hostName, Func<System.Text.Json.JsonElement, T> contract, CancellationToken cancel)
+    public static async Task<T> ReadAsync<T>(Runspace runspace, Contract.HostRequest request, string hostName, Func<System.Text.Json.JsonElement, T> contract, CancellationToken cancel)
     {
         AgentAnswer answer = AgentAnswer.Parse(await RunJsonAsync(runspace, request, hostName, cancel).ConfigureAwait(false), hostName);
         if (answer.State != "Read")
@@ -38,14 +38,14 @@ public static class AgentCall
     }
 
     /// <summary>The agent's answer as it crossed: one JSON string.</summary>
-    public static Task<string> RunJsonAsync(Runspace runspace, Hashtable request, string hostName, CancellationToken cancel)
+    public static Task<string> RunJsonAsync(Runspace runspace, Contract.HostRequest request, string hostName, CancellationToken cancel)
     {
         var done = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
         var shell = PowerShell.Create();
         shell.Runspace = runspace;
         // A local scope: the agent's preferences, strict mode, variables and functions end with the call and
         // never reach the user's own session (Invoke-Command $vps { ... } afterwards sees nothing of it).
-        shell.AddScript(AgentRequest.AgentText, useLocalScope: true).AddParameter("Request", Contract.AgentWire.Write(request));
+        shell.AddScript(AgentRequest.AgentText, useLocalScope: true).AddParameter("Request", request.ToJson());
         var output = new PSDataCollection<PSObject>();
         CancellationTokenRegistration registration = default;
         try

@@ -16,7 +16,7 @@ namespace HomeTunnel.Hosts;
 /// One change to make on hosts: what to ask the agent, how to show it, the files it writes, and how the
 /// module plans it from a host's facts (<see cref="WireGuardPlanner"/>, <see cref="ApachePlanner"/>).
 /// </summary>
-public sealed record HostChange(string Kind, string Name, string Action, Func<Hashtable> MakeRequest, IReadOnlyDictionary<string, string?> Wanted,
+public sealed record HostChange(string Kind, string Name, string Action, Func<HostRequest> MakeRequest, IReadOnlyDictionary<string, string?> Wanted,
     Func<JsonElement, bool, HostPlan> Planner)
 {
     /// <summary>Install (config given) or uninstall (null) a WireGuard interface.</summary>
@@ -158,19 +158,9 @@ internal sealed class HostApply
     /// <returns>The hosts' results; failed hosts have written their error and have none.</returns>
     public List<(HostCall Call, HostChangeResult Result)> Run(IReadOnlyList<HostTarget> targets, HostChange change, bool ask)
     {
-        string[] secrets = change.MakeRequest()["Secrets"] as string[] ?? Array.Empty<string>();
-        var view = new HostView(change.Kind, change.Name, change.Wanted, secrets);
-        Hashtable Request(HostPlan? plan = null, string? fingerprint = null)
-        {
-            Hashtable r = change.MakeRequest();
-            r["Force"] = _force;
-            if (plan is not null)
-            {
-                r["Plan"] = plan.Plan;
-                r["Fingerprint"] = fingerprint;
-            }
-            return r;
-        }
+        var view = new HostView(change.Kind, change.Name, change.Wanted, change.MakeRequest().Secrets);
+        HostRequest Request(HostPlan? plan = null, string? fingerprint = null) =>
+            plan is null ? change.MakeRequest() with { Force = _force } : change.MakeRequest().Applying(plan.Plan, fingerprint!, _force);
         var results = new List<(HostCall, HostChangeResult)>();
         var pending = new Dictionary<HostTarget, (HostPlan Plan, string Fingerprint, string Diff)>();
         foreach (HostCall call in HostInvoker.Invoke(targets, _ => Request(), _throttle, _stop))

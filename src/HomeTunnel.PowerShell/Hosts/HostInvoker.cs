@@ -47,18 +47,18 @@ public sealed class HostCall
 /// </summary>
 public static class HostInvoker
 {
-    public static IReadOnlyList<HostCall> Invoke(IReadOnlyList<HostTarget> targets, Func<HostTarget, Hashtable> request, int throttle,
+    public static IReadOnlyList<HostCall> Invoke(IReadOnlyList<HostTarget> targets, Func<HostTarget, Contract.HostRequest> request, int throttle,
         CancellationToken cancel = default, Action<HostCall, int, int>? onDone = null)
     {
         var calls = new HostCall[targets.Count];
-        var running = new List<(int Index, Task<string> Call, Stopwatch Clock, string[] Secrets)>();
+        var running = new List<(int Index, Task<string> Call, Stopwatch Clock, IReadOnlyList<string> Secrets)>();
         int next = 0, done = 0;
         while (done < targets.Count)
         {
             while (next < targets.Count && running.Count < Math.Max(1, throttle))
             {
-                Hashtable req = request(targets[next]);
-                string[] secrets = req["Secrets"] as string[] ?? Array.Empty<string>();
+                Contract.HostRequest req = request(targets[next]);
+                IReadOnlyList<string> secrets = req.Secrets;
                 var clock = Stopwatch.StartNew();
                 running.Add((next, AgentCall.RunJsonAsync(targets[next].Runspace, req, targets[next].Name, cancel), clock, secrets));
                 next++;
@@ -75,7 +75,7 @@ public static class HostInvoker
         return calls;
     }
 
-    private static HostCall Complete(HostTarget target, Task<string> call, TimeSpan duration, string[] secrets)
+    private static HostCall Complete(HostTarget target, Task<string> call, TimeSpan duration, IReadOnlyList<string> secrets)
     {
         Exception e;
         if (call.IsCompletedSuccessfully)

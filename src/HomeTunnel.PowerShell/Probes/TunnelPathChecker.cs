@@ -173,7 +173,7 @@ public static class TunnelPathChecker
         new(answer.Value is { } r ? new RelaySeen(r.Probe, r.Probe.Names.TryGetValue(name, out RelayNameSeen? own) ? own : RelayNameSeen.None) : null,
             answer.Elapsed, answer.Error, answer.ErrorId);
 
-    private static Task<Timed<T>> OnHost<T>(ProbeHost host, Hashtable request, Func<System.Text.Json.JsonElement, T> contract, CancellationToken cancel) => Time(async () =>
+    private static Task<Timed<T>> OnHost<T>(ProbeHost host, HostRequest request, Func<System.Text.Json.JsonElement, T> contract, CancellationToken cancel) => Time(async () =>
     {
         Runspace rs = await host.Open(cancel).ConfigureAwait(false);
         try

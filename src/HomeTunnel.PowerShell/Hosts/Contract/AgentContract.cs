@@ -89,6 +89,17 @@ public sealed class AgentContractException : Exception
 [JsonSerializable(typeof(NatProbeAnswer))]
 [JsonSerializable(typeof(MtuProbeAnswer))]
 [JsonSerializable(typeof(RelayNeedsText))]
+[JsonSerializable(typeof(WireGuardRequest))]
+[JsonSerializable(typeof(NftTableRequest))]
+[JsonSerializable(typeof(ApacheRequest))]
+[JsonSerializable(typeof(StatusRequest))]
+[JsonSerializable(typeof(RelayProbeRequest))]
+[JsonSerializable(typeof(HomeProbeRequest))]
+[JsonSerializable(typeof(ManagedRequest))]
+[JsonSerializable(typeof(RotateRelayRequest))]
+[JsonSerializable(typeof(RotateHomeRequest))]
+[JsonSerializable(typeof(NatProbeRequest))]
+[JsonSerializable(typeof(MtuProbeRequest))]
 [JsonSerializable(typeof(ManagedFilesAnswer))]
 internal sealed partial class AgentContractContext : JsonSerializerContext
 {
