@@ -15,7 +15,7 @@ namespace HomeTunnel.Apache;
 /// </summary>
 public static partial class BasicAuthFile
 {
-    public const string Folder = "/etc/apache2/hometunnel";
+    public const string Folder = ApacheLayout.HomeTunnelFolder;
 
     /// <summary>Apache checks the hash on every request (mod_authn_file caches nothing): 10 is OWASP's floor and ≈ 60 ms in C.</summary>
     public const int WorkFactor = 10;

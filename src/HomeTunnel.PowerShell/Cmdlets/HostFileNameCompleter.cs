@@ -91,7 +91,7 @@ public sealed class InterfaceNameCompleter : HostFileNameCompleter
 /// <summary>Site names: the files in sites-available on the relay in question.</summary>
 public sealed class SiteNameCompleter : HostFileNameCompleter
 {
-    protected override string[] Folders => new[] { "/etc/apache2/sites-available" };
+    protected override string[] Folders => new[] { HomeTunnel.Apache.ApacheLayout.SitesAvailable };
     protected override string Extension => ".conf";
     protected override string[] SessionParameters => new[] { "Session", "RelaySession" };
 }

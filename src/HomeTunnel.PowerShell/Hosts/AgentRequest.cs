@@ -111,7 +111,7 @@ public static class AgentRequest
         var files = new Dictionary<string, string?>();
         foreach (ApacheProxySite s in sites)
         {
-            files[$"/etc/apache2/sites-available/{s.FileName}"] = uninstall ? null : s.Text;
+            files[$"{ApacheLayout.SitesAvailable}/{s.FileName}"] = uninstall ? null : s.Text;
             files[BasicAuthFile.PathFor(s.ServerName)] = uninstall || s.BasicAuthUser is null ? null : BasicAuthFile.Display(s.ServerName, s.BasicAuthUser);
             files[AcmeDns01.KeyPathFor(s.ServerName)] = uninstall || s.AcmeDns is null ? null : AcmeDns01.KeyFileDisplay(s.ServerName, s.AcmeDns.KeyName);
             if (!uninstall && s.AcmeDns is not null)

@@ -48,7 +48,7 @@ public static class ApachePlanner
             {
                 // a2ensite makes a link to sites-available; a file of its own there is someone else's site.
                 return HostPlan.Refused("NotOwnedByHomeTunnel",
-                    $"/etc/apache2/sites-enabled/{site.FileName} is not HomeTunnel's link to sites-available/{site.FileName}; nothing was changed. To take it over, run the same command with -Force.");
+                    $"{ApacheLayout.SitesEnabled}/{site.FileName} is not HomeTunnel's link to sites-available/{site.FileName}; nothing was changed. To take it over, run the same command with -Force.");
             }
             bool textChanged = !string.Equals(current, site.Text, StringComparison.Ordinal);
             if (!force && !uninstall && textChanged)

@@ -122,7 +122,7 @@ public static partial class Redaction
             if (m.Success)
             {
                 string file = m.Groups["file"].Value;
-                hiding = !owned.Contains(System.IO.Path.GetFileName(file)) || !(file.StartsWith("/etc/apache2/sites-", StringComparison.Ordinal));
+                hiding = !owned.Contains(System.IO.Path.GetFileName(file)) || !(file.StartsWith(HomeTunnel.Apache.ApacheLayout.Etc + "/sites-", StringComparison.Ordinal));
                 sb.Append(line).Append('\n');
                 if (hiding)
                 {
