@@ -37,6 +37,10 @@ public static class Properties
 
     private static string Proto(ForwardProtocol p) => p == ForwardProtocol.Tcp ? "tcp" : "udp";
 
+    /// <summary>A relay's own needs as the agent sends them (Hosts/Contract): its listeners (ss) and its tunnel peers.</summary>
+    private static HomeTunnel.Hosts.Contract.RelayNeedsText Relay(string ss, string wgAllowed) =>
+        new(new HomeTunnel.Hosts.Contract.TunnelPeerText(string.Empty, wgAllowed, new Dictionary<string, string>()), true, ss, string.Empty, string.Empty);
+
     private static string Ports(int from, int to) => from == to ? $"{from}" : $"{from}-{to}";
 
     /// <summary>Whatever the relay's facts and the forwards already there, the guard lets a forward through only when
@@ -50,8 +54,7 @@ public static class Properties
             var (listeners, installed, protocol, range, peer) = t;
             string ss = string.Join("\n", listeners.Select(l =>
                 $"{Proto(l.Item1)}   {(l.Item1 == ForwardProtocol.Tcp ? "LISTEN" : "UNCONN")} 0      128          0.0.0.0:{l.Item2}        0.0.0.0:*    users:((\"{l.Item3}\",pid=1,fd=3))"));
-            var relay = new Hashtable { ["SsOk"] = true, ["Ss"] = ss, ["WgAllowed"] = peer ? "wg0\tk=\t192.168.4.2/32\n" : string.Empty };
-            RelayNeeds needs = RelayNeeds.From(relay);
+            RelayNeeds needs = RelayNeeds.From(Relay(ss, peer ? "wg0\tk=\t192.168.4.2/32\n" : string.Empty));
             string[] keys = installed.Select(i => $"{Proto(i.Item1)}-{Ports(i.Item2.From, i.Item2.To)}").ToArray();
             TunnelPortForward f = TunnelPortForward.Create(protocol, Ports(range.From, range.To), null, IPAddress.Parse("192.168.4.2"), "home", "wg0");
             HostPlan? refused = ForwardGuard.Check(new[] { f }, needs, keys);
@@ -74,8 +77,7 @@ public static class Properties
     /// <summary>Several forwards in one command never overlap each other once the guard let them through.</summary>
     public static void ForwardGuardNeverLetsOverlapsThrough()
     {
-        var relay = new Hashtable { ["SsOk"] = true, ["Ss"] = string.Empty, ["WgAllowed"] = "wg0\tk=\t192.168.4.2/32\n" };
-        RelayNeeds needs = RelayNeeds.From(relay);
+        RelayNeeds needs = RelayNeeds.From(Relay(string.Empty, "wg0\tk=\t192.168.4.2/32\n"));
         Gen.Select(Protocol, Range).Array[1, 5].Sample(list =>
         {
             var forwards = list.Select(l => TunnelPortForward.Create(l.Item1, Ports(l.Item2.From, l.Item2.To), null, IPAddress.Parse("192.168.4.2"), "home", "wg0")).ToArray();
