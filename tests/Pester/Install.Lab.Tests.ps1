@@ -77,6 +77,8 @@ Describe 'Changing a running tunnel' -Tag Lab {
         $r.State | Should -Be 'Changed'
         $r.Actions | Should -Contain 'wg syncconf wg0'
         $ping.WaitForExit(15000) | Should -BeTrue
+        # Start-Process copies ping's output to the log after the process has gone: wait for its last line.
+        Wait-LabCondition { (Get-Content $log -Raw) -match 'packets transmitted' } 'ping''s summary in its log' 10
         (Get-Content $log -Raw) | Should -Match '40 packets transmitted, 40 received, 0% packet loss'
         (Invoke-LabHost $lab relay wg show wg0 peers) | Should -Contain $second.PublicKey
     }
