@@ -259,3 +259,51 @@ Describe 'The agent''s run-folder waits' {
         { Wait-RunFile $w 10 } | Should -Not -Throw
     }
 }
+
+Describe 'The agent holds requests to their shapes (generated from the module''s records)' {
+    BeforeAll {
+        # The agent run here, in this process, with a request broken one way: it refuses before it touches anything.
+        function Invoke-LocalAgent([string] $Json) {
+            $ps = [powershell]::Create()
+            try { $out = $ps.AddScript([HomeTunnel.Hosts.AgentRequest]::AgentText, $true).AddParameter('Request', $Json).Invoke() }
+            finally { $ps.Dispose() }
+            [HomeTunnel.Hosts.AgentAnswer]::Parse(@($out | Where-Object { $_ -is [string] })[-1], 'here')
+        }
+        function Edit-Request($Request, [scriptblock] $Edit) {
+            $h = $Request.ToJson() | ConvertFrom-Json -AsHashtable
+            & $Edit $h
+            $h | ConvertTo-Json -Depth 10 -Compress
+        }
+        $script:Status = [HomeTunnel.Hosts.AgentRequest]::Status('wg0')
+        $script:Site = $HomePeer | New-ApacheProxySite -ServerName shape.example.test -Port 3000
+        $script:Apache = [HomeTunnel.Hosts.AgentRequest]::Apache(@($Site), $false)
+    }
+
+    It 'refuses <Case>, naming it' -ForEach @(
+        @{ Case = 'an unknown member'; Kind = 'Status'; Edit = { param($h) $h.Extra = 1 }; Names = 'Extra' }
+        @{ Case = 'a missing member'; Kind = 'Status'; Edit = { param($h) $h.Remove('InterfaceName') }; Names = 'InterfaceName' }
+        @{ Case = 'a list of secrets (format 2 sent one)'; Kind = 'Status'; Edit = { param($h) $h.Secrets = @('k') }; Names = 'Secrets' }
+        @{ Case = 'an unknown member of a site'; Kind = 'Apache'; Edit = { param($h) $h.Sites[0].Include = '/etc/shadow' }; Names = 'Include' }
+        @{ Case = 'a site without its file name'; Kind = 'Apache'; Edit = { param($h) $h.Sites[0].Remove('FileName') }; Names = 'FileName' }
+    ) {
+        $request = if ($Kind -eq 'Status') { $Status } else { $Apache }
+        $a = Invoke-LocalAgent (Edit-Request $request $Edit)
+        $a.State | Should -Be 'Failed'
+        $a.ErrorId | Should -Be 'RequestInvalid'
+        $a.Message | Should -Match $Names
+    }
+
+    It 'refuses a kind it does not know' {
+        (Invoke-LocalAgent (Edit-Request $Status { param($h) $h.Kind = 'Frobnicate' })).ErrorId | Should -Be 'UnknownRequestKind'
+    }
+
+    It 'takes the records'' own requests as they are (the shapes are theirs)' {
+        foreach ($kind in [HomeTunnel.Hosts.Contract.RequestShapes]::Kinds) {
+            $members = [HomeTunnel.Hosts.Contract.RequestShapes]::Members($kind.Item2)
+            $members | Should -Contain 'Kind'
+            $members | Should -Not -Contain 'Secrets'
+        }
+        $json = $Apache.ToJson() | ConvertFrom-Json -AsHashtable
+        @($json.Keys | Sort-Object) | Should -Be @([HomeTunnel.Hosts.Contract.RequestShapes]::Members([HomeTunnel.Hosts.Contract.ApacheRequest]) | Sort-Object)
+    }
+}

@@ -37,6 +37,11 @@ public static class AgentRequest
             using Stream stream = assembly.GetManifestResourceStream(part)!;
             using var reader = new StreamReader(stream);
             text.Append(reader.ReadToEnd());
+            if (part == parts[0])
+            {
+                // Right after the core (its param block must come first): the requests' shapes, from the records.
+                text.Append(RequestShapes.AgentText());
+            }
         }
         return text.ToString();
     });

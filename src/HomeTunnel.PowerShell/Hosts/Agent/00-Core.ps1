@@ -228,3 +228,23 @@ function Get-Fingerprint([string[]] $Parts) {
     [System.Convert]::ToHexString([System.Security.Cryptography.SHA256]::HashData($bytes))
 }
 
+
+function Assert-RequestShape($Req) {
+    # The request has exactly the members of its kind's record (the shapes are generated from the module's records,
+    # joined in after this core): a member more or less is a request this agent was not made for, and nothing runs.
+    $shape = $script:RequestShapes[[string]$Req.Kind]
+    if (-not $shape) { throw (New-AgentError 'UnknownRequestKind' "This agent does not know requests of kind '$($Req.Kind)'.") }
+    Assert-Members $Req $shape.Members 'request'
+    foreach ($m in $shape.Nested.Keys) {
+        foreach ($item in @($Req[$m])) { if ($null -ne $item) { Assert-Members $item $shape.Nested[$m] "request's $m" } }
+    }
+}
+
+function Assert-Members($Table, [string[]] $Want, [string] $What) {
+    if ($Table -isnot [hashtable]) { throw (New-AgentError 'RequestInvalid' "The $What is not an object.") }
+    $unknown = @(foreach ($k in $Table.Keys) { if ($Want -cnotcontains $k) { $k } })
+    $missing = @(foreach ($w in $Want) { if (-not $Table.ContainsKey($w)) { $w } })
+    if ($unknown.Count -or $missing.Count) {
+        throw (New-AgentError 'RequestInvalid' "The $What does not keep to its shape: $(if ($missing.Count) { "without $($missing -join ', ')" }) $(if ($unknown.Count) { "with unknown $($unknown -join ', ')" })".Trim())
+    }
+}

@@ -181,6 +181,7 @@ function Invoke-ClaimedRequest([string] $Claimed) {
         $req = ConvertFrom-AgentJson ([System.IO.File]::ReadAllText($Claimed))
         [System.IO.File]::Delete($Claimed)
         if ($req.Version -ne $script:ProtocolVersion) { throw (New-AgentError 'UnsupportedAgentVersion' "This worker speaks version $($script:ProtocolVersion) of the request format; the request is version '$($req.Version)'.") }
+        Assert-RequestShape $req
         $script:IdleSeconds = [Math]::Clamp([int]$req.WorkerIdleSeconds, 0, 600)
         Invoke-Worker $req
     }

@@ -18,6 +18,7 @@ function Invoke-Request([string] $Json) {
         $v = if ($Request -is [hashtable]) { $Request.Version } else { '' }
         throw (New-AgentError 'UnsupportedAgentVersion' "This agent speaks version $($script:ProtocolVersion) of the request format; the request is version '$v'.")
     }
+    Assert-RequestShape $Request
     Clear-StaleRunFile
     if (-not $script:IsRoot) {
         # No sudo at all is the same answer as a sudo that refuses.
