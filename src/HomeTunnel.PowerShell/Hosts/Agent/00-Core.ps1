@@ -35,29 +35,30 @@ $script:ProtocolVersion = 3
 # compares them), arrays object[], numbers long (or double), so the agent's code reads $Req.Key as before.
 
 function ConvertFrom-AgentJson([string] $Json) {
+    # Not PowerShell's own JsonObject.ConvertFromJson: it turns a text that looks like a date into a DateTime (an
+    # interface may be named 2026-12-06). Strings stay strings here.
     $doc = [System.Text.Json.JsonDocument]::Parse($Json)
     try { ConvertFrom-JsonElement $doc.RootElement }
     finally { $doc.Dispose() }
 }
 
 function ConvertFrom-JsonElement([System.Text.Json.JsonElement] $E) {
-    switch ($E.ValueKind) {
-        'Object' {
-            $h = @{}
-            foreach ($p in $E.EnumerateObject()) { $h[$p.Name] = ConvertFrom-JsonElement $p.Value }
-            return $h
-        }
-        'Array' {
-            $list = [System.Collections.Generic.List[object]]::new()
-            foreach ($x in $E.EnumerateArray()) { $list.Add((ConvertFrom-JsonElement $x)) }
-            return , $list.ToArray()
-        }
-        'String' { return $E.GetString() }
-        'Number' { $n = 0L; if ($E.TryGetInt64([ref] $n)) { return $n }; return $E.GetDouble() }
-        'True' { return $true }
-        'False' { return $false }
-        default { return $null }
+    $kind = [int]$E.ValueKind   # Object 1, Array 2, String 3, Number 4, True 5, False 6, Null 7
+    if ($kind -eq 3) { return $E.GetString() }
+    if ($kind -eq 1) {
+        $h = @{}
+        foreach ($p in $E.EnumerateObject()) { $h[$p.Name] = ConvertFrom-JsonElement $p.Value }
+        return $h
     }
+    if ($kind -eq 2) {
+        $list = [System.Collections.Generic.List[object]]::new()
+        foreach ($x in $E.EnumerateArray()) { $list.Add((ConvertFrom-JsonElement $x)) }
+        return , $list.ToArray()
+    }
+    if ($kind -eq 4) { $n = 0L; if ($E.TryGetInt64([ref] $n)) { return $n }; return $E.GetDouble() }
+    if ($kind -eq 5) { return $true }
+    if ($kind -eq 6) { return $false }
+    $null
 }
 
 function ConvertTo-AgentJson($Value) {
@@ -232,7 +233,7 @@ function Get-Fingerprint([string[]] $Parts) {
 function Assert-RequestShape($Req) {
     # The request has exactly the members of its kind's record (the shapes are generated from the module's records,
     # joined in after this core): a member more or less is a request this agent was not made for, and nothing runs.
-    $shape = $script:RequestShapes[[string]$Req.Kind]
+    $shape = Get-RequestShape ([string]$Req.Kind)
     if (-not $shape) { throw (New-AgentError 'UnknownRequestKind' "This agent does not know requests of kind '$($Req.Kind)'.") }
     Assert-Members $Req $shape.Members 'request'
     foreach ($m in $shape.Nested.Keys) {

@@ -48,10 +48,11 @@ function Invoke-Request([string] $Json) {
         $facts = & $change.Facts $Request
         return @{ State = 'Facts'; Facts = $facts; Fingerprint = (& $change.Fingerprint $facts) }
     }
-    Invoke-InWorker $Request $script:AgentText
+    Invoke-InWorker $Request $script:AgentBlock.ToString()
 }
 
-$script:AgentText = $MyInvocation.MyCommand.ScriptBlock.ToString()
+# The agent's own text goes to its worker; taken from the block only when an apply needs it (its text costs a few ms).
+$script:AgentBlock = $MyInvocation.MyCommand.ScriptBlock
 $answer = try { Invoke-Request $Request } catch { ConvertTo-ErrorResult $_ }
 # A worker's answer is already the wire's text; any other is written here.
 if ($answer -is [string]) { $answer } else { ConvertTo-AgentJson (Complete-Answer $answer) }

@@ -43,17 +43,19 @@ public static class RequestShapes
     /// <summary>The shapes as PowerShell, joined into the agent's text after its core.</summary>
     public static string AgentText()
     {
-        var text = new StringBuilder("\n# ---------------------------------------------------------------- the requests' shapes (generated from Hosts/Contract/Requests.cs)\n\n$script:RequestShapes = @{\n");
+        // A switch, so a call builds only its own kind's shape (a table of every kind cost the no-op a few ms).
+        var text = new StringBuilder("\n# ---------------------------------------------------------------- the requests' shapes (generated from Hosts/Contract/Requests.cs)\n\n" +
+            "function Get-RequestShape([string] $Kind) {\n    switch -CaseSensitive ($Kind) {\n");
         foreach (var (kind, record) in Kinds)
         {
-            text.Append("    '").Append(kind).Append("' = @{ Members = ").Append(List(Members(record))).Append("; Nested = @{");
+            text.Append("        '").Append(kind).Append("' { return @{ Members = ").Append(List(Members(record))).Append("; Nested = @{");
             foreach (var (member, members) in Nested(record))
             {
                 text.Append(" '").Append(member).Append("' = ").Append(List(members)).Append(';');
             }
-            text.Append(" } }\n");
+            text.Append(" } } }\n");
         }
-        return text.Append("}\n").ToString();
+        return text.Append("    }\n    $null\n}\n").ToString();
     }
 
     private static string List(IEnumerable<string> names) => "[string[]]@(" + string.Join(", ", names.Select(n => $"'{n}'")) + ")";
