@@ -1,7 +1,9 @@
 # HomeTunnel's agent: the one script that runs on a host (through a PSSession, or in a local runspace).
 # Its source is one part per kind in Hosts/Agent (this core; WireGuard, Apache, the nftables tables, the reads and
-# probes, rotation, NAT and MTU probes; the dispatch; the worker; the session), joined in name order into one text.
-# It needs nothing but pwsh and the host's own tools. Secrets arrive as arguments, never in script text;
+# probes, rotation, NAT and MTU probes; the dispatch; the worker; the session), joined in name order into one text,
+# with the requests' shapes generated from the module's records after this core. A session's remote process gets the
+# text once and keeps it, compiled, in a scope of its own (Hosts/AgentCall.cs). It needs nothing but pwsh and the
+# host's own tools. Secrets arrive as arguments, never in script text;
 # what it sends back is raw, and the module redacts it before anyone sees it (Hosts/Redaction.cs).
 #
 #   The agent gathers facts and acts; the module decides. A change takes two calls:
@@ -12,7 +14,7 @@
 #   worker takes the host lock, reads the facts again, applies the plan if they are the same, and answers
 #   'Stale' with the new facts if not (the module plans again). It rolls back on failure.
 param(
-    # The request as one JSON string (the module's Hosts/AgentWire.cs writes it); the answer goes back the same way.
+    # The request as one JSON string (its record in the module, Hosts/Contract/Requests.cs); the answer goes back the same way.
     [string] $Request,
     [string] $Serve
 )
