@@ -87,7 +87,7 @@ public sealed class PlanTests
             ["Changed"] = plan.Changed,
             ["ErrorId"] = plan.ErrorId,
             ["Message"] = plan.Message,
-            ["Plan"] = JsonNode.Parse(AgentWire.Write(plan.Plan)),
+            ["Plan"] = plan.Plan is null ? null : JsonNode.Parse(AgentContract.PlanJson(plan.Plan).GetRawText()),
             ["Files"] = new JsonArray(plan.Files.Select(f => (JsonNode)new JsonObject { ["Path"] = f.Path, ["LiveOnly"] = f.LiveOnly, ["Current"] = f.Current }).ToArray()),
         };
         return Sorted(node)!.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }) + "\n";

@@ -73,10 +73,13 @@ public sealed class RequestTests
     [TestMethod]
     public void AnApplyCarriesThePlanAndTheFingerprint()
     {
-        HostRequest r = AgentRequest.Status("wg0").Applying(new System.Collections.Hashtable { ["Path"] = "/etc/x", ["Up"] = true, ["Units"] = new System.Collections.Hashtable() }, "AB", force: true);
+        var plan = new WireGuardPlan("/etc/x", null, Up: true, FileChanged: true, LiveChanged: false, Restart: false, Mtu: null,
+            new WireGuardBootPlan(false, false, false, false, new System.Collections.Generic.Dictionary<string, string>()));
+        HostRequest r = AgentRequest.WireGuard(Config(), "wg0", uninstall: false).Applying(plan, "AB", force: true);
         JsonElement wire = Wire(r);
         Assert.AreEqual("/etc/x", wire.GetProperty("Plan").GetProperty("Path").GetString());
         Assert.IsTrue(wire.GetProperty("Plan").GetProperty("Up").GetBoolean());
+        Assert.AreEqual(JsonValueKind.Null, wire.GetProperty("Plan").GetProperty("Mtu").ValueKind);
         Assert.AreEqual("AB", wire.GetProperty("Fingerprint").GetString());
         Assert.IsTrue(wire.GetProperty("Force").GetBoolean());
     }

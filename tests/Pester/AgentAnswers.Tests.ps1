@@ -103,9 +103,9 @@ Describe 'WireGuard planned from the host''s facts' {
         $bigger = New-WireGuardConfig -For $relayPeer -Peer ($peers + (New-TunnelPeer -Name home3 -Role Home -Address 192.168.4.4/32))
         $plan = [HomeTunnel.Hosts.WireGuardPlanner]::Plan($Facts, $bigger, 'wg0', $false, $false)
         $plan.Changed | Should -BeTrue
-        $plan.Plan['FileChanged'] | Should -BeTrue
-        $plan.Plan['LiveChanged'] | Should -BeTrue
-        $plan.Plan['Up'] | Should -BeTrue
+        $plan.Plan.FileChanged | Should -BeTrue
+        $plan.Plan.LiveChanged | Should -BeTrue
+        $plan.Plan.Up | Should -BeTrue
         $diff = [HomeTunnel.Hosts.HostDiff]::Build($plan.Files, (New-Object 'System.Collections.Generic.Dictionary[string,string]'), [string[]]@())
         foreach ($k in $Recorded.Keys) { if ($diff.Contains($k)) { $diff | Should -Match ([regex]::Escape("PublicKey = $k")) } }
         $diff | Should -Not -Match ([regex]::Escape($Config.PrivateKey.RevealBase64()))
@@ -114,8 +114,8 @@ Describe 'WireGuard planned from the host''s facts' {
     It 'removes the file and brings the interface down on an uninstall' {
         $plan = [HomeTunnel.Hosts.WireGuardPlanner]::Plan($Facts, $null, 'wg0', $true, $false)
         $plan.Changed | Should -BeTrue
-        $plan.Plan['FileChanged'] | Should -BeTrue
-        $plan.Plan['Up'] | Should -BeTrue
+        $plan.Plan.FileChanged | Should -BeTrue
+        $plan.Plan.Up | Should -BeTrue
     }
 
     It 'refuses a hand-written file, and with -Force shows it redacted as what is lost' {
@@ -151,8 +151,8 @@ Describe 'Apache planned from the relay''s facts' {
         $plan = [HomeTunnel.Hosts.ApachePlanner]::Plan((Read-Answer 'apache-facts-new').Facts, [HomeTunnel.Apache.ApacheProxySite[]] @($site), $false, $false)
         $plan.ErrorId | Should -BeNullOrEmpty
         $plan.Changed | Should -BeTrue
-        $plan.Plan['Sites'][0]['Enabled'] | Should -BeFalse
-        $plan.Plan['Sites'][0]['MissingModules'] | Should -BeNullOrEmpty -Because 'the lab relay has proxy and proxy_http'
+        $plan.Plan.Sites[0].Enabled | Should -BeFalse
+        $plan.Plan.Sites[0].MissingModules | Should -BeNullOrEmpty -Because 'the lab relay has proxy and proxy_http'
     }
 
     It 'refuses Debian''s default site: its name is no site''s (ServerNameReserved), so no plan can take the file over' {
@@ -177,7 +177,7 @@ Describe 'Apache planned from the relay''s facts' {
         $site.Text | Should -BeExactly $current
         $plan = [HomeTunnel.Hosts.ApachePlanner]::Plan($facts, [HomeTunnel.Apache.ApacheProxySite[]] @($site), $false, $false)
         $plan.Changed | Should -BeTrue
-        $plan.Plan['Running'] | Should -BeFalse
+        $plan.Plan.Running | Should -BeFalse
         $plan.Files | Should -HaveCount 0 -Because 'no file changes: Apache is only started'
     }
 }

@@ -47,7 +47,7 @@ public static class NftTablePlanner
             }
         }
 
-        var writes = new Hashtable();
+        var writes = new Dictionary<string, string>(StringComparer.Ordinal);
         var removes = new List<string>();
         var after = new HashSet<string>(existing, StringComparer.Ordinal);
         foreach (INftRuleFile f in items)
@@ -93,14 +93,14 @@ public static class NftTablePlanner
         bool reload = keep && (writes.Count > 0 || removes.Count > 0 || !tableLoaded || !after.SetEquals(liveKeys) || !ipForward);
         bool enableUnit = keep && systemd && (!unitEnabled || writes.ContainsKey(table.UnitPath));
         bool changed = writes.Count > 0 || removes.Count > 0 || reload || enableUnit || dropTable;
-        var files = writes.Keys.Cast<string>().Concat(removes).Distinct()
+        var files = writes.Keys.Concat(removes).Distinct()
             .Select(p => new HostFileFact(p, Current(p), LiveOnly: false)).ToList();
         if (changed && files.Count == 0)
         {
             files.Add(new HostFileFact(table.TablePath, Current(table.TablePath), LiveOnly: true));
         }
         // Every file the change may touch, as it is now (null: absent): what a failed apply puts back.
-        var backup = new Hashtable();
+        var backup = new Dictionary<string, string?>(StringComparer.Ordinal);
         foreach (string path in owned.Distinct())
         {
             backup[path] = Current(path);
@@ -108,17 +108,7 @@ public static class NftTablePlanner
         return new HostPlan
         {
             Changed = changed,
-            Plan = new Hashtable
-            {
-                ["Writes"] = writes,
-                ["Removes"] = removes.ToArray(),
-                ["Backup"] = backup,
-                ["Reload"] = reload,
-                ["DropTable"] = dropTable,
-                ["IpForward"] = keep && !ipForward,
-                ["EnableUnit"] = enableUnit,
-                ["DisableUnit"] = dropTable && systemd && unitEnabled,
-            },
+            Plan = new NftTablePlan(writes, removes.ToArray(), backup, reload, dropTable, IpForward: keep && !ipForward, enableUnit, DisableUnit: dropTable && systemd && unitEnabled),
             Files = files,
         };
     }

@@ -7,7 +7,7 @@ using System.Text.Json;
 namespace HomeTunnel.Hosts;
 
 /// <summary>
-/// One answer of the agent, read once from the JSON that crossed (<see cref="Contract.AgentWire"/>): its envelope
+/// One answer of the agent, read once from the JSON that crossed (one string each way): its envelope
 /// (state, error, actions) held to the members its state has and to their types, the kind's data kept as
 /// <see cref="Body"/> for the kinds' typed contracts (<see cref="Contract.AgentContract"/>).
 /// </summary>

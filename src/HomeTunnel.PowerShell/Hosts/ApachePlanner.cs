@@ -27,7 +27,7 @@ public static class ApachePlanner
         bool running = facts.Running;
         // A host without the fact (no systemd) starts Apache its own way at boot.
         bool atBoot = facts.AtBoot ?? true;
-        var planned = new List<Hashtable>();
+        var planned = new List<ApacheSitePlan>();
         var files = new List<HostFileFact>();
         foreach (ApacheProxySite site in sites)
         {
@@ -77,24 +77,8 @@ public static class ApachePlanner
             }
             string[] missing = uninstall ? Array.Empty<string>() : site.RequiredModules.Where(m => !modules.Contains(m)).ToArray();
             bool changed = uninstall ? current is not null || enabled || pw.Changed || key.Changed : textChanged || !enabled || missing.Length > 0 || pw.Changed || key.Changed;
-            planned.Add(new Hashtable
-            {
-                ["FileName"] = site.FileName,
-                ["Name"] = site.ServerName,
-                ["Path"] = path,
-                ["Current"] = current,
-                ["Enabled"] = enabled,
-                ["MissingModules"] = missing,
-                ["Changed"] = changed,
-                ["PasswordPath"] = pw.Path,
-                ["PasswordCurrent"] = pw.Current,
-                ["PasswordText"] = pw.Text,
-                ["PasswordChanged"] = pw.Changed,
-                ["AcmeKeyPath"] = key.Path,
-                ["AcmeKeyText"] = key.Text,
-                ["AcmeKeyChanged"] = key.Changed,
-                ["AcmeKeyUser"] = AcmeDns01.HookUser,
-            });
+            planned.Add(new ApacheSitePlan(site.FileName, site.ServerName, path, current, enabled, missing, changed,
+                pw.Path, pw.Current, pw.Text, pw.Changed, key.Path, key.Text, key.Changed, AcmeDns01.HookUser));
             if (changed && (textChanged || uninstall || !(pw.Changed || key.Changed)))
             {
                 files.Add(new HostFileFact(path, current, LiveOnly: false));
@@ -124,11 +108,7 @@ public static class ApachePlanner
         return new HostPlan
         {
             Changed = any,
-            Plan = new Hashtable
-            {
-                ["Sites"] = planned.ToArray(), ["Running"] = running, ["AtBoot"] = atBoot, ["Changed"] = any,
-                ["HookPath"] = AcmeDns01.HookPath, ["HookCurrent"] = hook.Current, ["HookText"] = hook.Changed ? AcmeDns01.HookText : null, ["HookChanged"] = hook.Changed,
-            },
+            Plan = new ApachePlan(planned.ToArray(), running, atBoot, any, AcmeDns01.HookPath, hook.Current, hook.Changed ? AcmeDns01.HookText : null, hook.Changed),
             Files = files,
         };
     }

@@ -160,7 +160,7 @@ internal sealed class HostApply
     {
         var view = new HostView(change.Kind, change.Name, change.Wanted, change.MakeRequest().Secrets);
         HostRequest Request(HostPlan? plan = null, string? fingerprint = null) =>
-            plan is null ? change.MakeRequest() with { Force = _force } : change.MakeRequest().Applying(plan.Plan, fingerprint!, _force);
+            plan is null ? change.MakeRequest() with { Force = _force } : change.MakeRequest().Applying(plan.Plan!, fingerprint!, _force);
         var results = new List<(HostCall, HostChangeResult)>();
         var pending = new Dictionary<HostTarget, (HostPlan Plan, string Fingerprint, string Diff)>();
         foreach (HostCall call in HostInvoker.Invoke(targets, _ => Request(), _throttle, _stop))

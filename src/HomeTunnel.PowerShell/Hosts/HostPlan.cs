@@ -11,7 +11,8 @@ namespace HomeTunnel.Hosts;
 public sealed class HostPlan
 {
     public bool Changed { get; init; }
-    public Hashtable Plan { get; init; } = new();
+    /// <summary>The kind's plan record (Hosts/Contract/Plans.cs): null when nothing is planned (a refusal).</summary>
+    public object? Plan { get; init; }
     public IReadOnlyList<HostFileFact> Files { get; init; } = Array.Empty<HostFileFact>();
 
     /// <summary>Set when the change is refused (NotOwnedByHomeTunnel, ServerNameTaken): nothing is applied.</summary>

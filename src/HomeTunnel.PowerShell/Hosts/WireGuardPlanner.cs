@@ -45,7 +45,7 @@ public static class WireGuardPlanner
         WireGuardBootFacts boot = facts.Boot;
         bool systemd = boot.Systemd;
         bool wantWatch = systemd && !uninstall && config is not null && config.Peers.Any(p => p.Endpoint is not null);
-        var unitsToWrite = new Hashtable();
+        var unitsToWrite = new Dictionary<string, string>(StringComparer.Ordinal);
         if (wantWatch)
         {
             foreach (var (unitPath, text) in TunnelBootUnits.Files)
@@ -76,24 +76,8 @@ public static class WireGuardPlanner
         return new HostPlan
         {
             Changed = changed,
-            Plan = new Hashtable
-            {
-                ["Path"] = path,
-                ["Current"] = current,
-                ["Up"] = up,
-                ["FileChanged"] = fileChanged,
-                ["LiveChanged"] = liveChanged,
-                ["Restart"] = restart,
-                ["Mtu"] = liveMtu,
-                ["Boot"] = new Hashtable
-                {
-                    ["Changed"] = bootChanged,
-                    ["Enable"] = systemd && !uninstall && !enabled,
-                    ["Watch"] = wantWatch,
-                    ["Watching"] = watching,
-                    ["Units"] = unitsToWrite,
-                },
-            },
+            Plan = new WireGuardPlan(path, current, up, fileChanged, liveChanged, restart, liveMtu,
+                new WireGuardBootPlan(bootChanged, Enable: systemd && !uninstall && !enabled, wantWatch, watching, unitsToWrite)),
             Files = changed ? new[] { new HostFileFact(path, current, LiveOnly: !fileChanged && liveChanged) } : Array.Empty<HostFileFact>(),
         };
     }

@@ -56,6 +56,9 @@ public static class AgentContract
     public static ManagedFilesAnswer ManagedFiles(JsonElement answer) => Read(answer, Shapes.ManagedFilesAnswer, "answer");
 
 
+    /// <summary>A plan record as it crosses (Hosts/Contract/Plans.cs).</summary>
+    public static JsonElement PlanJson(object plan) => JsonSerializer.SerializeToElement(plan, plan.GetType(), Shapes);
+
     public static HomeTunnelException Invalid(string hostName, string why) =>
         new("AgentAnswerInvalid", ErrorKind.InvalidData, $"{hostName}: the agent's answer is not one this module reads: {why}", hostName);
 
@@ -89,6 +92,9 @@ public sealed class AgentContractException : Exception
 [JsonSerializable(typeof(NatProbeAnswer))]
 [JsonSerializable(typeof(MtuProbeAnswer))]
 [JsonSerializable(typeof(RelayNeedsText))]
+[JsonSerializable(typeof(WireGuardPlan))]
+[JsonSerializable(typeof(ApachePlan))]
+[JsonSerializable(typeof(NftTablePlan))]
 [JsonSerializable(typeof(WireGuardRequest))]
 [JsonSerializable(typeof(NftTableRequest))]
 [JsonSerializable(typeof(ApacheRequest))]

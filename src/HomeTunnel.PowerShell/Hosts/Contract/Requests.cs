@@ -41,12 +41,9 @@ public abstract record HostRequest(string Kind, string Name)
     [JsonIgnore]
     public IReadOnlyList<string> Secrets => SecretMembers.GetOrAdd(GetType(), Find).SelectMany(p => Values(p.GetValue(this))).ToArray();
 
-    /// <summary>The same request, to apply a plan made from facts with that fingerprint.</summary>
-    public HostRequest Applying(System.Collections.IDictionary plan, string fingerprint, bool force)
-    {
-        using var doc = JsonDocument.Parse(AgentWire.Write(plan));
-        return this with { Plan = doc.RootElement.Clone(), Fingerprint = fingerprint, Force = force };
-    }
+    /// <summary>The same request, to apply a plan (the kind's plan record) made from facts with that fingerprint.</summary>
+    public HostRequest Applying(object plan, string fingerprint, bool force) =>
+        this with { Plan = AgentContract.PlanJson(plan), Fingerprint = fingerprint, Force = force };
 
     /// <summary>The request as the agent reads it.</summary>
     public string ToJson() => JsonSerializer.Serialize(this, GetType(), AgentContractContext.Default);
