@@ -14,7 +14,7 @@ function Clear-StaleRunFile {
 function Invoke-Request([string] $Json) {
     $Request = ConvertFrom-AgentJson $Json
     if ($Request -isnot [hashtable] -or $Request.Version -ne $script:ProtocolVersion) {
-        # The module sends its own agent each call, so this means a request made for another agent.
+        # The module sends its own agent (kept per session under its hash), so this means a request made for another agent.
         $v = if ($Request -is [hashtable]) { $Request.Version } else { '' }
         throw (New-AgentError 'UnsupportedAgentVersion' "This agent speaks version $($script:ProtocolVersion) of the request format; the request is version '$v'.")
     }
