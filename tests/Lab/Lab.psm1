@@ -682,6 +682,17 @@ function Stop-Lab {
         if (Test-LabProcessAlive $p) { kill -9 $p 2>$null }
     }
     Wait-LabCondition { -not ($pids | Where-Object { Test-LabProcessAlive $_ }) } "the lab's processes to end" 10
+    # A process forked between the listing and the kill (Apache's parent starts workers at any time) is still in the
+    # namespace, and would outlive it: the namespaces are listed again until they are empty (their processes only; a
+    # recorded PID is never killed twice, as it may have been given to another process by now).
+    for ($round = 0; $round -lt 5; $round++) {
+        $left = @(foreach ($ns in @(ip netns list 2>$null | ForEach-Object { ($_ -split ' ')[0] } | Where-Object { $_ -like "$Prefix-*" })) {
+                foreach ($p in @(ip netns pids $ns 2>$null)) { if ($p -and (Test-LabProcessAlive ([int]$p))) { [int]$p } }
+            })
+        if ($left.Count -eq 0) { break }
+        foreach ($p in $left) { kill -9 $p 2>$null }
+        Wait-LabCondition { -not ($left | Where-Object { Test-LabProcessAlive $_ }) } "the lab's last processes to end" 10
+    }
     foreach ($ns in @(ip netns list 2>$null | ForEach-Object { ($_ -split ' ')[0] } | Where-Object { $_ -like "$Prefix-*" })) {
         ip netns delete $ns 2>$null
     }
