@@ -114,9 +114,9 @@ public sealed class RecordedAnswerTests
     [TestMethod]
     public void AReadsAnswerThatBreaksItsContractIsRefused()
     {
-        JsonObject answer = Recordings.Node("relay-probe");
-        answer["Probe"]!["Names"]!.AsObject().First().Value!["VirtualHosts"] = "*:80";
+        JsonObject answer = Recordings.Node("site-files");
+        answer["Files"]!.AsArray()[0]!["Text"] = 5;
         AgentAnswer parsed = AgentAnswer.Parse(answer.ToJsonString(), "relay");
-        StringAssert.Contains(Assert.ThrowsExactly<AgentContractException>(() => AgentContract.RelayProbe(parsed.Body)).Message, "VirtualHosts");
+        StringAssert.Contains(Assert.ThrowsExactly<AgentContractException>(() => AgentContract.SiteFiles(parsed.Body)).Message, "Text");
     }
 }

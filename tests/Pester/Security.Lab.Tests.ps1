@@ -99,6 +99,27 @@ Describe 'HomeTunnel owns only what it wrote' -Tag Lab {
         Get-LabStateHash $lab relay | Should -Be $before
         (Invoke-LabHttp $lab "http://$($lab.SiteName)/").Status | Should -Be '200'
     }
+
+    It 'hands back no file for a check but a site file: a key, a link to one and a folder stay on the relay' {
+        $shadowLike = "$($lab.Directory)/shadow-like-probe"
+        Set-Content -LiteralPath $shadowLike -Value 'root:$y$j9T$SECRETHASH:19000:0:99999:7:::'
+        $link = "$Relay/etc-apache2/sites-enabled/zz-link.conf"
+        New-Item -ItemType SymbolicLink -Path $link -Target $shadowLike | Out-Null
+        try {
+            $ask = [HomeTunnel.Hosts.AgentRequest]::SiteFiles([string[]]@('/etc/apache2/sites-enabled/zz-link.conf', $shadowLike, '/etc/apache2', 'relative.conf', "/etc/apache2/sites-enabled/$($lab.SiteName).conf"))
+            $json = [HomeTunnel.Hosts.AgentCall]::RunJsonAsync($vps.Runspace, $ask, 'relay', [Threading.CancellationToken]::None).GetAwaiter().GetResult()
+            $json | Should -Not -Match 'SECRETHASH'
+            $files = [HomeTunnel.Hosts.Contract.AgentContract]::SiteFiles([HomeTunnel.Hosts.AgentAnswer]::Parse($json, 'relay').Body).Files
+            $files.Count | Should -Be 5
+            $files[0].Refused | Should -Be 'no <VirtualHost> section in it'
+            $files[1].Refused | Should -Be 'no <VirtualHost> section in it'
+            $files[2].Refused | Should -Match 'not a regular file'
+            $files[3].Refused | Should -Be 'not an absolute path'
+            @($files[0..3].Text | Where-Object { $null -ne $_ }).Count | Should -Be 0
+            $files[4].Text | Should -Match "ServerName $([regex]::Escape($lab.SiteName))"
+        }
+        finally { Remove-Item -LiteralPath $link -Force -ErrorAction Ignore }
+    }
 }
 
 Describe 'Nothing is Unchanged on a host that does not work' -Tag Lab {

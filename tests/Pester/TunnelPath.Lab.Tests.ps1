@@ -185,6 +185,29 @@ Describe 'Test-TunnelPath names the hop that broke' -Tag Lab {
         Wait-Healthy
     }
 
+    It 'a hand-made site the module cannot check fails at Apache with why, and no other line of its file' {
+        $etc = "$($lab.Hosts.relay.Directory)/etc-apache2"
+        Set-Content -LiteralPath "$etc/sites-available/hand.conf" -Value "# SECRETHASH-IN-SITE`n<VirtualHost *:80>`n    ServerName $($lab.SiteName)`n    ProxyPass / unix:/run/hand.sock|http://localhost/`n</VirtualHost>`n"
+        try {
+            Invoke-LabHost $lab relay a2dissite -q "$($lab.SiteName).conf" | Out-Null
+            Invoke-LabHost $lab relay a2ensite -q hand.conf | Out-Null
+            Invoke-LabHost $lab relay apache2ctl graceful | Out-Null
+            Wait-LabCondition { (Invoke-LabHttp $lab "http://$($lab.SiteName)/").Body -notmatch 'hometunnel-lab-home-service' } 'the site to go'
+            $r = Test-Path2
+            $r.FailedHop | Should -Be 'Apache' -Because ($r.ToTable())
+            $apache = ($r.Hops | Where-Object Hop -EQ 'Apache').Detail
+            $apache | Should -Match 'hand.conf proxies to unix:/run/hand.sock\|http://localhost/, which HomeTunnel does not check'
+            ($r | ConvertTo-Json -Depth 6) | Should -Not -Match 'SECRETHASH'
+            ($r.Hops | Where-Object Hop -EQ 'HomeService').Status | Should -Be 'Skipped'
+        }
+        finally {
+            Invoke-LabHost $lab relay a2dissite -q hand.conf | Out-Null
+            Remove-Item -LiteralPath "$etc/sites-available/hand.conf" -Force -ErrorAction Ignore
+            $null = $site | Install-ApacheProxySite -Session $vps
+        }
+        Wait-Healthy
+    }
+
     It 'the home service down fails at HomeService' {
         try {
             Stop-LabHomeService $lab

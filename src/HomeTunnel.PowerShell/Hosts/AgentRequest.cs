@@ -129,12 +129,19 @@ public static class AgentRequest
 
     public static StatusRequest Status(string interfaceName) => new(interfaceName);
 
-    /// <summary>What the relay knows about the names a check covers, in one call however many names.</summary>
-    public static RelayProbeRequest RelayProbe(IReadOnlyList<string> serverNames, string interfaceName, int connectTimeoutMilliseconds, IEnumerable<HomeTunnel.Forwards.TunnelPortForward>? forwards = null) =>
-        new(string.Join(", ", serverNames), serverNames[0], serverNames.ToArray(), interfaceName, connectTimeoutMilliseconds,
+    /// <summary>What the relay says of itself for a check: Apache and its listing, the tunnel, and the forwards' half.</summary>
+    public static RelayProbeRequest RelayProbe(string interfaceName, int connectTimeoutMilliseconds, IEnumerable<HomeTunnel.Forwards.TunnelPortForward>? forwards = null) =>
+        new(interfaceName, connectTimeoutMilliseconds,
             // The relay's half of a forward check: is the rule loaded, does the home port answer from the relay (TCP).
             (forwards ?? Array.Empty<HomeTunnel.Forwards.TunnelPortForward>())
                 .Select(f => new ForwardProbeShape(f.Key, f.Protocol == HomeTunnel.Forwards.ForwardProtocol.Tcp, f.Address.ToString(), f.Port)).ToArray());
+
+    /// <summary>The texts of the site files the relay's listing named (each path once).</summary>
+    public static SiteFilesRequest SiteFiles(IEnumerable<string> files) => new(files.Distinct(StringComparer.Ordinal).ToArray());
+
+    /// <summary>Whether each (host, port) answers a TCP connection from the host (each pair once).</summary>
+    public static ConnectProbeRequest ConnectProbe(IEnumerable<(string Host, int Port)> targets, int connectTimeoutMilliseconds) =>
+        new(targets.Distinct().Select(t => new ConnectTargetShape(t.Host, t.Port)).ToArray(), connectTimeoutMilliseconds);
 
     /// <summary>The files HomeTunnel wrote on a host: "Sites" (sites-available) or "Configs" (wg-quick files, their keys left on the host).</summary>
     public static ManagedRequest Managed(string what) => new(what, Ownership.Marker);

@@ -8,6 +8,7 @@ using System.Management.Automation.Runspaces;
 using System.Net;
 using System.Threading;
 using System.Threading.Tasks;
+using HomeTunnel.Apache;
 using HomeTunnel.Hosts;
 
 using HomeTunnel.Hosts.Contract;
@@ -54,7 +55,7 @@ public static class TunnelPathChecker
             {
                 throw new HomeTunnelException(rs.ErrorId ?? "SshConnectFailed", ErrorKind.ConnectionError, rs.Error ?? "no session", template.Relay!.Name);
             }
-            return await AgentCall.ReadAsync(rs.Value, AgentRequest.RelayProbe(names, template.InterfaceName, 2000, template.Forwards), template.Relay!.Name, AgentContract.RelayProbe, cancel).ConfigureAwait(false);
+            return await RelayLook.ReadAsync(rs.Value, template.Relay!.Name, names, template.InterfaceName, 2000, template.Forwards, cancel).ConfigureAwait(false);
         }, cancel);
 
         // What is the same for every name at one relay address is asked once.
@@ -169,8 +170,8 @@ public static class TunnelPathChecker
     /// <summary>What the relay said, as one name sees it: the shared facts, and that name's own (its VirtualHosts, site, backend).</summary>
     private sealed record RelaySeen(RelayProbe Probe, RelayNameSeen Own);
 
-    private static Timed<RelaySeen> ForName(Timed<RelayProbeAnswer> answer, string name) =>
-        new(answer.Value is { } r ? new RelaySeen(r.Probe, r.Probe.Names.TryGetValue(name, out RelayNameSeen? own) ? own : RelayNameSeen.None) : null,
+    private static Timed<RelaySeen> ForName(Timed<RelayLookResult> answer, string name) =>
+        new(answer.Value is { } r ? new RelaySeen(r.Probe, r.Names.TryGetValue(name, out RelayNameSeen? own) ? own : RelayNameSeen.None) : null,
             answer.Elapsed, answer.Error, answer.ErrorId);
 
     private static Task<Timed<T>> OnHost<T>(ProbeHost host, HostRequest request, Func<System.Text.Json.JsonElement, T> contract, CancellationToken cancel) => Time(async () =>
@@ -360,7 +361,9 @@ public static class TunnelPathChecker
         string file = facts.Own.SiteFile ?? string.Empty;
         if (string.IsNullOrEmpty(facts.Own.Backend))
         {
-            return Hop(o, TunnelHop.Apache, HopStatus.Fail, took, $"{file} has no ProxyPass to a backend", enable);
+            return facts.Own.SiteWhy is { } why
+                ? Hop(o, TunnelHop.Apache, HopStatus.Fail, took, HostText(why), "Fix the site's file on the relay, then 'apache2ctl configtest' and 'apache2ctl graceful'.")
+                : Hop(o, TunnelHop.Apache, HopStatus.Fail, took, $"{file} has no ProxyPass to a backend", enable);
         }
         if (defaultSite)
         {

@@ -41,54 +41,30 @@ function Get-InterfaceUpSeconds([string] $If) {
 
 # ---------------------------------------------------------------- Probe (read-only, for Test-TunnelPath)
 
-function Test-TcpConnect([string] $HostName, [int] $Port, [int] $TimeoutMilliseconds) {
-    $client = [System.Net.Sockets.TcpClient]::new()
-    try {
-        $task = $client.ConnectAsync($HostName, $Port)
-        if (-not $task.Wait($TimeoutMilliseconds)) { return "no answer within $($TimeoutMilliseconds) ms" }
-        ''
+function Test-TcpConnect([object[]] $Targets, [int] $TimeoutMilliseconds) {
+    # Whether each (Host, Port) answers a TCP connection from here, all at once under one deadline: per target, empty
+    # when it connected, why not otherwise. Nothing is sent on a connection; each is closed at once.
+    $tries = foreach ($t in $Targets) {
+        $client = [System.Net.Sockets.TcpClient]::new()
+        $task = try { $client.ConnectAsync([string]$t.Host, [int]$t.Port) } catch { [System.Threading.Tasks.Task]::FromException($_.Exception.GetBaseException()) }
+        @{ Target = $t; Client = $client; Task = $task }
     }
-    catch { $_.Exception.GetBaseException().Message }
-    finally { $client.Dispose() }
+    $deadline = [DateTime]::UtcNow.AddMilliseconds($TimeoutMilliseconds)
+    foreach ($try in @($tries)) {
+        $left = [int][Math]::Max(0, ($deadline - [DateTime]::UtcNow).TotalMilliseconds)
+        $try.Error = try { if ($try.Task.Wait($left)) { '' } else { "no answer within $($TimeoutMilliseconds) ms" } } catch { $_.Exception.GetBaseException().Message }
+        $try.Client.Dispose()
+    }
+    @($tries)
 }
 
 function Get-RelayProbe($Req) {
-    # What the relay knows about the names a check covers: is Apache running, which enabled VirtualHost serves
-    # each name (apache2ctl -S, once), that site's file, whether its backend answers (once per backend), and
-    # the tunnel's public state (once). One call however many names.
-    $names = if ($Req.ContainsKey('ServerNames') -and $Req.ServerNames) { @($Req.ServerNames) } else { @($Req.ServerName) }
+    # What the relay says of itself for a check, raw: is Apache running, its own listing of its VirtualHosts
+    # (apache2ctl -S; the module reads it with its own parser), the tunnel's public state, and the relay's half of
+    # each forward. The site files and the backends' answers are asked for after (SiteFiles, ConnectProbe).
     $running = Test-ApacheRunning
     $s = Invoke-Native apache2ctl @('-S') -AllowFailure
     $listing = ($s.Out + $s.Err).Trim()
-    # name (lower case) -> the VirtualHosts that serve it, from one reading of the listing
-    $served = @{}
-    $last = $null
-    foreach ($line in $listing -split "`n") {
-        if ($line -match '^\s*port\s+(\d+)\s+namevhost\s+(\S+)\s+\((.+):\d+\)') { $last = @{ Port = $Matches[1]; File = $Matches[3]; Name = $Matches[2] }; $key = $last.Name.ToLowerInvariant() }
-        elseif ($line -match '^\s*\S+:(\d+)\s+(\S+)\s+\((.+):\d+\)') { $last = @{ Port = $Matches[1]; File = $Matches[3]; Name = $Matches[2] }; $key = $last.Name.ToLowerInvariant() }
-        elseif ($line -match '^\s*alias\s+(\S+)' -and $last) { $key = $Matches[1].ToLowerInvariant() }
-        else { continue }
-        if (-not $served.ContainsKey($key)) { $served[$key] = [System.Collections.Generic.List[object]]::new() }
-        $served[$key].Add(@{ Port = $last.Port; File = $last.File })
-    }
-    $texts = @{}; $answers = @{}
-    $perName = @{}
-    foreach ($name in $names) {
-        $vhosts = [object[]]@(if ($served.ContainsKey($name.ToLowerInvariant())) { $served[$name.ToLowerInvariant()] })
-        $file = @($vhosts | Where-Object { $_.File } | ForEach-Object { $_.File }) | Select-Object -First 1
-        $text = $null
-        if ($file) { if (-not $texts.ContainsKey($file)) { $texts[$file] = Read-HostFile $file -FollowLink }; $text = $texts[$file] }
-        $backend = $null; $backendError = $null
-        if ($text -and $text -match '(?im)^\s*ProxyPass\s+\S+\s+(https?)://(\[[^\]]+\]|[^\s/:]+)(?::(\d+))?') {
-            $port = if ($Matches[3]) { [int]$Matches[3] } elseif ($Matches[1] -eq 'https') { 443 } else { 80 }
-            $addr = $Matches[2].Trim('[', ']')
-            $backend = "$($Matches[1])://$($Matches[2]):$port/"
-            $k = "$addr|$port"
-            if (-not $answers.ContainsKey($k)) { $answers[$k] = Test-TcpConnect $addr $port ([int]$Req.ConnectTimeoutMilliseconds) }
-            $backendError = $answers[$k]
-        }
-        $perName[$name] = @{ VirtualHosts = $vhosts; SiteFile = $file; SiteText = $text; Backend = $backend; BackendError = $backendError }
-    }
     $wg = $null; $wgError = $null
     try { $wg = Get-WgStatus $Req } catch { $wgError = $_.Exception.Message }
     # The relay's half of a forward check: which forwards HomeTunnel's table holds, and whether each TCP home port answers from here.
@@ -96,14 +72,48 @@ function Get-RelayProbe($Req) {
     if (@($Req.Forwards).Count -gt 0) {
         $live = [string[]]@((Get-NftTableKeys 'ip' 'hometunnel').Items)
         $answers = @{}
-        foreach ($f in $Req.Forwards) { $answers[$f.Key] = if ($f.Tcp) { Test-TcpConnect $f.Address ([int]$f.Port) ([int]$Req.ConnectTimeoutMilliseconds) } else { $null } }
+        $tcp = @($Req.Forwards | Where-Object { $_.Tcp } | ForEach-Object { @{ Key = $_.Key; Host = $_.Address; Port = $_.Port } })
+        foreach ($f in $Req.Forwards) { $answers[$f.Key] = $null }
+        foreach ($try in (Test-TcpConnect $tcp ([int]$Req.ConnectTimeoutMilliseconds))) { $answers[$try.Target.Key] = $try.Error }
         $forwards = @{ Live = $live; Answers = $answers }
     }
     @{
-        Forwards = $forwards; Names = $perName
+        Forwards = $forwards
         ApacheRunning = $running; ApacheListingOk = $s.ExitCode -eq 0; ApacheListing = $listing
         WireGuard = $wg; WireGuardError = $wgError; Now = [DateTimeOffset]::UtcNow.ToUnixTimeSeconds()
     }
+}
+
+function Get-SiteFiles($Req) {
+    # The texts of the site files the relay's own listing named, for the module's Apache reader. The paths come from
+    # Apache's listing by way of the module, so the relay holds its own line: it hands back only a regular file (links
+    # followed, as Apache follows sites-enabled's) of at most 4 MiB with a <VirtualHost> section in it. Any other file
+    # of the host (a key, /etc/shadow) stays, with the reason.
+    $files = foreach ($path in @($Req.Files)) {
+        $text = $null; $refused = $null
+        if (-not $path.StartsWith('/') -or $path -match '[\x00-\x1f\x7f]') { $refused = 'not an absolute path' }
+        else {
+            $kind = Get-HostFileKind $path -FollowLink
+            if ($null -eq $kind) { $refused = 'no such file' }
+            elseif ($kind.Kind -ne 'File') { $refused = "not a regular file ($($kind.Kind))" }
+            elseif ($kind.Size -gt $script:MaxFileBytes) { $refused = 'over 4 MiB' }
+            else {
+                $text = Read-HostFile $path -FollowLink
+                if ($null -eq $text) { $refused = 'not readable' }
+                elseif ($text -notmatch '(?im)^[ \t]*<VirtualHost[ \t>]') { $text = $null; $refused = 'no <VirtualHost> section in it' }
+            }
+        }
+        @{ Path = $path; Text = $text; Refused = $refused }
+    }
+    @{ State = 'Read'; Files = @($files) }
+}
+
+function Get-ConnectProbe($Req) {
+    # Whether each backend a checked site names answers from the relay (the module read them from the sites' files).
+    $answers = foreach ($try in (Test-TcpConnect @($Req.Targets) ([int]$Req.ConnectTimeoutMilliseconds))) {
+        @{ Host = [string]$try.Target.Host; Port = [int]$try.Target.Port; Error = $try.Error }
+    }
+    @{ State = 'Read'; Answers = @($answers) }
 }
 
 function Get-HomeProbe($Req) {

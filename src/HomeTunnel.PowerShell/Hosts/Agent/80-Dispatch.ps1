@@ -28,6 +28,8 @@ $script:Changes = @{
 $script:Reads = @{
     Status     = { param($Req) @{ State = 'Read'; Status = (Get-WgStatus $Req); Now = [DateTimeOffset]::UtcNow.ToUnixTimeSeconds() } }
     RelayProbe = { param($Req) @{ State = 'Read'; Probe = (Get-RelayProbe $Req) } }
+    SiteFiles  = { param($Req) Get-SiteFiles $Req }
+    ConnectProbe = { param($Req) Get-ConnectProbe $Req }
     HomeProbe  = { param($Req) @{ State = 'Read'; Probe = (Get-HomeProbe $Req) } }
     Managed    = { param($Req) Get-ManagedFiles $Req }
 }

@@ -36,10 +36,14 @@ public static class AgentContract
     /// <summary>The relay's own needs alone (a Forward kind's facts' Relay member).</summary>
     public static RelayNeedsText RelayNeedsText(JsonElement relay) => Read(relay, Shapes.RelayNeedsText, "Relay");
 
-    /// <summary>A read's whole answer, by the shape of its kind (Status, RelayProbe, HomeProbe, Rotate*, NatProbe*, MtuProbe).</summary>
+    /// <summary>A read's whole answer, by the shape of its kind (Status, RelayProbe, SiteFiles, ConnectProbe, HomeProbe, Rotate*, NatProbe*, MtuProbe).</summary>
     public static StatusAnswer Status(JsonElement answer) => Read(answer, Shapes.StatusAnswer, "answer");
 
     public static RelayProbeAnswer RelayProbe(JsonElement answer) => Read(answer, Shapes.RelayProbeAnswer, "answer");
+
+    public static SiteFilesAnswer SiteFiles(JsonElement answer) => Read(answer, Shapes.SiteFilesAnswer, "answer");
+
+    public static ConnectProbeAnswer ConnectProbe(JsonElement answer) => Read(answer, Shapes.ConnectProbeAnswer, "answer");
 
     public static HomeProbeAnswer HomeProbe(JsonElement answer) => Read(answer, Shapes.HomeProbeAnswer, "answer");
 
@@ -87,6 +91,8 @@ public sealed class AgentContractException : Exception
 [JsonSerializable(typeof(StatusAnswer))]
 [JsonSerializable(typeof(WireGuardStatus))]
 [JsonSerializable(typeof(RelayProbeAnswer))]
+[JsonSerializable(typeof(SiteFilesAnswer))]
+[JsonSerializable(typeof(ConnectProbeAnswer))]
 [JsonSerializable(typeof(HomeProbeAnswer))]
 [JsonSerializable(typeof(RotationAnswer))]
 [JsonSerializable(typeof(NatProbeAnswer))]
@@ -100,6 +106,8 @@ public sealed class AgentContractException : Exception
 [JsonSerializable(typeof(ApacheRequest))]
 [JsonSerializable(typeof(StatusRequest))]
 [JsonSerializable(typeof(RelayProbeRequest))]
+[JsonSerializable(typeof(SiteFilesRequest))]
+[JsonSerializable(typeof(ConnectProbeRequest))]
 [JsonSerializable(typeof(HomeProbeRequest))]
 [JsonSerializable(typeof(ManagedRequest))]
 [JsonSerializable(typeof(RotateRelayRequest))]

@@ -23,6 +23,8 @@ public static class RequestShapes
         ("Apache", typeof(ApacheRequest)),
         ("Status", typeof(StatusRequest)),
         ("RelayProbe", typeof(RelayProbeRequest)),
+        ("SiteFiles", typeof(SiteFilesRequest)),
+        ("ConnectProbe", typeof(ConnectProbeRequest)),
         ("HomeProbe", typeof(HomeProbeRequest)),
         ("Managed", typeof(ManagedRequest)),
         ("RotateRelay", typeof(RotateRelayRequest)),

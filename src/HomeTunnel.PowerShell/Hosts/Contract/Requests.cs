@@ -88,9 +88,18 @@ public sealed record ApacheSiteShape(string Name, string FileName, string Text, 
 /// <summary>The Status read: one interface's public state.</summary>
 public sealed record StatusRequest(string InterfaceName) : HostRequest("Status", InterfaceName);
 
-/// <summary>The relay's half of Test-TunnelPath, for every name at once, and the relay's half of each forward's check.</summary>
-public sealed record RelayProbeRequest(string Name, string ServerName, IReadOnlyList<string> ServerNames, string InterfaceName, int ConnectTimeoutMilliseconds,
-    IReadOnlyList<ForwardProbeShape> Forwards) : HostRequest("RelayProbe", Name);
+/// <summary>The relay's half of Test-TunnelPath (Apache, its listing, the tunnel), and the relay's half of each forward's check.</summary>
+public sealed record RelayProbeRequest(string InterfaceName, int ConnectTimeoutMilliseconds, IReadOnlyList<ForwardProbeShape> Forwards)
+    : HostRequest("RelayProbe", InterfaceName);
+
+/// <summary>The texts of the site files the relay's own listing named for the checked names (the module's parser reads their ProxyPass).</summary>
+public sealed record SiteFilesRequest(IReadOnlyList<string> Files) : HostRequest("SiteFiles", string.Join(", ", Files));
+
+/// <summary>Whether each backend the sites name answers a TCP connection from the host, each bounded by the timeout, all at once.</summary>
+public sealed record ConnectProbeRequest(IReadOnlyList<ConnectTargetShape> Targets, int ConnectTimeoutMilliseconds)
+    : HostRequest("ConnectProbe", string.Join(", ", Targets.Select(t => $"{t.Host}:{t.Port}")));
+
+public sealed record ConnectTargetShape(string Host, int Port);
 
 public sealed record ForwardProbeShape(string Key, bool Tcp, string Address, int Port);
 

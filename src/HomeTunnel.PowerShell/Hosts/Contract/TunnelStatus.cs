@@ -18,23 +18,26 @@ public sealed record WireGuardPeerDump(string PublicKey, string Endpoint, string
 public sealed record StatusAnswer(int Version, string State, WireGuardStatus Status, long Now);
 
 /// <summary>
-/// The RelayProbe read's answer (Test-TunnelPath's look inside the relay), one call for all names: per name the
-/// VirtualHosts apache2ctl -S says serve it, that site's file and text, its backend and whether it answers from the
-/// relay; Apache running and its listing; the tunnel (null with WireGuardError when it is not up); the forwards'
-/// half (null when none was asked).
+/// The RelayProbe read's answer (Test-TunnelPath's look inside the relay), one call for all names: Apache running and
+/// its own listing (apache2ctl -S, raw: the module reads which VirtualHost serves each name with its own parser), the
+/// tunnel (null with WireGuardError when it is not up), the forwards' half (null when none was asked).
 /// </summary>
 public sealed record RelayProbeAnswer(int Version, string State, RelayProbe Probe);
 
-public sealed record RelayProbe(RelayForwardsSeen? Forwards, IReadOnlyDictionary<string, RelayNameSeen> Names, bool ApacheRunning, bool ApacheListingOk,
+public sealed record RelayProbe(RelayForwardsSeen? Forwards, bool ApacheRunning, bool ApacheListingOk,
     string ApacheListing, WireGuardStatus? WireGuard, string? WireGuardError, long Now);
 
-/// <param name="BackendError">Empty when the backend answered from the relay, why not otherwise; null when there is no backend.</param>
-public sealed record RelayNameSeen(IReadOnlyList<VirtualHostSeen> VirtualHosts, string? SiteFile, string? SiteText, string? Backend, string? BackendError)
-{
-    public static readonly RelayNameSeen None = new(new List<VirtualHostSeen>(), null, null, null, null);
-}
+/// <summary>The SiteFiles read's answer: per file the listing named, its text, or why the relay did not hand it back.</summary>
+public sealed record SiteFilesAnswer(int Version, string State, IReadOnlyList<SiteFileSeen> Files);
 
-public sealed record VirtualHostSeen(string Port, string File);
+/// <param name="Text">The file as it stands (links followed, as Apache follows them); null when refused.</param>
+/// <param name="Refused">Why the relay kept it (missing, not a regular file, too large, no &lt;VirtualHost&gt; section); null when read.</param>
+public sealed record SiteFileSeen(string Path, string? Text, string? Refused);
+
+/// <summary>The ConnectProbe read's answer: per target, why a TCP connection from the host failed (empty: it connected).</summary>
+public sealed record ConnectProbeAnswer(int Version, string State, IReadOnlyList<ConnectSeen> Answers);
+
+public sealed record ConnectSeen(string Host, int Port, string Error);
 
 /// <summary>The forwards HomeTunnel's table holds (their keys), and per forward why its home port did not answer from the relay (empty: it did; null: UDP, not tried).</summary>
 public sealed record RelayForwardsSeen(IReadOnlyList<string> Live, IReadOnlyDictionary<string, string?> Answers);
