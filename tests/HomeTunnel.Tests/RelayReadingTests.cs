@@ -122,4 +122,17 @@ public sealed class RelayReadingTests
         StringAssert.Contains(ApacheSiteBackend.Find("<VirtualHost *:80>\nProxyPass / http://192.168.4.2:1/\n", "open.conf", 1).Why, "does not read as Apache config");
         StringAssert.Contains(ApacheSiteBackend.Find("<VirtualHost *:80>\nProxyPass / http://user:pw@192.168.4.2:1/\n</VirtualHost>\n", "cred.conf", 1).Why, "does not check");
     }
+
+    [TestMethod]
+    public void AnotherSitesNamesAreReadFromItsServerNameLinesAsApacheReadsThem()
+    {
+        ApacheFacts facts = AgentContract.ApacheFacts(Recordings.Answer("apache-facts-taken").FactsJson!.Value);
+        CollectionAssert.AreEqual(new[] { "hand.example.test", "taken.example.test" },
+            ApacheServedNames.Of(facts.OtherSites.Single(o => o.File.EndsWith("hand.conf", StringComparison.Ordinal)).Lines));
+        CollectionAssert.AreEqual(new[] { "a.example.test", "b.example.test", "c.example.test", "d.example.test", "*.e.example.test" },
+            ApacheServedNames.Of("ServerName https://a.example.test:443\nServerAlias \"b.example.test\" c.example.test.   d.example.test:8080\nServerAlias *.e.example.test"));
+        CollectionAssert.AreEqual(new[] { "f.example.test", "g.example.test" }, ApacheServedNames.Of("ServerAlias f.example.test \"g.example.test"),
+            "a line Apache's reader refuses (an open quote) is read by its words: its names still count");
+        Assert.AreEqual(0, ApacheServedNames.Of("").Count);
+    }
 }

@@ -23,7 +23,7 @@ public static class ApachePlanner
         }
         var byFile = facts.Sites.ToDictionary(f => f.FileName, StringComparer.Ordinal);
         var modules = facts.Modules.ToHashSet(StringComparer.Ordinal);
-        var others = facts.OtherSites.Select(o => (o.File, Names: o.Names.ToList())).ToList();
+        var others = facts.OtherSites.Select(o => (o.File, Names: ApacheServedNames.Of(o.Lines))).ToList();
         bool running = facts.Running;
         // A host without the fact (no systemd) starts Apache its own way at boot.
         bool atBoot = facts.AtBoot ?? true;

@@ -20,14 +20,13 @@ function Test-ApacheConfig {
 }
 
 function Get-EnabledSiteNames([string] $Etc, [string[]] $Except) {
-    # Which names the other enabled sites serve: only names leave the host, never a file's text.
+    # The other enabled sites' ServerName and ServerAlias lines, as they stand: only these lines leave the host,
+    # never the rest of a file's text; the module reads the names from them with its own reader.
     foreach ($file in [System.IO.Directory]::GetFiles("$Etc/sites-enabled")) {
         if ([System.IO.Path]::GetFileName($file) -in $Except) { continue }
         $text = try { [System.IO.File]::ReadAllText($file) } catch { '' }
-        $names = foreach ($m in [regex]::Matches($text, '(?im)^[ \t]*Server(?:Name|Alias)[ \t]+([^\r\n#]+)')) {
-            foreach ($n in ($m.Groups[1].Value -split '\s+')) { $bare = ($n.Trim('"', "'") -replace ':\d+$', '').TrimEnd('.'); if ($bare) { $bare } }
-        }
-        @{ File = $file; Names = [string[]]@($names) }
+        $lines = foreach ($m in [regex]::Matches($text, '(?im)^[ \t]*Server(?:Name|Alias)[ \t][^\r\n]*')) { $m.Value.Trim() }
+        @{ File = $file; Lines = (@($lines) -join "`n") }
     }
 }
 
@@ -70,7 +69,7 @@ function Get-ApacheFingerprint($F) {
     foreach ($s in $F.Sites) { $parts.Add("$($s.Path)|$($null -eq $s.Current)|$($s.Current)|$($s.Enabled)|$($s.EnabledTarget)|$($null -eq $s.PasswordCurrent)|$($s.PasswordCurrent)|$(if ($s.AcmeKey) { "$($s.AcmeKey.Digest)|$($s.AcmeKey.Ours)" })") }
     $modules = [string[]]@($F.Modules); [System.Array]::Sort($modules, [System.StringComparer]::Ordinal)
     $parts.Add($modules -join ','); $parts.Add("$($F.Running)|$($F.AtBoot)|$($null -eq $F.Hook)|$($F.Hook)|$($F.Nsupdate)")
-    foreach ($o in $F.OtherSites) { $parts.Add("$($o.File)=$($o.Names -join ',')") }
+    foreach ($o in $F.OtherSites) { $parts.Add("$($o.File)=$($o.Lines)") }
     Get-Fingerprint $parts.ToArray()
 }
 

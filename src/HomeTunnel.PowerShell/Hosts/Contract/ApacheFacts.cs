@@ -19,5 +19,9 @@ public sealed record ApacheSiteFacts(string FileName, string Path, string? Curre
 /// <summary>A file that holds a secret: only the SHA-256 of its text and whether it starts with HomeTunnel's marker leave the host.</summary>
 public sealed record SecretFileFact(string Digest, bool Ours);
 
-/// <summary>Another enabled site: its file and the names it serves (only names leave the host, never the file's text).</summary>
-public sealed record ApacheOtherSite(string File, IReadOnlyList<string> Names);
+/// <summary>
+/// Another enabled site: its file and its ServerName and ServerAlias lines as they stand, one per line (only these
+/// lines leave the host, never the rest of the file's text; the module reads the names from them,
+/// <see cref="HomeTunnel.Apache.ApacheServedNames"/>).
+/// </summary>
+public sealed record ApacheOtherSite(string File, string Lines);
