@@ -12,7 +12,7 @@ BeforeAll {
             [string] $Init = 'systemd', [string[]] $Command = @('sshd=/usr/sbin/sshd', 'systemctl=/usr/bin/systemctl'),
             [switch] $KernelWireGuard, [string] $Firewall = 'none', [string[]] $Enabled = @(),
             [string[]] $Subsystem = @('subsystem sftp /usr/lib/openssh/sftp-server'), [string[]] $NftDrop = @(),
-            [string[]] $Open = @(), [string[]] $Package = @('iproute2', 'openssh-server', 'systemd')
+            [string[]] $Open = @(), [string[]] $Kept = @(), [string[]] $Package = @('iproute2', 'openssh-server', 'systemd')
         )
         $lines = [System.Collections.Generic.List[string]]::new()
         $lines.Add('@os-release'); $lines.Add($OsRelease)
@@ -20,7 +20,7 @@ BeforeAll {
         foreach ($c in $Command) { $lines.Add("cmd.$c") }
         $lines.Add("kernel_wireguard=$(if ($KernelWireGuard) { 'yes' } else { 'no' })"); $lines.Add("firewall=$Firewall")
         foreach ($e in $Enabled) { $lines.Add("enabled.$e") }
-        foreach ($section in @(@('@sshd', $Subsystem), @('@nft-drop', $NftDrop), @('@firewall-open', $Open), @('@packages', $Package))) {
+        foreach ($section in @(@('@sshd', $Subsystem), @('@nft-drop', $NftDrop), @('@firewall-open', $Open), @('@nft-kept', $Kept), @('@packages', $Package))) {
             $lines.Add($section[0]); foreach ($l in $section[1]) { $lines.Add($l) }
         }
         $lines.Add('@end')
@@ -161,12 +161,41 @@ Describe 'The relay''s firewall' {
             Should -BeExactly "set -e`nfirewall-cmd --permanent --add-port=51820/udp --add-port=80/tcp --add-port=443/tcp`nfirewall-cmd --reload`n"
     }
 
-    It 'adds marked rules to the dropping input chains of nftables, kept across boots by a unit of its own' {
+    It 'keeps nftables openings as items, a loader of fixed text and a boot unit of its own' {
         $script = (Get-Plan (New-ProbeOutput @complete -Firewall nftables -NftDrop 'inet filter input', 'inet evil;reboot input') | Where-Object Id -EQ Firewall).Script
-        $script | Should -Match ([regex]::Escape("nft insert rule inet filter input udp dport 51820 accept comment '`"HomeTunnel`"'"))
-        $script | Should -Not -Match 'evil'   # a chain name that is not a plain name is never spliced in
+        foreach ($item in 'udp-51820', 'tcp-80', 'tcp-443') {
+            $script | Should -Match ([regex]::Escape("echo '# Managed by HomeTunnel' > /etc/hometunnel/openings.d/$item"))
+        }
+        $script | Should -Match ([regex]::Escape([HomeTunnel.Forwards.NftHostOpenings]::Loader))
+        $script | Should -Not -Match 'evil'   # no chain name is spliced in: the loader finds the chains when it runs
         $script | Should -Match 'After=nftables.service'
         $script | Should -Match '(?m)^systemctl enable hometunnel-firewall.service$'
+        $script | Should -Match '(?m)^/etc/hometunnel/firewall.sh$'
+    }
+
+    It 'keeps the openings an earlier run made when it adds one, and plans nothing when all are open and kept' {
+        $earlier = @{ Firewall = 'nftables'; NftDrop = 'inet filter input'; Open = '51820/udp', '80/tcp', '443/tcp' }
+        $step = Get-Plan (New-ProbeOutput @complete @earlier -Kept 'udp-51820', 'tcp-80', 'tcp-443') -ListenPort 51821 | Where-Object Id -EQ Firewall
+        $step.Description | Should -Be 'open 51821/udp in nftables'
+        foreach ($item in 'udp-51820', 'udp-51821', 'tcp-80', 'tcp-443') { $step.Script | Should -Match "openings.d/$item\b" }
+        @(Get-Plan (New-ProbeOutput @complete @earlier -Kept 'udp-51820', 'tcp-80', 'tcp-443')) | Should -HaveCount 0
+    }
+
+    It 'makes the openings again when their rules stand but nothing keeps them across a boot' {
+        # An earlier HomeTunnel kept only the ports it opened in its last run: a rule with no item is gone after a reboot.
+        $step = Get-Plan (New-ProbeOutput @complete -Firewall nftables -NftDrop 'inet filter input' -Open '51820/udp', '80/tcp', '443/tcp' -Kept 'tcp-80', '../x', 'tcp-99999') | Where-Object Id -EQ Firewall
+        $step.Description | Should -Be 'open 51820/udp, 443/tcp in nftables'
+    }
+
+    It 'refuses, before writing anything, a loader or unit it did not write' {
+        $script = (Get-Plan (New-ProbeOutput @complete -Firewall nftables -NftDrop 'inet filter input') | Where-Object Id -EQ Firewall).Script
+        $firstWrite = $script.IndexOf('mkdir -p')
+        foreach ($path in '/etc/hometunnel/firewall.sh', '/etc/systemd/system/hometunnel-firewall.service') {
+            $check = $script.IndexOf("if [ -L $path ]")
+            $check | Should -BeGreaterThan -1
+            $check | Should -BeLessThan $firstWrite
+        }
+        $script | Should -Match '(?m)^  exit 4$'
     }
 
     It 'leaves a home machine''s firewall alone' {
@@ -305,5 +334,40 @@ Describe 'The tunnel at boot on systemd hosts' {
         Set-Content $script ([HomeTunnel.Hosts.TunnelBootUnits]::Script)
         sh -n $script
         $LASTEXITCODE | Should -Be 0
+    }
+}
+
+Describe 'The relay''s nftables loader, run by real nft' -Tag Lab {
+    # In a network namespace of its own (unshare: it goes with the process), with the loader's folder moved to a
+    # test folder: only the path differs from the text the bootstrap writes.
+    BeforeAll {
+        $script:dir = Join-Path $TestDrive 'openings'
+        $null = New-Item -ItemType Directory $dir
+        foreach ($item in 'udp-51820', 'tcp-80', 'tcp-80;reboot', 'foo', 'tcp-') { Set-Content -LiteralPath (Join-Path $dir $item) -Value '# Managed by HomeTunnel' }
+        $rules = Join-Path $TestDrive 'rules.nft'
+        Set-Content -LiteralPath $rules -Value @(
+            'table inet filter {', '  chain input {', '    type filter hook input priority filter; policy drop;', '    tcp dport 22 accept', '  }', '}'
+            'table ip other {', '  chain in2 {', '    type filter hook input priority 10; policy drop;', '  }', '}'
+            'table inet open {', '  chain input {', '    type filter hook input priority 5; policy accept;', '  }', '}'
+        )
+        $loader = Join-Path $TestDrive 'firewall.sh'
+        Set-Content -LiteralPath $loader -NoNewline -Value ([HomeTunnel.Forwards.NftHostOpenings]::Loader.Replace([HomeTunnel.Forwards.NftHostOpenings]::Folder, $dir))
+        $script:ruleset = & unshare --net sh -c "nft -f '$rules' && sh '$loader' && sh '$loader' && nft list ruleset" 2>&1 | Out-String
+        if ($LASTEXITCODE -ne 0) { throw "the loader's run failed: $ruleset" }
+    }
+
+    It 'opens each kept port at the head of every dropping input chain, once however often it runs' {
+        # At the head of the host's chain, before the owner's own rules; in the other dropping chain too.
+        $ours = '(?:\s*(?:tcp dport 80|udp dport 51820) accept comment "HomeTunnel"){2}'
+        $ruleset | Should -Match "(?s)chain input \{[^}]*policy drop;$ours\s*tcp dport 22 accept" -Because $ruleset
+        $ruleset | Should -Match "(?s)chain in2 \{[^}]*policy drop;$ours\s*\}"
+        $ruleset | Should -Match 'tcp dport 80 accept comment "HomeTunnel"'
+        $ruleset | Should -Match 'udp dport 51820 accept comment "HomeTunnel"'
+        ([regex]::Matches($ruleset, 'comment "HomeTunnel"')).Count | Should -Be 4
+    }
+
+    It 'leaves a chain that does not drop alone, and takes no item of another shape' {
+        $ruleset | Should -Match '(?s)table inet open \{\s*chain input \{[^}]*policy accept;\s*\}'
+        $ruleset | Should -Not -Match 'reboot'
     }
 }

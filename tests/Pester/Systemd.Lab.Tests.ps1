@@ -138,6 +138,8 @@ Describe 'Initialize-TunnelHost on bare hosts' -Tag Lab {
             $chain | Should -Match ([regex]::Escape($rule))
         }
         Invoke-LabHost $lab relay systemctl is-enabled hometunnel-firewall | Should -Be 'enabled'
+        # Kept as one item per opening, which the loader puts back at every boot.
+        @(Get-ChildItem -Name "$($lab.Hosts.relay.Root)/etc/hometunnel/openings.d") | Sort-Object | Should -Be @('tcp-443', 'tcp-80', 'udp-51820')
         # The home side's own fence on the tunnel, loaded at boot too.
         Invoke-LabHost $lab home systemctl is-enabled hometunnel-home-firewall | Should -Be 'enabled'
         Get-Content "$($lab.Hosts.relay.Root)/etc/ssh/sshd_config" | Select-String '^Subsystem powershell /usr/bin/pwsh ' | Should -HaveCount 1

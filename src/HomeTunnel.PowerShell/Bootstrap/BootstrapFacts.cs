@@ -20,6 +20,8 @@ public sealed class BootstrapFacts
     public IReadOnlyList<string> NftDropChains { get; init; } = Array.Empty<string>();
     /// <summary>Rules HomeTunnel already added to a firewall (ufw/firewalld/nft), as "port/proto".</summary>
     public IReadOnlySet<string> OpenPorts { get; init; } = new HashSet<string>();
+    /// <summary>The openings HomeTunnel keeps across boots in nftables (its items in NftHostOpenings.Folder), as "port/proto".</summary>
+    public IReadOnlySet<string> NftKept { get; init; } = new HashSet<string>();
     public IReadOnlyDictionary<string, string> EnabledAtBoot { get; init; } = new Dictionary<string, string>();
 
     public string? Command(string name) => Commands.TryGetValue(name, out string? p) ? p : null;
@@ -73,6 +75,7 @@ public sealed class BootstrapFacts
             Firewall = Get("firewall") is { Length: > 0 } f ? f : "none",
             NftDropChains = Section("nft-drop").Select(l => l.Trim()).Where(l => l.Split(' ').Length == 3).ToList(),
             OpenPorts = open,
+            NftKept = Section("nft-kept").Select(l => HomeTunnel.Forwards.NftHostOpenings.OpeningFor(l.Trim())).OfType<string>().ToHashSet(StringComparer.Ordinal),
             EnabledAtBoot = kv.Where(p => p.Key.StartsWith("enabled.", StringComparison.Ordinal))
                 .ToDictionary(p => p.Key[8..], p => p.Value, StringComparer.Ordinal),
         };

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using System.Text.RegularExpressions;
+using HomeTunnel.Forwards;
 using HomeTunnel.WireGuard;
 
 namespace HomeTunnel.Bootstrap;
@@ -147,7 +148,8 @@ public static class BootstrapPlanner
     private static BootstrapStep? FirewallStep(BootstrapFacts facts, int listenPort)
     {
         var wanted = new[] { $"{listenPort}/udp", "80/tcp", "443/tcp" };
-        var missing = wanted.Where(p => !facts.OpenPorts.Contains(p)).ToList();
+        // On nftables an opening counts only when its item is kept too: a rule alone is gone at the next boot.
+        var missing = wanted.Where(p => !facts.OpenPorts.Contains(p) || (facts.Firewall == "nftables" && !facts.NftKept.Contains(p))).ToList();
         if (missing.Count == 0)
         {
             return null;
@@ -162,29 +164,14 @@ public static class BootstrapPlanner
                 return new BootstrapStep("Firewall", description,
                     "set -e\nfirewall-cmd --permanent" + string.Concat(missing.Select(p => $" --add-port={p}")) + "\nfirewall-cmd --reload\n");
             case "nftables":
-                var chains = facts.NftDropChains.Select(c => c.Split(' ')).Where(c => c.All(NftName.IsMatch)).ToList();
-                if (chains.Count == 0)
+                if (!facts.NftDropChains.Any(c => c.Split(' ').All(NftName.IsMatch)))
                 {
                     return null;
                 }
-                // One rule per port at the head of each dropping input chain, marked so it is ours; nothing else
-                // in those chains changes. A unit of HomeTunnel's own puts them back after nftables loads at boot.
+                // HomeTunnel's openings at the head of each dropping input chain, kept by items, a loader and a boot
+                // unit (NftHostOpenings); the openings it made before are kept as items too.
                 return new BootstrapStep("Firewall", description,
-                    "set -e\n" +
-                    "mkdir -p /etc/hometunnel\n" +
-                    "cat > /etc/hometunnel/firewall.sh <<'EOF'\n" +
-                    "#!/bin/sh\n# Managed by HomeTunnel: opens the relay's ports in the host's nftables input chains.\n" +
-                    string.Concat(chains.SelectMany(c => missing.Select(p =>
-                        $"nft list chain {c[0]} {c[1]} {c[2]} | grep -q '{p.Split('/')[1]} dport {p.Split('/')[0]} accept comment \"HomeTunnel\"' || nft insert rule {c[0]} {c[1]} {c[2]} {p.Split('/')[1]} dport {p.Split('/')[0]} accept comment '\"HomeTunnel\"'\n"))) +
-                    "EOF\n" +
-                    "chmod 0755 /etc/hometunnel/firewall.sh\n" +
-                    (facts.Init == "systemd"
-                        ? "cat > /etc/systemd/system/hometunnel-firewall.service <<'EOF'\n" +
-                          Ownership.Marker + "\n[Unit]\nDescription=HomeTunnel: open the relay's ports in nftables\nAfter=nftables.service\n\n" +
-                          "[Service]\nType=oneshot\nExecStart=/etc/hometunnel/firewall.sh\n\n[Install]\nWantedBy=multi-user.target\n" +
-                          "EOF\nsystemctl daemon-reload\nsystemctl enable hometunnel-firewall.service\n"
-                        : string.Empty) +
-                    "/etc/hometunnel/firewall.sh\n");
+                    NftHostOpenings.Script(wanted.Concat(facts.OpenPorts), facts.Init == "systemd"));
             default:
                 return null;
         }

@@ -31,6 +31,8 @@ echo @firewall-open
 if command -v ufw >/dev/null 2>&1; then ufw status 2>/dev/null | awk '/# HomeTunnel/{print $1}'; fi
 if command -v firewall-cmd >/dev/null 2>&1; then firewall-cmd --permanent --list-ports 2>/dev/null | tr ' ' '\n'; fi
 if command -v nft >/dev/null 2>&1; then nft list ruleset 2>/dev/null | awk '/comment "HomeTunnel"/{for(i=1;i<=NF;i++) if($i=="dport") print $(i+1) "/" $(i-1)}'; fi
+echo @nft-kept
+ls -1 /etc/hometunnel/openings.d 2>/dev/null
 echo @packages
 if command -v dpkg-query >/dev/null 2>&1; then dpkg-query -W -f='${Package} ${Status}\n' 2>/dev/null | awk '$NF=="installed"{print $1}'
 elif command -v rpm >/dev/null 2>&1; then rpm -qa --qf '%{NAME}\n' 2>/dev/null

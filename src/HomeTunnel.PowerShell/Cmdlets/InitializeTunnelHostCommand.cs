@@ -277,8 +277,9 @@ public sealed class InitializeTunnelHostCommand : HomeTunnelCmdlet
     {
         string id = r.ExitCode == 255 ? SshTarget.ClassifySshFailure(r.Error)
             : step.Id == "SshSubsystem" && r.ExitCode == 3 ? "SshdConfigInvalid"
+            : step.Id == "Firewall" && r.ExitCode == 4 ? "BootstrapFileNotOwned"
             : $"BootstrapStepFailed:{step.Id}";
-        return new HomeTunnelException(id, ErrorKind.InvalidOperation,
+        return new HomeTunnelException(id, id == "BootstrapFileNotOwned" ? ErrorKind.ResourceExists : ErrorKind.InvalidOperation,
             $"'{step.Description}' failed on {host} (exit {r.ExitCode}); the steps before it stay done, running the command again continues from here. {FirstLines(r.Error.Length > 0 ? r.Error : r.Output)}",
             host);
     }

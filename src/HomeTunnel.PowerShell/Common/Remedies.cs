@@ -34,6 +34,7 @@ public static class Remedies
         ["NftRejected"] = "nft refused the forwards and the old ones are back: check that the tunnel interface and ports are right (New-TunnelPortForward), and that the relay's nftables is recent enough for DNAT in an ip table.",
         ["HostKeyMismatch"] = "The host offers a key whose fingerprint is not the one you expected: someone may be in the middle, or the fingerprint was copied wrong. Compare again on the provider's console before anything else.",
         ["HostKeyNotConfirmed"] = "Compare the fingerprint shown with the host's own ('ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub' on its console), then pass it as -ExpectedHostKeyFingerprint.",
+        ["BootstrapFileNotOwned"] = "Initialize-TunnelHost replaces only files it wrote: the step names the file that stands where HomeTunnel's would go. Move it away (it is not HomeTunnel's, so look at what it does first), then run Initialize-TunnelHost again.",
         ["SshdConfigInvalid"] = "sshd refused the sshd_config with the powershell subsystem line and the old file is back: 'sshd -t' on the host shows which line it objects to.",
         ["ForwardPortInUse"] = "Forward another public port: the relay's own SSH, WireGuard, Apache and other listeners are read from {host} and can never be forwarded (docs/security.md).",
         ["ForwardOverlaps"] = "Uninstall the forward it overlaps first (Uninstall-TunnelPortForward -Session ...), or choose public ports that no other forward on {host} covers.",

@@ -49,18 +49,26 @@ public sealed class NftTable
 
     public string UnitPath => $"/etc/systemd/system/{UnitName}";
 
-    public string Unit =>
+    public string Unit => BootUnit(Description, "/usr/sbin/nft -f " + TablePath,
+        IpForward ? "-/sbin/sysctl -q -w net.ipv4.ip_forward=1" : null, $"/usr/sbin/nft delete table {Family} {Name}");
+
+    /// <summary>
+    /// A boot unit of HomeTunnel's that puts its nftables rules back after the host's own nftables.service (which
+    /// flushes the ruleset) has loaded: a table of its own (<see cref="Unit"/>) or its openings in the host's chains
+    /// (<see cref="NftHostOpenings"/>).
+    /// </summary>
+    public static string BootUnit(string description, string start, string? startPre, string? stop) =>
         Hosts.HostPlan.Marker + "\n" +
         "[Unit]\n" +
-        $"Description={Description}\n" +
+        $"Description={description}\n" +
         "After=nftables.service network-pre.target\n\n" +
         "[Service]\n" +
         "Type=oneshot\n" +
         "RemainAfterExit=yes\n" +
-        (IpForward ? "ExecStartPre=-/sbin/sysctl -q -w net.ipv4.ip_forward=1\n" : string.Empty) +
-        "ExecStart=/usr/sbin/nft -f " + TablePath + "\n" +
-        $"ExecStop=/usr/sbin/nft delete table {Family} {Name}\n\n" +
-        "[Install]\n" +
+        (startPre is null ? string.Empty : $"ExecStartPre={startPre}\n") +
+        $"ExecStart={start}\n" +
+        (stop is null ? string.Empty : $"ExecStop={stop}\n") +
+        "\n[Install]\n" +
         "WantedBy=multi-user.target\n";
 
     /// <summary>What the agent needs to know of the table, as it crosses the session.</summary>
