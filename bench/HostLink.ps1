@@ -1,7 +1,8 @@
 # The host link's fixed cost, side by side in one run: one change in an open session with the host's worker kept
 # warm (this build) against a cold worker per change (the same build with HOMETUNNEL_WORKER_IDLE=0: how every change
-# ran before) and against a cold pwsh on the same host; and Publish-HomeService on two hosts both ways.
-param([Parameter(Mandatory)] [string] $ModulePath, [int] $Runs = 3)
+# ran before) and against a cold pwsh on the same host; and Publish-HomeService on two hosts both ways. With
+# -BaselineModulePath, also this build against that build (bench/Baseline.ps1), by turns in the same run on the same lab.
+param([Parameter(Mandatory)] [string] $ModulePath, [int] $Runs = 3, [string] $BaselineModulePath)
 $ErrorActionPreference = 'Stop'
 . $PSScriptRoot/Measure.ps1
 Import-Module $ModulePath -Force
@@ -71,6 +72,36 @@ try {
     }
     $wp = Get-Median $warmPublish; $cp = Get-Median $coldPublish
     New-BenchRow '13d. Publish-HomeService on two idle hosts (4 host steps, no path wait)' $wp 'the same, a cold worker per step (as before)' $cp '≥ 30% faster (≤ 0.7×)' ($wp -le 0.7 * $cp) 'no worker on either host at the start of each run; Unpublish after each; both ways alternate in the same run'
+
+    # 13e-g. This build against the baseline build, by turns in the same run: each side in a pwsh of its own (two
+    # builds cannot load in one process), its own sessions opened untimed, no worker on either host before each turn.
+    if ($BaselineModulePath) {
+        $pwsh = Get-LabPwsh
+        $side = Join-Path $PSScriptRoot 'HostLinkSide.ps1'
+        $sides = [ordered]@{ This = (Resolve-Path $ModulePath).Path; Baseline = (Resolve-Path $BaselineModulePath).Path }
+        $got = @{ This = @{ Change = @(); NoOp = @(); Publish = @() }; Baseline = @{ Change = @(); NoOp = @(); Publish = @() } }
+        foreach ($round in 1..$Runs) {
+            foreach ($name in $(if ($round % 2) { 'Baseline', 'This' } else { 'This', 'Baseline' })) {
+                foreach ($publish in $false, $true) {
+                    Stop-Worker
+                    Remove-Item $publishPeers -ErrorAction Ignore
+                    $out = & $pwsh -NoProfile -File $side -ModulePath $sides[$name] -RelayAddress $a.Relay -HomeAddress $a.HomeMgmt -KeyFile $lab.KeyFile `
+                        -KnownHostsFile $lab.KnownHostsFile -SiteName $lab.SiteName -PeerFile $publishPeers -Publish:$publish 2>&1
+                    if ($LASTEXITCODE -ne 0) { throw "$name's side failed: $($out | Out-String)" }
+                    $t = @($out)[-1] | ConvertFrom-Json
+                    foreach ($k in $t.PSObject.Properties.Name) { $got[$name][$k] += @($t.$k) }
+                }
+            }
+        }
+        $commit = Split-Path (Split-Path (Split-Path $sides.Baseline -Parent) -Parent) -Leaf
+        $label = "the build at $($commit.Substring(0, [Math]::Min(7, $commit.Length)))"
+        $bc = Get-Median $got.Baseline.Change; $tc = Get-Median $got.This.Change
+        $bn = Get-Median $got.Baseline.NoOp; $tn = Get-Median $got.This.NoOp
+        $bp = Get-Median $got.Baseline.Publish; $tp = Get-Median $got.This.Publish
+        New-BenchRow '13e. one change in an open session (add 2 peers), this build against the baseline' $tc "$label, same run, by turns" $bc 'report (≤ 0.6× a cold pwsh is 13a)' $true ("medians of {0} changes each; cold pwsh on the relay {1:0} ms: this build {2:0.00}×, the baseline {3:0.00}×" -f $got.This.Change.Count, $coldPwsh, ($tc / $coldPwsh), ($bc / $coldPwsh))
+        New-BenchRow '13f. no-op of one change in an open session, this build against the baseline' $tn "$label, same run, by turns" $bn '≤ 50 ms' ($tn -le 50) ("medians of {0} no-ops each" -f $got.This.NoOp.Count)
+        New-BenchRow '13g. Publish-HomeService on two idle hosts, this build against the baseline' $tp "$label, same run, by turns" $bp '≥ 30% faster (≤ 0.7×)' ($tp -le 0.7 * $bp) ("medians of {0} runs each; no worker on either host at the start of each" -f $got.This.Publish.Count)
+    }
 }
 finally {
     Remove-Item Env:HOMETUNNEL_WORKER_IDLE -ErrorAction Ignore

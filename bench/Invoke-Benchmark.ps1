@@ -19,7 +19,9 @@ if ($isRoot -and (Get-Command ansible-playbook -ErrorAction Ignore)) {
 }
 if ($isRoot) {
     Write-Host 'Lab: the host link, one change warm and cold, Publish warm and cold'
-    foreach ($r in & (Join-Path $PSScriptRoot 'HostLink.ps1') -ModulePath $ModulePath -Runs $Runs) { $rows.Add($r); $r | Format-List | Out-Host }
+    . (Join-Path $PSScriptRoot 'Baseline.ps1')
+    $baseline = Get-BaselineModule
+    foreach ($r in & (Join-Path $PSScriptRoot 'HostLink.ps1') -ModulePath $ModulePath -Runs $Runs -BaselineModulePath $baseline) { $rows.Add($r); $r | Format-List | Out-Host }
 }
 if ($isRoot) {
     Write-Host 'Lab: a TCP forward beside the Apache path and the tunnel alone'
