@@ -100,17 +100,24 @@ Describe 'HomeTunnel owns only what it wrote' -Tag Lab {
         (Invoke-LabHttp $lab "http://$($lab.SiteName)/").Status | Should -Be '200'
     }
 
-    It 'hands back no file for a check but a site file: a key, a link to one and a folder stay on the relay' {
+    It 'hands back no file for a check but a site file: a key, a link to one, a folder, a FIFO and a device stay on the relay' {
         $shadowLike = "$($lab.Directory)/shadow-like-probe"
         Set-Content -LiteralPath $shadowLike -Value 'root:$y$j9T$SECRETHASH:19000:0:99999:7:::'
         $link = "$Relay/etc-apache2/sites-enabled/zz-link.conf"
         New-Item -ItemType SymbolicLink -Path $link -Target $shadowLike | Out-Null
+        $fifo = "$Relay/etc-apache2/sites-enabled/zz-fifo.conf"
+        mkfifo $fifo
         try {
-            $ask = [HomeTunnel.Hosts.AgentRequest]::SiteFiles([string[]]@('/etc/apache2/sites-enabled/zz-link.conf', $shadowLike, '/etc/apache2', 'relative.conf', "/etc/apache2/sites-enabled/$($lab.SiteName).conf"))
+            $ask = [HomeTunnel.Hosts.AgentRequest]::SiteFiles([string[]]@('/etc/apache2/sites-enabled/zz-link.conf', $shadowLike, '/etc/apache2', 'relative.conf',
+                    "/etc/apache2/sites-enabled/$($lab.SiteName).conf", '/etc/apache2/sites-enabled/zz-fifo.conf', '/dev/zero'))
             $json = [HomeTunnel.Hosts.AgentCall]::RunJsonAsync($vps.Runspace, $ask, 'relay', [Threading.CancellationToken]::None).GetAwaiter().GetResult()
             $json | Should -Not -Match 'SECRETHASH'
             $files = [HomeTunnel.Hosts.Contract.AgentContract]::SiteFiles([HomeTunnel.Hosts.AgentAnswer]::Parse($json, 'relay').Body).Files
-            $files.Count | Should -Be 5
+            $files.Count | Should -Be 7
+            # A FIFO would hang a read and a device never end one: both are known without opening them.
+            $files[5].Refused | Should -Match 'not a regular file \(fifo'
+            $files[6].Refused | Should -Match 'not a regular file \(character special file'
+            @($files[5..6].Text | Where-Object { $null -ne $_ }).Count | Should -Be 0
             $files[0].Refused | Should -Be 'no <VirtualHost> section in it'
             $files[1].Refused | Should -Be 'no <VirtualHost> section in it'
             $files[2].Refused | Should -Match 'not a regular file'
@@ -118,7 +125,7 @@ Describe 'HomeTunnel owns only what it wrote' -Tag Lab {
             @($files[0..3].Text | Where-Object { $null -ne $_ }).Count | Should -Be 0
             $files[4].Text | Should -Match "ServerName $([regex]::Escape($lab.SiteName))"
         }
-        finally { Remove-Item -LiteralPath $link -Force -ErrorAction Ignore }
+        finally { Remove-Item -LiteralPath $link, $fifo -Force -ErrorAction Ignore }
     }
 }
 

@@ -79,7 +79,7 @@ function Get-WireGuardFingerprint($F) {
     foreach ($p in $F.Peers) { $peers.Add("$($p.PublicKey)=$($p.AllowedIPs)") }
     $peers.Sort([System.StringComparer]::Ordinal)
     $b = $F.Boot
-    $boot = if ($b.Systemd) { "$($b.Enabled)|$($b.Watching)|" + (@($b.Units.Keys | Sort-Object | ForEach-Object { "$_=$($b.Units[$_])" }) -join '|') } else { 'none' }
+    $boot = if ($b.Systemd) { "$($b.Enabled)|$($b.Watching)|" + (@(foreach ($k in (Get-OrdinalSorted @($b.Units.Keys))) { "$k=$($b.Units[$k])" }) -join '|') } else { 'none' }
     Get-Fingerprint (@($F.Path, "$($null -eq $F.Current)", "$($F.Current)", "$($F.Up)", $F.ListenPort, $boot) + $peers)
 }
 
@@ -141,7 +141,7 @@ function Invoke-WireGuardApply($Req, $Plan) {
         Set-WgBoot $if $Plan.Boot -Uninstall
         return 'Removed'
     }
-    if (-not (Test-Path /etc/wireguard)) { Invoke-Native mkdir @('-p', '-m', '0700', '/etc/wireguard') | Out-Null }
+    if (-not [System.IO.Directory]::Exists('/etc/wireguard')) { Invoke-Native mkdir @('-p', '-m', '0700', '/etc/wireguard') | Out-Null }
     if ($Plan.Restart) {
         # The interface's routing changes (Table, the return route's hooks): down with the old file, so its own
         # PostDown undoes what its PostUp did; up again with the new one below.

@@ -119,7 +119,7 @@ function Invoke-ApacheApply($Req, $Plan) {
     $enabledModules = [System.Collections.Generic.List[string]]::new()
     $touched = [System.Collections.Generic.List[object]]::new()
     # a2enmod also enables dependencies (ssl brings socache_shmcb): remember the folder, not just our list.
-    $modsBefore = @(Get-ChildItem -Name /etc/apache2/mods-enabled)
+    $modsBefore = @(Get-FolderNames /etc/apache2/mods-enabled)
     $savedKeys = @{}
     try {
         if (-not $Req.Uninstall) { Set-AcmeHook $Plan }
@@ -158,13 +158,13 @@ function Invoke-ApacheApply($Req, $Plan) {
                 $old = $savedKeys[$site.AcmeKeyPath]
                 if ($null -eq $old) { Remove-HostFile $site.AcmeKeyPath } else { Write-HostFileAtomic $site.AcmeKeyPath $old '0600' $site.AcmeKeyUser $site.AcmeKeyUser }
             }
-            $isEnabled = Test-Path -LiteralPath "/etc/apache2/sites-enabled/$name"
+            $isEnabled = [System.IO.File]::Exists("/etc/apache2/sites-enabled/$name") -or [System.IO.FileInfo]::new("/etc/apache2/sites-enabled/$name").LinkTarget
             if ($site.Enabled -and -not $isEnabled) { Invoke-Native a2ensite @('-q', $name) -AllowFailure | Out-Null }
             if (-not $site.Enabled -and $isEnabled) { Invoke-Native a2dissite @('-q', $name) -AllowFailure | Out-Null }
         }
-        $added = @(Get-ChildItem -Name /etc/apache2/mods-enabled | Where-Object { $_ -notin $modsBefore })
+        $added = @(Get-FolderNames /etc/apache2/mods-enabled | Where-Object { $_ -notin $modsBefore })
         foreach ($m in @($added | Where-Object { $_ -like '*.load' } | ForEach-Object { $_ -replace '\.load$', '' })) { Invoke-Native a2dismod @('-q', '-f', $m) -AllowFailure | Out-Null }
-        foreach ($f in @(Get-ChildItem -Name /etc/apache2/mods-enabled | Where-Object { $_ -notin $modsBefore })) { Remove-HostFile "/etc/apache2/mods-enabled/$f" }
+        foreach ($f in @(Get-FolderNames /etc/apache2/mods-enabled | Where-Object { $_ -notin $modsBefore })) { Remove-HostFile "/etc/apache2/mods-enabled/$f" }
         if ($Plan.HookChanged -and -not $Req.Uninstall) {
             if ($null -eq $Plan.HookCurrent) { Remove-HostFile $Plan.HookPath } else { Write-HostFileAtomic $Plan.HookPath $Plan.HookCurrent '0755' }
         }
@@ -178,7 +178,7 @@ function Invoke-ApacheApply($Req, $Plan) {
     if ($enabledModules -contains 'md' -and $running) {
         Invoke-Native apache2ctl @('stop') | Out-Null
         $deadline = [DateTime]::UtcNow.AddSeconds(15)
-        while ((Test-Path $pidFile) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
+        while ([System.IO.File]::Exists($pidFile) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
         Invoke-Native apache2ctl @('start') | Out-Null
         $script:Actions.Add('apache2ctl stop/start (mod_md newly loaded)')
     }

@@ -6,7 +6,7 @@
 
 function Get-NftTableKeys([string] $Family, [string] $Name) {
     # Is HomeTunnel's table loaded, and which items does it hold: each rule's comment is "hometunnel <key> ...".
-    if (-not (Get-Command nft -CommandType Application -ErrorAction Ignore)) { return @{ Loaded = $false; Items = @() } }
+    if (-not (Test-Tool 'nft')) { return @{ Loaded = $false; Items = @() } }
     $r = Invoke-Native nft @('list', 'table', $Family, $Name) -AllowFailure
     if ($r.ExitCode -ne 0) { return @{ Loaded = $false; Items = @() } }
     @{ Loaded = $true; Items = @([regex]::Matches($r.Out, 'comment "hometunnel ([^\s"]+)') | ForEach-Object { $_.Groups[1].Value } | Select-Object -Unique) }
@@ -58,7 +58,7 @@ function Get-WgPeerText {
 
 function Get-NftTableFacts($Req) {
     $t = $Req.Table
-    $nft = [bool](Get-Command nft -CommandType Application -ErrorAction Ignore)
+    $nft = Test-Tool 'nft'
     $files = @{}
     foreach ($p in $Req.Paths) { $files[$p] = Read-HostFile $p }
     $existing = [System.Collections.Generic.List[string]]::new()
@@ -80,8 +80,8 @@ function Get-NftTableFacts($Req) {
 
 function Get-NftTableFingerprint($F) {
     $parts = [System.Collections.Generic.List[string]]::new()
-    foreach ($k in @($F.Files.Keys | Sort-Object)) { $parts.Add("$k=$($F.Files[$k])") }
-    $parts.Add((@($F.Existing | Sort-Object) -join ',')); $parts.Add((@($F.Live | Sort-Object) -join ','))
+    foreach ($k in (Get-OrdinalSorted @($F.Files.Keys))) { $parts.Add("$k=$($F.Files[$k])") }
+    $parts.Add(((Get-OrdinalSorted @($F.Existing)) -join ',')); $parts.Add(((Get-OrdinalSorted @($F.Live)) -join ','))
     $parts.Add("$($F.TableLoaded)|$($F.IpForward)|$($F.UnitEnabled)")
     Get-Fingerprint $parts.ToArray()
 }

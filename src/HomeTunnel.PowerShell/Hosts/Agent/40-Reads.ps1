@@ -134,7 +134,7 @@ function Get-ManagedFiles($Req) {
     $names = try { @([System.IO.Directory]::GetFiles($dir, $like) | ForEach-Object { [System.IO.Path]::GetFileName($_) }) }
     catch [System.UnauthorizedAccessException] { @((Invoke-Native sh @('-c', "ls -1 $dir") -AllowFailure).Out -split "`n" | Where-Object { $_ -like $like }) }
     catch { @() }
-    $files = foreach ($n in $names | Sort-Object) {
+    $files = foreach ($n in (Get-OrdinalSorted $names)) {
         $path = "$dir/$n"
         $text = Read-HostFile $path
         if ($null -eq $text -or -not $text.StartsWith([string]$Req.Marker, [System.StringComparison]::Ordinal)) { continue }

@@ -129,7 +129,7 @@ function Invoke-InWorker($Req, [string] $AgentText) {
                 }
                 elseif (-not [System.IO.File]::Exists("$base.result") -and -not (Test-WorkerAlive $hash) -and -not [System.IO.File]::Exists("$base.json")) {
                     # Taken, and its worker is gone without an answer: it was killed during the apply.
-                    Remove-Item "$base.busy" -ErrorAction Ignore
+                    try { [System.IO.File]::Delete("$base.busy") } catch { }
                     throw (New-AgentError 'WorkerStopped' 'The worker that took this apply ended without an answer (it was killed or the host ran out of memory). Run the same command again to see where the host stands.')
                 }
             }
