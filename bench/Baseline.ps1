@@ -1,7 +1,7 @@
 # The build a benchmark compares this one with, side by side in the same run: the module as it was at a commit
-# (by default the last one before issue 27's host link work), built once from a git worktree and kept under
+# (by default 301b4ff, the build issue 27 measured: the last before its host link work), built once from a git worktree and kept under
 # out/baseline/<commit>/ (built again when absent).
-function Get-BaselineModule([string] $Ref = '156fb8e') {
+function Get-BaselineModule([string] $Ref = '301b4ff') {
     $root = Split-Path $PSScriptRoot -Parent
     $commit = (git -C $root rev-parse --verify "$Ref^{commit}").Trim()
     if ($LASTEXITCODE -ne 0) { throw "No commit $Ref in this clone." }

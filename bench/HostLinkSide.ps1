@@ -1,11 +1,13 @@
 # One build's side of the host link's same-run comparison (HostLink.ps1 runs it for this build and for the baseline
 # build by turns, each in a pwsh of its own: two builds of the module cannot load in one process). It opens its own
 # sessions to the lab's relay and home machine (not timed), then times one change in the open session, the no-op of
-# it, and one Publish-HomeService with Unpublish after it. Prints one JSON line: the times in ms.
+# it, or one Publish-HomeService with Unpublish after it: in this fresh process and sessions, or (-OpenSession) after
+# an untimed Publish and Unpublish in the same sessions, with no worker left on either host (as figure 13d).
+# Prints one JSON line: the times in ms.
 param(
     [Parameter(Mandatory)] [string] $ModulePath, [Parameter(Mandatory)] [string] $RelayAddress, [Parameter(Mandatory)] [string] $HomeAddress,
     [Parameter(Mandatory)] [string] $KeyFile, [Parameter(Mandatory)] [string] $KnownHostsFile, [Parameter(Mandatory)] [string] $SiteName,
-    [Parameter(Mandatory)] [string] $PeerFile, [switch] $Publish
+    [Parameter(Mandatory)] [string] $PeerFile, [switch] $Publish, [switch] $OpenSession
 )
 $ErrorActionPreference = 'Stop'
 Import-Module $ModulePath
@@ -15,6 +17,20 @@ $box = New-PSSession -HostName $HomeAddress -UserName root -KeyFilePath $KeyFile
 try {
     $times = [ordered]@{}
     if ($Publish) {
+        if ($OpenSession) {
+            $null = Publish-HomeService $SiteName 3000 -RelaySession $relay -HomeSession $box -RelayEndpoint $RelayAddress -PeerFile $PeerFile -WaitSeconds 0 -Confirm:$false
+            $null = Unpublish-HomeService $SiteName -RelaySession $relay -HomeSession $box -PeerFile $PeerFile -Confirm:$false
+            # No worker left on either host (a warm one of this build serves 30 s after its last change).
+            Invoke-Command $relay, $box {
+                $deadline = [DateTime]::UtcNow.AddSeconds(10)
+                do {
+                    $left = @(foreach ($p in [IO.Directory]::GetDirectories('/proc') | Split-Path -Leaf | Where-Object { $_ -match '^[0-9]+$' }) {
+                            $cmd = try { [IO.File]::ReadAllText("/proc/$p/cmdline") -replace "`0", ' ' } catch { '' }
+                            if ($cmd -match ' -Serve [0-9a-f]{16}') { kill -KILL $p 2>$null; $p }
+                        })
+                } while ($left.Count -and [DateTime]::UtcNow -lt $deadline)
+            }
+        }
         $clock = [Diagnostics.Stopwatch]::StartNew()
         $r = Publish-HomeService $SiteName 3000 -RelaySession $relay -HomeSession $box -RelayEndpoint $RelayAddress -PeerFile $PeerFile -WaitSeconds 0 -Confirm:$false
         $times.Publish = $clock.Elapsed.TotalMilliseconds
