@@ -49,6 +49,7 @@ public sealed class RelayReadingTests
         Assert.AreEqual(site, listing.ServedBy("www.site.example.test").Single());
         Assert.AreEqual(site, listing.ServedBy("cats.pets.example.test").Single());
         Assert.AreEqual(0, listing.ServedBy("pets.example.test").Count, "a wild alias needs its dot");
+        Assert.AreEqual(0, listing.ServedBy("cats.pets.example.test\n").Count, "a wild alias matches a whole name, not one with a newline after it");
         CollectionAssert.AreEqual(new[] { "443", "80" }, listing.ServedBy("secure.example.test").Select(v => v.Port).ToArray());
         Assert.AreEqual(new VirtualHostSeen("8080", "/etc/apache2/sites-enabled/v6 file.conf", 2), listing.ServedBy("v6.example.test").Single());
     }
@@ -62,6 +63,8 @@ public sealed class RelayReadingTests
         Assert.AreEqual(0, ApacheHostListing.Parse("         port 80 namevhost evil.example.test (relative.conf:1)\n").ServedBy("evil.example.test").Count,
             "a file that is not an absolute path is not Apache's");
         Assert.AreEqual(0, ApacheHostListing.Parse(null).ServedBy("a.example.test").Count);
+        Assert.AreEqual(0, ApacheHostListing.Parse("         port 80 namevhost a.example.test (/etc/apache2/sites-enabled/a.conf:1)\rtrailing\n").ServedBy("a.example.test").Count,
+            "a line is read whole: text after a carriage return is not passed over");
         Assert.AreEqual(0, ApacheHostListing.Parse("AH00526: Syntax error on line 3 of /etc/apache2/sites-enabled/x.conf:\n").ServedBy("x").Count);
     }
 

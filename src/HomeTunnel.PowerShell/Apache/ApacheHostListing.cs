@@ -77,18 +77,18 @@ public sealed partial class ApacheHostListing
 
     /// <summary>Apache's wildcards in a ServerAlias: '*' any run of characters, '?' one.</summary>
     private static Regex Glob(string pattern) =>
-        new("^" + Regex.Escape(pattern).Replace(@"\*", ".*", StringComparison.Ordinal).Replace(@"\?", ".", StringComparison.Ordinal) + "$",
+        new(@"\A" + Regex.Escape(pattern).Replace(@"\*", ".*", StringComparison.Ordinal).Replace(@"\?", ".", StringComparison.Ordinal) + @"\z",
             RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, TimeSpan.FromMilliseconds(100));
 
-    [GeneratedRegex(@"^\s+port\s+(?<port>\d{1,5})\s+namevhost\s+(?<name>\S+)\s+\((?<file>/[^\r\n]*):(?<line>\d{1,9})\)\s*$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"\A\s+port\s+(?<port>\d{1,5})\s+namevhost\s+(?<name>\S+)\s+\((?<file>/[^\r\n]*):(?<line>\d{1,9})\)\s*\z", RegexOptions.CultureInvariant)]
     private static partial Regex NameVirtualHost();
 
-    [GeneratedRegex(@"^\s*\S+:(?<port>\d{1,5})\s+(?<name>\S+)\s+\((?<file>/[^\r\n]*):(?<line>\d{1,9})\)\s*$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"\A\s*\S+:(?<port>\d{1,5})\s+(?<name>\S+)\s+\((?<file>/[^\r\n]*):(?<line>\d{1,9})\)\s*\z", RegexOptions.CultureInvariant)]
     private static partial Regex AddressVirtualHost();
 
-    [GeneratedRegex(@"^\s+alias\s+(?<name>\S+)\s*$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"\A\s+alias\s+(?<name>\S+)\s*\z", RegexOptions.CultureInvariant)]
     private static partial Regex Alias();
 
-    [GeneratedRegex(@"^\s+wild alias\s+(?<name>\S+)\s*$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"\A\s+wild alias\s+(?<name>\S+)\s*\z", RegexOptions.CultureInvariant)]
     private static partial Regex WildAlias();
 }

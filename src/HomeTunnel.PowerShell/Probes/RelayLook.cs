@@ -39,21 +39,24 @@ public static class RelayLook
         ApacheHostListing listing = probe.ApacheListingOk ? ApacheHostListing.Parse(probe.ApacheListing) : ApacheHostListing.Empty;
         var served = names.Distinct(StringComparer.Ordinal).ToDictionary(n => n, listing.ServedBy, StringComparer.Ordinal);
 
-        string[] files = served.Values.SelectMany(v => v).Select(v => v.File).Distinct(StringComparer.Ordinal).ToArray();
+        string[] files = served.Values.SelectMany(v => v).Select(v => v.File).ToArray();
         var texts = files.Length == 0 ? new Dictionary<string, SiteFileSeen>()
             : (await AgentCall.ReadAsync(runspace, AgentRequest.SiteFiles(files), hostName, AgentContract.SiteFiles, cancel).ConfigureAwait(false))
                 .Files.ToDictionary(f => f.Path, StringComparer.Ordinal);
 
         var sites = served.ToDictionary(s => s.Key, s => Site(s.Value, texts), StringComparer.Ordinal);
-        var targets = sites.Values.Select(s => s.Backend).OfType<ProxyBackend>().Select(b => (Host: b.Host.Trim('[', ']'), b.Port)).Distinct().ToArray();
+        var targets = sites.Values.Select(s => s.Backend).OfType<ProxyBackend>().Select(Target).ToArray();
         var answers = targets.Length == 0 ? new Dictionary<(string, int), string>()
             : (await AgentCall.ReadAsync(runspace, AgentRequest.ConnectProbe(targets, connectTimeoutMilliseconds), hostName, AgentContract.ConnectProbe, cancel).ConfigureAwait(false))
                 .Answers.ToDictionary(a => (a.Host, a.Port), a => a.Error);
 
         var seen = sites.ToDictionary(s => s.Key, s => new RelayNameSeen(served[s.Key], s.Value.File, s.Value.Why, s.Value.Backend?.ToString(),
-            s.Value.Backend is { } b ? answers.GetValueOrDefault((b.Host.Trim('[', ']'), b.Port), "the relay did not say") : null), StringComparer.Ordinal);
+            s.Value.Backend is { } b ? answers.GetValueOrDefault(Target(b), "the relay did not say") : null), StringComparer.Ordinal);
         return new RelayLookResult(probe, seen);
     }
+
+    /// <summary>Where the relay connects for a backend: its host (an IPv6 address without brackets) and port.</summary>
+    private static (string Host, int Port) Target(ProxyBackend backend) => (backend.Host.Trim('[', ']'), backend.Port);
 
     /// <summary>The first VirtualHost serving the name that proxies somewhere, and where; else the first one's file and why none does.</summary>
     private static (string? File, string? Why, ProxyBackend? Backend) Site(IReadOnlyList<VirtualHostSeen> hosts, IReadOnlyDictionary<string, SiteFileSeen> texts)

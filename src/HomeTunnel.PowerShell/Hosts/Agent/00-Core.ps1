@@ -168,6 +168,11 @@ function Read-HostFile([string] $Path, [switch] $FollowLink) {
     if ($null -eq $kind) { return $null }
     if ($kind.Kind -ne 'File') { return "(not a regular file: $($kind.Kind))" }
     if ($kind.Size -gt $script:MaxFileBytes) { return "(over 4 MiB, not read)" }
+    Read-HostFileText $Path
+}
+
+# A file's text once Get-HostFileKind said it is a regular file of at most 4 MiB (null when it cannot be read).
+function Read-HostFileText([string] $Path) {
     if ($script:IsRoot) { return [System.IO.File]::ReadAllText($Path) }
     $r = Invoke-Native cat @($Path) -AllowFailure
     if ($r.ExitCode -eq 0) { $r.Out } else { $null }

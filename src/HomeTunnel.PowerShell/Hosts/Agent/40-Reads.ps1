@@ -98,7 +98,7 @@ function Get-SiteFiles($Req) {
             elseif ($kind.Kind -ne 'File') { $refused = "not a regular file ($($kind.Kind))" }
             elseif ($kind.Size -gt $script:MaxFileBytes) { $refused = 'over 4 MiB' }
             else {
-                $text = Read-HostFile $path -FollowLink
+                $text = Read-HostFileText $path
                 if ($null -eq $text) { $refused = 'not readable' }
                 elseif ($text -notmatch '(?im)^[ \t]*<VirtualHost[ \t>]') { $text = $null; $refused = 'no <VirtualHost> section in it' }
             }
