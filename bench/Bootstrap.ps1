@@ -20,7 +20,7 @@ function Invoke-HomeTunnelRoute($Lab) {
     $vps = Initialize-TunnelHost $a.Relay -Role Relay @init -ExpectedHostKeyFingerprint (Get-LabConsoleFingerprint $Lab relay)
     $box = Initialize-TunnelHost $a.HomeMgmt -Role Home @init -ExpectedHostKeyFingerprint (Get-LabConsoleFingerprint $Lab home)
     Install-LabContainerService $Lab
-    $null = Publish-HomeService $Lab.SiteName 3000 -RelaySession $vps -HomeSession $box -RelayEndpoint $a.Relay -PeerFile (Join-Path $Lab.Directory 'peers.json') -WaitSeconds 0 -Confirm:$false
+    $null = Publish-HomeService $Lab.SiteName 3000 -RelaySession $vps -HomeSession $box -RelayEndpoint $a.Relay -PeerFile (Join-Path $Lab.Directory 'peers.json') -DnsServer $a.Dns -WaitSeconds 0 -Confirm:$false
     Wait-FirstOk $Lab
     $ms = $clock.Elapsed.TotalMilliseconds
     Get-PSSession | Remove-PSSession

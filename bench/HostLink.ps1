@@ -56,7 +56,7 @@ try {
     function Measure-Publish {
         Stop-Worker
         $clock = [Diagnostics.Stopwatch]::StartNew()
-        $r = Publish-HomeService $lab.SiteName 3000 -RelaySession $admin -HomeSession $boxSession -RelayEndpoint $a.Relay -PeerFile $publishPeers -WaitSeconds 0 -Confirm:$false
+        $r = Publish-HomeService $lab.SiteName 3000 -RelaySession $admin -HomeSession $boxSession -RelayEndpoint $a.Relay -PeerFile $publishPeers -DnsServer $a.Dns -WaitSeconds 0 -Confirm:$false
         $ms = $clock.Elapsed.TotalMilliseconds
         if (@($r.Changes | Where-Object State -notin 'Created', 'Changed').Count) { throw "publish: $($r.Changes.State -join ', ')" }
         $null = Unpublish-HomeService $lab.SiteName -RelaySession $admin -HomeSession $boxSession -PeerFile $publishPeers -Confirm:$false
@@ -86,7 +86,7 @@ try {
                     Stop-Worker
                     Remove-Item $publishPeers -ErrorAction Ignore
                     $out = & $pwsh -NoProfile -File $side -ModulePath $sides[$name] -RelayAddress $a.Relay -HomeAddress $a.HomeMgmt -KeyFile $lab.KeyFile `
-                        -KnownHostsFile $lab.KnownHostsFile -SiteName $lab.SiteName -PeerFile $publishPeers -Publish:($mode -ne 'Change') -OpenSession:($mode -eq 'PublishOpen') 2>&1
+                        -KnownHostsFile $lab.KnownHostsFile -SiteName $lab.SiteName -DnsServer $a.Dns -PeerFile $publishPeers -Publish:($mode -ne 'Change') -OpenSession:($mode -eq 'PublishOpen') 2>&1
                     if ($LASTEXITCODE -ne 0) { throw "$name's side failed: $($out | Out-String)" }
                     $t = @($out)[-1] | ConvertFrom-Json
                     foreach ($k in $t.PSObject.Properties.Name) { $got[$name][$(if ($mode -eq 'PublishOpen') { 'PublishOpen' } else { $k })] += @($t.$k) }

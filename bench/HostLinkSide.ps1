@@ -6,7 +6,7 @@
 # Prints one JSON line: the times in ms.
 param(
     [Parameter(Mandatory)] [string] $ModulePath, [Parameter(Mandatory)] [string] $RelayAddress, [Parameter(Mandatory)] [string] $HomeAddress,
-    [Parameter(Mandatory)] [string] $KeyFile, [Parameter(Mandatory)] [string] $KnownHostsFile, [Parameter(Mandatory)] [string] $SiteName,
+    [Parameter(Mandatory)] [string] $KeyFile, [Parameter(Mandatory)] [string] $KnownHostsFile, [Parameter(Mandatory)] [string] $SiteName, [Parameter(Mandatory)] [string] $DnsServer,
     [Parameter(Mandatory)] [string] $PeerFile, [switch] $Publish, [switch] $OpenSession
 )
 $ErrorActionPreference = 'Stop'
@@ -18,7 +18,7 @@ try {
     $times = [ordered]@{}
     if ($Publish) {
         if ($OpenSession) {
-            $null = Publish-HomeService $SiteName 3000 -RelaySession $relay -HomeSession $box -RelayEndpoint $RelayAddress -PeerFile $PeerFile -WaitSeconds 0 -Confirm:$false
+            $null = Publish-HomeService $SiteName 3000 -RelaySession $relay -HomeSession $box -RelayEndpoint $RelayAddress -PeerFile $PeerFile -DnsServer $DnsServer -WaitSeconds 0 -Confirm:$false
             $null = Unpublish-HomeService $SiteName -RelaySession $relay -HomeSession $box -PeerFile $PeerFile -Confirm:$false
             # No worker left on either host (a warm one of this build serves 30 s after its last change).
             Invoke-Command $relay, $box {
@@ -32,7 +32,7 @@ try {
             }
         }
         $clock = [Diagnostics.Stopwatch]::StartNew()
-        $r = Publish-HomeService $SiteName 3000 -RelaySession $relay -HomeSession $box -RelayEndpoint $RelayAddress -PeerFile $PeerFile -WaitSeconds 0 -Confirm:$false
+        $r = Publish-HomeService $SiteName 3000 -RelaySession $relay -HomeSession $box -RelayEndpoint $RelayAddress -PeerFile $PeerFile -DnsServer $DnsServer -WaitSeconds 0 -Confirm:$false
         $times.Publish = $clock.Elapsed.TotalMilliseconds
         if (@($r.Changes | Where-Object State -notin 'Created', 'Changed').Count) { throw "publish: $($r.Changes.State -join ', ')" }
         $null = Unpublish-HomeService $SiteName -RelaySession $relay -HomeSession $box -PeerFile $PeerFile -Confirm:$false

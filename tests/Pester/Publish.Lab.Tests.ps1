@@ -101,7 +101,7 @@ Describe 'Publish-HomeService' -Tag Lab {
 
     It 'has no default home machine: neither -HomeSession nor -LocalHome, or both, is refused before any host' {
         $before = Get-LabStateHash $lab relay
-        $e = Get-ErrorRecord { Publish-HomeService $lab.SiteName 3000 -RelaySession $vps -PeerFile $peers }
+        $e = Get-ErrorRecord { Publish-HomeService $lab.SiteName 3000 -RelaySession $vps -PeerFile $peers -DnsServer $a.Dns }
         Assert-HomeTunnelError $e 'HostRequired' 'InvalidArgument' 'HomeSession'
         $e = Get-ErrorRecord { Publish $lab.SiteName 3000 -LocalHome }
         Assert-HomeTunnelError $e 'HostConflict' 'InvalidArgument' 'LocalHome'
@@ -112,7 +112,7 @@ Describe 'Publish-HomeService' -Tag Lab {
         $public = Join-Path $TestDrive 'public.json'
         Import-TunnelPeer $peers | Export-TunnelPeer $public
         $before = Get-LabStateHash $lab relay
-        { Publish-HomeService $lab.SiteName 3000 -RelaySession $vps -HomeSession $box -PeerFile $public -ErrorAction Stop } |
+        { Publish-HomeService $lab.SiteName 3000 -RelaySession $vps -HomeSession $box -PeerFile $public -DnsServer $a.Dns -ErrorAction Stop } |
             Should -Throw -ErrorId 'PeerFileWithoutPrivateKey*'
         Get-LabStateHash $lab relay | Should -Be $before
     }

@@ -145,7 +145,7 @@ Describe 'Passwords with odd bytes, and password hashes a hand wrote' -Tag Lab {
             $e.CategoryInfo.Category | Should -Be 'InvalidArgument'
             $e | Format-List * -Force | Out-String
             $e.Exception | Format-List * -Force | Out-String
-            $e = Get-ErrorRecord { Publish-HomeService odd.example.test 3000 -RelaySession $vps -HomeSession $box -PeerFile (Join-Path $scratch 'pub.json') -Credential $cred -WaitSeconds 0 }
+            $e = Get-ErrorRecord { Publish-HomeService odd.example.test 3000 -RelaySession $vps -HomeSession $box -PeerFile (Join-Path $scratch 'pub.json') -Credential $cred -DnsServer $a.Dns -WaitSeconds 0 }
             $e.FullyQualifiedErrorId | Should -BeLike 'BasicAuthPasswordInvalid,*'
             $e | Format-List * -Force | Out-String
         } *>&1 | Out-String
