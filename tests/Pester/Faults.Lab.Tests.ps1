@@ -175,6 +175,10 @@ Describe 'The warm worker' -Tag Lab {
         ($one | Install-WireGuardConfig -Session $vps).State | Should -Be 'Changed'
         $warm = Get-WorkerPid
         $warm | Should -Not -BeNullOrEmpty -Because 'the worker stays for the next change'
+        # Its own process settings: no tier-up re-compiling (a core-second after a cold start) and no telemetry.
+        $environment = @([IO.File]::ReadAllText("/proc/$($warm[0])/environ") -split "`0")
+        $environment | Should -Contain 'DOTNET_TC_CallCounting=0'
+        $environment | Should -Contain 'POWERSHELL_TELEMETRY_OPTOUT=1'
         foreach ($p in $warm) { kill -KILL $p }
         Wait-LabCondition { -not (Get-WorkerPid | Where-Object { $_ -in $warm }) } 'the worker to be gone' 10
         $two = New-BiggerConfig
