@@ -71,7 +71,13 @@ Describe 'A relay that moved to another address is found again' -Tag Lab {
             Write-Host ("  moved relay: the visitor's 200 again {0:0.0} s after the move, {1:0.0} s after the watch's first run" -f $seconds, ($seconds - $watchFrom))
             $seconds | Should -BeLessOrEqual 180
             (Invoke-LabHost $lab home wg show wg0 endpoints) | Should -Match ([regex]::Escape("$($moved):51820"))
-            $after = Test-TunnelPath $lab.SiteName -RelaySession $relayThere -HomeSession $box -DnsServer $a.Dns
+            # Apache's pooled connections to the home service that went stale while the tunnel was down fail once each
+            # (a 502 in the end-to-end hop, seen once in a full run right after the visitor's 200): the path passes
+            # again within the same deadline.
+            $script:after = $null
+            try { Wait-LabCondition { ($script:after = Test-TunnelPath $lab.SiteName -RelaySession $relayThere -HomeSession $box -DnsServer $a.Dns).Status -eq 'Pass' } 'the path through the moved relay to pass' 60 }
+            catch { }
+            $after = $script:after
             $after.Status | Should -Be 'Pass' -Because ($after.Hops | Format-Table Hop, Status, Detail -AutoSize -Wrap | Out-String -Width 200)
         }
         finally {
