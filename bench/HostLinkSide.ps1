@@ -2,7 +2,7 @@
 # build by turns, each in a pwsh of its own: two builds of the module cannot load in one process). It opens its own
 # sessions to the lab's relay and home machine (not timed), then times one change in the open session, the no-op of
 # it, or one Publish-HomeService with Unpublish after it: in this fresh process and sessions, or (-OpenSession) after
-# an untimed Publish and Unpublish in the same sessions, with no worker left on either host (as figure 13d).
+# an untimed Publish and Unpublish in the same sessions whose workers went when done (no worker left, as figure 13d).
 # Prints one JSON line: the times in ms.
 param(
     [Parameter(Mandatory)] [string] $ModulePath, [Parameter(Mandatory)] [string] $RelayAddress, [Parameter(Mandatory)] [string] $HomeAddress,
@@ -18,18 +18,14 @@ try {
     $times = [ordered]@{}
     if ($Publish) {
         if ($OpenSession) {
-            $null = Publish-HomeService $SiteName 3000 -RelaySession $relay -HomeSession $box -RelayEndpoint $RelayAddress -PeerFile $PeerFile -DnsServer $DnsServer -WaitSeconds 0 -Confirm:$false
-            $null = Unpublish-HomeService $SiteName -RelaySession $relay -HomeSession $box -PeerFile $PeerFile -Confirm:$false
-            # No worker left on either host (a warm one of this build serves 30 s after its last change).
-            Invoke-Command $relay, $box {
-                $deadline = [DateTime]::UtcNow.AddSeconds(10)
-                do {
-                    $left = @(foreach ($p in [IO.Directory]::GetDirectories('/proc') | Split-Path -Leaf | Where-Object { $_ -match '^[0-9]+$' }) {
-                            $cmd = try { [IO.File]::ReadAllText("/proc/$p/cmdline") -replace "`0", ' ' } catch { '' }
-                            if ($cmd -match ' -Serve [0-9a-f]{16}') { kill -KILL $p 2>$null; $p }
-                        })
-                } while ($left.Count -and [DateTime]::UtcNow -lt $deadline)
+            # Warm sessions, idle hosts: the untimed run's workers go as soon as they have answered (a cold worker per
+            # step, as HOMETUNNEL_WORKER_IDLE=0 gives), so none is left for the timed run, without reaching into the host.
+            $env:HOMETUNNEL_WORKER_IDLE = '0'
+            try {
+                $null = Publish-HomeService $SiteName 3000 -RelaySession $relay -HomeSession $box -RelayEndpoint $RelayAddress -PeerFile $PeerFile -DnsServer $DnsServer -WaitSeconds 0 -Confirm:$false
+                $null = Unpublish-HomeService $SiteName -RelaySession $relay -HomeSession $box -PeerFile $PeerFile -Confirm:$false
             }
+            finally { Remove-Item Env:HOMETUNNEL_WORKER_IDLE }
         }
         $clock = [Diagnostics.Stopwatch]::StartNew()
         $r = Publish-HomeService $SiteName 3000 -RelaySession $relay -HomeSession $box -RelayEndpoint $RelayAddress -PeerFile $PeerFile -DnsServer $DnsServer -WaitSeconds 0 -Confirm:$false
