@@ -129,7 +129,7 @@ function Invoke-Native {
 
 function Start-DetachedCommand {
     param([string] $Command, [string[]] $Arguments)
-    $log = Join-Path $script:RunDir "native-$([guid]::NewGuid().ToString('N')).log"
+    $log = [System.IO.Path]::Combine($script:RunDir, "native-$([guid]::NewGuid().ToString('N')).log")
     $wrapper = @('-c', 'log="$1"; shift; exec "$@" </dev/null >"$log" 2>&1', 'hometunnel', $log, $Command) + $Arguments
     $r = Invoke-Native 'sh' $wrapper -AllowFailure
     $text = if ([System.IO.File]::Exists($log)) { [System.IO.File]::ReadAllText($log) } else { '' }
@@ -180,8 +180,8 @@ function Read-HostFileText([string] $Path) {
 
 function Write-HostFileAtomic([string] $Path, [string] $Text, [string] $Mode, [string] $Group = '', [string] $Owner = '') {
     # Staged beside the target, flushed, renamed over it: a reader sees the old file or the new one.
-    $dir = Split-Path $Path -Parent
-    $stage = Join-Path $dir ".$(Split-Path $Path -Leaf).hometunnel-$([guid]::NewGuid().ToString('N'))"
+    $dir = [System.IO.Path]::GetDirectoryName($Path)
+    $stage = [System.IO.Path]::Combine($dir, ".$([System.IO.Path]::GetFileName($Path)).hometunnel-$([guid]::NewGuid().ToString('N'))")
     if ($script:IsRoot) {
         $options = [System.IO.FileStreamOptions]::new()
         $options.Mode = 'CreateNew'; $options.Access = 'Write'
@@ -207,7 +207,7 @@ function Write-HostFileAtomic([string] $Path, [string] $Text, [string] $Mode, [s
         }
     }
     else {
-        $tmp = Join-Path $script:RunDir ([guid]::NewGuid().ToString('N'))
+        $tmp = [System.IO.Path]::Combine($script:RunDir, [guid]::NewGuid().ToString('N'))
         [System.IO.File]::WriteAllText($tmp, $Text)
         try {
             Invoke-Native install @('-m', $Mode, '-o', $(if ($Owner) { $Owner } else { 'root' }), '-g', $(if ($Group) { $Group } else { 'root' }), $tmp, $stage) | Out-Null

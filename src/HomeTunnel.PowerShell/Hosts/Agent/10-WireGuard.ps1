@@ -172,7 +172,7 @@ function Invoke-WireGuardApply($Req, $Plan) {
             Assert-WgListenPort $if $Req.ListenPort
         }
         elseif ($Plan.LiveChanged) {
-            $stripped = Join-Path $script:RunDir "$if-$([guid]::NewGuid().ToString('N')).conf"
+            $stripped = [System.IO.Path]::Combine($script:RunDir, "$if-$([guid]::NewGuid().ToString('N')).conf")
             Write-HostFileAtomic $stripped $Req.StrippedText '0600'
             try { Invoke-Native wg @('syncconf', $if, $stripped) | Out-Null }
             finally { Remove-HostFile $stripped }

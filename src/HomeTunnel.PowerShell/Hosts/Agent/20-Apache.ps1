@@ -81,7 +81,7 @@ function Set-SitePasswordFile($Site) {
         Remove-HostFile $Site.PasswordPath; $script:Actions.Add("removed $($Site.PasswordPath)")
         return
     }
-    $dir = Split-Path $Site.PasswordPath -Parent
+    $dir = [System.IO.Path]::GetDirectoryName($Site.PasswordPath)
     if (-not [System.IO.Directory]::Exists($dir)) { Invoke-Native install @('-d', '-m', '0755', '-o', 'root', '-g', 'root', $dir) | Out-Null }
     Write-HostFileAtomic $Site.PasswordPath $Site.PasswordText '0640' 'www-data'
     $script:Actions.Add("wrote $($Site.PasswordPath)")
@@ -96,7 +96,7 @@ function Set-SiteAcmeKey($Site, $Saved) {
         Remove-HostFile $Site.AcmeKeyPath; $script:Actions.Add("removed $($Site.AcmeKeyPath)")
         return
     }
-    $dir = Split-Path $Site.AcmeKeyPath -Parent
+    $dir = [System.IO.Path]::GetDirectoryName($Site.AcmeKeyPath)
     if (-not [System.IO.Directory]::Exists($dir)) { Invoke-Native install @('-d', '-m', '0755', '-o', 'root', '-g', 'root', $dir) | Out-Null }
     Write-HostFileAtomic $Site.AcmeKeyPath $Site.AcmeKeyText '0600' $Site.AcmeKeyUser $Site.AcmeKeyUser
     $script:Actions.Add("wrote $($Site.AcmeKeyPath)")
@@ -105,7 +105,7 @@ function Set-SiteAcmeKey($Site, $Saved) {
 function Set-AcmeHook($Plan) {
     # HomeTunnel's DNS-01 hook, one for every site: root's, 0755 (mod_md runs it; nobody but root may change it).
     if (-not $Plan.HookChanged) { return }
-    $dir = Split-Path $Plan.HookPath -Parent
+    $dir = [System.IO.Path]::GetDirectoryName($Plan.HookPath)
     if (-not [System.IO.Directory]::Exists($dir)) { Invoke-Native install @('-d', '-m', '0755', '-o', 'root', '-g', 'root', $dir) | Out-Null }
     Write-HostFileAtomic $Plan.HookPath $Plan.HookText '0755'
     $script:Actions.Add("wrote $($Plan.HookPath)")
@@ -184,7 +184,7 @@ function Invoke-ApacheApply($Req, $Plan) {
     if ($enabledModules -contains 'md' -and $running) {
         Invoke-Native apache2ctl @('stop') | Out-Null
         $deadline = [DateTime]::UtcNow.AddSeconds(15)
-        while ([System.IO.File]::Exists($pidFile) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
+        while ([System.IO.File]::Exists($pidFile) -and [DateTime]::UtcNow -lt $deadline) { [System.Threading.Thread]::Sleep(100) }
         Invoke-Native apache2ctl @('start') | Out-Null
         $script:Actions.Add('apache2ctl stop/start (mod_md newly loaded)')
     }

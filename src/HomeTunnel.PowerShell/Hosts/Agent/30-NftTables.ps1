@@ -9,7 +9,7 @@ function Get-NftTableKeys([string] $Family, [string] $Name) {
     if (-not (Test-Tool 'nft')) { return @{ Loaded = $false; Items = @() } }
     $r = Invoke-Native nft @('list', 'table', $Family, $Name) -AllowFailure
     if ($r.ExitCode -ne 0) { return @{ Loaded = $false; Items = @() } }
-    @{ Loaded = $true; Items = @([regex]::Matches($r.Out, 'comment "hometunnel ([^\s"]+)') | ForEach-Object { $_.Groups[1].Value } | Select-Object -Unique) }
+    @{ Loaded = $true; Items = @([System.Linq.Enumerable]::Distinct([string[]]@([regex]::Matches($r.Out, 'comment "hometunnel ([^\s"]+)') | ForEach-Object { $_.Groups[1].Value }))) }
 }
 
 function Get-RelayNeeds {

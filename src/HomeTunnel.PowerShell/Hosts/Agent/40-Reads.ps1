@@ -20,7 +20,7 @@ function Resolve-EndpointName([string] $Config) {
     # elsewhere than the live endpoint): a few names at most, each bounded to 3 s.
     $resolved = @{}
     if (-not $Config) { return $resolved }
-    foreach ($m in [regex]::Matches($Config, '(?m)^[ \t]*Endpoint[ \t]*=[ \t]*([A-Za-z0-9.-]*[A-Za-z][A-Za-z0-9.-]*):[0-9]{1,5}[ \t]*$') | Select-Object -First 8) {
+    foreach ($m in [System.Linq.Enumerable]::Take([System.Text.RegularExpressions.Match[]]@([regex]::Matches($Config, '(?m)^[ \t]*Endpoint[ \t]*=[ \t]*([A-Za-z0-9.-]*[A-Za-z][A-Za-z0-9.-]*):[0-9]{1,5}[ \t]*$')), 8)) {
         $name = $m.Groups[1].Value
         if ($resolved.ContainsKey($name)) { continue }
         $task = [System.Net.Dns]::GetHostAddressesAsync($name)

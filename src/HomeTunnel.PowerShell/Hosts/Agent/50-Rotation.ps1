@@ -11,7 +11,7 @@ function Get-WgColumn([string] $If, [string] $What, [string] $Key) {
 
 function Send-TunnelKick([string] $If, [string] $Key) {
     # One datagram into the tunnel to the peer (port 9, discard): WireGuard shakes hands when it has data to send.
-    $allowed = "$(Get-WgColumn $If 'allowed-ips' $Key)" -split '[ ,]' | Where-Object { $_ -match '^[0-9.]+/' } | Select-Object -First 1
+    $allowed = [System.Linq.Enumerable]::FirstOrDefault([string[]]@("$(Get-WgColumn $If 'allowed-ips' $Key)" -split '[ ,]' -match '^[0-9.]+/'))
     if (-not $allowed) { return }
     $udp = [System.Net.Sockets.UdpClient]::new()
     try { $null = $udp.Send([byte[]](104, 116), 2, ($allowed -split '/')[0], 9) } catch { } finally { $udp.Dispose() }
@@ -36,7 +36,7 @@ function Invoke-RelayRotation($Req) {
             Invoke-Native wg @('set', $if, 'peer', $new, 'allowed-ips', $list, 'peer', $old, 'remove') | Out-Null
             return @{ State = 'Read'; Rotation = @{ Step = 'Rotated'; AllowedIPs = $list } }
         }
-        Start-Sleep -Milliseconds 10
+        [System.Threading.Thread]::Sleep(10)
     }
     Invoke-Native wg @('set', $if, 'peer', $new, 'remove') -AllowFailure | Out-Null
     @{ State = 'Read'; Rotation = @{ Step = 'TimedOut'; AllowedIPs = $null } }
@@ -59,7 +59,7 @@ function Invoke-HomeRotation($Req) {
         if ([DateTime]::UtcNow -ge $kick) { Send-TunnelKick $if $relay; $kick = [DateTime]::UtcNow.AddSeconds(1) }
         $hs = Get-WgColumn $if 'latest-handshakes' $relay
         if ($hs -and [long]$hs -ge $since) { return @{ State = 'Read'; Rotation = @{ Step = 'Rotated'; AllowedIPs = $null } } }
-        Start-Sleep -Milliseconds 10
+        [System.Threading.Thread]::Sleep(10)
     }
     Invoke-Native wg @('set', $if, 'peer', $relay, 'preshared-key', $(if ($oldPsk -and $oldPsk -ne '(none)') { '/dev/stdin' } else { '/dev/null' })) -InputText $(if ($oldPsk -and $oldPsk -ne '(none)') { $oldPsk } else { '' }) -AllowFailure | Out-Null
     Invoke-Native wg @('set', $if, 'private-key', '/dev/stdin') -InputText $oldPrivate -AllowFailure | Out-Null

@@ -9,7 +9,7 @@ function Invoke-NatProbeRelay($Req) {
             [pscustomobject]@{ Port = [int]@($Req.Ports)[$i]; Idle = [int]@($Req.Idle)[$i]; Client = $client; From = $null; Due = $null; Sent = $false }
         })
     try {
-        $deadline = [DateTime]::UtcNow.AddSeconds([int]$Req.ListenSeconds + (@($Req.Idle) | Measure-Object -Maximum).Maximum)
+        $deadline = [DateTime]::UtcNow.AddSeconds([int]$Req.ListenSeconds + [System.Linq.Enumerable]::Max([int[]](@($Req.Idle) + 0)))
         while ([DateTime]::UtcNow -lt $deadline -and @($probes | Where-Object { -not $_.Sent }).Count) {
             foreach ($p in $probes) {
                 while ($p.Client.Available -gt 0) {
@@ -23,7 +23,7 @@ function Invoke-NatProbeRelay($Req) {
                     $p.Sent = $true
                 }
             }
-            Start-Sleep -Milliseconds 20
+            [System.Threading.Thread]::Sleep(20)
         }
     }
     finally { foreach ($p in $probes) { $p.Client.Dispose() } }
@@ -40,7 +40,7 @@ function Invoke-NatProbeHome($Req) {
         })
     try {
         $listen = [int]$Req.ListenSeconds
-        $deadline = [DateTime]::UtcNow.AddSeconds($listen + (@($Req.Idle) | Measure-Object -Maximum).Maximum + 5)
+        $deadline = [DateTime]::UtcNow.AddSeconds($listen + [System.Linq.Enumerable]::Max([int[]](@($Req.Idle) + 0)) + 5)
         while ([DateTime]::UtcNow -lt $deadline -and @($probes | Where-Object { -not $_.Done }).Count) {
             $now = [DateTime]::UtcNow
             foreach ($p in $probes | Where-Object { -not $_.Done }) {
@@ -56,7 +56,7 @@ function Invoke-NatProbeHome($Req) {
                 if (-not $p.Acked -and $p.Hello -ne [DateTime]::MinValue -and $now -ge $deadline.AddSeconds(-($p.Idle + 5))) { $p.Done = $true }
                 if ($p.Acked -and $now -ge $p.Acked.AddSeconds($p.Idle + 5)) { $p.Done = $true }
             }
-            Start-Sleep -Milliseconds 20
+            [System.Threading.Thread]::Sleep(20)
         }
     }
     finally { foreach ($p in $probes) { $p.Client.Dispose() } }

@@ -48,7 +48,7 @@ function Enter-HostLock {
         try { return [System.IO.File]::Open("$lockDir/hometunnel.lock", 'OpenOrCreate', 'ReadWrite', 'None') }
         catch [System.IO.IOException] {
             if ([DateTime]::UtcNow -gt $deadline) { throw (New-AgentError 'HostBusy' 'Another HomeTunnel apply held the host lock for 120 s.') }
-            Start-Sleep -Milliseconds 100
+            [System.Threading.Thread]::Sleep(100)
         }
     }
 }
@@ -71,7 +71,7 @@ function Invoke-Worker($Req) {
 
 function Get-PwshCommand {
     $path = [Environment]::ProcessPath
-    if ((Split-Path $path -Leaf) -in 'dotnet', 'dotnet.exe') { return @($path, [System.Reflection.Assembly]::GetEntryAssembly().Location) }
+    if ([System.IO.Path]::GetFileName($path) -in 'dotnet', 'dotnet.exe') { return @($path, [System.Reflection.Assembly]::GetEntryAssembly().Location) }
     @($path)
 }
 

@@ -60,7 +60,7 @@ function Enter-WorkerLock([string] $Hash) {
     # A session's shared probe may hold the lock for a moment: a worker tries for a second before it concludes
     # that another worker serves this agent.
     $until = [DateTime]::UtcNow.AddSeconds(1)
-    while (-not ($lock = Open-WorkerLock $Hash) -and [DateTime]::UtcNow -lt $until) { Start-Sleep -Milliseconds 20 }
+    while (-not ($lock = Open-WorkerLock $Hash) -and [DateTime]::UtcNow -lt $until) { [System.Threading.Thread]::Sleep(20) }
     $lock
 }
 
@@ -106,7 +106,7 @@ function New-RunWatcher([string] $Filter) {
 function Wait-RunFile($Watcher, [int] $Milliseconds) {
     # Wakes on any event in the folder that matches the watcher, or after the time; the caller looks again.
     if ($Watcher) { $null = $Watcher.WaitForChanged([System.IO.WatcherChangeTypes]::All, $Milliseconds) }
-    else { Start-Sleep -Milliseconds ([Math]::Min($Milliseconds, 50)) }
+    else { [System.Threading.Thread]::Sleep([Math]::Min($Milliseconds, 50)) }
 }
 
 function Invoke-InWorker($Req, [string] $AgentText) {
