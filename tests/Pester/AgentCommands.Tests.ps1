@@ -5,8 +5,8 @@
 # So the agent calls .NET for paths, sleeps, picks and maxima, and this file keeps it so.
 BeforeAll {
     . $PSScriptRoot/Common.ps1
-    $agentDir = Join-Path $RepoRoot 'src/HomeTunnel.PowerShell/Hosts/Agent'
-    $script:AgentText = (Get-ChildItem $agentDir -Filter *.ps1 | Sort-Object Name | ForEach-Object { Get-Content -Raw $_.FullName }) -join "`n"
+    # The text the module sends, as the build joined it (the same the other agent tests read).
+    $script:AgentText = [HomeTunnel.Hosts.AgentRequest]::AgentText
 
     function Get-ModuleCmdletUse([string] $Text) {
         # Each command the text calls that is a cmdlet of a module other than the engine's, as "Name (Module)".
