@@ -94,6 +94,31 @@ function New-UpdatableHelp([string] $Version) {
     [IO.File]::WriteAllText((Join-Path $helpOut "${stem}_HelpInfo.xml"), $info)
 }
 
+function Get-Crossgen2 {
+    # The SDK's ReadyToRun compiler for this machine, which the project's restore brings into the package cache.
+    $rid = "linux-$(([System.Runtime.InteropServices.RuntimeInformation]::OSArchitecture).ToString().ToLowerInvariant())"
+    $tool = Join-Path (Get-NuGetPackageFolder) "microsoft.netcore.app.crossgen2.$rid/10.0.12/tools/crossgen2"
+    if (-not (Test-Path $tool)) { throw "No crossgen2 at ${tool}: the project's restore brings it (dotnet restore $project)." }
+    $tool
+}
+
+function Invoke-ReadyToRun([string] $Source, [string] $Target) {
+    # The module's code compiled ahead of time (ReadyToRun) for linux-x64 on .NET 10, pwsh 7.6's runtime, as PowerShell's
+    # own assemblies are: a fresh pwsh compiles none of HomeTunnel's methods before running them (a first
+    # Publish-HomeService: ≈ 1,800 fewer methods compiled in the user's process, docs/performance.md figure 13). The IL
+    # stays in the file: pwsh 7.5 (.NET 9), Windows and macOS compile it at run time as before.
+    $runtime = @(dotnet --list-runtimes | Where-Object { $_ -match '^Microsoft\.NETCore\.App (10\.\d+\.\d+) \[(.+)\]$' } | ForEach-Object {
+            [pscustomobject]@{ Version = [version]$Matches[1]; Path = Join-Path $Matches[2] $Matches[1] } } | Sort-Object Version)
+    if (-not $runtime) { throw 'No .NET 10 runtime to compile the module for (pwsh 7.6.9, the pinned tool, runs on it).' }
+    # What the module calls: the runtime's assemblies, the engine that runs this build (the pinned pwsh), its dependencies.
+    $references = @(Join-Path $runtime[-1].Path '*.dll'; Join-Path $PSHOME '*.dll'
+        Get-ChildItem (Split-Path $Source) -Filter *.dll | Where-Object FullName -NE $Source | ForEach-Object FullName)
+    $arguments = @($Source, '-o', $Target, '--targetos', 'linux', '--targetarch', 'x64', '-O') + @($references | ForEach-Object { '-r', $_ })
+    $tool = Get-Crossgen2
+    $output = & $tool @arguments 2>&1
+    if ($LASTEXITCODE -ne 0) { throw "crossgen2 failed (exit $LASTEXITCODE): $($output | Out-String)" }
+}
+
 function Invoke-Build {
     $version = Get-ModuleVersion
     $publish = Join-Path $outRoot 'publish'
@@ -101,7 +126,8 @@ function Invoke-Build {
 
     if (Test-Path $moduleOut) { Remove-Item $moduleOut -Recurse -Force }
     $deps = New-Item -ItemType Directory -Force (Join-Path $moduleOut 'deps')
-    Copy-Item (Join-Path $publish 'HomeTunnel.PowerShell.dll'), (Join-Path $publish 'HomeTunnel.PowerShell.pdb') $moduleOut
+    Invoke-ReadyToRun (Join-Path $publish 'HomeTunnel.PowerShell.dll') (Join-Path $moduleOut 'HomeTunnel.PowerShell.dll')
+    Copy-Item (Join-Path $publish 'HomeTunnel.PowerShell.pdb') $moduleOut
     # Dependencies live in deps/ so that only our load context finds them (see DependencyLoadContext).
     Get-ChildItem $publish -Filter *.dll | Where-Object Name -NE 'HomeTunnel.PowerShell.dll' | Copy-Item -Destination $deps
     foreach ($rid in $shippedRuntimes) {

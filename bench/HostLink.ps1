@@ -42,7 +42,9 @@ try {
         $warmTimes += Measure-Change; $warmTimes += Measure-Change
     }
     $warmChange = Get-Median $warmTimes; $coldChange = Get-Median $coldTimes
-    $coldPwsh = Measure-Median { Invoke-LabHost $lab relay pwsh -NoProfile -c exit } -Runs $Runs
+    # The host's own pwsh, the one its sshd and its workers start (a bare 'pwsh' here would be this process's).
+    $hostPwsh = Get-LabPwsh
+    $coldPwsh = Measure-Median { Invoke-LabHost $lab relay $hostPwsh -NoProfile -c exit } -Runs $Runs
     $noOne = Measure-Median { $r = $two | Install-WireGuardConfig -Session $admin; if ($r.State -ne 'Unchanged') { throw "no-op: $($r.State)" } } -Runs 7
     Invoke-LabHost $lab relay sh -c "wg-quick strip wg0 > /tmp/bench-two.conf" | Out-Null
     $tool = Measure-Median { Invoke-LabHost $lab relay wg syncconf wg0 /tmp/bench-two.conf } -Runs $Runs

@@ -31,13 +31,29 @@ function Invoke-Checked {
 }
 
 function Get-LabPwsh {
-    <# A pwsh that sshd can start as a subsystem (the local tool's 'dotnet pwsh' is not an executable path). #>
+    <# A pwsh that sshd can start as a subsystem (the local tool's 'dotnet pwsh' is not an executable path), compiled
+       ahead of time (ReadyToRun) as PowerShell's release packages are, so that a lab host starts pwsh as a real one
+       does (build-lab-pwsh.sh). Built once per checkout; a pwsh from before that step is built again. #>
     $dir = Join-Path $script:RepoRoot 'out/lab-pwsh'
     $pwsh = Join-Path $dir 'pwsh'
-    if (-not (Test-Path $pwsh)) {
-        Invoke-Checked dotnet tool install --tool-path $dir PowerShell --version 7.6.9 | Out-Null
+    if (-not (Test-Path (Join-Path $dir '.readytorun'))) {
+        $arch = ([System.Runtime.InteropServices.RuntimeInformation]::OSArchitecture).ToString().ToLowerInvariant()
+        $package = "microsoft.netcore.app.crossgen2.linux-$arch"
+        $crossgen = { Get-Item (Join-Path (Get-LabNuGetFolder) "$package/10.*/tools/crossgen2") -ErrorAction Ignore | Select-Object -First 1 }
+        # The module's project brings crossgen2 (for the machine's RID) into the package cache with its restore.
+        $project = Join-Path $script:RepoRoot 'src/HomeTunnel.PowerShell/HomeTunnel.PowerShell.csproj'
+        if (-not (& $crossgen)) { Invoke-Checked dotnet restore $project --nologo -v quiet | Out-Null }
+        $tool = & $crossgen
+        if (-not $tool) { throw "No crossgen2 in the NuGet package cache ($package); 'dotnet restore $project' brings it." }
+        New-Item -ItemType Directory -Force (Split-Path $dir) | Out-Null
+        # One builder at a time (the bench and a test run may both ask); a second waits and then finds it built.
+        Invoke-Checked flock (Join-Path (Split-Path $dir) '.lab-pwsh.lock') bash -c "test -f '$dir/.readytorun' || bash '$PSScriptRoot/build-lab-pwsh.sh' '$dir' '$($tool.FullName)' '$arch'" | Out-Null
     }
     $pwsh
+}
+
+function Get-LabNuGetFolder {
+    ((dotnet nuget locals global-packages --list) -replace '^global-packages:\s*', '').Trim()
 }
 
 function Get-LabAddressPlan([int] $Index) {
@@ -474,8 +490,9 @@ function Start-Lab {
 # ---------------------------------------------------------------- booted systemd hosts (LAB.md)
 
 function Get-LabSystemdAsset {
-    <# The cached bare Debian root, package repository and PowerShell archive; built once per machine (≈ 80 s). #>
-    $dir = '/var/cache/hometunnel-lab/systemd-v1'
+    <# The cached bare Debian root, package repository and PowerShell archive; built once per machine (≈ 80 s). v2: the
+       archive's assemblies are the lab pwsh's, compiled ahead of time as the official archive's are. #>
+    $dir = '/var/cache/hometunnel-lab/systemd-v2'
     if (-not (Test-Path (Join-Path $dir 'pwsh-linux-x64.tar.gz'))) {
         $null = Get-LabPwsh
         $unix = Get-Item (Join-Path $script:RepoRoot 'out/lab-pwsh/.store/powershell/*/powershell/*/tools/net*/any/unix') | Select-Object -First 1
