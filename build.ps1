@@ -95,11 +95,15 @@ function New-UpdatableHelp([string] $Version) {
 }
 
 function Get-Crossgen2 {
-    # The SDK's ReadyToRun compiler for this machine, which the project's restore brings into the package cache.
-    $rid = "linux-$(([System.Runtime.InteropServices.RuntimeInformation]::OSArchitecture).ToString().ToLowerInvariant())"
-    $tool = Join-Path (Get-NuGetPackageFolder) "microsoft.netcore.app.crossgen2.$rid/10.0.12/tools/crossgen2"
-    if (-not (Test-Path $tool)) { throw "No crossgen2 at ${tool}: the project's restore brings it (dotnet restore $project)." }
-    $tool
+    # The SDK's ReadyToRun compiler for this machine (its RID's package), at the version the project's PackageDownload
+    # names, which its restore brings into the package cache.
+    $version = [regex]::Match([IO.File]::ReadAllText((Join-Path $project 'HomeTunnel.PowerShell.csproj')), 'Crossgen2\.[^"]*" Version="\[([^\]]+)\]"').Groups[1].Value
+    if (-not $version) { throw "$project names no crossgen2 PackageDownload." }
+    $tool = Get-ChildItem (Get-NuGetPackageFolder) -Directory -Filter 'microsoft.netcore.app.crossgen2.*' | ForEach-Object {
+        Get-ChildItem (Join-Path $_.FullName "$version/tools") -File -Filter 'crossgen2*' -ErrorAction Ignore } |
+        Where-Object Name -In 'crossgen2', 'crossgen2.exe' | Select-Object -First 1
+    if (-not $tool) { throw "No crossgen2 $version in the NuGet package cache: the project's restore brings it (dotnet restore $project)." }
+    $tool.FullName
 }
 
 function Invoke-ReadyToRun([string] $Source, [string] $Target) {
