@@ -94,31 +94,17 @@ function New-UpdatableHelp([string] $Version) {
     [IO.File]::WriteAllText((Join-Path $helpOut "${stem}_HelpInfo.xml"), $info)
 }
 
-function Get-Crossgen2 {
-    # The SDK's ReadyToRun compiler for this machine (its RID's package), at the version the project's PackageDownload
-    # names, which its restore brings into the package cache.
-    $version = [regex]::Match([IO.File]::ReadAllText((Join-Path $project 'HomeTunnel.PowerShell.csproj')), 'Crossgen2\.[^"]*" Version="\[([^\]]+)\]"').Groups[1].Value
-    if (-not $version) { throw "$project names no crossgen2 PackageDownload." }
-    $tool = Get-ChildItem (Get-NuGetPackageFolder) -Directory -Filter 'microsoft.netcore.app.crossgen2.*' | ForEach-Object {
-        Get-ChildItem (Join-Path $_.FullName "$version/tools") -File -Filter 'crossgen2*' -ErrorAction Ignore } |
-        Where-Object Name -In 'crossgen2', 'crossgen2.exe' | Select-Object -First 1
-    if (-not $tool) { throw "No crossgen2 $version in the NuGet package cache: the project's restore brings it (dotnet restore $project)." }
-    $tool.FullName
-}
-
 function Invoke-ReadyToRun([string] $Source, [string] $Target) {
-    # The module's code compiled ahead of time (ReadyToRun) for linux-x64 on .NET 10, pwsh 7.6's runtime, as PowerShell's
-    # own assemblies are: a fresh pwsh compiles none of HomeTunnel's methods before running them (a first
-    # Publish-HomeService: ≈ 1,800 fewer methods compiled in the user's process, docs/performance.md figure 13). The IL
-    # stays in the file: pwsh 7.5 (.NET 9), Windows and macOS compile it at run time as before.
-    $runtime = @(dotnet --list-runtimes | Where-Object { $_ -match '^Microsoft\.NETCore\.App (10\.\d+\.\d+) \[(.+)\]$' } | ForEach-Object {
-            [pscustomobject]@{ Version = [version]$Matches[1]; Path = Join-Path $Matches[2] $Matches[1] } } | Sort-Object Version)
-    if (-not $runtime) { throw 'No .NET 10 runtime to compile the module for (pwsh 7.6.9, the pinned tool, runs on it).' }
-    # What the module calls: the runtime's assemblies, the engine that runs this build (the pinned pwsh), its dependencies.
-    $references = @(Join-Path $runtime[-1].Path '*.dll'; Join-Path $PSHOME '*.dll'
+    # The module's code compiled ahead of time (ReadyToRun) for linux-x64 on the runtime of the pwsh that runs this
+    # build (the pinned 7.6.9: .NET 10), as PowerShell's own assemblies are: a fresh pwsh compiles none of HomeTunnel's
+    # methods before running them (a first Publish-HomeService: ≈ 1,800 fewer methods compiled in the user's process,
+    # docs/performance.md figure 13). The IL stays in the file: pwsh 7.5 (.NET 9), Windows and macOS compile it at run
+    # time as before.
+    # What the module calls: that runtime's assemblies, that engine (the pinned pwsh), the module's dependencies.
+    $references = @(Join-Path ([System.Runtime.InteropServices.RuntimeEnvironment]::GetRuntimeDirectory()) '*.dll'; Join-Path $PSHOME '*.dll'
         Get-ChildItem (Split-Path $Source) -Filter *.dll | Where-Object FullName -NE $Source | ForEach-Object FullName)
     $arguments = @($Source, '-o', $Target, '--targetos', 'linux', '--targetarch', 'x64', '-O') + @($references | ForEach-Object { '-r', $_ })
-    $tool = Get-Crossgen2
+    $tool = & (Join-Path $root 'tools/Get-Crossgen2.ps1')
     $output = & $tool @arguments 2>&1
     if ($LASTEXITCODE -ne 0) { throw "crossgen2 failed (exit $LASTEXITCODE): $($output | Out-String)" }
 }

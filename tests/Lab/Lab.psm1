@@ -38,22 +38,13 @@ function Get-LabPwsh {
     $pwsh = Join-Path $dir 'pwsh'
     if (-not (Test-Path (Join-Path $dir '.readytorun'))) {
         $arch = ([System.Runtime.InteropServices.RuntimeInformation]::OSArchitecture).ToString().ToLowerInvariant()
-        $package = "microsoft.netcore.app.crossgen2.linux-$arch"
-        $crossgen = { Get-Item (Join-Path (Get-LabNuGetFolder) "$package/10.*/tools/crossgen2") -ErrorAction Ignore | Select-Object -First 1 }
-        # The module's project brings crossgen2 (for the machine's RID) into the package cache with its restore.
-        $project = Join-Path $script:RepoRoot 'src/HomeTunnel.PowerShell/HomeTunnel.PowerShell.csproj'
-        if (-not (& $crossgen)) { Invoke-Checked dotnet restore $project --nologo -v quiet | Out-Null }
-        $tool = & $crossgen
-        if (-not $tool) { throw "No crossgen2 in the NuGet package cache ($package); 'dotnet restore $project' brings it." }
+        # The same crossgen2 as the module's build (the module's project brings it).
+        $tool = & (Join-Path $script:RepoRoot 'tools/Get-Crossgen2.ps1')
         New-Item -ItemType Directory -Force (Split-Path $dir) | Out-Null
         # One builder at a time (the bench and a test run may both ask); a second waits and then finds it built.
-        Invoke-Checked flock (Join-Path (Split-Path $dir) '.lab-pwsh.lock') bash -c "test -f '$dir/.readytorun' || bash '$PSScriptRoot/build-lab-pwsh.sh' '$dir' '$($tool.FullName)' '$arch'" | Out-Null
+        Invoke-Checked flock (Join-Path (Split-Path $dir) '.lab-pwsh.lock') bash -c "test -f '$dir/.readytorun' || bash '$PSScriptRoot/build-lab-pwsh.sh' '$dir' '$tool' '$arch'" | Out-Null
     }
     $pwsh
-}
-
-function Get-LabNuGetFolder {
-    ((dotnet nuget locals global-packages --list) -replace '^global-packages:\s*', '').Trim()
 }
 
 function Get-LabAddressPlan([int] $Index) {
