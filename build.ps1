@@ -94,6 +94,8 @@ function New-UpdatableHelp([string] $Version) {
     [IO.File]::WriteAllText((Join-Path $helpOut "${stem}_HelpInfo.xml"), $info)
 }
 
+$aheadOfTimeDependencies = 'NSec.Cryptography.dll', 'DiffPlex.dll', 'DnsClient.dll', 'BCrypt-Net-Next.dll'
+
 function Invoke-ReadyToRun([string] $Source, [string] $Target) {
     # The module's code compiled ahead of time (ReadyToRun) for linux-x64 on the runtime of the pwsh that runs this
     # build (the pinned 7.6.9: .NET 10), as PowerShell's own assemblies are: a fresh pwsh compiles none of HomeTunnel's
@@ -120,6 +122,9 @@ function Invoke-Build {
     Copy-Item (Join-Path $publish 'HomeTunnel.PowerShell.pdb') $moduleOut
     # Dependencies live in deps/ so that only our load context finds them (see DependencyLoadContext).
     Get-ChildItem $publish -Filter *.dll | Where-Object Name -NE 'HomeTunnel.PowerShell.dll' | Copy-Item -Destination $deps
+    # The dependencies that every change or check runs, compiled ahead of time the same way (keys, the plans' diffs, the
+    # DNS probe); those that only DNS updates use (ARSoft.Tools.Net, BouncyCastle's 6 MB) stay IL.
+    foreach ($name in $aheadOfTimeDependencies) { Invoke-ReadyToRun (Join-Path $publish $name) (Join-Path $deps $name) }
     foreach ($rid in $shippedRuntimes) {
         $native = Join-Path $publish "runtimes/$rid/native"
         if (-not (Test-Path $native)) { throw "The published output has no native library for $rid." }
