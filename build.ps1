@@ -123,7 +123,7 @@ function Invoke-Build {
     # Dependencies live in deps/ so that only our load context finds them (see DependencyLoadContext).
     Get-ChildItem $publish -Filter *.dll | Where-Object Name -NE 'HomeTunnel.PowerShell.dll' | Copy-Item -Destination $deps
     # The dependencies that every change or check runs, compiled ahead of time the same way (keys, the plans' diffs, the
-    # DNS probe); those that only DNS updates use (ARSoft.Tools.Net, BouncyCastle's 6 MB) stay IL.
+    # DNS probe); those that only DNS updates use (ARSoft.Tools.Net, BouncyCastle's 7 MB) stay IL.
     foreach ($name in $aheadOfTimeDependencies) { Invoke-ReadyToRun (Join-Path $publish $name) (Join-Path $deps $name) }
     foreach ($rid in $shippedRuntimes) {
         $native = Join-Path $publish "runtimes/$rid/native"
