@@ -96,19 +96,21 @@ function New-UpdatableHelp([string] $Version) {
 
 $aheadOfTimeDependencies = 'NSec.Cryptography.dll', 'DiffPlex.dll', 'DnsClient.dll', 'BCrypt-Net-Next.dll'
 
-function Invoke-ReadyToRun([string] $Source, [string] $Target) {
-    # The module's code compiled ahead of time (ReadyToRun) for linux-x64 on the runtime of the pwsh that runs this
-    # build (the pinned 7.6.9: .NET 10), as PowerShell's own assemblies are: a fresh pwsh compiles none of HomeTunnel's
-    # methods before running them (a first Publish-HomeService: ≈ 1,800 fewer methods compiled in the user's process,
-    # docs/performance.md figure 13). The IL stays in the file: pwsh 7.5 (.NET 9), Windows and macOS compile it at run
-    # time as before.
-    # What the module calls: that runtime's assemblies, that engine (the pinned pwsh), the module's dependencies.
-    $references = @(Join-Path ([System.Runtime.InteropServices.RuntimeEnvironment]::GetRuntimeDirectory()) '*.dll'; Join-Path $PSHOME '*.dll'
-        Get-ChildItem (Split-Path $Source) -Filter *.dll | Where-Object FullName -NE $Source | ForEach-Object FullName)
-    $arguments = @($Source, '-o', $Target, '--targetos', 'linux', '--targetarch', 'x64', '-O') + @($references | ForEach-Object { '-r', $_ })
+function Invoke-ReadyToRun([System.Collections.IDictionary] $Assemblies) {
+    # Each assembly (source => target) compiled ahead of time (ReadyToRun) for linux-x64 on the runtime of the pwsh that
+    # runs this build (the pinned 7.6.9: .NET 10), as PowerShell's own assemblies are: a fresh pwsh compiles none of
+    # their methods before running them (the module's own: a first Publish-HomeService compiles ≈ 1,800 fewer methods
+    # in the user's process, docs/performance.md figure 13). The IL stays in the file: pwsh 7.5 (.NET 9), Windows and
+    # macOS compile it at run time as before. One crossgen2 lookup for them all.
     $tool = & (Join-Path $root 'tools/Get-Crossgen2.ps1')
-    $output = & $tool @arguments 2>&1
-    if ($LASTEXITCODE -ne 0) { throw "crossgen2 failed (exit $LASTEXITCODE): $($output | Out-String)" }
+    foreach ($source in $Assemblies.Keys) {
+        # What the code calls: that runtime's assemblies, that engine (the pinned pwsh), the published assemblies beside it.
+        $references = @(Join-Path ([System.Runtime.InteropServices.RuntimeEnvironment]::GetRuntimeDirectory()) '*.dll'; Join-Path $PSHOME '*.dll'
+            Get-ChildItem (Split-Path $source) -Filter *.dll | Where-Object FullName -NE $source | ForEach-Object FullName)
+        $arguments = @($source, '-o', $Assemblies[$source], '--targetos', 'linux', '--targetarch', 'x64', '-O') + @($references | ForEach-Object { '-r', $_ })
+        $output = & $tool @arguments 2>&1
+        if ($LASTEXITCODE -ne 0) { throw "crossgen2 failed on $source (exit $LASTEXITCODE): $($output | Out-String)" }
+    }
 }
 
 function Invoke-Build {
@@ -118,13 +120,14 @@ function Invoke-Build {
 
     if (Test-Path $moduleOut) { Remove-Item $moduleOut -Recurse -Force }
     $deps = New-Item -ItemType Directory -Force (Join-Path $moduleOut 'deps')
-    Invoke-ReadyToRun (Join-Path $publish 'HomeTunnel.PowerShell.dll') (Join-Path $moduleOut 'HomeTunnel.PowerShell.dll')
     Copy-Item (Join-Path $publish 'HomeTunnel.PowerShell.pdb') $moduleOut
     # Dependencies live in deps/ so that only our load context finds them (see DependencyLoadContext).
     Get-ChildItem $publish -Filter *.dll | Where-Object Name -NE 'HomeTunnel.PowerShell.dll' | Copy-Item -Destination $deps
-    # The dependencies that every change or check runs, compiled ahead of time the same way (keys, the plans' diffs, the
-    # DNS probe); those that only DNS updates use (ARSoft.Tools.Net, BouncyCastle's 7 MB) stay IL.
-    foreach ($name in $aheadOfTimeDependencies) { Invoke-ReadyToRun (Join-Path $publish $name) (Join-Path $deps $name) }
+    # The module, and the dependencies that every change or check runs (keys, the plans' diffs, the DNS probe), compiled
+    # ahead of time over the copies; those that only DNS updates use (ARSoft.Tools.Net, BouncyCastle's 7 MB) stay IL.
+    $compiled = [ordered]@{ (Join-Path $publish 'HomeTunnel.PowerShell.dll') = (Join-Path $moduleOut 'HomeTunnel.PowerShell.dll') }
+    foreach ($name in $aheadOfTimeDependencies) { $compiled[(Join-Path $publish $name)] = Join-Path $deps $name }
+    Invoke-ReadyToRun $compiled
     foreach ($rid in $shippedRuntimes) {
         $native = Join-Path $publish "runtimes/$rid/native"
         if (-not (Test-Path $native)) { throw "The published output has no native library for $rid." }
